@@ -1,1 +1,3 @@
-
+//! conflux-pos-exporter
+pub mod config;
+pub mod rpc;

@@ -1,0 +1,156 @@
+use super::*;
+use clap::Parser;
+
+fn cli(args: &[&str]) -> Cli {
+    let mut v = vec!["conflux-pos-exporter"];
+    v.extend_from_slice(args);
+    Cli::try_parse_from(v).unwrap()
+}
+
+fn from_toml(args: &[&str], text: &str) -> Result<Config, ConfigError> {
+    let file = file::parse(text).map_err(|m| err("config.file", m))?;
+    resolve(&cli(args), file)
+}
+
+#[test]
+fn zero_config_watches_one_local_node() {
+    let c = resolve(&cli(&[]), FileConfig::default()).unwrap();
+    assert_eq!(c.nodes.len(), 1);
+    assert_eq!(c.nodes[0].name, "local");
+    assert_eq!(c.nodes[0].rpc_url, "http://127.0.0.1:12539");
+    assert_eq!(c.listen_address.port(), 12541);
+    assert_eq!(c.telemetry_path, "/metrics");
+    assert_eq!(c.node_interval, Duration::from_secs(5));
+    assert_eq!(c.reference_interval, Duration::from_secs(15));
+    assert!(c.references.is_empty() && c.auto_reference);
+}
+
+#[test]
+fn flags_override_file_which_overrides_defaults() {
+    let text = r#"
+        [web]
+        listen_address = "127.0.0.1:9999"
+        telemetry_path = "/m"
+        [poll]
+        node_interval = "2s"
+        reference_interval = "1m"
+    "#;
+    let c = from_toml(
+        &[
+            "--web.listen-address",
+            ":7000",
+            "--poll.node-interval",
+            "750ms",
+        ],
+        text,
+    )
+    .unwrap();
+    assert_eq!(c.listen_address.to_string(), "0.0.0.0:7000");
+    assert_eq!(c.telemetry_path, "/m");
+    assert_eq!(c.node_interval, Duration::from_millis(750));
+    assert_eq!(c.reference_interval, Duration::from_secs(60));
+}
+
+#[test]
+fn unknown_keys_fail_naming_the_key() {
+    let e = from_toml(&[], "[[node]]\nname = \"a\"\nrpc_ulr = \"http://x\"\n").unwrap_err();
+    assert!(e.to_string().contains("rpc_ulr"), "{e}");
+    let e = from_toml(&[], "[poll]\nnode_interval = \"5 parsecs\"\n").unwrap_err();
+    assert!(e.to_string().contains("node_interval"), "{e}");
+    let e = from_toml(&[], "typo = 1\n").unwrap_err();
+    assert!(e.to_string().contains("typo"), "{e}");
+}
+
+#[test]
+fn bad_values_fail_naming_the_key() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[[node]]\nname = \"a\"\nrpc_url = \"not a url\"\n",
+            "node[0].rpc_url",
+        ),
+        (
+            "[[node]]\nname = \"a\"\n[[node]]\nname = \"a\"\n",
+            "node[1].name",
+        ),
+        ("[[node]]\nname = \"bad name\"\n", "node[0].name"),
+        ("[[node]]\npos_address = \"0x12\"\n", "node[0].pos_address"),
+        ("[web]\nlisten_address = \"nope\"\n", "web.listen_address"),
+        (
+            "[web]\ntelemetry_path = \"metrics\"\n",
+            "web.telemetry_path",
+        ),
+        ("[log]\nformat = \"xml\"\n", "log.format"),
+        ("[poll]\nrpc_timeout = \"1ms\"\n", "poll.rpc_timeout"),
+        ("[[reference]]\nname = \"r\"\n", "reference[0].url"),
+        (
+            "[[reference]]\nname = \"r\"\nurl = \"ftp://x\"\n",
+            "reference[0].url",
+        ),
+    ];
+    for (text, key) in cases {
+        let e = from_toml(&[], text).unwrap_err();
+        assert_eq!(&e.key, key, "{text} -> {e}");
+    }
+}
+
+#[test]
+fn node_flags_conflict_with_file_nodes() {
+    let e = from_toml(
+        &["--node.rpc-url", "http://127.0.0.1:1"],
+        "[[node]]\nname = \"a\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "node.rpc_url");
+}
+
+#[test]
+fn reference_flags_parse_names_and_replace_file_entries() {
+    let c = from_toml(
+        &[
+            "--reference.url",
+            "ref=http://127.0.0.1:1/key,https://b.example/x",
+        ],
+        "[[reference]]\nname = \"f\"\nurl = \"http://f\"\n",
+    )
+    .unwrap();
+    let names: Vec<_> = c.references.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["ref", "ref1"]);
+}
+
+#[test]
+fn check_output_redacts_secrets() {
+    let c = from_toml(
+        &[],
+        "[[node]]\nname = \"a\"\nrpc_url = \"http://u:pw@127.0.0.1:12539\"\n[[reference]]\nname = \"r\"\nurl = \"https://main.confluxrpc.com/SECRETKEY\"\n",
+    )
+    .unwrap();
+    let out = c.to_string();
+    assert!(!out.contains("SECRETKEY") && !out.contains("pw@"), "{out}");
+    assert!(
+        out.contains("https://main.confluxrpc.com/<redacted>"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pos_addresses_are_normalised() {
+    let raw = "EB0D497F27D8D73D12D6C5F13B12B5C0EBAD872DC59536341CD1F31C4EDE98D8";
+    let c = from_toml(&[], &format!("[[node]]\npos_address = \"{raw}\"\n")).unwrap();
+    assert_eq!(
+        c.nodes[0].pos_address.as_deref(),
+        Some(format!("0x{}", raw.to_lowercase()).as_str())
+    );
+}
+
+#[test]
+fn default_references_follow_chain_id() {
+    assert_eq!(
+        default_reference_for_chain(1029).unwrap().url,
+        "https://main.confluxrpc.com"
+    );
+    assert_eq!(
+        default_reference_for_chain(1).unwrap().url,
+        "https://test.confluxrpc.com"
+    );
+    assert!(default_reference_for_chain(8888).is_none());
+}
