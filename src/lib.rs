@@ -1,3 +1,29 @@
-//! conflux-pos-exporter
+//! # conflux-pos-exporter
+//!
+//! A Prometheus exporter for Conflux PoS validator nodes. It polls the node's local JSON-RPC port and one or more
+//! reference nodes, and exposes what an operator needs to avoid the chain's penalties: sync lag and forks,
+//! PoS vote participation and force-retire risk, double-voting risk between a primary and a standby, and host
+//! limits (disk, open files).
+//!
+//! ## Flow (one way)
+//! `config` -> `app` starts `watch::*` poll loops -> each writes facts into `state::Hub` -> the publisher runs
+//! `assess::*` (pure verdicts) and `metrics` (the catalogue) -> encodes once -> `server` serves the bytes.
+//!
+//! ## Layout
+//! - [`rpc`]: JSON-RPC client (batches, timeouts, size cap, allow-list, URL redaction) and wire types.
+//! - [`config`]: flags + TOML file -> validated [`config::Config`].
+//! - [`watch`]: one poller per source (chain, reference, ...).
+//! - [`state`]: the latest facts per target.
+//! - [`assess`]: pure functions from facts to verdicts.
+//! - [`metrics`]: every metric family, and the publish step.
+//! - [`server`]: HTTP endpoints.
+//! - [`app`]: wiring and shutdown.
+
+pub mod app;
+pub mod assess;
 pub mod config;
+pub mod metrics;
 pub mod rpc;
+pub mod server;
+pub mod state;
+pub mod watch;

@@ -238,6 +238,18 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
     let auto_reference = pick(cli.auto_reference, file.poll.auto_reference, true);
     let nodes = resolve_nodes(cli, file.node)?;
     let references = resolve_references(cli, file.reference)?;
+    if let Some(r) = references
+        .iter()
+        .find(|r| nodes.iter().any(|n| n.name == r.name))
+    {
+        return Err(err(
+            "reference.name",
+            format!(
+                "{:?} is also a node name; both label the same target series",
+                r.name
+            ),
+        ));
+    }
     Ok(Config {
         listen_address,
         telemetry_path,

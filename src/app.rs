@@ -1,0 +1,246 @@
+//! Wires configuration, watchers, the publisher and the HTTP server together, and owns shutdown. The flow is
+//! one-way: watchers -> state hub -> publisher (assess + metrics + encode) -> served bytes -> HTTP.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{default_reference_for_chain, Config, ReferenceConfig};
+use crate::metrics::Metrics;
+use crate::rpc::{redact_url, Client, ClientSettings, RpcObserver};
+use crate::server::{self, Served};
+use crate::state::{Hub, NodeState, ReferenceState, State};
+use crate::watch::{self, chain::ChainWatcher, reference::ReferenceWatcher};
+
+/// Why the exporter could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The listen address is taken or not ours.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// Configured address.
+        addr: SocketAddr,
+        /// OS error.
+        source: std::io::Error,
+    },
+    /// The HTTP client could not be built (TLS roots, ...).
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(String),
+    /// A metric family failed to register (a catalogue bug).
+    #[error("metrics registry: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// A running exporter.
+pub struct App {
+    local_addr: SocketAddr,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+struct Ctx {
+    http: reqwest::Client,
+    settings: ClientSettings,
+    observer: Arc<dyn RpcObserver>,
+    metrics: Arc<Metrics>,
+    hub: Arc<Hub>,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+impl Ctx {
+    fn client(&self, target: &str, url: &str) -> Arc<Client> {
+        self.metrics.exporter.init_target(target);
+        Arc::new(Client::new(
+            self.http.clone(),
+            target,
+            url,
+            self.settings.clone(),
+            self.observer.clone(),
+        ))
+    }
+
+    fn spawn_reference(&self, r: &ReferenceConfig, interval: Duration) {
+        let w = Arc::new(ReferenceWatcher {
+            name: r.name.clone(),
+            client: self.client(&r.name, &r.url),
+            hub: self.hub.clone(),
+        });
+        self.tracker
+            .spawn(watch::every(interval, self.cancel.clone(), move || {
+                let w = w.clone();
+                async move { w.poll_once().await }
+            }));
+    }
+}
+
+impl App {
+    /// Binds the listener and starts every task. Returns once the exporter is serving.
+    pub async fn start(config: Config) -> Result<Self, AppError> {
+        let listener = TcpListener::bind(config.listen_address)
+            .await
+            .map_err(|source| AppError::Listen {
+                addr: config.listen_address,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| AppError::Listen {
+            addr: config.listen_address,
+            source,
+        })?;
+        let metrics = Arc::new(Metrics::new()?);
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("conflux-pos-exporter/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.rpc_timeout)
+            .build()
+            .map_err(|e| AppError::HttpClient(e.without_url().to_string()))?;
+        let state = State {
+            nodes: config
+                .nodes
+                .iter()
+                .map(|n| NodeState {
+                    name: n.name.clone(),
+                    display_url: redact_url(&n.rpc_url),
+                    ..Default::default()
+                })
+                .collect(),
+            references: config
+                .references
+                .iter()
+                .map(|r| ReferenceState {
+                    name: r.name.clone(),
+                    display_url: redact_url(&r.url),
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        let ctx = Arc::new(Ctx {
+            http,
+            settings: ClientSettings {
+                timeout: config.rpc_timeout,
+                max_response_bytes: config.max_response_bytes,
+            },
+            observer: metrics.exporter.clone(),
+            metrics: metrics.clone(),
+            hub: Hub::new(state),
+            cancel: CancellationToken::new(),
+            tracker: TaskTracker::new(),
+        });
+        let served = Served::new(ctx.hub.clone(), config.telemetry_path.clone());
+        publish(&ctx.metrics, &ctx.hub, &served);
+        ctx.tracker.spawn(publisher(
+            ctx.metrics.clone(),
+            ctx.hub.clone(),
+            served.clone(),
+            ctx.cancel.clone(),
+        ));
+
+        let auto = config.references.is_empty() && config.auto_reference;
+        let (tx, rx) = mpsc::unbounded_channel();
+        for n in &config.nodes {
+            let w = Arc::new(ChainWatcher {
+                node: n.name.clone(),
+                client: ctx.client(&n.name, &n.rpc_url),
+                hub: ctx.hub.clone(),
+                chain_ids: auto.then(|| tx.clone()),
+            });
+            ctx.tracker.spawn(watch::every(
+                config.node_interval,
+                ctx.cancel.clone(),
+                move || {
+                    let w = w.clone();
+                    async move { w.poll_once().await }
+                },
+            ));
+        }
+        drop(tx);
+        for r in &config.references {
+            ctx.spawn_reference(r, config.reference_interval);
+        }
+        if auto {
+            ctx.tracker
+                .spawn(auto_references(ctx.clone(), rx, config.reference_interval));
+        } else if config.references.is_empty() {
+            tracing::info!("no reference configured and automatic references disabled: epoch lag and fork checks are off");
+        }
+        ctx.tracker.spawn(server::serve(
+            listener,
+            served,
+            ctx.cancel.clone(),
+            Duration::from_secs(5),
+        ));
+        tracing::info!(address = %local_addr, path = %config.telemetry_path, nodes = config.nodes.len(), "serving metrics");
+        Ok(Self {
+            local_addr,
+            cancel: ctx.cancel.clone(),
+            tracker: ctx.tracker.clone(),
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops polling and serving, waiting for tasks to finish.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}
+
+fn publish(metrics: &Metrics, hub: &Hub, served: &Served) {
+    let snapshot = hub.lock().clone();
+    metrics.publish(&snapshot, SystemTime::now());
+    served.set_exposition(metrics.encode());
+}
+
+async fn publisher(
+    metrics: Arc<Metrics>,
+    hub: Arc<Hub>,
+    served: Arc<Served>,
+    cancel: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = hub.wait_changed() => publish(&metrics, &hub, &served),
+        }
+    }
+}
+
+/// Starts the official reference for each chain id the nodes report, once per chain id.
+async fn auto_references(
+    ctx: Arc<Ctx>,
+    mut chain_ids: mpsc::UnboundedReceiver<u64>,
+    interval: Duration,
+) {
+    let mut seen = HashSet::new();
+    loop {
+        let id = tokio::select! {
+            _ = ctx.cancel.cancelled() => return,
+            id = chain_ids.recv() => match id { Some(id) => id, None => return },
+        };
+        if !seen.insert(id) {
+            continue;
+        }
+        match default_reference_for_chain(id) {
+            Some(r) => {
+                tracing::info!(chain_id = id, reference = %r.name, url = %redact_url(&r.url), "using the official public RPC as reference");
+                ctx.hub.lock().references.push(ReferenceState {
+                    name: r.name.clone(),
+                    display_url: redact_url(&r.url),
+                    ..Default::default()
+                });
+                ctx.spawn_reference(&r, interval);
+            }
+            None => tracing::warn!(chain_id = id, "no official reference for this chain id; configure [[reference]] to get epoch lag and fork checks"),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Lag and fork verdicts against the reference nodes. Three outcomes matter and must never be confused: the node
+//! is in sync, the node is behind, or the reference cannot be used (then there is no lag at all — a broken
+//! reference is not a lagging node).
+
+use std::collections::BTreeMap;
+
+/// A reference as the lag computation sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct RefView<'a> {
+    /// The last poll succeeded.
+    pub up: bool,
+    /// Its chain id.
+    pub chain_id: Option<u64>,
+    /// Its best epoch.
+    pub epoch: Option<u64>,
+    /// Pivot hashes it reported.
+    pub hashes: &'a BTreeMap<u64, String>,
+}
+
+impl RefView<'_> {
+    fn usable_for(&self, chain_id: u64) -> bool {
+        self.up && self.chain_id == Some(chain_id) && self.epoch.is_some()
+    }
+}
+
+/// The network's best epoch as the median of the usable references on `chain_id` (the lower middle for an even
+/// count, so one runaway reference cannot inflate it). `None` when no reference is usable.
+pub fn reference_epoch(refs: &[RefView], chain_id: u64) -> Option<u64> {
+    let mut epochs: Vec<u64> = refs
+        .iter()
+        .filter(|r| r.usable_for(chain_id))
+        .filter_map(|r| r.epoch)
+        .collect();
+    if epochs.is_empty() {
+        return None;
+    }
+    epochs.sort_unstable();
+    Some(epochs[(epochs.len() - 1) / 2])
+}
+
+/// Reference epoch minus node epoch: positive = behind, negative = ahead.
+pub fn epoch_lag(reference_epoch: u64, node_epoch: u64) -> i64 {
+    reference_epoch as i128 as i64 - node_epoch as i128 as i64
+}
+
+/// Fork verdict: compares the node's pivot hash with the references' at the newest epoch both have. `Some(true)`
+/// when every usable reference that knows that epoch disagrees with the node, `Some(false)` when one agrees,
+/// `None` when there is no common epoch to compare yet.
+pub fn hash_mismatch(
+    node_hashes: &BTreeMap<u64, String>,
+    refs: &[RefView],
+    chain_id: u64,
+) -> Option<bool> {
+    let usable: Vec<&RefView> = refs.iter().filter(|r| r.usable_for(chain_id)).collect();
+    let common = node_hashes
+        .keys()
+        .rev()
+        .find(|e| usable.iter().any(|r| r.hashes.contains_key(e)))?;
+    let ours = node_hashes.get(common)?;
+    let agree = usable
+        .iter()
+        .filter_map(|r| r.hashes.get(common))
+        .any(|h| h.eq_ignore_ascii_case(ours));
+    Some(!agree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(up: bool, chain: u64, epoch: u64, hashes: &BTreeMap<u64, String>) -> RefView<'_> {
+        RefView {
+            up,
+            chain_id: Some(chain),
+            epoch: Some(epoch),
+            hashes,
+        }
+    }
+
+    #[test]
+    fn median_ignores_down_and_foreign_references() {
+        let h = BTreeMap::new();
+        let refs = [
+            r(true, 1029, 100, &h),
+            r(true, 1029, 300, &h),
+            r(true, 1029, 200, &h),
+            r(false, 1029, 999, &h),
+            r(true, 1, 5, &h),
+        ];
+        assert_eq!(reference_epoch(&refs, 1029), Some(200));
+        assert_eq!(
+            reference_epoch(&refs[..2], 1029),
+            Some(100),
+            "even count takes the lower middle"
+        );
+        assert_eq!(
+            reference_epoch(&refs[3..4], 1029),
+            None,
+            "a down reference gives no lag at all"
+        );
+        assert_eq!(reference_epoch(&refs, 71), None);
+    }
+
+    #[test]
+    fn lag_sign() {
+        assert_eq!(epoch_lag(1000, 990), 10);
+        assert_eq!(epoch_lag(990, 1000), -10);
+    }
+
+    #[test]
+    fn fork_uses_newest_common_epoch() {
+        let node: BTreeMap<u64, String> =
+            [(10, "0xa".into()), (20, "0xb".into()), (30, "0xc".into())].into();
+        let same: BTreeMap<u64, String> = [(20, "0xB".into())].into();
+        let other: BTreeMap<u64, String> = [(20, "0xff".into()), (5, "0x1".into())].into();
+        assert_eq!(
+            hash_mismatch(&node, &[r(true, 1, 0, &same)], 1),
+            Some(false)
+        );
+        assert_eq!(
+            hash_mismatch(&node, &[r(true, 1, 0, &other)], 1),
+            Some(true)
+        );
+        assert_eq!(
+            hash_mismatch(&node, &[r(true, 1, 0, &other), r(true, 1, 0, &same)], 1),
+            Some(false)
+        );
+        assert_eq!(
+            hash_mismatch(&node, &[r(false, 1, 0, &other)], 1),
+            None,
+            "down references are not evidence"
+        );
+        let empty = BTreeMap::new();
+        assert_eq!(hash_mismatch(&node, &[r(true, 1, 0, &empty)], 1), None);
+    }
+}

@@ -1,0 +1,166 @@
+//! Core-space health of each node and the reference comparison: what `watch::chain` and `watch::reference`
+//! observed, turned into series. Everything here is re-derived from the state on each publish.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::def::catalogue;
+use crate::assess::lag::{epoch_lag, hash_mismatch, reference_epoch, RefView};
+use crate::state::{NodeState, State};
+
+/// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
+/// show the state set even before a node enters a phase.
+pub const SYNC_PHASES: &[&str] = &[
+    "CatchUpRecoverBlockHeaderFromDbPhase",
+    "CatchUpSyncBlockHeaderPhase",
+    "CatchUpCheckpointPhase",
+    "CatchUpFillBlockBodyPhase",
+    "CatchUpSyncBlockPhase",
+    "NormalSyncPhase",
+];
+
+/// Reasons a reference can be unusable, plus `ok`, for `conflux_reference_state`.
+pub const REFERENCE_STATES: &[&str] = &[
+    "ok",
+    "not_polled",
+    "timeout",
+    "connect",
+    "http_status",
+    "rpc_error",
+    "decode",
+    "too_large",
+    "chain_mismatch",
+];
+
+catalogue! {
+    /// Node chain health and the reference comparison.
+    pub struct ChainFamilies {
+        up: Gauge("conflux_up", ["node"], "1 when the last poll of the node's RPC answered cfx_getStatus, 0 when it did not (see conflux_exporter_rpc_errors_total for why)."),
+        node_info: Gauge("conflux_node_info", ["node", "version", "chain_id", "network_id"], "Always 1 while the node is up; labels carry cfx_clientVersion and the chain and network ids."),
+        epoch_number: Gauge("conflux_epoch_number", ["node", "tag"], "The node's epoch number per tag (latest_mined, latest_state, latest_confirmed, latest_finalized, latest_checkpoint) from cfx_getStatus."),
+        block_age: Gauge("conflux_block_age_seconds", ["node"], "Seconds since the timestamp of the node's latest_mined pivot block (0 when the block is from the future)."),
+        sync_phase: Gauge("conflux_sync_phase", ["node", "phase"], "1 for the node's current sync phase (debug_currentSyncPhase), 0 for the others."),
+        catching_up: Gauge("conflux_catching_up", ["node"], "1 while the node is in a catch-up sync phase (any phase but NormalSyncPhase)."),
+        peers: Gauge("conflux_peers", ["node"], "Connected peers (length of test_getPeerInfo)."),
+        txpool_pending: Gauge("conflux_txpool_pending", ["node"], "Transactions in the node's pool not yet packed (pendingTxNumber)."),
+        method_unavailable: Gauge("conflux_rpc_method_unavailable", ["node", "method"], "1 for each method the node's port answered with -32601 (namespace not enabled) in the last poll."),
+        epoch_lag: Gauge("conflux_epoch_lag", ["node"], "Median best epoch of the usable references on the node's chain minus the node's best epoch (negative = ahead). Absent when no reference is usable."),
+        hash_mismatch: Gauge("conflux_reference_hash_mismatch", ["node"], "1 when the node's pivot block hash at a confirmed epoch differs from every usable reference's hash at that epoch (fork suspected), 0 when one agrees. Absent until a common epoch is known."),
+        reference_up: Gauge("conflux_reference_up", ["reference"], "1 when the last poll of the reference answered cfx_getStatus; 0 otherwise (conflux_reference_state says why)."),
+        reference_state: Gauge("conflux_reference_state", ["reference", "state"], "1 for the reference's current state: ok, not_polled, or why it is unusable (timeout, connect, http_status, rpc_error, decode, too_large, chain_mismatch)."),
+        reference_epoch: Gauge("conflux_reference_epoch_number", ["reference"], "Best epoch reported by the reference. Absent while it is down."),
+    }
+}
+
+fn unix(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl ChainFamilies {
+    /// Re-derives every series from `state` at `now`.
+    pub fn publish(&self, state: &State, now: SystemTime) {
+        self.reset_gauges();
+        let refs: Vec<RefView> = state
+            .references
+            .iter()
+            .map(|r| RefView {
+                up: r.poll.up,
+                chain_id: r.chain_id,
+                epoch: r.epoch,
+                hashes: &r.hashes,
+            })
+            .collect();
+        for node in &state.nodes {
+            self.publish_node(node, &refs, now);
+        }
+        for r in &state.references {
+            let name = r.name.as_str();
+            self.reference_up
+                .with_label_values(&[name])
+                .set(if r.poll.up { 1.0 } else { 0.0 });
+            let current = if r.poll.up {
+                "ok"
+            } else {
+                r.poll.last_error_kind.unwrap_or("not_polled")
+            };
+            for s in REFERENCE_STATES {
+                self.reference_state
+                    .with_label_values(&[name, s])
+                    .set(if *s == current { 1.0 } else { 0.0 });
+            }
+            if let (true, Some(e)) = (r.poll.up, r.epoch) {
+                self.reference_epoch
+                    .with_label_values(&[name])
+                    .set(e as f64);
+            }
+        }
+    }
+
+    fn publish_node(&self, node: &NodeState, refs: &[RefView], now: SystemTime) {
+        let n = node.name.as_str();
+        let Some(c) = node.chain.as_ref().filter(|_| node.poll.up) else {
+            self.up.with_label_values(&[n]).set(0.0);
+            return;
+        };
+        self.up.with_label_values(&[n]).set(1.0);
+        let s = &c.status;
+        let chain_id = s.chain_id.0;
+        self.node_info
+            .with_label_values(&[
+                n,
+                c.version.as_deref().unwrap_or("unknown"),
+                &chain_id.to_string(),
+                &s.network_id.0.to_string(),
+            ])
+            .set(1.0);
+        for (tag, v) in [
+            ("latest_mined", s.epoch_number),
+            ("latest_state", s.latest_state),
+            ("latest_confirmed", s.latest_confirmed),
+            ("latest_finalized", s.latest_finalized),
+            ("latest_checkpoint", s.latest_checkpoint),
+        ] {
+            self.epoch_number
+                .with_label_values(&[n, tag])
+                .set(v.0 as f64);
+        }
+        if let Some(ts) = c.best_block_timestamp {
+            self.block_age
+                .with_label_values(&[n])
+                .set((unix(now) - ts as f64).max(0.0));
+        }
+        if let Some(phase) = &c.sync_phase {
+            for p in SYNC_PHASES {
+                self.sync_phase
+                    .with_label_values(&[n, p])
+                    .set(if p == phase { 1.0 } else { 0.0 });
+            }
+            if !SYNC_PHASES.contains(&phase.as_str()) {
+                self.sync_phase.with_label_values(&[n, phase]).set(1.0);
+            }
+            self.catching_up
+                .with_label_values(&[n])
+                .set(if phase == "NormalSyncPhase" { 0.0 } else { 1.0 });
+        }
+        if let Some(p) = c.peers {
+            self.peers.with_label_values(&[n]).set(p as f64);
+        }
+        self.txpool_pending
+            .with_label_values(&[n])
+            .set(s.pending_tx_number.0 as f64);
+        for m in &c.unavailable {
+            self.method_unavailable.with_label_values(&[n, m]).set(1.0);
+        }
+        if let Some(re) = reference_epoch(refs, chain_id) {
+            self.epoch_lag
+                .with_label_values(&[n])
+                .set(epoch_lag(re, s.epoch_number.0) as f64);
+        }
+        if let Some(m) = hash_mismatch(&node.confirmed_hashes, refs, chain_id) {
+            self.hash_mismatch
+                .with_label_values(&[n])
+                .set(if m { 1.0 } else { 0.0 });
+        }
+    }
+}

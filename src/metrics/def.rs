@@ -1,0 +1,117 @@
+//! The shape of a catalogue entry and the macro that turns a list of entries into a typed struct of metric
+//! families plus the static list the docs and tests are generated from. Declaring a metric anywhere else is a bug:
+//! the README table, `docs/metrics.md` and the lint test all read [`super::catalogue`].
+
+/// How a family behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Current state; re-derived from the state on every publish, so absent facts drop their series.
+    Gauge,
+    /// Monotonic count.
+    Counter,
+    /// Distribution (request durations).
+    Histogram,
+}
+
+impl Kind {
+    /// The Prometheus TYPE word.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::Gauge => "gauge",
+            Kind::Counter => "counter",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+/// One metric family.
+#[derive(Debug, Clone, Copy)]
+pub struct Def {
+    /// Full name, `conflux_` prefix included.
+    pub name: &'static str,
+    /// HELP text.
+    pub help: &'static str,
+    /// TYPE.
+    pub kind: Kind,
+    /// Label names, in order.
+    pub labels: &'static [&'static str],
+}
+
+/// Buckets for RPC durations: a local node answers in milliseconds, a public reference in hundreds.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+macro_rules! family_type {
+    (Gauge) => {
+        prometheus::GaugeVec
+    };
+    (Counter) => {
+        prometheus::IntCounterVec
+    };
+    (Histogram) => {
+        prometheus::HistogramVec
+    };
+}
+
+macro_rules! make_family {
+    (Gauge, $name:literal, $help:literal, $labels:expr) => {
+        prometheus::GaugeVec::new(prometheus::Opts::new($name, $help), $labels)
+    };
+    (Counter, $name:literal, $help:literal, $labels:expr) => {
+        prometheus::IntCounterVec::new(prometheus::Opts::new($name, $help), $labels)
+    };
+    (Histogram, $name:literal, $help:literal, $labels:expr) => {
+        prometheus::HistogramVec::new(
+            prometheus::HistogramOpts::new($name, $help)
+                .buckets($crate::metrics::def::DURATION_BUCKETS.to_vec()),
+            $labels,
+        )
+    };
+}
+
+macro_rules! reset_gauge {
+    (Gauge, $f:expr) => {
+        $f.reset()
+    };
+    ($other:ident, $f:expr) => {};
+}
+
+/// Declares a group of families: `catalogue! { pub struct Name { field: Kind("name", ["label", ...], "help"), ... } }`.
+macro_rules! catalogue {
+    ($(#[$meta:meta])* pub struct $S:ident {
+        $( $field:ident : $kind:ident ( $name:literal, [$($label:literal),*], $help:literal ) ),* $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $S {
+            $( #[doc = $help] pub $field: $crate::metrics::def::family_type!($kind), )*
+        }
+
+        impl $S {
+            /// Catalogue entries of this group.
+            pub const DEFS: &'static [$crate::metrics::def::Def] = &[
+                $( $crate::metrics::def::Def {
+                    name: $name,
+                    help: $help,
+                    kind: $crate::metrics::def::Kind::$kind,
+                    labels: &[$($label),*],
+                }, )*
+            ];
+
+            /// Creates every family of the group and registers it.
+            pub fn register(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
+                let s = Self { $( $field: $crate::metrics::def::make_family!($kind, $name, $help, &[$($label),*])?, )* };
+                $( registry.register(Box::new(s.$field.clone()))?; )*
+                Ok(s)
+            }
+
+            /// Drops every gauge series so that a publish re-creates only what the current state supports.
+            pub fn reset_gauges(&self) {
+                $( $crate::metrics::def::reset_gauge!($kind, self.$field); )*
+            }
+        }
+    };
+}
+
+pub(crate) use {catalogue, family_type, make_family, reset_gauge};

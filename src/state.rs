@@ -1,0 +1,168 @@
+//! The exporter's picture of the world: the latest observation of every target, written by watchers and read by
+//! the publisher. It holds facts only; verdicts (lag, fork, risk) are computed from it by `assess`, so a restart
+//! or a failed poll can never leave a stale verdict behind.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use tokio::sync::Notify;
+
+use crate::rpc::cfx::Status;
+
+/// How many recent (epoch -> pivot hash) pairs are kept per target for the fork check. Node and reference are
+/// polled at different moments, so the check uses the newest epoch both have seen.
+pub const HASH_HISTORY: usize = 32;
+
+/// What the last successful chain poll of a node returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainObs {
+    /// `cfx_getStatus`.
+    pub status: Status,
+    /// `cfx_clientVersion`, when it answered.
+    pub version: Option<String>,
+    /// Timestamp (Unix seconds) of the `latest_mined` pivot block.
+    pub best_block_timestamp: Option<u64>,
+    /// `debug_currentSyncPhase`.
+    pub sync_phase: Option<String>,
+    /// `test_getPeerInfo` length.
+    pub peers: Option<u64>,
+    /// Methods that answered −32601 (not served on this port) in the last poll.
+    pub unavailable: Vec<&'static str>,
+}
+
+/// Per-target poll bookkeeping shared by nodes and references.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PollStatus {
+    /// At least one poll has finished (success or failure).
+    pub polled: bool,
+    /// The last poll succeeded.
+    pub up: bool,
+    /// Redacted text of the last failure, for the landing page and logs.
+    pub last_error: Option<String>,
+    /// Stable kind of the last failure (e.g. `connect`, `chain_mismatch`).
+    pub last_error_kind: Option<&'static str>,
+    /// When the last successful poll finished.
+    pub last_success: Option<SystemTime>,
+}
+
+impl PollStatus {
+    /// Records a success.
+    pub fn succeeded(&mut self, at: SystemTime) {
+        self.polled = true;
+        self.up = true;
+        self.last_error = None;
+        self.last_error_kind = None;
+        self.last_success = Some(at);
+    }
+
+    /// Records a failure; returns true when this is a transition from up (or never polled) to down, which is
+    /// when it deserves a log line.
+    pub fn failed(&mut self, kind: &'static str, text: String) -> bool {
+        let transition = self.up || !self.polled || self.last_error_kind != Some(kind);
+        self.polled = true;
+        self.up = false;
+        self.last_error = Some(text);
+        self.last_error_kind = Some(kind);
+        transition
+    }
+}
+
+/// One configured node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeState {
+    /// Configured name (the `node` label).
+    pub name: String,
+    /// Redacted RPC URL.
+    pub display_url: String,
+    /// Chain poll bookkeeping; `up` drives `conflux_up`.
+    pub poll: PollStatus,
+    /// Present only while the last chain poll succeeded: a failed poll drops it, so no stale series survive.
+    pub chain: Option<ChainObs>,
+    /// Recent (confirmed epoch -> pivot hash) pairs seen on the node.
+    pub confirmed_hashes: BTreeMap<u64, String>,
+}
+
+/// One reference RPC.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReferenceState {
+    /// Configured or automatic name (the `reference` label).
+    pub name: String,
+    /// Redacted URL.
+    pub display_url: String,
+    /// Poll bookkeeping; `up` drives `conflux_reference_up`.
+    pub poll: PollStatus,
+    /// Chain id reported by the reference (lag is only computed against references on the node's chain).
+    pub chain_id: Option<u64>,
+    /// Best epoch, present only while up.
+    pub epoch: Option<u64>,
+    /// Pivot hashes at epochs the nodes reported as confirmed.
+    pub hashes: BTreeMap<u64, String>,
+}
+
+/// Everything the publisher needs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct State {
+    /// In configuration order.
+    pub nodes: Vec<NodeState>,
+    /// Configured ones first, then automatic ones as chain ids are learned.
+    pub references: Vec<ReferenceState>,
+}
+
+impl State {
+    /// The node named `name`.
+    pub fn node_mut(&mut self, name: &str) -> Option<&mut NodeState> {
+        self.nodes.iter_mut().find(|n| n.name == name)
+    }
+
+    /// The reference named `name`.
+    pub fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
+        self.references.iter_mut().find(|r| r.name == name)
+    }
+
+    /// True once every target has finished at least one poll (drives `/-/ready`).
+    pub fn all_polled(&self) -> bool {
+        self.nodes.iter().all(|n| n.poll.polled) && self.references.iter().all(|r| r.poll.polled)
+    }
+}
+
+/// Keeps at most [`HASH_HISTORY`] newest entries.
+pub fn remember_hash(map: &mut BTreeMap<u64, String>, epoch: u64, hash: String) {
+    map.insert(epoch, hash);
+    while map.len() > HASH_HISTORY {
+        map.pop_first();
+    }
+}
+
+/// Shared state plus a wake-up for the publisher. Watchers lock briefly, write, and call [`Hub::changed`].
+#[derive(Debug, Default)]
+pub struct Hub {
+    state: Mutex<State>,
+    notify: Notify,
+}
+
+impl Hub {
+    /// A hub over an initial state.
+    pub fn new(state: State) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(state),
+            notify: Notify::new(),
+        })
+    }
+
+    /// Locks the state. A poisoned lock (a panic elsewhere while holding it) still yields the data: the state is
+    /// plain facts, and serving them beats stopping the exporter.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells the publisher something changed.
+    pub fn changed(&self) {
+        self.notify.notify_one();
+    }
+
+    /// Waits for the next change (changes that happen while publishing coalesce into one wake-up).
+    pub async fn wait_changed(&self) {
+        self.notify.notified().await;
+    }
+}

@@ -1,0 +1,120 @@
+//! Reference watcher: one batch per poll to a public RPC: its status (best epoch, chain id) plus the pivot block
+//! at the confirmed epochs the nodes recently reported, for the fork check. A reference on another chain than
+//! every node is marked unusable (`chain_mismatch`) rather than producing a meaningless lag.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::json;
+
+use crate::rpc::cfx::{Block, Status};
+use crate::rpc::wire::to_hex;
+use crate::rpc::{decode, Call, Client, RpcError};
+use crate::state::{remember_hash, Hub};
+
+/// At most this many hash look-ups per poll, so many nodes cannot blow the reference's per-method quota.
+pub const MAX_HASH_LOOKUPS: usize = 4;
+
+/// Polls one reference.
+pub struct ReferenceWatcher {
+    /// Reference name (the `reference` label).
+    pub name: String,
+    /// Client bound to the reference URL.
+    pub client: Arc<Client>,
+    /// Shared state.
+    pub hub: Arc<Hub>,
+}
+
+impl ReferenceWatcher {
+    /// Epochs worth asking about: the newest confirmed epoch of each node the reference has no hash for yet.
+    fn wanted_epochs(&self) -> Vec<u64> {
+        let state = self.hub.lock();
+        let known = state
+            .references
+            .iter()
+            .find(|r| r.name == self.name)
+            .map(|r| &r.hashes);
+        let mut epochs: Vec<u64> = state
+            .nodes
+            .iter()
+            .filter_map(|n| n.confirmed_hashes.keys().next_back().copied())
+            .filter(|e| known.is_none_or(|k| !k.contains_key(e)))
+            .collect();
+        epochs.sort_unstable_by(|a, b| b.cmp(a));
+        epochs.dedup();
+        epochs.truncate(MAX_HASH_LOOKUPS);
+        epochs
+    }
+
+    /// One poll: a single HTTP request.
+    pub async fn poll_once(&self) {
+        let epochs = self.wanted_epochs();
+        let mut calls = vec![Call::new("cfx_getStatus", json!([]))];
+        calls.extend(
+            epochs
+                .iter()
+                .map(|e| Call::new("cfx_getBlockByEpochNumber", json!([to_hex(*e), false]))),
+        );
+        let outcome = self.client.batch(&calls).await;
+        let now = SystemTime::now();
+        let parsed = outcome.and_then(|mut results| {
+            let status: Status = decode(std::mem::replace(
+                &mut results[0],
+                Ok(serde_json::Value::Null),
+            )?)?;
+            let hashes: Vec<(u64, String)> = epochs
+                .iter()
+                .zip(results.into_iter().skip(1))
+                .filter_map(|(e, r)| {
+                    // −32602 means the reference has not reached that epoch yet: simply no hash this time.
+                    let block: Option<Block> = decode(r.ok()?).ok()?;
+                    block.map(|b| (*e, b.hash))
+                })
+                .collect();
+            Ok::<_, RpcError>((status, hashes))
+        });
+        let mut state = self.hub.lock();
+        let node_chains: Vec<u64> = state
+            .nodes
+            .iter()
+            .filter_map(|n| n.chain.as_ref().map(|c| c.status.chain_id.0))
+            .collect();
+        let Some(r) = state.reference_mut(&self.name) else {
+            return;
+        };
+        match parsed {
+            Ok((status, hashes)) => {
+                let chain_id = status.chain_id.0;
+                r.chain_id = Some(chain_id);
+                if !node_chains.is_empty() && !node_chains.contains(&chain_id) {
+                    if r.poll.failed(
+                        "chain_mismatch",
+                        format!("reference is on chain id {chain_id}, no node is"),
+                    ) {
+                        tracing::warn!(reference = %self.name, chain_id, nodes = ?node_chains, "reference is on another chain; it is not used for lag");
+                    }
+                    r.epoch = None;
+                } else {
+                    if !r.poll.up {
+                        tracing::info!(reference = %self.name, url = %self.client.display_url(), epoch = status.epoch_number.0, "reference reachable");
+                    }
+                    r.poll.succeeded(now);
+                    r.epoch = Some(status.epoch_number.0);
+                    for (e, h) in hashes {
+                        remember_hash(&mut r.hashes, e, h);
+                    }
+                }
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if r.poll.failed(e.kind(), text.clone()) {
+                    tracing::warn!(reference = %self.name, url = %self.client.display_url(), error = %text, kind = e.kind(),
+                        "reference unusable; epoch lag is not computed from it");
+                }
+                r.epoch = None;
+            }
+        }
+        drop(state);
+        self.hub.changed();
+    }
+}
