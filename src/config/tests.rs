@@ -154,3 +154,20 @@ fn default_references_follow_chain_id() {
     );
     assert!(default_reference_for_chain(8888).is_none());
 }
+
+#[test]
+fn shipped_example_file_is_valid() {
+    let c = from_toml(&[], include_str!("../../examples/exporter.toml")).unwrap();
+    assert_eq!(c.nodes[0].name, "primary");
+    assert_eq!(c.listen_address.port(), 12541);
+}
+
+#[test]
+fn node_and_reference_names_are_disjoint() {
+    let e = from_toml(
+        &[],
+        "[[node]]\nname = \"x\"\n[[reference]]\nname = \"x\"\nurl = \"http://r\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "reference.name");
+}

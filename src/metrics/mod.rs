@@ -4,6 +4,7 @@
 
 pub mod chain;
 pub(crate) mod def;
+pub mod doc;
 pub mod exporter;
 
 use std::sync::Arc;

@@ -91,6 +91,7 @@ pub fn apply(
     calls: &[Call],
     mut results: Vec<Result<Value, RpcError>>,
 ) -> Result<(ChainObs, Option<(u64, String)>), RpcError> {
+    let status_result = std::mem::replace(&mut results[0], Ok(Value::Null));
     let mut unavailable = Vec::new();
     let mut take = |i: usize| -> Option<Value> {
         match std::mem::replace(&mut results[i], Ok(Value::Null)) {
@@ -105,7 +106,6 @@ pub fn apply(
             }
         }
     };
-    let status_value = take(0);
     let version = take(1).and_then(|v| v.as_str().map(str::to_owned));
     let best = take(2).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
     let confirmed = take(3).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
@@ -113,14 +113,7 @@ pub fn apply(
     let peers = take(5)
         .and_then(|v| decode::<PeerList>(v).ok())
         .map(|p| p.0.len() as u64);
-    let status: Status = match status_value {
-        Some(v) => decode(v)?,
-        None => {
-            return Err(std::mem::replace(&mut results[0], Ok(Value::Null))
-                .err()
-                .unwrap_or_else(|| RpcError::Decode("cfx_getStatus failed".into())))
-        }
-    };
+    let status: Status = decode(status_result?)?;
     let confirmed = confirmed.and_then(|b| b.epoch_number.map(|e| (e.0, b.hash)));
     Ok((
         ChainObs {
