@@ -1,0 +1,124 @@
+//! Real Prometheus tools for tests: locating them and running a Prometheus server on a loopback port with its
+//! own temporary data directory, killed when dropped.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Finds a tool on PATH, or fails with the command that installs it.
+pub fn tool(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|f| f.is_file()))
+        .unwrap_or_else(|| panic!("{name} not found: run `bash scripts/test`, which installs Debian's prometheus tools"))
+}
+
+/// Runs `promtool check metrics` on an exposition; returns (exit code, output).
+pub fn promtool_check_metrics(exposition: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut child = Command::new(tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
+    child.stdin.take().unwrap().write_all(exposition.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// A Prometheus server for one test.
+pub struct Prometheus {
+    child: Child,
+    /// Base URL, e.g. `http://127.0.0.1:PORT`.
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Starts Prometheus with `config` (YAML text; rule files may be referenced by absolute path) and waits until
+    /// it is ready.
+    pub async fn start(config: &str, extra_args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("prometheus.yml");
+        std::fs::write(&cfg, config).unwrap();
+        let port = super::free_port();
+        let data = dir.path().join("data");
+        let mut cmd = Command::new(tool("prometheus"));
+        cmd.arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .args(extra_args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(dir.path().join("prometheus.log")).unwrap()));
+        let child = cmd.spawn().expect("prometheus starts");
+        let p = Self { child, url: format!("http://127.0.0.1:{port}"), _dir: dir };
+        p.wait_ready().await;
+        p
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+
+    /// Directory for files the test wants next to the config.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = reqwest::get(format!("{}/-/ready", self.url)).await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "prometheus not ready; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// An instant query; returns the `data.result` array.
+    pub async fn query(&self, promql: &str) -> Vec<serde_json::Value> {
+        let r: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/query", self.url))
+            .query(&[("query", promql)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["status"], "success", "query {promql} failed: {r}");
+        r["data"]["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Queries until the result is non-empty and `cond` holds on it.
+    pub async fn wait_query(&self, promql: &str, timeout: Duration, cond: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let r = self.query(promql).await;
+            if !r.is_empty() && cond(&r) {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "query {promql} never satisfied; last {r:?}; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The numeric value of an instant-vector sample.
+pub fn sample_value(sample: &serde_json::Value) -> f64 {
+    sample["value"][1].as_str().and_then(|v| v.parse().ok()).expect("sample value")
+}
