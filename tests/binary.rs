@@ -23,13 +23,18 @@ fn spawn(args: &[&str]) -> Child {
 
 fn terminate(mut child: Child) -> (i32, String) {
     // SIGTERM, then collect the logs.
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "exporter did not exit on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "exporter did not exit on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut logs = String::new();
@@ -49,7 +54,10 @@ async fn wait_scrape(port: u16, cond: impl Fn(&str) -> bool) -> String {
                 return body;
             }
         }
-        assert!(Instant::now() < deadline, "no satisfying scrape on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "no satisfying scrape on port {port}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -67,17 +75,26 @@ async fn zero_config_without_a_node_says_so() {
         &format!("http://127.0.0.1:{dead}"),
     ]);
     let body = wait_scrape(port, |b| b.contains("conflux_up{node=\"local\"} 0")).await;
-    assert!(body.contains("conflux_exporter_rpc_errors_total{kind=\"connect\",target=\"local\"}"), "{body}");
+    assert!(
+        body.contains("conflux_exporter_rpc_errors_total{kind=\"connect\",target=\"local\"}"),
+        "{body}"
+    );
     let (code, logs) = terminate(child);
     assert_eq!(code, 0, "graceful exit on SIGTERM; logs:\n{logs}");
-    assert!(logs.contains("node unreachable") && logs.contains("Connection refused"), "{logs}");
+    assert!(
+        logs.contains("node unreachable") && logs.contains("Connection refused"),
+        "{logs}"
+    );
     assert!(logs.contains("shutting down"), "{logs}");
 }
 
 #[tokio::test]
 async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
     let sim = common::sim(SimConfig {
-        endpoints: vec![EndpointSpec::node("node", None), EndpointSpec::reference("ref")],
+        endpoints: vec![
+            EndpointSpec::node("node", None),
+            EndpointSpec::reference("ref"),
+        ],
         ..Default::default()
     })
     .await;
@@ -90,7 +107,10 @@ async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
         "--node.rpc-url",
         &sim.url("node").unwrap(),
         "--reference.url",
-        &format!("good=http://user:{secret}pw@{}/{secret}?key={secret}", sim.addr("ref").unwrap()),
+        &format!(
+            "good=http://user:{secret}pw@{}/{secret}?key={secret}",
+            sim.addr("ref").unwrap()
+        ),
         "--reference.url",
         &format!("bad=http://127.0.0.1:{dead}/{secret}"),
         "--poll.node-interval",
@@ -101,13 +121,25 @@ async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
         "debug",
     ]);
     let body = wait_scrape(port, |b| b.contains("conflux_epoch_lag{node=\"local\"} 0")).await;
-    let landing = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap().text().await.unwrap();
+    let landing = reqwest::get(format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let (_, logs) = terminate(child);
-    for (what, text) in [("metrics", &body), ("landing page", &landing), ("logs", &logs)] {
+    for (what, text) in [
+        ("metrics", &body),
+        ("landing page", &landing),
+        ("logs", &logs),
+    ] {
         assert!(!text.contains(secret), "secret leaked into {what}:\n{text}");
     }
     assert!(landing.contains("/&lt;redacted&gt;"), "{landing}");
-    assert!(logs.contains("reference unusable"), "the bad reference is reported: {logs}");
+    assert!(
+        logs.contains("reference unusable"),
+        "the bad reference is reported: {logs}"
+    );
     sim.shutdown().await;
 }
 
@@ -115,20 +147,40 @@ async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
 fn config_check_redacts_and_bad_config_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
-    std::fs::write(&good, "[[reference]]\nname = \"r\"\nurl = \"https://main.confluxrpc.com/TOPSECRET\"\n").unwrap();
-    let out = Command::new(BIN).args(["--config.file", good.to_str().unwrap(), "--config.check"]).output().unwrap();
+    std::fs::write(
+        &good,
+        "[[reference]]\nname = \"r\"\nurl = \"https://main.confluxrpc.com/TOPSECRET\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["--config.file", good.to_str().unwrap(), "--config.check"])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("https://main.confluxrpc.com/<redacted>") && !stdout.contains("TOPSECRET"), "{stdout}");
+    assert!(
+        stdout.contains("https://main.confluxrpc.com/<redacted>") && !stdout.contains("TOPSECRET"),
+        "{stdout}"
+    );
 
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[[node]]\nname = \"n\"\nrpc_url = \"http://127.0.0.1:12539\"\npos_adress = \"x\"\n").unwrap();
-    let out = Command::new(BIN).args(["--config.file", bad.to_str().unwrap(), "--config.check"]).output().unwrap();
+    std::fs::write(
+        &bad,
+        "[[node]]\nname = \"n\"\nrpc_url = \"http://127.0.0.1:12539\"\npos_adress = \"x\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["--config.file", bad.to_str().unwrap(), "--config.check"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("pos_adress"), "{stderr}");
 
-    let out = Command::new(BIN).args(["--log.format", "xml"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["--log.format", "xml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("log.format"));
 }

@@ -12,14 +12,27 @@ use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig};
 #[tokio::test]
 async fn real_prometheus_scrapes_lag_and_promtool_is_clean() {
     let sim = sim(SimConfig {
-        endpoints: vec![EndpointSpec::node("node", None), EndpointSpec::reference("ref")],
+        endpoints: vec![
+            EndpointSpec::node("node", None),
+            EndpointSpec::reference("ref"),
+        ],
         ..Default::default()
     })
     .await;
-    sim.patch_endpoint("node", EndpointPatch::default().lag(17)).await.unwrap();
-    let app = exporter(exporter_config(&[("local", sim.url("node").unwrap())], &[("ref", sim.url("ref").unwrap())], "")).await;
+    sim.patch_endpoint("node", EndpointPatch::default().lag(17))
+        .await
+        .unwrap();
+    let app = exporter(exporter_config(
+        &[("local", sim.url("node").unwrap())],
+        &[("ref", sim.url("ref").unwrap())],
+        "",
+    ))
+    .await;
     let addr = app.local_addr();
-    let s = wait_for(addr, Duration::from_secs(10), "lag", |s| s.get("conflux_epoch_lag", &[("node", "local")]) == Some(17.0)).await;
+    let s = wait_for(addr, Duration::from_secs(10), "lag", |s| {
+        s.get("conflux_epoch_lag", &[("node", "local")]) == Some(17.0)
+    })
+    .await;
 
     let (code, out) = promtool_check_metrics(&s.text);
     assert_eq!(code, 0, "promtool check metrics:\n{out}");
@@ -29,9 +42,17 @@ async fn real_prometheus_scrapes_lag_and_promtool_is_clean() {
         "global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\nscrape_configs:\n  - job_name: conflux\n    static_configs:\n      - targets: ['{addr}']\n"
     );
     let prom = Prometheus::start(&config, &[]).await;
-    let r = prom.wait_query("conflux_epoch_lag{job=\"conflux\"}", Duration::from_secs(20), |r| sample_value(&r[0]) == 17.0).await;
+    let r = prom
+        .wait_query(
+            "conflux_epoch_lag{job=\"conflux\"}",
+            Duration::from_secs(20),
+            |r| sample_value(&r[0]) == 17.0,
+        )
+        .await;
     assert_eq!(r[0]["metric"]["node"], "local");
-    let up = prom.wait_query("up{job=\"conflux\"}", Duration::from_secs(5), |_| true).await;
+    let up = prom
+        .wait_query("up{job=\"conflux\"}", Duration::from_secs(5), |_| true)
+        .await;
     assert_eq!(sample_value(&up[0]), 1.0);
     app.shutdown().await;
     sim.shutdown().await;

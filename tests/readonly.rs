@@ -12,26 +12,46 @@ use serde_json::json;
 
 #[tokio::test]
 async fn state_changing_methods_never_leave_the_exporter() {
-    let sim = common::sim(SimConfig { endpoints: vec![EndpointSpec::node("node", None)], ..Default::default() }).await;
+    let sim = common::sim(SimConfig {
+        endpoints: vec![EndpointSpec::node("node", None)],
+        ..Default::default()
+    })
+    .await;
     let client = Client::new(
         reqwest::Client::new(),
         "node",
         sim.url("node").unwrap(),
-        ClientSettings { timeout: Duration::from_secs(2), max_response_bytes: 1 << 20 },
+        ClientSettings {
+            timeout: Duration::from_secs(2),
+            max_response_bytes: 1 << 20,
+        },
         Arc::new(NoopObserver),
     );
-    for method in ["test_posStopVoting", "test_posStartVoting", "test_posStopElection", "test_stop"] {
+    for method in [
+        "test_posStopVoting",
+        "test_posStartVoting",
+        "test_posStopElection",
+        "test_stop",
+    ] {
         // Alone, and hidden in a batch of allowed calls: either way nothing is sent.
         let alone = client.batch(&[Call::new(method, json!([]))]).await;
         assert_eq!(alone.unwrap_err(), RpcError::Forbidden(method.to_string()));
-        let mixed = client.batch(&[Call::new("cfx_getStatus", json!([])), Call::new(method, json!([true]))]).await;
+        let mixed = client
+            .batch(&[
+                Call::new("cfx_getStatus", json!([])),
+                Call::new(method, json!([true])),
+            ])
+            .await;
         assert_eq!(mixed.unwrap_err().kind(), "forbidden");
     }
     let stats = sim.stats("node").unwrap();
     assert_eq!(stats.http_requests, 0, "{stats:?}");
     assert!(stats.dangerous_methods.is_empty());
     // And an allowed call does go through, so the zero above is meaningful.
-    let status: serde_json::Value = client.call(Call::new("cfx_getStatus", json!([]))).await.unwrap();
+    let status: serde_json::Value = client
+        .call(Call::new("cfx_getStatus", json!([])))
+        .await
+        .unwrap();
     assert!(status["epochNumber"].as_str().unwrap().starts_with("0x"));
     assert_eq!(sim.stats("node").unwrap().http_requests, 1);
     sim.shutdown().await;
@@ -39,12 +59,19 @@ async fn state_changing_methods_never_leave_the_exporter() {
 
 #[tokio::test]
 async fn oversized_answers_are_refused() {
-    let sim = common::sim(SimConfig { endpoints: vec![EndpointSpec::node("node", None)], ..Default::default() }).await;
+    let sim = common::sim(SimConfig {
+        endpoints: vec![EndpointSpec::node("node", None)],
+        ..Default::default()
+    })
+    .await;
     let client = Client::new(
         reqwest::Client::new(),
         "node",
         sim.url("node").unwrap(),
-        ClientSettings { timeout: Duration::from_secs(2), max_response_bytes: 64 },
+        ClientSettings {
+            timeout: Duration::from_secs(2),
+            max_response_bytes: 64,
+        },
         Arc::new(NoopObserver),
     );
     let r = client.batch(&[Call::new("cfx_getStatus", json!([]))]).await;

@@ -5,6 +5,7 @@ pub mod cfx;
 pub mod client;
 pub mod error;
 pub mod methods;
+pub mod pos;
 pub mod redact;
 pub mod wire;
 

@@ -12,15 +12,23 @@ use conflux_pos_exporter::sim::{Sim, SimConfig, SimHandle};
 
 /// Exporter configuration for tests: fast polls, short timeouts, listening on port 0, built through the real
 /// TOML path so the tests exercise the same validation as users.
-pub fn exporter_config(nodes: &[(&str, String)], references: &[(&str, String)], extra_node_keys: &str) -> Config {
+pub fn exporter_config(
+    nodes: &[(&str, String)],
+    references: &[(&str, String)],
+    extra_node_keys: &str,
+) -> Config {
     let mut text = String::from(
         "[web]\nlisten_address = \"127.0.0.1:0\"\n[poll]\nnode_interval = \"100ms\"\nreference_interval = \"100ms\"\nrpc_timeout = \"300ms\"\nauto_reference = false\n",
     );
     for (name, url) in nodes {
-        text.push_str(&format!("[[node]]\nname = \"{name}\"\nrpc_url = \"{url}\"\n{extra_node_keys}\n"));
+        text.push_str(&format!(
+            "[[node]]\nname = \"{name}\"\nrpc_url = \"{url}\"\n{extra_node_keys}\n"
+        ));
     }
     for (name, url) in references {
-        text.push_str(&format!("[[reference]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+        text.push_str(&format!(
+            "[[reference]]\nname = \"{name}\"\nurl = \"{url}\"\n"
+        ));
     }
     let file = config::file::parse(&text).expect("test config parses");
     config::resolve(&Cli::default(), file).expect("test config is valid")
@@ -48,7 +56,10 @@ impl Scrape {
     /// Parses the text format (enough of it for our own output: no escapes inside label values we assert on).
     pub fn parse(text: String) -> Self {
         let mut samples = Vec::new();
-        for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
             let (series, value) = line.rsplit_once(' ').expect("sample line has a value");
             let value: f64 = value.parse().expect("numeric value");
             let (name, labels) = match series.split_once('{') {
@@ -65,16 +76,29 @@ impl Scrape {
         let found: Vec<f64> = self
             .samples
             .iter()
-            .filter(|(n, l, _)| n == name && labels.iter().all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v)))
+            .filter(|(n, l, _)| {
+                n == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
             .map(|(_, _, v)| *v)
             .collect();
-        assert!(found.len() <= 1, "{name}{labels:?} matches {} series", found.len());
+        assert!(
+            found.len() <= 1,
+            "{name}{labels:?} matches {} series",
+            found.len()
+        );
         found.first().copied()
     }
 
     /// Label sets of every series named `name`.
     pub fn series(&self, name: &str) -> Vec<BTreeMap<String, String>> {
-        self.samples.iter().filter(|(n, _, _)| n == name).map(|(_, l, _)| l.clone()).collect()
+        self.samples
+            .iter()
+            .filter(|(n, _, _)| n == name)
+            .map(|(_, l, _)| l.clone())
+            .collect()
     }
 }
 
@@ -83,7 +107,10 @@ fn parse_labels(s: &str) -> BTreeMap<String, String> {
     let mut rest = s;
     while let Some((k, after)) = rest.split_once("=\"") {
         let end = after.find('"').expect("closing quote");
-        out.insert(k.trim_start_matches(',').to_string(), after[..end].to_string());
+        out.insert(
+            k.trim_start_matches(',').to_string(),
+            after[..end].to_string(),
+        );
         rest = &after[end + 1..];
     }
     out
@@ -91,7 +118,9 @@ fn parse_labels(s: &str) -> BTreeMap<String, String> {
 
 /// GETs a path from the exporter.
 pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let r = reqwest::get(format!("http://{addr}{path}")).await.expect("GET works");
+    let r = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .expect("GET works");
     (r.status().as_u16(), r.text().await.expect("body"))
 }
 
@@ -103,7 +132,12 @@ pub async fn scrape(addr: SocketAddr) -> Scrape {
 }
 
 /// Scrapes until `cond` holds (or panics after `timeout` with the last scrape).
-pub async fn wait_for(addr: SocketAddr, timeout: Duration, what: &str, cond: impl Fn(&Scrape) -> bool) -> Scrape {
+pub async fn wait_for(
+    addr: SocketAddr,
+    timeout: Duration,
+    what: &str,
+    cond: impl Fn(&Scrape) -> bool,
+) -> Scrape {
     let deadline = Instant::now() + timeout;
     loop {
         let s = scrape(addr).await;
@@ -119,5 +153,8 @@ pub async fn wait_for(addr: SocketAddr, timeout: Duration, what: &str, cond: imp
 
 /// A free loopback port (bound then released), for programs that need a port number up front.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
