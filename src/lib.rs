@@ -26,4 +26,5 @@ pub mod metrics;
 pub mod rpc;
 pub mod server;
 pub mod state;
+pub mod votes;
 pub mod watch;

@@ -2,3 +2,4 @@
 //! the exporter applies lives here, so it can be unit-tested exhaustively.
 
 pub mod lag;
+pub mod retire;

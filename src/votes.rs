@@ -1,0 +1,271 @@
+//! The vote ledger: what every committed PoS block said about our node, kept per epoch for the force-retire
+//! look-back plus running totals. Pure data: the PoS watcher feeds it blocks (each exactly once, in height order)
+//! and committee facts; `assess::retire` reads it. Memory is bounded to the last few epochs.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::rpc::pos::PosBlock;
+
+/// Epochs of detail kept: the force-retire window (3) plus the one before, for the display of the last change.
+pub const EPOCHS_KEPT: usize = 4;
+/// Recent block timestamps kept to observe the block interval.
+pub const INTERVAL_WINDOW: usize = 20;
+
+/// Our participation in one PoS epoch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpochRecord {
+    /// Whether we are in this epoch's committee; `None` until known.
+    pub member: Option<bool>,
+    /// Our voting power in this epoch (0 when not a member).
+    pub voting_power: u64,
+    /// Committed blocks of this epoch seen.
+    pub blocks: u64,
+    /// Of those, blocks whose QC includes our signature.
+    pub signed: u64,
+    /// Blocks without our signature while we were a member.
+    pub missed: u64,
+    /// Blocks whose QC is unknown locally (empty signatures): neither signed nor missed.
+    pub unknown: u64,
+}
+
+/// How one block counted for us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockVerdict {
+    /// Our signature is in the block's QC.
+    Signed,
+    /// We were a member and our signature is absent.
+    Missed,
+    /// The QC is unknown locally.
+    Unknown,
+    /// We were not a committee member for this block's epoch.
+    NotMember,
+}
+
+/// Totals and per-epoch detail for one node's PoS address.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VoteLedger {
+    /// Per-epoch detail, newest last, at most [`EPOCHS_KEPT`].
+    pub epochs: BTreeMap<u64, EpochRecord>,
+    /// Blocks signed (counter).
+    pub signed_total: u64,
+    /// Blocks missed while a member (counter).
+    pub missed_total: u64,
+    /// Blocks with unknown QC while a member (counter).
+    pub unknown_total: u64,
+    /// Blocks we proposed (counter).
+    pub proposed_total: u64,
+    /// Member blocks missed since our last signature.
+    pub consecutive_missed: u64,
+    /// Height of the last block we signed.
+    pub last_signed_block: Option<u64>,
+    /// Timestamp (µs) of that block.
+    pub last_vote_timestamp_us: Option<u64>,
+    /// Highest block processed.
+    pub last_height: Option<u64>,
+    /// (height, timestamp µs) of recent blocks.
+    pub recent: VecDeque<(u64, u64)>,
+}
+
+impl VoteLedger {
+    /// Records committee membership for `epoch` (from `pos_getCommittee`). A later signature overrides "not a
+    /// member" since signing proves membership.
+    pub fn set_membership(&mut self, epoch: u64, member: bool, voting_power: u64) {
+        let r = self.epochs.entry(epoch).or_default();
+        if r.signed == 0 || member {
+            r.member = Some(member);
+            r.voting_power = voting_power;
+        }
+        self.trim();
+    }
+
+    /// Membership known for `epoch`?
+    pub fn membership(&self, epoch: u64) -> Option<bool> {
+        self.epochs.get(&epoch).and_then(|r| r.member)
+    }
+
+    /// Processes one committed block for address `us` (lowercase 0x-hex). Blocks must come in increasing height;
+    /// a repeated or older height is ignored and returns `None`, so a block is never counted twice.
+    pub fn record_block(&mut self, block: &PosBlock, us: &str) -> Option<BlockVerdict> {
+        let h = block.height.0;
+        if self.last_height.is_some_and(|l| h <= l) {
+            return None;
+        }
+        self.last_height = Some(h);
+        self.recent.push_back((h, block.timestamp.0));
+        while self.recent.len() > INTERVAL_WINDOW {
+            self.recent.pop_front();
+        }
+        if block
+            .miner
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case(us))
+        {
+            self.proposed_total += 1;
+        }
+        let ours = block
+            .signatures
+            .iter()
+            .find(|s| s.account.eq_ignore_ascii_case(us));
+        let record = self.epochs.entry(block.epoch.0).or_default();
+        record.blocks += 1;
+        let verdict = if let Some(sig) = ours {
+            record.member = Some(true);
+            record.voting_power = record.voting_power.max(sig.votes.0);
+            BlockVerdict::Signed
+        } else if record.member != Some(true) {
+            BlockVerdict::NotMember
+        } else if block.signatures.is_empty() {
+            BlockVerdict::Unknown
+        } else {
+            BlockVerdict::Missed
+        };
+        match verdict {
+            BlockVerdict::Signed => {
+                record.signed += 1;
+                self.signed_total += 1;
+                self.consecutive_missed = 0;
+                self.last_signed_block = Some(h);
+                self.last_vote_timestamp_us = Some(block.timestamp.0);
+            }
+            BlockVerdict::Missed => {
+                record.missed += 1;
+                self.missed_total += 1;
+                self.consecutive_missed += 1;
+            }
+            BlockVerdict::Unknown => {
+                record.unknown += 1;
+                self.unknown_total += 1;
+            }
+            BlockVerdict::NotMember => {}
+        }
+        self.trim();
+        Some(verdict)
+    }
+
+    /// Observed seconds per committed block over the recent window, from the chain's own timestamps.
+    pub fn block_interval_seconds(&self) -> Option<f64> {
+        let (&(h0, t0), &(h1, t1)) = (self.recent.front()?, self.recent.back()?);
+        (h1 > h0 && t1 > t0).then(|| (t1 - t0) as f64 / 1e6 / (h1 - h0) as f64)
+    }
+
+    fn trim(&mut self) {
+        while self.epochs.len() > EPOCHS_KEPT {
+            self.epochs.pop_first();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rpc::pos::Signature;
+    use crate::rpc::wire::HexU64;
+
+    const US: &str = "0xaa";
+
+    fn block(h: u64, epoch: u64, signers: &[&str], miner: Option<&str>) -> PosBlock {
+        PosBlock {
+            hash: format!("0x{h:x}"),
+            height: HexU64(h),
+            epoch: HexU64(epoch),
+            round: HexU64(h % 10),
+            last_tx_number: HexU64(h * 3),
+            miner: miner.map(str::to_owned),
+            timestamp: HexU64(1_000_000 + h * 30_000_000),
+            signatures: signers
+                .iter()
+                .map(|a| Signature {
+                    account: a.to_string(),
+                    votes: HexU64(5),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn classifies_blocks_and_never_counts_twice() {
+        let mut l = VoteLedger::default();
+        l.set_membership(7, true, 5);
+        assert_eq!(
+            l.record_block(&block(1, 7, &[US, "0xbb"], Some(US)), US),
+            Some(BlockVerdict::Signed)
+        );
+        assert_eq!(
+            l.record_block(&block(1, 7, &[US], None), US),
+            None,
+            "same height again"
+        );
+        assert_eq!(
+            l.record_block(&block(2, 7, &["0xbb"], None), US),
+            Some(BlockVerdict::Missed)
+        );
+        assert_eq!(
+            l.record_block(&block(3, 7, &[], None), US),
+            Some(BlockVerdict::Unknown)
+        );
+        assert_eq!(
+            l.record_block(&block(4, 7, &["0xBB"], None), US),
+            Some(BlockVerdict::Missed)
+        );
+        assert_eq!(
+            (
+                l.signed_total,
+                l.missed_total,
+                l.unknown_total,
+                l.proposed_total
+            ),
+            (1, 2, 1, 1)
+        );
+        assert_eq!(
+            l.consecutive_missed, 2,
+            "unknown blocks neither break nor extend the streak"
+        );
+        assert_eq!(l.last_signed_block, Some(1));
+        assert_eq!(
+            l.epochs[&7],
+            EpochRecord {
+                member: Some(true),
+                voting_power: 5,
+                blocks: 4,
+                signed: 1,
+                missed: 2,
+                unknown: 1
+            }
+        );
+        assert_eq!(l.block_interval_seconds(), Some(30.0));
+    }
+
+    #[test]
+    fn non_members_never_miss() {
+        let mut l = VoteLedger::default();
+        l.set_membership(3, false, 0);
+        assert_eq!(
+            l.record_block(&block(10, 3, &["0xbb"], None), US),
+            Some(BlockVerdict::NotMember)
+        );
+        assert_eq!(
+            l.record_block(&block(11, 4, &["0xbb"], None), US),
+            Some(BlockVerdict::NotMember),
+            "unknown membership"
+        );
+        assert_eq!(l.missed_total, 0);
+        // A signature proves membership even if the committee said otherwise.
+        assert_eq!(
+            l.record_block(&block(12, 3, &[US], None), US),
+            Some(BlockVerdict::Signed)
+        );
+        assert_eq!(l.membership(3), Some(true));
+    }
+
+    #[test]
+    fn keeps_a_bounded_number_of_epochs() {
+        let mut l = VoteLedger::default();
+        for e in 0..10 {
+            l.set_membership(e, true, 1);
+            l.record_block(&block(e * 10 + 1, e, &[US], None), US);
+        }
+        assert_eq!(l.epochs.len(), EPOCHS_KEPT);
+        assert_eq!(l.epochs.keys().next(), Some(&6));
+        assert_eq!(l.signed_total, 10);
+    }
+}
