@@ -9,6 +9,8 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use crate::rpc::cfx::Status;
+use crate::rpc::pos::{Account, CommitteeState, PosStatus};
+use crate::votes::VoteLedger;
 
 /// How many recent (epoch -> pivot hash) pairs are kept per target for the fork check. Node and reference are
 /// polled at different moments, so the check uses the newest epoch both have seen.
@@ -29,6 +31,74 @@ pub struct ChainObs {
     pub peers: Option<u64>,
     /// Methods that answered −32601 (not served on this port) in the last poll.
     pub unavailable: Vec<&'static str>,
+}
+
+/// Why the node's PoS data is unavailable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PosDown {
+    /// −32078: the PoS module has not started (early sync).
+    NotStarted,
+    /// −32601: the port does not serve the `pos` namespace.
+    NotServed,
+    /// Any other failure (transport, decode, error object).
+    Error,
+}
+
+impl PosDown {
+    /// Label value of `conflux_pos_unavailable_reason`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NotStarted => "pos_not_started",
+            Self::NotServed => "pos_not_served",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Our PoS transactions and rewards, accumulated from every committed block read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PosActivity {
+    /// Chain-wide transactions by type.
+    pub tx_by_type: BTreeMap<String, u64>,
+    /// Register / UpdateVotingPower / Retire transactions naming us, by type.
+    pub own_tx_by_type: BTreeMap<String, u64>,
+    /// Election transactions sent by us.
+    pub elections: u64,
+    /// `targetTerm` of our latest Election transaction.
+    pub last_election_target_term: Option<u64>,
+    /// A Dispute transaction named us.
+    pub dispute_seen: bool,
+    /// Sum of our rewards over the epochs read, in drip.
+    pub reward_drip_total: u128,
+    /// Our reward in the last completed epoch read, in drip.
+    pub last_epoch_reward_drip: Option<u128>,
+}
+
+/// What the last PoS poll of a node returned, plus the accumulated vote record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PosObs {
+    /// Our PoS address (lowercase `0x` + 64 hex), when known.
+    pub address: Option<String>,
+    /// `pos_getStatus`; `None` while PoS is unavailable.
+    pub status: Option<PosStatus>,
+    /// Why PoS is unavailable, when it is.
+    pub down: Option<PosDown>,
+    /// `pos_getCommittee` of the last poll.
+    pub committee: Option<CommitteeState>,
+    /// `pos_getAccount(us)` of the last poll.
+    pub account: Option<Account>,
+    /// Timestamp (µs) of the newest committed block read.
+    pub newest_block_timestamp_us: Option<u64>,
+    /// Epoch length in blocks, from the election schedule.
+    pub epoch_length: Option<u64>,
+    /// A view on the term grid (an upcoming term's start), to place epoch boundaries.
+    pub grid_point: Option<u64>,
+    /// Per-block vote record.
+    pub ledger: VoteLedger,
+    /// Transactions and rewards.
+    pub activity: PosActivity,
+    /// The start-up backfill of the force-retire window has completed.
+    pub backfilled: bool,
 }
 
 /// Per-target poll bookkeeping shared by nodes and references.
@@ -81,6 +151,8 @@ pub struct NodeState {
     pub chain: Option<ChainObs>,
     /// Recent (confirmed epoch -> pivot hash) pairs seen on the node.
     pub confirmed_hashes: BTreeMap<u64, String>,
+    /// PoS facts; `None` until the PoS part of a poll has run.
+    pub pos: Option<PosObs>,
 }
 
 /// One reference RPC.
@@ -98,6 +170,8 @@ pub struct ReferenceState {
     pub epoch: Option<u64>,
     /// Pivot hashes at epochs the nodes reported as confirmed.
     pub hashes: BTreeMap<u64, String>,
+    /// Latest committed PoS block, when the reference serves `pos_getStatus`.
+    pub pos_latest_committed: Option<u64>,
 }
 
 /// Everything the publisher needs.
