@@ -1,1 +1,4 @@
+//! Prometheus exporter for Conflux PoS validator nodes.
 
+pub mod assess;
+pub mod host;

@@ -1,0 +1,3 @@
+//! Pure assessments: data in, verdicts out, no I/O.
+
+pub mod guard;
