@@ -8,6 +8,7 @@
 
 pub mod disk;
 pub mod facts;
+pub mod keyfiles;
 pub mod limits;
 pub mod process;
 pub mod sockets;
