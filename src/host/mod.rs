@@ -10,6 +10,7 @@ pub mod disk;
 pub mod facts;
 pub mod keyfiles;
 pub mod limits;
+pub mod local;
 pub mod process;
 pub mod sockets;
 
