@@ -33,23 +33,49 @@ pub struct DiskUsage {
 pub enum DiskError {
     /// The path (or one of its parents) does not exist.
     #[error("{path:?} does not exist")]
-    NotFound { path: PathBuf },
+    NotFound {
+        /// The path concerned.
+        path: PathBuf,
+    },
     /// A parent directory is not searchable for the exporter's user.
     #[error("{path:?}: permission denied")]
-    PermissionDenied { path: PathBuf },
+    PermissionDenied {
+        /// The path concerned.
+        path: PathBuf,
+    },
     /// Any other `statvfs` failure.
     #[error("statvfs {path:?}: {detail}")]
-    Io { path: PathBuf, detail: String },
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error's message.
+        detail: String,
+    },
     /// The call did not return within the timeout and was abandoned.
     #[error("statvfs {path:?} did not return within {after:?}")]
-    TimedOut { path: PathBuf, after: Duration },
+    TimedOut {
+        /// The path concerned.
+        path: PathBuf,
+        /// The timeout that elapsed.
+        after: Duration,
+    },
     /// An earlier call for this path has still not returned; no new call was
     /// made.
     #[error("statvfs {path:?} has been stuck for {for_:?}")]
-    Stuck { path: PathBuf, for_: Duration },
+    Stuck {
+        /// The path concerned.
+        path: PathBuf,
+        /// Time since the outstanding call started.
+        for_: Duration,
+    },
     /// The blocking task failed (panic or runtime shutdown).
     #[error("statvfs {path:?}: blocking task failed: {detail}")]
-    Internal { path: PathBuf, detail: String },
+    Internal {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error's message.
+        detail: String,
+    },
 }
 
 impl DiskError {

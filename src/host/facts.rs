@@ -102,22 +102,35 @@ pub fn restriction_hint(restricted: &[Restricted]) -> Option<String> {
 pub enum FactsError {
     /// The process exited (or never existed).
     #[error("process {pid} is gone")]
-    Gone { pid: i32 },
+    Gone {
+        /// The process id.
+        pid: i32,
+    },
     /// A part that is normally world-readable was denied (hardened /proc,
     /// `hidepid=`).
     #[error("reading {what} of process {pid}: permission denied")]
-    PermissionDenied { pid: i32, what: &'static str },
+    PermissionDenied {
+        /// The process id.
+        pid: i32,
+        /// Which part of `/proc/PID` was being read.
+        what: &'static str,
+    },
     /// Any other read failure.
     #[error("reading {what} of process {pid}: {detail}")]
     Io {
+        /// The process id.
         pid: i32,
+        /// Which part of `/proc/PID` was being read.
         what: &'static str,
+        /// The underlying error's message.
         detail: String,
     },
     /// `/proc/PID/limits` did not have the expected shape.
     #[error("parsing /proc/{pid}/limits: {source}")]
     Limits {
+        /// The process id.
         pid: i32,
+        /// The underlying error.
         #[source]
         source: LimitsError,
     },

@@ -60,16 +60,32 @@ impl KeyFilePaths {
 pub enum KeyFileError {
     /// The file exists but is not the expected JSON shape.
     #[error("{path:?} is malformed: {detail}")]
-    Malformed { path: PathBuf, detail: String },
+    Malformed {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error's message.
+        detail: String,
+    },
     /// The file exists but is larger than [`MAX_STORAGE_BYTES`].
     #[error("{path:?} is larger than {MAX_STORAGE_BYTES} bytes")]
-    TooLarge { path: PathBuf },
+    TooLarge {
+        /// The path concerned.
+        path: PathBuf,
+    },
     /// The exporter's user may not see or read it.
     #[error("{path:?}: permission denied")]
-    PermissionDenied { path: PathBuf },
+    PermissionDenied {
+        /// The path concerned.
+        path: PathBuf,
+    },
     /// Any other I/O failure.
     #[error("{path:?}: {detail}")]
-    Io { path: PathBuf, detail: String },
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error's message.
+        detail: String,
+    },
 }
 
 impl KeyFileError {

@@ -45,8 +45,11 @@ pub enum LimitsError {
     /// The row exists but a value is not a number or `unlimited`.
     #[error("bad {which} value {value:?} in the {row:?} row")]
     BadValue {
+        /// The limit row's name.
         row: String,
+        /// `soft` or `hard`.
         which: &'static str,
+        /// The text found.
         value: String,
     },
 }

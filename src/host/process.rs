@@ -65,7 +65,10 @@ pub struct NodeProcess {
 pub enum AttemptError {
     /// Nothing listens on the port in this network namespace.
     #[error("nothing listens on TCP port {port}")]
-    NotListening { port: u16 },
+    NotListening {
+        /// The TCP port.
+        port: u16,
+    },
     /// A socket listens but its owner is hidden among processes whose fds we
     /// may not read.
     #[error(
@@ -73,26 +76,48 @@ pub enum AttemptError {
          processes could not be read; {}",
         super::PORT_LOOKUP_HINT
     )]
-    OwnerNotVisible { port: u16, unreadable: usize },
+    OwnerNotVisible {
+        /// The TCP port.
+        port: u16,
+        /// How many processes' fds could not be read.
+        unreadable: usize,
+    },
     /// Several processes hold the listening socket or carry the name.
     #[error("{method} matches several processes {pids:?}; configure a pid file")]
     Ambiguous {
+        /// Which lookup matched several processes.
         method: &'static str,
+        /// The matching pids.
         pids: Vec<i32>,
     },
     /// The pid file does not contain a positive integer.
     #[error("pid file {path:?} does not hold a pid: {content:?}")]
-    PidFileInvalid { path: PathBuf, content: String },
+    PidFileInvalid {
+        /// The path concerned.
+        path: PathBuf,
+        /// The start of the file's content.
+        content: String,
+    },
     /// The pid file names a process that is not running.
     #[error("pid file {path:?} names pid {pid}, which is not running")]
-    StalePidFile { path: PathBuf, pid: i32 },
+    StalePidFile {
+        /// The path concerned.
+        path: PathBuf,
+        /// The process id.
+        pid: i32,
+    },
     /// No process carries the name.
     #[error("no process is named {name:?}")]
-    NoSuchName { name: String },
+    NoSuchName {
+        /// The configured name.
+        name: String,
+    },
     /// A file could not be read.
     #[error("reading {path:?}: {source}")]
     Io {
+        /// The path concerned.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
@@ -129,8 +154,12 @@ pub enum FindError {
     /// Every applicable method failed; each failure is kept, in order.
     #[error("node process not found: {}", join(.attempts))]
     NotFound {
+        /// Each method tried and why it failed, in order.
         attempts: Vec<(FoundBy, AttemptError)>,
     },
+    /// The blocking task running the lookup failed (panic or shutdown).
+    #[error("process lookup task failed: {0}")]
+    Internal(String),
 }
 
 fn join(attempts: &[(FoundBy, AttemptError)]) -> String {
@@ -156,6 +185,7 @@ impl FindError {
         ];
         match self {
             FindError::NoMethod => "no_method",
+            FindError::Internal(_) => "internal",
             FindError::NotFound { attempts } => ORDER
                 .into_iter()
                 .find(|k| attempts.iter().any(|(_, e)| e.kind() == *k))
@@ -198,15 +228,7 @@ pub fn find_node_process(query: &ProcessQuery) -> Result<NodeProcess, FindError>
 pub async fn find_node_process_async(query: ProcessQuery) -> Result<NodeProcess, FindError> {
     match tokio::task::spawn_blocking(move || find_node_process(&query)).await {
         Ok(result) => result,
-        Err(join) => Err(FindError::NotFound {
-            attempts: vec![(
-                FoundBy::ListeningPort,
-                AttemptError::Io {
-                    path: PathBuf::from(PROC),
-                    source: std::io::Error::other(join.to_string()),
-                },
-            )],
-        }),
+        Err(join) => Err(FindError::Internal(join.to_string())),
     }
 }
 
