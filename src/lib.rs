@@ -15,6 +15,7 @@
 //! - [`watch`]: one poller per source (chain, reference, ...).
 //! - [`state`]: the latest facts per target.
 //! - [`assess`]: pure functions from facts to verdicts.
+//! - [`host`]: local probes of the node process, disks and PoS key files (blocking work in spawn_blocking).
 //! - [`metrics`]: every metric family, and the publish step.
 //! - [`server`]: HTTP endpoints.
 //! - [`app`]: wiring and shutdown.
@@ -22,6 +23,7 @@
 pub mod app;
 pub mod assess;
 pub mod config;
+pub mod host;
 pub mod metrics;
 pub mod rpc;
 pub mod server;

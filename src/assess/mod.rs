@@ -1,5 +1,6 @@
 //! Pure verdicts over the state: no I/O, no clocks (time comes in as an argument), no metrics. Every chain rule
 //! the exporter applies lives here, so it can be unit-tested exhaustively.
 
+pub mod guard;
 pub mod lag;
 pub mod retire;

@@ -1,0 +1,355 @@
+//! The node-process probes against real processes: a uniquely named copy of
+//! `sleep` started under `prlimit`, listeners on loopback ports, and the same
+//! probes run as an unprivileged user to check the readable flag and hint.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use conflux_pos_exporter::host::facts::{read_process_facts, Restricted};
+use conflux_pos_exporter::host::limits::LimitValue;
+use conflux_pos_exporter::host::process::{
+    find_node_process, find_node_process_async, FindError, FoundBy, ProcessQuery,
+};
+
+/// A stand-in node: a copy of `sleep` with a unique name, so that name
+/// lookups cannot collide with other processes on a shared machine.
+struct FakeNode {
+    dir: tempfile::TempDir,
+    name: String,
+}
+
+impl FakeNode {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = format!("cfxt{:07}", fastrand::u32(..10_000_000));
+        let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("a sleep binary");
+        std::fs::copy(sleep, dir.path().join(&name)).expect("copy sleep");
+        FakeNode { dir, name }
+    }
+
+    /// Starts it with RLIMIT_NOFILE 1024:4096, in the temp dir as cwd.
+    fn start(&self) -> Child {
+        let child = Command::new("prlimit")
+            .arg("--nofile=1024:4096")
+            .arg(self.dir.path().join(&self.name))
+            .arg("30")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn prlimit");
+        let comm = format!("/proc/{}/comm", child.id());
+        wait_until(|| std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == self.name));
+        child
+    }
+
+    fn pid_file(&self) -> PathBuf {
+        self.dir.path().join("node.pid")
+    }
+}
+
+fn wait_until(mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !cond() {
+        assert!(Instant::now() < deadline, "condition not met within 5 s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn by_pid_file(node: &FakeNode) -> ProcessQuery {
+    ProcessQuery {
+        pid_file: Some(node.pid_file()),
+        ..Default::default()
+    }
+}
+
+fn by_name(node: &FakeNode) -> ProcessQuery {
+    ProcessQuery {
+        process_name: Some(node.name.clone()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn finds_and_reads_a_restarting_node() {
+    let node = FakeNode::new();
+    let child = node.start();
+    let pid = child.id() as i32;
+    std::fs::write(node.pid_file(), format!("{pid}\n")).expect("write pid file");
+
+    let found = find_node_process(&by_pid_file(&node)).expect("by pid file");
+    assert_eq!((found.pid, found.found_by), (pid, FoundBy::PidFile));
+    let found = find_node_process(&by_name(&node)).expect("by name");
+    assert_eq!((found.pid, found.found_by), (pid, FoundBy::ProcessName));
+
+    let facts = read_process_facts(pid).expect("facts");
+    assert_eq!(facts.max_open_files.soft, LimitValue::Limited(1024));
+    assert_eq!(facts.max_open_files.hard, LimitValue::Limited(4096));
+    let listed = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("fd dir")
+        .count() as u64;
+    assert_eq!(facts.open_fds, Some(listed));
+    assert!(listed >= 3, "stdin, stdout, stderr");
+    assert!(facts.resident_memory_bytes > 0);
+    assert_eq!(facts.cwd.as_deref(), Some(node.dir.path()));
+    assert!(facts.readable());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
+    assert!((now - 10.0..=now + 1.0).contains(&facts.start_time_seconds));
+
+    stop(child);
+    let err = find_node_process(&by_pid_file(&node)).expect_err("stale pid file");
+    assert_eq!(err.kind(), "stale_pid_file", "{err}");
+    let err = find_node_process(&by_name(&node)).expect_err("no such name");
+    assert_eq!(err.kind(), "not_found", "{err}");
+
+    std::thread::sleep(Duration::from_millis(30));
+    let child = node.start();
+    let new_pid = child.id() as i32;
+    std::fs::write(node.pid_file(), format!("{new_pid}\n")).expect("rewrite pid file");
+    assert_ne!(new_pid, pid);
+    let found = find_node_process(&ProcessQuery {
+        pid_file: Some(node.pid_file()),
+        process_name: Some(node.name.clone()),
+        ..Default::default()
+    })
+    .expect("after restart");
+    assert_eq!((found.pid, found.found_by), (new_pid, FoundBy::PidFile));
+    let again = read_process_facts(new_pid).expect("facts after restart");
+    assert!(again.start_time_seconds > facts.start_time_seconds);
+    stop(child);
+}
+
+#[test]
+fn two_processes_with_one_name_are_ambiguous_and_fall_back_to_the_pid_file() {
+    let node = FakeNode::new();
+    let (a, b) = (node.start(), node.start());
+    let err = find_node_process(&by_name(&node)).expect_err("ambiguous");
+    assert_eq!(err.kind(), "ambiguous", "{err}");
+    std::fs::write(node.pid_file(), b.id().to_string()).expect("pid file");
+    let query = ProcessQuery {
+        process_name: Some(node.name.clone()),
+        ..by_pid_file(&node)
+    };
+    assert_eq!(
+        find_node_process(&query).map(|f| f.pid).ok(),
+        Some(b.id() as i32)
+    );
+    std::fs::write(node.pid_file(), "not a pid").expect("pid file");
+    match find_node_process(&query) {
+        Err(FindError::NotFound { attempts }) => {
+            let kinds: Vec<_> = attempts.iter().map(|(m, e)| (*m, e.kind())).collect();
+            assert_eq!(
+                kinds,
+                [
+                    (FoundBy::PidFile, "invalid_pid_file"),
+                    (FoundBy::ProcessName, "ambiguous")
+                ]
+            );
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    stop(a);
+    stop(b);
+}
+
+#[tokio::test]
+async fn finds_the_test_process_by_its_loopback_listener() {
+    let v4 = TcpListener::bind("127.0.0.1:0").expect("bind v4");
+    let me = std::process::id() as i32;
+    for last_pid in [None, Some(me), Some(1)] {
+        let query = ProcessQuery {
+            local_rpc_port: Some(v4.local_addr().expect("addr").port()),
+            last_pid,
+            ..Default::default()
+        };
+        let found = find_node_process_async(query).await.expect("by port");
+        assert_eq!((found.pid, found.found_by), (me, FoundBy::ListeningPort));
+    }
+    match TcpListener::bind("[::1]:0") {
+        Ok(v6) => {
+            let query = ProcessQuery {
+                local_rpc_port: Some(v6.local_addr().expect("addr").port()),
+                ..Default::default()
+            };
+            assert_eq!(find_node_process(&query).map(|f| f.pid).ok(), Some(me));
+        }
+        Err(e) => eprintln!("no IPv6 loopback here ({e}); IPv6 parsing is covered by unit tests"),
+    }
+    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let err = find_node_process(&ProcessQuery {
+        local_rpc_port: Some(port),
+        ..Default::default()
+    })
+    .expect_err("nothing listens");
+    assert_eq!(err.kind(), "not_found");
+    assert!(err.to_string().contains("nothing listens"), "{err}");
+}
+
+/// A child listening on 127.0.0.1 (python3), and its port.
+fn spawn_listener() -> (Child, u16) {
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\n\
+             print(s.getsockname()[1],flush=True)\ntime.sleep(30)",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn python3");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("port line");
+    let port = line.trim().parse().expect("port number");
+    (child, port)
+}
+
+#[test]
+fn finds_a_child_by_its_listening_port() {
+    let (child, port) = spawn_listener();
+    let found = find_node_process(&ProcessQuery {
+        local_rpc_port: Some(port),
+        ..Default::default()
+    })
+    .expect("by port");
+    assert_eq!(
+        (found.pid, found.found_by),
+        (child.id() as i32, FoundBy::ListeningPort)
+    );
+    stop(child);
+}
+
+const CHILD_ENV: &str = "CFX_HOST_TEST_TARGET";
+
+/// Runs the probes as uid/gid 65534 with the given extra capabilities (the
+/// test binary re-executed through `setpriv`) and returns what it saw.
+fn probe_as_nobody(pid: u32, port: u16, caps: &str) -> serde_json::Value {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+    if !caps.is_empty() {
+        cmd.arg(format!("--inh-caps={caps}"));
+        cmd.arg(format!("--ambient-caps={caps}"));
+    }
+    let out = cmd
+        .arg(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "other_users_process_is_partly_readable",
+            "--nocapture",
+        ])
+        .env(CHILD_ENV, format!("{pid}:{port}"))
+        .output()
+        .expect("run setpriv");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("PROBE "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no probe output: {stdout} {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    serde_json::from_str(line).expect("probe json")
+}
+
+fn probe_here(target: &str) {
+    let (pid, port) = target.split_once(':').expect("pid:port");
+    let facts = read_process_facts(pid.parse().expect("pid")).expect("facts");
+    let lookup = find_node_process(&ProcessQuery {
+        local_rpc_port: Some(port.parse().expect("port")),
+        ..Default::default()
+    });
+    let restricted: Vec<&str> = facts
+        .restricted
+        .iter()
+        .map(|r| match r {
+            Restricted::FdList => "fd_list",
+            Restricted::Cwd => "cwd",
+        })
+        .collect();
+    let json = serde_json::json!({
+        "readable": facts.readable(),
+        "restricted": restricted,
+        "open_fds": facts.open_fds,
+        "has_cwd": facts.cwd.is_some(),
+        "soft": facts.max_open_files.soft.as_f64(),
+        "hint": facts.hint(),
+        "lookup": lookup.map(|f| f.pid.to_string()).unwrap_or_else(|e| e.kind().to_string()),
+    });
+    println!("PROBE {json}");
+}
+
+#[test]
+fn other_users_process_is_partly_readable() {
+    if let Ok(target) = std::env::var(CHILD_ENV) {
+        return probe_here(&target);
+    }
+    let root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    if !root || Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: needs root and setpriv to act as another user");
+        return;
+    }
+    let (child, port) = spawn_listener();
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+        .expect("fds")
+        .count();
+
+    let plain = probe_as_nobody(child.id(), port, "");
+    assert_eq!(plain["readable"], false);
+    assert_eq!(plain["restricted"], serde_json::json!(["fd_list", "cwd"]));
+    assert_eq!(plain["has_cwd"], false);
+    assert_eq!(
+        plain["open_fds"], fds,
+        "st_size of /proc/PID/fd counts fds (Linux >= 6.2)"
+    );
+    assert!(
+        plain["soft"].as_f64().is_some_and(|s| s > 0.0),
+        "limits are world-readable"
+    );
+    assert_eq!(plain["lookup"], "permission_denied");
+    let hint = plain["hint"].as_str().unwrap_or_default();
+    assert!(
+        hint.contains("CAP_DAC_READ_SEARCH") && hint.contains("CAP_SYS_PTRACE"),
+        "{hint}"
+    );
+
+    let dac = probe_as_nobody(child.id(), port, "+dac_read_search");
+    assert_eq!(dac["restricted"], serde_json::json!(["cwd"]));
+    assert_eq!(dac["open_fds"], fds);
+    assert_eq!(
+        dac["lookup"], "permission_denied",
+        "fd links also need CAP_SYS_PTRACE"
+    );
+
+    let ptrace = probe_as_nobody(child.id(), port, "+sys_ptrace");
+    assert_eq!(ptrace["restricted"], serde_json::json!(["fd_list"]));
+    assert_eq!(ptrace["has_cwd"], true);
+
+    let both = probe_as_nobody(child.id(), port, "+dac_read_search,+sys_ptrace");
+    assert_eq!(both["readable"], true);
+    assert_eq!(both["lookup"], child.id().to_string());
+    stop(child);
+}
