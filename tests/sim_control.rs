@@ -119,6 +119,18 @@ async fn control_api_reports_bad_requests() {
     );
     assert_eq!(control_post(&sim, "/pos", json!({"x": 1})).await.0, 409);
     assert_eq!(control_get(&sim, "/nowhere").await.0, 404);
+    assert_eq!(
+        control_post(&sim, "/advance", json!({"pow": 1u64 << 40}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        control_post(&sim, "/endpoint/local", json!({"peers": 1u64 << 31}))
+            .await
+            .0,
+        400
+    );
     sim.shutdown().await;
 }
 

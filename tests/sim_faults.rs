@@ -19,14 +19,14 @@ async fn lag_stall_and_fork_change_what_an_endpoint_reports() {
     let epoch = |url: String| async move { qty(&result(&url, "cfx_epochNumber", json!([])).await) };
 
     sim.patch_endpoint("local", patch().lag(4)).await.unwrap();
-    let tip = sim.advance_pow(10);
+    let tip = sim.advance_pow(10).unwrap();
     assert_eq!(epoch(local.clone()).await, tip - 4);
     assert_eq!(epoch(reference.clone()).await, tip);
 
     sim.patch_endpoint("local", patch().stalled(true))
         .await
         .unwrap();
-    let tip = sim.advance_pow(10);
+    let tip = sim.advance_pow(10).unwrap();
     assert_eq!(
         epoch(local.clone()).await,
         tip - 14,

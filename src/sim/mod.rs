@@ -179,11 +179,8 @@ impl SimHandle {
     }
 
     /// Produces `n` PoW epochs now (same as `POST /control/advance {"pow": n}`); returns the new tip.
-    pub fn advance_pow(&self, n: u64) -> u64 {
-        // Cannot fail: only PoS advances need a backend.
-        self.shared
-            .advance(n, 0)
-            .map_or_else(|_| self.pow_epoch(), |(pow, _)| pow)
+    pub fn advance_pow(&self, n: u64) -> Result<u64, SimError> {
+        self.shared.advance(n, 0).map(|(pow, _)| pow)
     }
 
     /// Commits `n` PoS blocks now (same as `POST /control/advance {"pos": n}`); returns the new height.

@@ -6,6 +6,10 @@ use serde::{Deserialize, Deserializer};
 use super::config::{validate_identity, SYNC_PHASES};
 use super::endpoint::{EndpointView, InjectedError};
 
+/// Most peers an endpoint may report: `test_getPeerInfo` builds one object per peer, so an absurd count from
+/// a control body must not exhaust memory. Real nodes keep far fewer connections.
+pub const MAX_PEERS: u32 = 10_000;
+
 /// Reads `null` as `Some(None)` and a value as `Some(Some(v))`; a missing field stays `None` via `default`.
 fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
@@ -156,6 +160,11 @@ impl EndpointView {
             self.sync_phase.clone_from(v);
         }
         if let Some(v) = p.peers {
+            if v > MAX_PEERS {
+                return Err(format!(
+                    "peers {v} is above the simulator's limit of {MAX_PEERS}"
+                ));
+            }
             self.peers = v;
         }
         if let Some(v) = p.pending_tx {

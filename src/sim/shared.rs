@@ -16,6 +16,10 @@ use super::stats::RequestStats;
 use super::world::World;
 use super::{rpc, SimError};
 
+/// Most blocks one advance may produce: every epoch costs memory and every PoS block a backend call made
+/// under the world lock, so a typo in a control body must not stall or exhaust the simulator.
+pub const MAX_ADVANCE: u64 = 1_000_000;
+
 /// A listening endpoint: stop `accept` to refuse new connections, `conns` to cut open ones.
 pub struct Listening {
     /// Stops the accept loop (the socket closes when the loop ends).
@@ -134,8 +138,14 @@ impl Shared {
     }
 
     /// Produces `pow` epochs and commits `pos` PoS blocks now; returns the new `(pow tip, pos height)`.
-    /// Asking for PoS blocks without a PoS chain fails before anything changes.
+    /// Asking for PoS blocks without a PoS chain, or for more than [`MAX_ADVANCE`] of either, fails before
+    /// anything changes.
     pub fn advance(&self, pow: u64, pos: u64) -> Result<(u64, u64), SimError> {
+        if pow.max(pos) > MAX_ADVANCE {
+            return Err(SimError::InvalidPatch(format!(
+                "cannot advance more than {MAX_ADVANCE} blocks at once"
+            )));
+        }
         let mut world = self.world();
         if pos > 0 && !world.has_pos() {
             return Err(SimError::NoPos);
