@@ -132,9 +132,7 @@ impl Shared {
 
     /// One endpoint's entry of the state dump.
     pub fn endpoint_state(&self, name: &str) -> Result<Value, SimError> {
-        let world = self.world();
-        world.endpoint(name)?;
-        Ok(world.state_json()["endpoints"][name].clone())
+        self.world().endpoint_json(name)
     }
 
     /// Produces `pow` epochs and commits `pos` PoS blocks now; returns the new `(pow tip, pos height)`.

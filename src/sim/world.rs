@@ -233,33 +233,37 @@ impl World {
         }
     }
 
+    /// One endpoint's view as JSON, with the values it currently answers (epoch, best hash, finality).
+    pub fn endpoint_json(&self, name: &str) -> Result<Value, SimError> {
+        let ep = self.endpoint(name)?;
+        let mut v = ep.view.to_json(self.pow_epoch(), self.pos_height());
+        let ctx = Ctx {
+            net: &self.net,
+            chain: &self.chain,
+            view: &ep.view,
+            pos: self.pos.as_deref(),
+        };
+        v["addr"] = json!(ep.spec.addr.to_string());
+        v["best_hash"] = json!(ctx.hash(ctx.epoch()));
+        v["latest_finalized"] = json!(cfx::heights(&ctx).finalized);
+        Ok(v)
+    }
+
     /// A JSON dump of the world and every endpoint view, for `GET /control/state`.
     pub fn state_json(&self) -> Value {
-        let (tip, pos) = (self.pow_epoch(), self.pos_height());
         let endpoints: serde_json::Map<String, Value> = self
             .endpoints
-            .iter()
-            .map(|(name, ep)| {
-                let mut v = ep.view.to_json(tip, pos);
-                v["addr"] = json!(ep.spec.addr.to_string());
-                let ctx = Ctx {
-                    net: &self.net,
-                    chain: &self.chain,
-                    view: &ep.view,
-                    pos: self.pos.as_deref(),
-                };
-                v["best_hash"] = json!(ctx.hash(ctx.epoch()));
-                v["latest_finalized"] = json!(cfx::heights(&ctx).finalized);
-                (name.clone(), v)
-            })
+            .keys()
+            .filter_map(|name| Some((name.clone(), self.endpoint_json(name).ok()?)))
             .collect();
+        let tip = self.pow_epoch();
         json!({
             "chain_id": self.net.chain_id,
             "network_id": self.net.network_id,
             "pow_epoch": tip,
             "pow_best_hash": self.chain.pivot_hash(tip, 0),
             "pos_enabled": self.pos.is_some(),
-            "pos_height": pos,
+            "pos_height": self.pos_height(),
             "pos": self.pos.as_ref().map_or(Value::Null, |p| p.state()),
             "endpoints": endpoints,
         })
