@@ -174,3 +174,28 @@ async fn tickers_advance_both_chains() {
     assert!(sim.pos_height() >= pos0 + 3, "PoS advanced by itself");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn start_fails_cleanly_on_a_taken_port() {
+    let first = start(false).await;
+    let taken = first.addr("local").unwrap();
+    let cfg = SimConfig {
+        endpoints: vec![EndpointSpec {
+            addr: taken,
+            ..EndpointSpec::node("again", None)
+        }],
+        ..SimConfig::default()
+    };
+    let err = Sim::start(cfg).await.err().map(|e| e.kind());
+    assert_eq!(err, Some("bind"));
+    let cfg = SimConfig {
+        endpoints: vec![EndpointSpec::node("free", None)],
+        control_addr: taken,
+        ..SimConfig::default()
+    };
+    assert_eq!(Sim::start(cfg).await.err().map(|e| e.kind()), Some("bind"));
+    assert!(is_qty(
+        &result(&first.url("local").unwrap(), "cfx_epochNumber", json!([])).await
+    ));
+    first.shutdown().await;
+}

@@ -193,3 +193,58 @@ async fn main() -> anyhow::Result<()> {
     sim.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_specs_parse_with_options() {
+        let id = format!("0x{}", "ab".repeat(32));
+        let a: EndpointArg = format!("local=127.0.0.1:12539,identity={id},voting=false")
+            .parse()
+            .unwrap();
+        assert_eq!((a.name.as_str(), a.addr.port()), ("local", 12539));
+        let spec = a.into_spec(EndpointKind::Node);
+        assert_eq!(spec.pos_identity.as_deref(), Some(id.as_str()));
+        assert!(!spec.voting);
+        let b: EndpointArg = format!("backup=127.0.0.1:1,identity={id}").parse().unwrap();
+        assert!(
+            b.into_spec(EndpointKind::Node).voting,
+            "a node with an identity votes by default"
+        );
+        let r: EndpointArg = format!("ref=127.0.0.1:2,identity={id}").parse().unwrap();
+        assert!(
+            !r.into_spec(EndpointKind::Reference).voting,
+            "references never vote"
+        );
+        assert!("local".parse::<EndpointArg>().is_err());
+        assert!("local=nowhere".parse::<EndpointArg>().is_err());
+        assert!("local=127.0.0.1:1,color=red"
+            .parse::<EndpointArg>()
+            .is_err());
+        assert!("local=127.0.0.1:1,voting=maybe"
+            .parse::<EndpointArg>()
+            .is_err());
+    }
+
+    #[test]
+    fn zero_intervals_mean_manual_mode() {
+        let args = Args::parse_from([
+            "conflux-sim",
+            "--epoch-interval",
+            "0s",
+            "--reference",
+            "r=127.0.0.1:0",
+        ]);
+        let cfg = config(args);
+        assert_eq!(cfg.pow_epoch_interval, None);
+        assert_eq!(cfg.pos_block_interval, Some(Duration::from_secs(30)));
+        assert_eq!(
+            cfg.endpoints.len(),
+            1,
+            "no default node when endpoints are given"
+        );
+        assert_eq!(cfg.network_id, 1029);
+    }
+}

@@ -113,12 +113,19 @@ impl Sim {
             bound.insert(spec.name.clone(), addr);
             listeners.push((spec.name.clone(), l));
         }
-        let shared = Arc::new(Shared::new(world, bound.clone()));
+        let shared = Arc::new(Shared::new(world, bound));
         for (name, l) in listeners {
             let listening = rpc::serve(&shared, &name, l);
             shared.register_listener(&name, listening).await;
         }
-        let control_addr = control::listen(&shared, cfg.control_addr).await?;
+        let control_addr = match control::listen(&shared, cfg.control_addr).await {
+            Ok(a) => a,
+            Err(e) => {
+                // The endpoints already serve: stop them before reporting the failure.
+                shared.root.cancel();
+                return Err(e);
+            }
+        };
         if let Some(d) = cfg.pow_epoch_interval {
             ticker::spawn(&shared, ticker::Chain::Pow, d);
         }
@@ -128,7 +135,6 @@ impl Sim {
         Ok(SimHandle {
             shared,
             control_addr,
-            addrs: bound,
         })
     }
 }
@@ -137,7 +143,6 @@ impl Sim {
 pub struct SimHandle {
     shared: Arc<Shared>,
     control_addr: SocketAddr,
-    addrs: BTreeMap<String, SocketAddr>,
 }
 
 impl SimHandle {
@@ -148,10 +153,7 @@ impl SimHandle {
 
     /// Bound socket address of endpoint `name`.
     pub fn addr(&self, name: &str) -> Result<SocketAddr, SimError> {
-        self.addrs
-            .get(name)
-            .copied()
-            .ok_or_else(|| SimError::UnknownEndpoint(name.to_string()))
+        self.shared.addr(name)
     }
 
     /// Base URL of the HTTP control API, e.g. `http://127.0.0.1:PORT/control`.
