@@ -19,6 +19,7 @@
 //! - [`metrics`]: every metric family, and the publish step.
 //! - [`server`]: HTTP endpoints.
 //! - [`app`]: wiring and shutdown.
+//! - [`sim`]: a simulated Conflux chain and JSON-RPC nodes, for tests, the demo and benchmarks.
 
 pub mod app;
 pub mod assess;
@@ -27,6 +28,7 @@ pub mod host;
 pub mod metrics;
 pub mod rpc;
 pub mod server;
+pub mod sim;
 pub mod state;
 pub mod votes;
 pub mod watch;

@@ -284,7 +284,7 @@ async fn forked_node_is_flagged() {
     sim.patch_endpoint("node", EndpointPatch::default().fork_from(None))
         .await
         .unwrap();
-    sim.advance_pow(1);
+    sim.advance_pow(1).unwrap();
     wait_for(app.local_addr(), T, "healed", |s| {
         s.get("conflux_reference_hash_mismatch", &[("node", "local")]) == Some(0.0)
     })

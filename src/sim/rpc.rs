@@ -1,0 +1,134 @@
+//! The JSON-RPC HTTP server of one endpoint: transport rules of the node (POST, `application/json`,
+//! `Connection: close`), the request log, and the transport-level faults (delay, garbage, HTTP status).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
+use tokio::net::TcpListener;
+
+use super::serve::{self, Handler, ServeOptions};
+use super::shared::{Listening, Shared};
+use super::{dispatch, SimError};
+
+/// Largest accepted request body, the node's 10 MiB limit (reference §1.3).
+const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// What the `garbage` fault answers: HTTP 200 with something a proxy might send that is not JSON.
+const GARBAGE: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>\n";
+
+/// Binds `addr` (port 0 allowed) and returns the listener with its real address.
+pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), SimError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| SimError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| SimError::Bind { addr, source })?;
+    Ok((listener, bound))
+}
+
+/// Serves endpoint `name` on an already bound listener.
+pub fn serve(shared: &Arc<Shared>, name: &str, listener: TcpListener) -> Listening {
+    let accept = shared.root.child_token();
+    let conns = shared.root.child_token();
+    let handler: Handler = {
+        let shared = Arc::clone(shared);
+        let name: Arc<str> = Arc::from(name);
+        Arc::new(move |req| Box::pin(handle(Arc::clone(&shared), Arc::clone(&name), req)))
+    };
+    let opts = ServeOptions {
+        keep_alive: false,
+        stop_accept: accept.clone(),
+        stop_conns: conns.clone(),
+    };
+    let task = serve::spawn(listener, opts, &shared.tracker, handler);
+    Listening {
+        accept,
+        conns,
+        task,
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    name: Arc<str>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let accepted = req.method() == Method::POST && serve::is_json(&req);
+    {
+        let mut world = shared.world();
+        let Ok(ep) = world.endpoint_mut(&name) else {
+            return serve::reply(404, "text/plain", "unknown endpoint\n");
+        };
+        ep.stats.record_http();
+        if !accepted {
+            ep.stats.record_rejected();
+        }
+    }
+    if req.method() != Method::POST {
+        return serve::reply(
+            405,
+            "text/plain",
+            "Used HTTP method is not allowed: POST is required\n",
+        );
+    }
+    if !accepted {
+        return serve::reply(
+            415,
+            "text/plain",
+            "Supplied content type is not allowed: Content-Type: application/json is required\n",
+        );
+    }
+    let Some(bytes) = serve::read_body(req, MAX_BODY).await else {
+        if let Ok(ep) = shared.world().endpoint_mut(&name) {
+            ep.stats.record_rejected();
+        }
+        return serve::reply(413, "text/plain", "request body too large or unreadable\n");
+    };
+    let body = dispatch::parse(&bytes);
+    let delay_ms = {
+        let mut world = shared.world();
+        match world.endpoint_mut(&name) {
+            Ok(ep) => {
+                let (batch, methods) = body.methods();
+                ep.stats.record_calls(batch, methods);
+                ep.view.delay_ms
+            }
+            Err(_) => 0,
+        }
+    };
+    if delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
+    let (reply, http_status, garbage) = {
+        let mut world = shared.world();
+        let reply = world.answer(&name, &body);
+        let faults = world
+            .endpoint(&name)
+            .map(|ep| (ep.view.http_status, ep.view.garbage))
+            .unwrap_or_default();
+        (reply, faults.0, faults.1)
+    };
+    let reply = match reply {
+        Ok(r) => r,
+        Err(e) => return serve::reply(500, "text/plain", format!("{e}\n")),
+    };
+    if reply.stop {
+        shared.stop_accepting(&name).await;
+    }
+    if let Some(status) = http_status {
+        return serve::reply(status, "text/plain", format!("simulated HTTP {status}\n"));
+    }
+    if garbage {
+        return serve::reply(200, "application/json", GARBAGE);
+    }
+    match reply.body {
+        Some(v) => serve::reply(200, "application/json", v.to_string()),
+        None => serve::reply(200, "application/json", Bytes::new()),
+    }
+}
