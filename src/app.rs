@@ -168,6 +168,15 @@ impl App {
         } else if config.references.is_empty() {
             tracing::info!("no reference configured and automatic references disabled: epoch lag and fork checks are off");
         }
+        // First exposition before serving: every target's series exist (at zero) from the first scrape on.
+        let served = Served::new(ctx.hub.clone(), config.telemetry_path.clone());
+        publish(&ctx.metrics, &ctx.hub, &served);
+        ctx.tracker.spawn(publisher(
+            ctx.metrics.clone(),
+            ctx.hub.clone(),
+            served.clone(),
+            ctx.cancel.clone(),
+        ));
         ctx.tracker.spawn(server::serve(
             listener,
             served,

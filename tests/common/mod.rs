@@ -2,6 +2,8 @@
 //! scrape `/metrics`, parse the exposition, and wait for a condition with a deadline.
 #![allow(dead_code)]
 
+pub mod tools;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

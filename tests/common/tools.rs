@@ -23,9 +23,18 @@ pub fn promtool_check_metrics(exposition: &str) -> (i32, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("promtool runs");
-    child.stdin.take().unwrap().write_all(exposition.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -53,9 +62,15 @@ impl Prometheus {
             .arg("--log.level=warn")
             .args(extra_args)
             .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join("prometheus.log")).unwrap()));
+            .stderr(Stdio::from(
+                std::fs::File::create(dir.path().join("prometheus.log")).unwrap(),
+            ));
         let child = cmd.spawn().expect("prometheus starts");
-        let p = Self { child, url: format!("http://127.0.0.1:{port}"), _dir: dir };
+        let p = Self {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
         p.wait_ready().await;
         p
     }
@@ -77,35 +92,47 @@ impl Prometheus {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "prometheus not ready; log:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready; log:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// An instant query; returns the `data.result` array.
     pub async fn query(&self, promql: &str) -> Vec<serde_json::Value> {
-        let r: serde_json::Value = reqwest::Client::new()
-            .get(format!("{}/api/v1/query", self.url))
-            .query(&[("query", promql)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = url::Url::parse_with_params(
+            &format!("{}/api/v1/query", self.url),
+            &[("query", promql)],
+        )
+        .unwrap();
+        let body = reqwest::get(url).await.unwrap().text().await.unwrap();
+        let r: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
         assert_eq!(r["status"], "success", "query {promql} failed: {r}");
         r["data"]["result"].as_array().cloned().unwrap_or_default()
     }
 
     /// Queries until the result is non-empty and `cond` holds on it.
-    pub async fn wait_query(&self, promql: &str, timeout: Duration, cond: impl Fn(&[serde_json::Value]) -> bool) -> Vec<serde_json::Value> {
+    pub async fn wait_query(
+        &self,
+        promql: &str,
+        timeout: Duration,
+        cond: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
         let deadline = Instant::now() + timeout;
         loop {
             let r = self.query(promql).await;
             if !r.is_empty() && cond(&r) {
                 return r;
             }
-            assert!(Instant::now() < deadline, "query {promql} never satisfied; last {r:?}; log:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "query {promql} never satisfied; last {r:?}; log:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -120,5 +147,8 @@ impl Drop for Prometheus {
 
 /// The numeric value of an instant-vector sample.
 pub fn sample_value(sample: &serde_json::Value) -> f64 {
-    sample["value"][1].as_str().and_then(|v| v.parse().ok()).expect("sample value")
+    sample["value"][1]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("sample value")
 }
