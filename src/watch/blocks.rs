@@ -1,0 +1,235 @@
+//! The committed-block and transaction tracker behind the vote ledger. Every committed block is read exactly
+//! once, in height order, and every transaction of every read block exactly once. In steady state the next heights
+//! ride in the node's one batch per poll, pipelined one poll behind `latestCommitted` (so nothing is fetched twice
+//! or speculatively); at start the force-retire window (the current epoch and the two before it) is backfilled.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::rpc::pos::{CommitteeState, EpochRewards, PosBlock, PosTransaction};
+use crate::rpc::wire::to_hex;
+use crate::rpc::{decode, Call, RpcError};
+use crate::state::PosObs;
+use crate::votes::BlockVerdict;
+
+use super::activity;
+
+/// Epochs backfilled at start: the force-retire look-back.
+pub const BACKFILL_EPOCHS: u64 = 3;
+
+/// A backlog call: what it asks for, so its answer can be routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// `pos_getBlockByNumber` for a counted block.
+    Block(u64),
+    /// `pos_getBlockByNumber` for the block before the window, read only for its `lastTxNumber`.
+    Anchor(u64),
+    /// `pos_getTransactionByNumber`.
+    Tx(u64),
+    /// `pos_getCommittee [view]`: committee membership for the epoch containing `view`.
+    CommitteeAt(u64),
+    /// `pos_getRewardsByEpoch [epoch]`.
+    Rewards(u64),
+}
+
+impl Want {
+    /// The JSON-RPC call.
+    pub fn call(self) -> Call {
+        match self {
+            Want::Block(h) | Want::Anchor(h) => Call::new("pos_getBlockByNumber", json!([to_hex(h)])),
+            Want::Tx(n) => Call::new("pos_getTransactionByNumber", json!([to_hex(n)])),
+            Want::CommitteeAt(v) => Call::new("pos_getCommittee", json!([to_hex(v)])),
+            Want::Rewards(e) => Call::new("pos_getRewardsByEpoch", json!([to_hex(e)])),
+        }
+    }
+}
+
+/// Cursor state of the tracker.
+#[derive(Debug, Default)]
+pub struct BlockTracker {
+    /// Next block height to read; `None` until the start position is planned.
+    next_height: Option<u64>,
+    /// Highest height known committed (from the previous poll's `pos_getStatus`).
+    target: u64,
+    /// Blocks read but waiting for their epoch's committee membership.
+    pending: Vec<PosBlock>,
+    /// Views whose committee we still need.
+    committee_views: BTreeSet<u64>,
+    /// `lastTxNumber` of the newest processed block (or the anchor).
+    last_tx: Option<u64>,
+    /// Next transaction number to read, and the last one known to exist.
+    next_tx: Option<u64>,
+    /// Next epoch whose rewards to read (once that epoch has ended).
+    next_reward_epoch: Option<u64>,
+    /// Anchor height still to read.
+    anchor: Option<u64>,
+    /// Current PoS epoch (from the latest status).
+    current_epoch: u64,
+}
+
+impl BlockTracker {
+    /// Whether the start position has been planned.
+    pub fn planned(&self) -> bool {
+        self.next_height.is_some()
+    }
+
+    /// Plans the start: the first block of epoch `current − 2`, given where the current epoch starts.
+    pub fn plan(&mut self, current_epoch_start: u64, epoch_length: u64, current_epoch: u64) {
+        let start = current_epoch_start.saturating_sub((BACKFILL_EPOCHS - 1) * epoch_length);
+        self.next_height = Some(start);
+        if start > 0 {
+            self.anchor = Some(start - 1);
+        }
+        for k in 0..BACKFILL_EPOCHS {
+            let view = start + k * epoch_length;
+            if view <= current_epoch_start {
+                self.committee_views.insert(view);
+            }
+        }
+        self.next_reward_epoch = Some(current_epoch.saturating_sub(BACKFILL_EPOCHS - 1));
+    }
+
+    /// Records the newest status: blocks up to `latest_committed` may now be read.
+    pub fn set_target(&mut self, latest_committed: u64, epoch: u64) {
+        self.target = self.target.max(latest_committed);
+        self.current_epoch = epoch;
+    }
+
+    /// Everything still to read, in dependency order, at most `limit` calls.
+    pub fn backlog(&self, limit: usize) -> Vec<Want> {
+        let mut out: Vec<Want> = self.committee_views.iter().map(|v| Want::CommitteeAt(*v)).collect();
+        out.extend(self.anchor.map(Want::Anchor));
+        if let Some(next) = self.next_height {
+            // Blocks waiting for membership are not re-read; new ones are only read up to the known target.
+            let from = next;
+            let room = limit.saturating_sub(out.len());
+            out.extend((from..=self.target).take(room).map(Want::Block));
+        }
+        if let (Some(next), Some(last)) = (self.next_tx, self.last_tx) {
+            let room = limit.saturating_sub(out.len());
+            out.extend((next..=last).take(room).map(Want::Tx));
+        }
+        if let Some(e) = self.next_reward_epoch.filter(|e| *e < self.current_epoch) {
+            out.push(Want::Rewards(e));
+        }
+        out.truncate(limit);
+        out
+    }
+
+    /// Applies the answers to `wants`, feeding the ledger and activity in `obs`. Returns how many answers were
+    /// malformed (counted and logged by the caller; they are re-asked next time, never guessed).
+    pub fn apply(&mut self, wants: &[Want], answers: Vec<Result<serde_json::Value, RpcError>>, obs: &mut PosObs) -> usize {
+        let mut bad = 0;
+        let mut blocks = Vec::new();
+        let mut txs = Vec::new();
+        for (want, answer) in wants.iter().zip(answers) {
+            let Ok(value) = answer else {
+                bad += 1;
+                continue;
+            };
+            match *want {
+                Want::CommitteeAt(view) => match decode::<CommitteeState>(value) {
+                    Ok(c) => {
+                        super::pos::record_membership(obs, &c);
+                        self.committee_views.remove(&view);
+                    }
+                    Err(_) => bad += 1,
+                },
+                Want::Anchor(h) => match decode::<Option<PosBlock>>(value) {
+                    Ok(Some(b)) => {
+                        self.last_tx = Some(b.last_tx_number.0);
+                        self.next_tx = Some(b.last_tx_number.0 + 1);
+                        self.anchor = None;
+                    }
+                    Ok(None) => tracing::debug!(height = h, "anchor block not available yet"),
+                    Err(_) => bad += 1,
+                },
+                Want::Block(_) => match decode::<Option<PosBlock>>(value) {
+                    Ok(Some(b)) => blocks.push(b),
+                    Ok(None) => {}
+                    Err(_) => bad += 1,
+                },
+                Want::Tx(_) => match decode::<Option<PosTransaction>>(value) {
+                    Ok(Some(t)) => txs.push(t),
+                    Ok(None) => {}
+                    Err(_) => bad += 1,
+                },
+                Want::Rewards(e) => match decode::<Option<EpochRewards>>(value) {
+                    Ok(r) => {
+                        activity::record_rewards(obs, r.as_ref());
+                        self.next_reward_epoch = Some(e + 1);
+                    }
+                    Err(_) => bad += 1,
+                },
+            }
+        }
+        self.take_blocks(blocks, obs);
+        self.take_txs(txs, obs);
+        bad
+    }
+
+    /// Accepts read blocks contiguously from `next_height`; a gap (a failed or null answer) stops the run so
+    /// the missing height is asked again and order is kept.
+    fn take_blocks(&mut self, mut blocks: Vec<PosBlock>, obs: &mut PosObs) {
+        blocks.sort_by_key(|b| b.height.0);
+        for b in blocks {
+            if Some(b.height.0) != self.next_height {
+                break;
+            }
+            self.next_height = Some(b.height.0 + 1);
+            self.pending.push(b);
+        }
+        self.process_pending(obs);
+    }
+
+    fn process_pending(&mut self, obs: &mut PosObs) {
+        let Some(us) = obs.address.clone() else { return };
+        let mut done = 0;
+        for b in &self.pending {
+            if obs.ledger.membership(b.epoch.0).is_none() && !b.signatures.iter().any(|s| s.account.eq_ignore_ascii_case(&us)) {
+                // Ask for this epoch's committee; process the block once it is known.
+                self.committee_views.insert(b.height.0);
+                break;
+            }
+            let verdict = obs.ledger.record_block(b, &us);
+            if verdict == Some(BlockVerdict::Missed) {
+                tracing::debug!(height = b.height.0, "committed block without our signature");
+            }
+            obs.newest_block_timestamp_us = Some(b.timestamp.0);
+            if self.last_tx.is_some() {
+                self.next_tx.get_or_insert(self.last_tx.unwrap_or(0) + 1);
+            } else {
+                // No anchor (window starts at genesis): transactions start with this block's.
+                self.next_tx = Some(0);
+            }
+            self.last_tx = Some(b.last_tx_number.0);
+            done += 1;
+        }
+        self.pending.drain(..done);
+    }
+
+    fn take_txs(&mut self, mut txs: Vec<PosTransaction>, obs: &mut PosObs) {
+        txs.sort_by_key(|t| t.number.0);
+        for t in txs {
+            if Some(t.number.0) != self.next_tx {
+                break;
+            }
+            activity::record_transaction(obs, &t);
+            self.next_tx = Some(t.number.0 + 1);
+        }
+    }
+
+    /// True when nothing is left to read up to the known target.
+    pub fn caught_up(&self) -> bool {
+        self.planned()
+            && self.pending.is_empty()
+            && self.committee_views.is_empty()
+            && self.anchor.is_none()
+            && self.next_height.is_some_and(|n| n > self.target)
+            && match (self.next_tx, self.last_tx) {
+                (Some(n), Some(l)) => n > l,
+                _ => true,
+            }
+    }
+}
