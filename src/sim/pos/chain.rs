@@ -88,7 +88,10 @@ pub(crate) struct Account {
 
 impl Account {
     pub fn new(view: u64, status: LockStatus, pow_address: String) -> Self {
-        Self { pow_address, history: vec![(view, status)] }
+        Self {
+            pow_address,
+            history: vec![(view, status)],
+        }
     }
 
     /// State after block `view`; `None` before the account existed.
@@ -99,7 +102,10 @@ impl Account {
 
     /// Newest state.
     pub fn current(&self) -> LockStatus {
-        self.history.last().map(|(_, s)| s.clone()).unwrap_or_default()
+        self.history
+            .last()
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
     }
 
     /// Applies `f` to the newest state and records the result as of block `view` if it changed.
@@ -128,10 +134,21 @@ pub(crate) struct RewardRecord {
 /// A control command waiting for the next block to carry it as a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Pending {
-    Register { address: String, pow_address: String },
-    Update { address: String, power: u64 },
-    Retire { address: String, power: u64 },
-    Dispute { address: String },
+    Register {
+        address: String,
+        pow_address: String,
+    },
+    Update {
+        address: String,
+        power: u64,
+    },
+    Retire {
+        address: String,
+        power: u64,
+    },
+    Dispute {
+        address: String,
+    },
 }
 
 /// The simulated Conflux PoS chain: a pure, deterministic state machine driven by [`PosChain::commit_block`]
@@ -164,7 +181,10 @@ impl PosChain {
     /// params are repaired (see [`PosParams::validate`] for a strict check, or [`PosChain::try_new`]).
     pub fn new(params: PosParams) -> Self {
         let p = params.normalized();
-        let geo = Geometry { len: p.epoch_length, term_offset: p.term_offset };
+        let geo = Geometry {
+            len: p.epoch_length,
+            term_offset: p.term_offset,
+        };
         let s = p.start_view;
         let mut chain = PosChain {
             geo,
@@ -198,7 +218,11 @@ impl PosChain {
             let committee = chain.committee_for_term(epoch as i64 - 1);
             chain.committees.insert(epoch, committee);
         }
-        let qc = if s == 0 { Vec::new() } else { chain.committee(anchor_epoch).nodes };
+        let qc = if s == 0 {
+            Vec::new()
+        } else {
+            chain.committee(anchor_epoch).nodes
+        };
         let tally = chain.tallies.entry(anchor_epoch).or_default();
         for (addr, power) in &qc {
             let c = tally.entry(addr.clone()).or_default();
@@ -210,7 +234,9 @@ impl PosChain {
             epoch: anchor_epoch,
             round: geo.round(s),
             hash: ids::h256(ids::TAG_BLOCK, s),
-            parent_hash: s.checked_sub(1).map_or(ids::ZERO_H256.to_string(), |h| ids::h256(ids::TAG_BLOCK, h)),
+            parent_hash: s
+                .checked_sub(1)
+                .map_or(ids::ZERO_H256.to_string(), |h| ids::h256(ids::TAG_BLOCK, h)),
             miner: None,
             timestamp_us: chain.p.start_time_us,
             pivot: (0, ids::h256(ids::TAG_PIVOT, 0)),
@@ -276,10 +302,10 @@ impl PosChain {
 
     /// Committee of `epoch` (empty if unknown, which only a bug could cause).
     pub(crate) fn committee(&self, epoch: u64) -> Committee {
-        self.committees
-            .get(&epoch)
-            .cloned()
-            .unwrap_or(Committee { epoch, nodes: Vec::new() })
+        self.committees.get(&epoch).cloned().unwrap_or(Committee {
+            epoch,
+            nodes: Vec::new(),
+        })
     }
 
     /// Committee serving term `term` (epoch `term + 1`) from the seats and today's `availableVotes`.
@@ -288,11 +314,17 @@ impl PosChain {
             .seats
             .known()
             .filter_map(|addr| {
-                let available = self.accounts.get(addr).map_or(0, |a| a.current().available());
+                let available = self
+                    .accounts
+                    .get(addr)
+                    .map_or(0, |a| a.current().available());
                 let power = self.seats.raw_power(term, addr).min(available);
                 (power > 0).then(|| (addr.clone(), power))
             })
             .collect();
-        Committee { epoch: (term + 1).max(0) as u64, nodes }
+        Committee {
+            epoch: (term + 1).max(0) as u64,
+            nodes,
+        }
     }
 }

@@ -9,7 +9,7 @@ use super::chain::{LatestVoted, Pending, PosChain};
 use super::error::PosError;
 use super::ids;
 use super::lock::LockStatus;
-use super::params::{normalize_address, parse_address, MemberSpec};
+use super::params::{normalize_address, parse_address, MemberSpec, MAX_POWER};
 
 impl PosChain {
     /// Sets how many nodes vote with `address`'s key right now: 0 = silent, 1 = healthy, ≥ 2 = double voting
@@ -45,7 +45,11 @@ impl PosChain {
 
     /// Blocks `from..=to` show `signatures: []`, including blocks already committed.
     pub fn empty_signatures_range(&mut self, from: u64, to: u64) {
-        for b in self.blocks.iter_mut().filter(|b| (from..=to).contains(&b.height)) {
+        for b in self
+            .blocks
+            .iter_mut()
+            .filter(|b| (from..=to).contains(&b.height))
+        {
             b.qc_hidden = true;
         }
         self.hide_ranges.push((from, to));
@@ -61,11 +65,21 @@ impl PosChain {
     /// Stakes `power` more votes for `address`: a new address gets `Register` + `UpdateVotingPower`, a known one
     /// `UpdateVotingPower` only. It joins a committee once it has won seats in an election (it must be voting to
     /// send its Election).
-    pub fn register(&mut self, address: &str, power: u64, pow_address: Option<&str>) -> Result<(), PosError> {
+    pub fn register(
+        &mut self,
+        address: &str,
+        power: u64,
+        pow_address: Option<&str>,
+    ) -> Result<(), PosError> {
         let address = parse_address(address)?;
+        check_power(power)?;
         if !self.is_registered(&address) {
-            let pow_address = pow_address.map_or_else(|| ids::pow_address(ids::str_key(&address)), str::to_string);
-            self.pending.push(Pending::Register { address: address.clone(), pow_address });
+            let pow_address = pow_address
+                .map_or_else(|| ids::pow_address(ids::str_key(&address)), str::to_string);
+            self.pending.push(Pending::Register {
+                address: address.clone(),
+                pow_address,
+            });
         }
         if power > 0 {
             self.pending.push(Pending::Update { address, power });
@@ -76,6 +90,7 @@ impl PosChain {
     /// Queues a `Retire` of `power` votes for `address` (they go through the out-queue).
     pub fn retire(&mut self, address: &str, power: u64) -> Result<(), PosError> {
         let address = self.known_address(address)?;
+        check_power(power)?;
         self.pending.push(Pending::Retire { address, power });
         Ok(())
     }
@@ -88,12 +103,19 @@ impl PosChain {
             return Err(PosError::AlreadyRegistered(address));
         }
         if spec.voting_power == 0 {
-            return Err(PosError::InvalidParam("voting_power must be positive".into()));
+            return Err(PosError::InvalidParam(
+                "voting_power must be positive".into(),
+            ));
         }
+        check_power(spec.voting_power)?;
         let now = self.latest_committed();
         let through = self.last_closed_term(now);
         self.seats.seed(&address, spec.voting_power, through, now);
-        let account = super::chain::Account::new(now, LockStatus::initial(spec.voting_power), spec.pow_address);
+        let account = super::chain::Account::new(
+            now,
+            LockStatus::initial(spec.voting_power),
+            spec.pow_address,
+        );
         self.accounts.insert(address, account);
         Ok(())
     }
@@ -128,10 +150,16 @@ impl PosChain {
                 let address = parse_address(str_field(cmd, "address")?)?;
                 self.set_voters(&address, voters);
             }
-            "set_member_voting" => self.set_member_voting(str_field(cmd, "address")?, bool_field(cmd, "voting")?)?,
-            "omit_signature" => self.omit_signature(str_field(cmd, "address")?, bool_field(cmd, "on")?)?,
+            "set_member_voting" => {
+                self.set_member_voting(str_field(cmd, "address")?, bool_field(cmd, "voting")?)?
+            }
+            "omit_signature" => {
+                self.omit_signature(str_field(cmd, "address")?, bool_field(cmd, "on")?)?
+            }
             "empty_signatures" => match (cmd.get("from"), cmd.get("to")) {
-                (Some(_), Some(_)) => self.empty_signatures_range(u64_field(cmd, "from")?, u64_field(cmd, "to")?),
+                (Some(_), Some(_)) => {
+                    self.empty_signatures_range(u64_field(cmd, "from")?, u64_field(cmd, "to")?)
+                }
                 _ => self.empty_signatures_next(u64_field(cmd, "blocks")?),
             },
             "dispute" => self.dispute(str_field(cmd, "address")?)?,
@@ -146,8 +174,13 @@ impl PosChain {
                     .get("pow_address")
                     .and_then(Value::as_str)
                     .map_or_else(|| ids::pow_address(ids::str_key(&address)), str::to_string);
-                let voting_power = u64_field(cmd, "voting_power")?;
-                self.add_member(MemberSpec { address, voting_power, pow_address })?;
+                let voting_power =
+                    u64_field(cmd, "voting_power").or_else(|_| u64_field(cmd, "power"))?;
+                self.add_member(MemberSpec {
+                    address,
+                    voting_power,
+                    pow_address,
+                })?;
             }
             "stop_election" => {
                 let stopped = cmd.get("stopped").and_then(Value::as_bool).unwrap_or(true);
@@ -158,7 +191,11 @@ impl PosChain {
                     "auto" => LatestVoted::Auto,
                     "pending" => LatestVoted::Pending,
                     "null" => LatestVoted::Null,
-                    other => return Err(PosError::BadCommand(format!("unknown latest_voted mode {other:?}"))),
+                    other => {
+                        return Err(PosError::BadCommand(format!(
+                            "unknown latest_voted mode {other:?}"
+                        )))
+                    }
                 };
                 self.set_latest_voted(mode);
             }
@@ -231,6 +268,15 @@ impl PosChain {
             Err(PosError::UnknownAddress(address))
         }
     }
+}
+
+fn check_power(power: u64) -> Result<(), PosError> {
+    if power > MAX_POWER {
+        return Err(PosError::InvalidParam(format!(
+            "power must be at most {MAX_POWER}"
+        )));
+    }
+    Ok(())
 }
 
 fn str_field<'a>(cmd: &'a Value, key: &str) -> Result<&'a str, PosError> {

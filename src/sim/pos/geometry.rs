@@ -71,7 +71,12 @@ impl Geometry {
 
     /// The term open for Election transactions in the state after block `view`.
     pub fn electing_term(&self, view: u64) -> i64 {
-        self.term(view) + if self.view_in_term(view) >= self.half() { 2 } else { 1 }
+        self.term(view)
+            + if self.view_in_term(view) >= self.half() {
+                2
+            } else {
+                1
+            }
     }
 }
 
@@ -79,7 +84,10 @@ impl Geometry {
 mod tests {
     use super::*;
 
-    const G: Geometry = Geometry { len: 10, term_offset: 0 };
+    const G: Geometry = Geometry {
+        len: 10,
+        term_offset: 0,
+    };
 
     #[test]
     fn epoch_boundaries_follow_next_view() {
@@ -89,18 +97,29 @@ mod tests {
         assert!(G.ends_epoch(10) && !G.ends_epoch(0) && !G.ends_epoch(11));
         assert_eq!((G.block_epoch(11), G.round(11)), (2, 1));
         assert_eq!(G.state_epoch(9), 1);
-        assert_eq!(G.state_epoch(10), 2, "after the ending block the next epoch has started");
+        assert_eq!(
+            G.state_epoch(10),
+            2,
+            "after the ending block the next epoch has started"
+        );
     }
 
     #[test]
     fn elections_alternate_between_the_two_upcoming_terms() {
         assert_eq!(G.electing_term(10), 2);
         assert_eq!(G.electing_term(14), 2);
-        assert_eq!(G.electing_term(15), 3, "term 2 closes at the middle of term 1");
+        assert_eq!(
+            G.electing_term(15),
+            3,
+            "term 2 closes at the middle of term 1"
+        );
         assert!(G.is_finalized(2, 15) && !G.is_finalized(2, 14));
         assert!(G.is_finalized(0, 0), "terms before view 0 are pre-history");
         assert_eq!(G.term_start(3), Some(30));
-        let mainnet = Geometry { len: 120, term_offset: 14_034 };
+        let mainnet = Geometry {
+            len: 120,
+            term_offset: 14_034,
+        };
         assert_eq!(mainnet.term(1_684_080), 28_068);
         assert_eq!(mainnet.term_start(28_069), Some(1_684_200));
     }

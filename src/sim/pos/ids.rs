@@ -22,7 +22,8 @@ pub(crate) const TAG_MEMBER: u64 = 7;
 pub(crate) const TAG_PIVOT: u64 = 8;
 
 /// All-zero H256: the `from` of `BlockMetadata` and the parent of genesis.
-pub(crate) const ZERO_H256: &str = "0x0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const ZERO_H256: &str =
+    "0x0000000000000000000000000000000000000000000000000000000000000000";
 
 const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 /// CIP-37 base32 alphabet, upper-cased as in the node's verbose address form.
@@ -61,8 +62,9 @@ pub(crate) fn h256(tag: u64, n: u64) -> String {
 
 /// Stable 64-bit key of a string (FNV-1a), used to derive per-address keys.
 pub(crate) fn str_key(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A plausible verbose mainnet user address (`CFX:TYPE.USER:AA…`, 42 base32 characters, checksum not valid).
@@ -84,7 +86,12 @@ mod tests {
     fn hashes_are_well_formed_deterministic_and_distinct() {
         let a = h256(TAG_BLOCK, 7);
         assert_eq!(a.len(), 66);
-        assert!(a.starts_with("0x") && a[2..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            a.starts_with("0x")
+                && a[2..]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         assert_eq!(a, h256(TAG_BLOCK, 7));
         assert_ne!(a, h256(TAG_BLOCK, 8));
         assert_ne!(a, h256(TAG_TX, 7));

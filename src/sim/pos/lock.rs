@@ -41,7 +41,10 @@ fn total(queue: &[QueueItem]) -> u64 {
 impl LockStatus {
     /// Stake already locked at start (the node's `initialize_mode`): no queue to wait in.
     pub fn initial(votes: u64) -> Self {
-        Self { locked: votes, ..Self::default() }
+        Self {
+            locked: votes,
+            ..Self::default()
+        }
     }
 
     /// `availableVotes`: what may still serve in committees.
@@ -57,7 +60,10 @@ impl LockStatus {
         let matured = self.out_queue.partition_point(|q| q.end <= view);
         self.unlocked += total(&self.out_queue[..matured]);
         self.out_queue.drain(..matured);
-        if self.force_retired.is_some_and(|fr| view >= fr.saturating_add(force_retired_views)) {
+        if self
+            .force_retired
+            .is_some_and(|fr| view >= fr.saturating_add(force_retired_views))
+        {
             self.force_retired = None;
         }
     }
@@ -69,9 +75,21 @@ impl LockStatus {
             return;
         }
         if self.force_retired.is_some() {
-            push_sorted(&mut self.out_queue, QueueItem { end: view + in_views + out_views, power: votes });
+            push_sorted(
+                &mut self.out_queue,
+                QueueItem {
+                    end: view.saturating_add(in_views).saturating_add(out_views),
+                    power: votes,
+                },
+            );
         } else {
-            push_sorted(&mut self.in_queue, QueueItem { end: view + in_views, power: votes });
+            push_sorted(
+                &mut self.in_queue,
+                QueueItem {
+                    end: view.saturating_add(in_views),
+                    power: votes,
+                },
+            );
         }
     }
 
@@ -82,12 +100,18 @@ impl LockStatus {
         let mut rest = votes - from_locked;
         if from_locked > 0 {
             self.locked -= from_locked;
-            push_sorted(&mut self.out_queue, QueueItem { end: view + out_views, power: from_locked });
+            push_sorted(
+                &mut self.out_queue,
+                QueueItem {
+                    end: view.saturating_add(out_views),
+                    power: from_locked,
+                },
+            );
         }
         while rest > 0 && !self.in_queue.is_empty() {
             let first = &mut self.in_queue[0];
             let taken = first.power.min(rest);
-            let end = first.end + out_views;
+            let end = first.end.saturating_add(out_views);
             first.power -= taken;
             if first.power == 0 {
                 self.in_queue.remove(0);
@@ -118,7 +142,10 @@ impl LockStatus {
         let all = self.available() + total(&self.out_queue);
         self.in_queue.clear();
         self.locked = 0;
-        self.out_queue = vec![QueueItem { end: deadline, power: all }];
+        self.out_queue = vec![QueueItem {
+            end: deadline,
+            power: all,
+        }];
         self.force_retired = None;
         true
     }
@@ -142,7 +169,10 @@ mod tests {
         s.update(110, 3);
         assert_eq!((s.in_queue.len(), s.locked, s.available()), (0, 5, 5));
         s.new_unlock(120, 2, 3);
-        assert_eq!((s.locked, s.available(), s.out_queue.clone()), (3, 3, vec![q(123, 2)]));
+        assert_eq!(
+            (s.locked, s.available(), s.out_queue.clone()),
+            (3, 3, vec![q(123, 2)])
+        );
         s.update(123, 3);
         assert_eq!((s.out_queue.len(), s.unlocked), (0, 2));
     }
@@ -164,12 +194,19 @@ mod tests {
         let mut s = LockStatus::initial(10);
         s.new_lock(5, 4, 50, 8);
         assert!(s.force_retire(20, 8));
-        assert!(!s.force_retire(21, 8), "a second retirement keeps the first view");
+        assert!(
+            !s.force_retire(21, 8),
+            "a second retirement keeps the first view"
+        );
         assert_eq!(s.force_retired, Some(20));
         assert_eq!(s.available(), 0);
         assert_eq!(s.out_queue, vec![q(28, 10), q(63, 4)]);
         s.new_lock(22, 3, 50, 8);
-        assert_eq!(s.available(), 0, "stake added while retired is not available");
+        assert_eq!(
+            s.available(),
+            0,
+            "stake added while retired is not available"
+        );
         assert!(s.out_queue.contains(&q(80, 3)));
         s.update(27, 8);
         assert_eq!(s.force_retired, Some(20));
@@ -185,8 +222,14 @@ mod tests {
         s.force_retired = Some(3);
         assert!(s.dispute_relock(1000));
         assert_eq!(s.out_queue, vec![q(1000, 8)]);
-        assert_eq!((s.available(), s.locked, s.in_queue.len(), s.force_retired), (0, 0, 0, None));
-        assert!(!s.dispute_relock(2000), "nothing available: nothing to relock");
+        assert_eq!(
+            (s.available(), s.locked, s.in_queue.len(), s.force_retired),
+            (0, 0, 0, None)
+        );
+        assert!(
+            !s.dispute_relock(2000),
+            "nothing available: nothing to relock"
+        );
         assert_eq!(s.out_queue, vec![q(1000, 8)]);
     }
 }

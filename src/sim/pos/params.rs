@@ -23,6 +23,12 @@ pub struct MemberSpec {
     pub pow_address: String,
 }
 
+/// Largest `start_view` / `term_offset` accepted: far beyond any real chain, small enough that view and term
+/// arithmetic can never overflow.
+pub const MAX_VIEW: u64 = 1 << 48;
+/// Largest voting power accepted for one member or one staking command (sums of them must not overflow).
+pub const MAX_POWER: u64 = u32::MAX as u64;
+
 /// Parameters of a [`super::PosChain`]; `Default` gives a mainnet-shaped chain with a 4-member committee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -87,19 +93,32 @@ impl PosParams {
     /// silent repairs [`super::PosChain::new`] applies.
     pub fn validate(&self) -> Result<(), PosError> {
         if self.epoch_length < 2 {
-            return Err(PosError::InvalidParam("epoch_length must be at least 2".into()));
+            return Err(PosError::InvalidParam(
+                "epoch_length must be at least 2".into(),
+            ));
         }
         if self.force_retire_epochs == 0 {
-            return Err(PosError::InvalidParam("force_retire_epochs must be at least 1".into()));
+            return Err(PosError::InvalidParam(
+                "force_retire_epochs must be at least 1".into(),
+            ));
+        }
+        if self.start_view > MAX_VIEW || self.term_offset > MAX_VIEW {
+            return Err(PosError::InvalidParam(format!(
+                "start_view and term_offset must be at most {MAX_VIEW}"
+            )));
         }
         let mut seen = std::collections::BTreeSet::new();
         for m in &self.members {
             let addr = parse_address(&m.address)?;
-            if m.voting_power == 0 {
-                return Err(PosError::InvalidParam(format!("member {addr} has zero voting power")));
+            if m.voting_power == 0 || m.voting_power > MAX_POWER {
+                return Err(PosError::InvalidParam(format!(
+                    "member {addr} voting power must be in 1..={MAX_POWER}"
+                )));
             }
             if !seen.insert(addr.clone()) {
-                return Err(PosError::InvalidParam(format!("member {addr} is listed twice")));
+                return Err(PosError::InvalidParam(format!(
+                    "member {addr} is listed twice"
+                )));
             }
         }
         Ok(())
@@ -110,9 +129,12 @@ impl PosParams {
         let mut p = self.clone();
         p.epoch_length = p.epoch_length.max(2);
         p.force_retire_epochs = p.force_retire_epochs.max(1);
+        p.start_view = p.start_view.min(MAX_VIEW);
+        p.term_offset = p.term_offset.min(MAX_VIEW);
         let mut seen = std::collections::BTreeSet::new();
         p.members.retain_mut(|m| {
             m.address = normalize_address(&m.address);
+            m.voting_power = m.voting_power.min(MAX_POWER);
             m.voting_power > 0 && seen.insert(m.address.clone())
         });
         p
@@ -126,7 +148,9 @@ pub(crate) fn normalize_address(s: &str) -> String {
 
 /// Accepts exactly what the node's `H256` decoder accepts (`0x` + 64 hex digits, any case).
 pub(crate) fn parse_address(s: &str) -> Result<String, PosError> {
-    let hex = s.strip_prefix("0x").ok_or_else(|| PosError::InvalidAddress(s.to_string()))?;
+    let hex = s
+        .strip_prefix("0x")
+        .ok_or_else(|| PosError::InvalidAddress(s.to_string()))?;
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(PosError::InvalidAddress(s.to_string()));
     }

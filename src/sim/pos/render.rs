@@ -37,7 +37,9 @@ pub(crate) fn block(b: &Block) -> Value {
     let signatures: Vec<Value> = if b.qc_hidden {
         Vec::new()
     } else {
-        b.qc.iter().map(|(a, p)| json!({"account": a, "votes": qty(*p)})).collect()
+        b.qc.iter()
+            .map(|(a, p)| json!({"account": a, "votes": qty(*p)}))
+            .collect()
     };
     json!({
         "hash": b.hash,
@@ -56,8 +58,13 @@ pub(crate) fn block(b: &Block) -> Value {
 fn tx_type_and_payload(kind: &TxKind, number: u64) -> (&'static str, Value) {
     match kind {
         TxKind::BlockMetadata => ("BlockMetadata", Value::Null),
-        TxKind::PivotDecision { height, block_hash } => ("PivotDecision", decision(*height, block_hash)),
-        TxKind::Election { address, target_term } => (
+        TxKind::PivotDecision { height, block_hash } => {
+            ("PivotDecision", decision(*height, block_hash))
+        }
+        TxKind::Election {
+            address,
+            target_term,
+        } => (
             "Election",
             json!({
                 "publicKey": bls_key(address),
@@ -66,13 +73,18 @@ fn tx_type_and_payload(kind: &TxKind, number: u64) -> (&'static str, Value) {
                 "vrfProof": ids::hex_bytes(ids::TAG_PROOF, ids::str_key(address) ^ target_term, 81),
             }),
         ),
-        TxKind::Register { address } => {
-            ("Register", json!({"publicKey": bls_key(address), "vrfPublicKey": vrf_key(address)}))
-        }
-        TxKind::UpdateVotingPower { address, power } => {
-            ("UpdateVotingPower", json!({"address": address, "votingPower": qty(*power)}))
-        }
-        TxKind::Retire { address, power } => ("Retire", json!({"address": address, "votingPower": qty(*power)})),
+        TxKind::Register { address } => (
+            "Register",
+            json!({"publicKey": bls_key(address), "vrfPublicKey": vrf_key(address)}),
+        ),
+        TxKind::UpdateVotingPower { address, power } => (
+            "UpdateVotingPower",
+            json!({"address": address, "votingPower": qty(*power)}),
+        ),
+        TxKind::Retire { address, power } => (
+            "Retire",
+            json!({"address": address, "votingPower": qty(*power)}),
+        ),
         TxKind::Dispute { address, view } => {
             let seed = ids::str_key(address) ^ view.rotate_left(17) ^ number;
             (

@@ -32,8 +32,12 @@ fn required(params: &[Value], i: usize) -> Result<&Value, (i64, String)> {
 
 /// A `U64` as the node's decoder reads it.
 fn parse_u64(v: &Value) -> Result<u64, (i64, String)> {
-    let s = v.as_str().ok_or_else(|| invalid("invalid type: expected a 0x-prefixed hex string"))?;
-    let hex = s.strip_prefix("0x").ok_or_else(|| invalid("invalid hex value: missing 0x prefix"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| invalid("invalid type: expected a 0x-prefixed hex string"))?;
+    let hex = s
+        .strip_prefix("0x")
+        .ok_or_else(|| invalid("invalid hex value: missing 0x prefix"))?;
     if hex.is_empty() {
         return Err(invalid("invalid hex value: empty"));
     }
@@ -41,7 +45,9 @@ fn parse_u64(v: &Value) -> Result<u64, (i64, String)> {
 }
 
 fn parse_h256(v: &Value) -> Result<String, (i64, String)> {
-    let s = v.as_str().ok_or_else(|| invalid("invalid type: expected a 0x-prefixed H256"))?;
+    let s = v
+        .as_str()
+        .ok_or_else(|| invalid("invalid type: expected a 0x-prefixed H256"))?;
     parse_address(s).map_err(invalid)
 }
 
@@ -61,9 +67,11 @@ impl PosChain {
             }
             "pos_getTransactionByNumber" => {
                 let n = parse_u64(required(params, 0)?)?;
-                let found = self
-                    .tx(n)
-                    .and_then(|t| self.block(t.block).filter(|b| b.height <= visible).map(|b| (t, b)));
+                let found = self.tx(n).and_then(|t| {
+                    self.block(t.block)
+                        .filter(|b| b.height <= visible)
+                        .map(|b| (t, b))
+                });
                 Ok(found.map_or(Value::Null, |(t, b)| render::transaction(t, b)))
             }
             "pos_getCommittee" => {
@@ -104,7 +112,12 @@ impl PosChain {
             LatestVoted::Pending => Some(visible + 1),
             LatestVoted::Auto => {
                 let c = self.committee(self.geo.state_epoch(visible));
-                let live: u64 = c.nodes.iter().filter(|(a, _)| self.voters_of(a) >= 1).map(|(_, p)| p).sum();
+                let live: u64 = c
+                    .nodes
+                    .iter()
+                    .filter(|(a, _)| self.voters_of(a) >= 1)
+                    .map(|(_, p)| p)
+                    .sum();
                 (!c.nodes.is_empty() && live >= c.quorum()).then_some(visible + 1)
             }
         }
@@ -112,7 +125,11 @@ impl PosChain {
 
     fn status_at(&self, visible: u64) -> Value {
         match self.block(visible) {
-            Some(b) => render::status(self.geo.state_epoch(visible), b, self.latest_voted_at(visible)),
+            Some(b) => render::status(
+                self.geo.state_epoch(visible),
+                b,
+                self.latest_voted_at(visible),
+            ),
             None => Value::Null,
         }
     }
@@ -142,7 +159,9 @@ impl PosChain {
         if view > visible {
             return Err((
                 INVALID_PARAMS,
-                format!("Specified block {view} is not executed, the latest block number is {visible}"),
+                format!(
+                    "Specified block {view} is not executed, the latest block number is {visible}"
+                ),
             ));
         }
         Ok(view)
@@ -165,7 +184,11 @@ impl PosChain {
                 ElectionView {
                     start_view: self.geo.term_start(term).unwrap_or(0),
                     finalized,
-                    nodes: if finalized { self.seats.elected(term, at) } else { self.seats.provisional(term, at) },
+                    nodes: if finalized {
+                        self.seats.elected(term, at)
+                    } else {
+                        self.seats.provisional(term, at)
+                    },
                 }
             })
             .collect();

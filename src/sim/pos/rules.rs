@@ -34,7 +34,10 @@ impl Committee {
 
     /// Voting power of `addr` in this epoch, 0 if not a member.
     pub fn power_of(&self, addr: &str) -> u64 {
-        self.nodes.iter().find(|(a, _)| a == addr).map_or(0, |(_, p)| *p)
+        self.nodes
+            .iter()
+            .find(|(a, _)| a == addr)
+            .map_or(0, |(_, p)| *p)
     }
 }
 
@@ -122,11 +125,18 @@ mod tests {
     use super::*;
 
     fn committee(nodes: &[(&str, u64)]) -> Committee {
-        Committee { epoch: 5, nodes: nodes.iter().map(|(a, p)| (a.to_string(), *p)).collect() }
+        Committee {
+            epoch: 5,
+            nodes: nodes.iter().map(|(a, p)| (a.to_string(), *p)).collect(),
+        }
     }
 
     fn signed(blocks: u64, power: u64) -> VoteCount {
-        VoteCount { signed_blocks: blocks, vote_power: blocks * power, ..VoteCount::default() }
+        VoteCount {
+            signed_blocks: blocks,
+            vote_power: blocks * power,
+            ..VoteCount::default()
+        }
     }
 
     #[test]
@@ -142,22 +152,51 @@ mod tests {
         let mut tallies = BTreeMap::new();
         tallies.insert(3, Tally::from([("a".to_string(), signed(1, 1))]));
         tallies.insert(5, Tally::from([("b".to_string(), signed(4, 1))]));
-        assert_eq!(force_retire_targets(5, &c, &tallies, 3), vec!["c".to_string()]);
-        assert_eq!(force_retire_targets(6, &c, &tallies, 3).len(), 2, "epoch 3 has left the window");
-        assert_eq!(force_retire_targets(5, &c, &tallies, 1), vec!["a".to_string(), "c".to_string()]);
-        assert!(force_retire_targets(0, &c, &tallies, 3).is_empty(), "epoch 0 is never checked");
+        assert_eq!(
+            force_retire_targets(5, &c, &tallies, 3),
+            vec!["c".to_string()]
+        );
+        assert_eq!(
+            force_retire_targets(6, &c, &tallies, 3).len(),
+            2,
+            "epoch 3 has left the window"
+        );
+        assert_eq!(
+            force_retire_targets(5, &c, &tallies, 1),
+            vec!["a".to_string(), "c".to_string()]
+        );
+        assert!(
+            force_retire_targets(0, &c, &tallies, 3).is_empty(),
+            "epoch 0 is never checked"
+        );
     }
 
     #[test]
     fn rewards_skip_silent_members_and_pay_leaders() {
         let c = committee(&[("a", 10), ("b", 10), ("c", 10)]);
         let mut t = Tally::new();
-        t.insert("a".into(), VoteCount { leader_count: 2, extra_votes: 3, ..signed(4, 10) });
+        t.insert(
+            "a".into(),
+            VoteCount {
+                leader_count: 2,
+                extra_votes: 3,
+                ..signed(4, 10)
+            },
+        );
         t.insert("b".into(), signed(1, 10));
-        t.insert("c".into(), VoteCount { leader_count: 1, ..VoteCount::default() });
+        t.insert(
+            "c".into(),
+            VoteCount {
+                leader_count: 1,
+                ..VoteCount::default()
+            },
+        );
         let r = epoch_rewards(&c, &t, 120, 2);
         assert_eq!(r.len(), 2);
-        assert_eq!(r[0], ("a".to_string(), 2 * (10 * 15_000 + 2 * 1_500 + 3 * 10)));
+        assert_eq!(
+            r[0],
+            ("a".to_string(), 2 * (10 * 15_000 + 2 * 1_500 + 3 * 10))
+        );
         assert_eq!(r[1], ("b".to_string(), 2 * 10 * 15_000));
         assert_eq!(extra_votes(250, 201), 49);
         assert_eq!(extra_votes(100, 201), 0);

@@ -45,7 +45,14 @@ impl Seats {
     /// Gives `addr`, from block `since` on, an established seat history of `power` for every term up to
     /// `through`.
     pub fn seed(&mut self, addr: &str, power: u64, through: i64, since: u64) {
-        self.seeds.insert(addr.to_string(), Seed { power, through, since });
+        self.seeds.insert(
+            addr.to_string(),
+            Seed {
+                power,
+                through,
+                since,
+            },
+        );
         self.known.insert(addr.to_string());
     }
 
@@ -72,17 +79,23 @@ impl Seats {
 
     /// Seats in the 5 terms before `term`: what an Election for `term` must exceed.
     pub fn serving_before(&self, term: i64, addr: &str) -> u64 {
-        (term - TERMS_SERVED + 1..term).map(|t| self.tickets(t, addr)).sum()
+        (term - TERMS_SERVED + 1..term)
+            .map(|t| self.tickets(t, addr))
+            .sum()
     }
 
     /// Committee power for `term` before the `availableVotes` cap.
     pub fn raw_power(&self, term: i64, addr: &str) -> u64 {
-        (term - TERMS_SERVED + 1..=term).map(|t| self.tickets(t, addr)).sum()
+        (term - TERMS_SERVED + 1..=term)
+            .map(|t| self.tickets(t, addr))
+            .sum()
     }
 
     /// Whether `addr` already applied for `term` (one Election per term).
     pub fn has_applied(&self, term: i64, addr: &str) -> bool {
-        self.applications.get(&term).is_some_and(|t| t.contains_key(addr))
+        self.applications
+            .get(&term)
+            .is_some_and(|t| t.contains_key(addr))
     }
 
     /// Records an Election included in block `view`.
@@ -154,8 +167,19 @@ mod tests {
         let mut s = Seats::default();
         assert_eq!(s.serving_before(3, "n"), 0);
         s.apply(3, "n", 9, 1);
-        assert_eq!((s.raw_power(2, "n"), s.raw_power(3, "n"), s.raw_power(8, "n")), (0, 9, 9));
-        assert_eq!(s.serving_before(8, "n"), 9, "no Election while its seats still serve");
+        assert_eq!(
+            (
+                s.raw_power(2, "n"),
+                s.raw_power(3, "n"),
+                s.raw_power(8, "n")
+            ),
+            (0, 9, 9)
+        );
+        assert_eq!(
+            s.serving_before(8, "n"),
+            9,
+            "no Election while its seats still serve"
+        );
         assert_eq!((s.serving_before(9, "n"), s.raw_power(9, "n")), (0, 0));
     }
 }

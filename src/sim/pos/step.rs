@@ -19,7 +19,7 @@ impl PosChain {
         let prev = self.latest_committed();
         let v = prev + 1;
         let prev_ts = self.block(prev).map_or(0, |b| b.timestamp_us);
-        let timestamp_us = now_us.max(prev_ts + 1);
+        let timestamp_us = now_us.max(prev_ts.saturating_add(1));
         let epoch = self.geo.block_epoch(v);
         let committee = self.committee(epoch);
 
@@ -29,13 +29,24 @@ impl PosChain {
             .filter(|(a, _)| self.voters_of(a) >= 1)
             .cloned()
             .collect();
-        let qc: Vec<(String, u64)> = voting.iter().filter(|(a, _)| !self.omitted.contains(a)).cloned().collect();
-        let miner = (!voting.is_empty()).then(|| voting[(v % voting.len() as u64) as usize].0.clone());
+        let qc: Vec<(String, u64)> = voting
+            .iter()
+            .filter(|(a, _)| !self.omitted.contains(a))
+            .cloned()
+            .collect();
+        let miner =
+            (!voting.is_empty()).then(|| voting[(v % voting.len() as u64) as usize].0.clone());
         let proposer = miner.clone().unwrap_or_else(|| ids::ZERO_H256.to_string());
 
         let mut body = vec![
             (ids::ZERO_H256.to_string(), TxKind::BlockMetadata),
-            (proposer.clone(), TxKind::PivotDecision { height: pivot.0, block_hash: pivot.1.clone() }),
+            (
+                proposer.clone(),
+                TxKind::PivotDecision {
+                    height: pivot.0,
+                    block_hash: pivot.1.clone(),
+                },
+            ),
         ];
         body.extend(self.elections(v));
         body.extend(self.staking_events(v, &proposer));
@@ -52,7 +63,7 @@ impl PosChain {
                 disputes.push(address);
             }
         }
-        let deadline = (v - 1) + self.p.dispute_lock_views;
+        let deadline = (v - 1).saturating_add(self.p.dispute_lock_views);
         for address in disputes {
             if let Some(acc) = self.accounts.get_mut(&address) {
                 acc.mutate(v, |s| s.dispute_relock(deadline));
@@ -77,26 +88,63 @@ impl PosChain {
 
         if self.geo.ends_epoch(v) && epoch != 0 {
             let out = self.p.out_queue_locked_views;
-            for address in rules::force_retire_targets(epoch, &committee, &self.tallies, self.p.force_retire_epochs) {
-                let retired = self.accounts.get_mut(&address).is_some_and(|a| a.mutate(v, |s| s.force_retire(v, out)));
+            for address in rules::force_retire_targets(
+                epoch,
+                &committee,
+                &self.tallies,
+                self.p.force_retire_epochs,
+            ) {
+                let retired = self
+                    .accounts
+                    .get_mut(&address)
+                    .is_some_and(|a| a.mutate(v, |s| s.force_retire(v, out)));
                 if retired {
-                    self.retirements.push(Retirement { address, view: v, epoch, time_us: timestamp_us });
+                    self.retirements.push(Retirement {
+                        address,
+                        view: v,
+                        epoch,
+                        time_us: timestamp_us,
+                    });
                 }
             }
             let tally = self.tallies.get(&epoch).cloned().unwrap_or_default();
-            let entries = rules::epoch_rewards(&committee, &tally, self.p.epoch_length, self.p.reward_drip_per_point)
-                .into_iter()
-                .map(|(addr, drip)| {
-                    let pow = self.accounts.get(&addr).map(|a| a.pow_address.clone()).unwrap_or_default();
-                    (addr, pow, drip)
-                })
-                .collect();
-            self.rewards.insert(epoch, RewardRecord { end_view: v, pow_epoch_hash: pivot.1.clone(), entries });
+            let entries = rules::epoch_rewards(
+                &committee,
+                &tally,
+                self.p.epoch_length,
+                self.p.reward_drip_per_point,
+            )
+            .into_iter()
+            .map(|(addr, drip)| {
+                let pow = self
+                    .accounts
+                    .get(&addr)
+                    .map(|a| a.pow_address.clone())
+                    .unwrap_or_default();
+                (addr, pow, drip)
+            })
+            .collect();
+            self.rewards.insert(
+                epoch,
+                RewardRecord {
+                    end_view: v,
+                    pow_epoch_hash: pivot.1.clone(),
+                    entries,
+                },
+            );
         }
 
-        let first = self.block(prev).map_or(self.p.start_tx_number, |b| b.last_tx) + 1;
+        let first = self
+            .block(prev)
+            .map_or(self.p.start_tx_number, |b| b.last_tx)
+            + 1;
         for (i, (from, kind)) in body.into_iter().enumerate() {
-            self.txs.push(Tx { number: first + i as u64, from, block: v, kind });
+            self.txs.push(Tx {
+                number: first + i as u64,
+                from,
+                block: v,
+                kind,
+            });
         }
         let qc_hidden = self.take_hidden(v);
         let block = Block {
@@ -104,7 +152,9 @@ impl PosChain {
             epoch,
             round: self.geo.round(v),
             hash: ids::h256(ids::TAG_BLOCK, v),
-            parent_hash: self.block(prev).map_or_else(|| ids::ZERO_H256.to_string(), |b| b.hash.clone()),
+            parent_hash: self
+                .block(prev)
+                .map_or_else(|| ids::ZERO_H256.to_string(), |b| b.hash.clone()),
             miner,
             timestamp_us,
             pivot,
@@ -122,8 +172,11 @@ impl PosChain {
     fn elections(&mut self, v: u64) -> Vec<(String, TxKind)> {
         let term = self.geo.electing_term(v - 1);
         let mut out = Vec::new();
-        let candidates: Vec<(String, LockStatus)> =
-            self.accounts.iter().map(|(a, acc)| (a.clone(), acc.current())).collect();
+        let candidates: Vec<(String, LockStatus)> = self
+            .accounts
+            .iter()
+            .map(|(a, acc)| (a.clone(), acc.current()))
+            .collect();
         for (addr, status) in candidates {
             if self.voters_of(&addr) == 0
                 || self.election_stopped.contains(&addr)
@@ -134,9 +187,16 @@ impl PosChain {
             }
             let serving = self.seats.serving_before(term, &addr);
             if status.available() > serving {
-                self.seats.apply(term, &addr, status.available() - serving, v);
+                self.seats
+                    .apply(term, &addr, status.available() - serving, v);
                 let target_term = term.max(0) as u64;
-                out.push((addr.clone(), TxKind::Election { address: addr, target_term }));
+                out.push((
+                    addr.clone(),
+                    TxKind::Election {
+                        address: addr,
+                        target_term,
+                    },
+                ));
             }
         }
         out
@@ -149,7 +209,10 @@ impl PosChain {
         let mut keep = Vec::new();
         for ev in std::mem::take(&mut self.pending) {
             let kind = match ev {
-                Pending::Register { address, pow_address } => {
+                Pending::Register {
+                    address,
+                    pow_address,
+                } => {
                     self.accounts
                         .entry(address.clone())
                         .or_insert_with(|| Account::new(v, LockStatus::default(), pow_address));

@@ -17,7 +17,11 @@ pub(super) fn params() -> PosParams {
     PosParams {
         epoch_length: 10,
         members: (1..=4)
-            .map(|i| MemberSpec { address: addr(i), voting_power: 10, pow_address: format!("CFX:TYPE.USER:AAM{i}") })
+            .map(|i| MemberSpec {
+                address: addr(i),
+                voting_power: 10,
+                pow_address: format!("CFX:TYPE.USER:AAM{i}"),
+            })
             .collect(),
         in_queue_locked_views: 20,
         out_queue_locked_views: 6,
@@ -55,20 +59,35 @@ pub(super) fn hex(v: &Value) -> u64 {
 pub(super) fn all_txs(chain: &PosChain) -> Vec<Value> {
     let last = hex(&call(chain, "pos_getStatus", json!([]))["latestTxNumber"]);
     (1..=last)
-        .map(|n| call(chain, "pos_getTransactionByNumber", json!([format!("{n:#x}")])))
+        .map(|n| {
+            call(
+                chain,
+                "pos_getTransactionByNumber",
+                json!([format!("{n:#x}")]),
+            )
+        })
         .collect()
 }
 
 /// Retirement views of `address` so far.
 fn retired_at(chain: &PosChain, address: &str) -> Vec<u64> {
-    chain.retirements().iter().filter(|r| r.address == address).map(|r| r.view).collect()
+    chain
+        .retirements()
+        .iter()
+        .filter(|r| r.address == address)
+        .map(|r| r.view)
+        .collect()
 }
 
 fn committee_members(chain: &PosChain, view: u64) -> Vec<String> {
     let c = call(chain, "pos_getCommittee", json!([format!("{view:#x}")]));
     c["currentCommittee"]["nodes"]
         .as_array()
-        .map(|n| n.iter().filter_map(|x| x["address"].as_str().map(String::from)).collect())
+        .map(|n| {
+            n.iter()
+                .filter_map(|x| x["address"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -84,12 +103,23 @@ fn silent_member_is_retired_at_the_end_of_its_third_silent_epoch() {
     run_to(&mut c, 39);
     assert!(c.retirements().is_empty());
     run_to(&mut c, 40);
-    assert_eq!(c.retirements(), &[Retirement { address: addr(4), view: 40, epoch: 4, time_us: 40_000 }]);
+    assert_eq!(
+        c.retirements(),
+        &[Retirement {
+            address: addr(4),
+            view: 40,
+            epoch: 4,
+            time_us: 40_000
+        }]
+    );
 
     let acc = call(&c, "pos_getAccount", json!([addr(4)]));
     assert_eq!(acc["status"]["forceRetired"], json!("0x28"));
     assert_eq!(acc["status"]["availableVotes"], json!("0x0"));
-    assert_eq!(acc["status"]["outQueue"], json!([{"endBlockNumber": "0x2e", "power": "0xa"}]));
+    assert_eq!(
+        acc["status"]["outQueue"],
+        json!([{"endBlockNumber": "0x2e", "power": "0xa"}])
+    );
     let before = call(&c, "pos_getAccount", json!([addr(4), "0x27"]));
     assert_eq!(before["status"]["forceRetired"], Value::Null);
     assert_eq!(before["status"]["locked"], json!("0xa"));
@@ -97,22 +127,36 @@ fn silent_member_is_retired_at_the_end_of_its_third_silent_epoch() {
     // The epoch-5 committee was fixed while executing block 40, before the retirement.
     assert!(committee_members(&c, 40).contains(&addr(4)));
     run_to(&mut c, 50);
-    assert!(!committee_members(&c, 50).contains(&addr(4)), "gone from epoch 6 on");
+    assert!(
+        !committee_members(&c, 50).contains(&addr(4)),
+        "gone from epoch 6 on"
+    );
     let acc = call(&c, "pos_getAccount", json!([addr(4), "0x2d"]));
     assert_eq!(acc["status"]["forceRetired"], json!("0x28"));
     let acc = call(&c, "pos_getAccount", json!([addr(4), "0x2e"]));
-    assert_eq!(acc["status"]["forceRetired"], Value::Null, "clears at forceRetired + out-queue period");
+    assert_eq!(
+        acc["status"]["forceRetired"],
+        Value::Null,
+        "clears at forceRetired + out-queue period"
+    );
     assert_eq!(acc["status"]["unlocked"], json!("0xa"));
     // With an out-queue period shorter than an epoch the flag expires while the member still sits (silent) in
     // epoch 5's committee, so the executor retires it again at that epoch's end; it has nothing left to unlock.
     assert_eq!(retired_at(&c, &addr(4)), vec![40, 50]);
     run_to(&mut c, 70);
-    assert_eq!(retired_at(&c, &addr(4)), vec![40, 50], "not a committee member any more");
+    assert_eq!(
+        retired_at(&c, &addr(4)),
+        vec![40, 50],
+        "not a committee member any more"
+    );
 }
 
 #[test]
 fn retirement_is_not_repeated_while_the_flag_holds() {
-    let mut c = PosChain::new(PosParams { out_queue_locked_views: 25, ..params() });
+    let mut c = PosChain::new(PosParams {
+        out_queue_locked_views: 25,
+        ..params()
+    });
     run_to(&mut c, 10);
     c.set_voters(&addr(4), 0);
     run_to(&mut c, 80);
@@ -133,7 +177,9 @@ fn one_signature_in_the_window_saves_a_member() {
     run_to(&mut c, 25); // one signature, in epoch 3
     c.set_voters(&addr(4), 0);
     let block = call(&c, "pos_getBlockByNumber", json!(["0x19"]));
-    assert!(block["signatures"].as_array().is_some_and(|s| s.iter().any(|x| x["account"] == json!(addr(4)))));
+    assert!(block["signatures"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|x| x["account"] == json!(addr(4)))));
     run_to(&mut c, 50);
     assert!(c.retirements().is_empty(), "epochs 3..5 hold a signature");
     run_to(&mut c, 60);
@@ -148,7 +194,9 @@ fn late_votes_count_as_missed() {
     run_to(&mut c, 40);
     assert_eq!(retired_at(&c, &addr(3)), vec![40]);
     let blocks_mined = (31..=40)
-        .filter(|h| call(&c, "pos_getBlockByNumber", json!([format!("{h:#x}")]))["miner"] == json!(addr(3)))
+        .filter(|h| {
+            call(&c, "pos_getBlockByNumber", json!([format!("{h:#x}")]))["miner"] == json!(addr(3))
+        })
         .count();
     assert!(blocks_mined > 0, "a late voter still proposes");
 }
@@ -166,7 +214,11 @@ fn hidden_signatures_still_count_for_the_chain() {
     c.empty_signatures_next(2);
     run_to(&mut c, 43);
     let shown: Vec<usize> = (41..=43)
-        .map(|h| call(&c, "pos_getBlockByNumber", json!([format!("{h:#x}")]))["signatures"].as_array().map_or(0, Vec::len))
+        .map(|h| {
+            call(&c, "pos_getBlockByNumber", json!([format!("{h:#x}")]))["signatures"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
         .collect();
     assert_eq!(shown, vec![0, 0, 4]);
 }
@@ -176,12 +228,20 @@ fn genesis_member_silent_from_block_one_is_retired_after_epoch_one() {
     let mut c = PosChain::new(params());
     c.set_voters(&addr(2), 0);
     run_to(&mut c, 10);
-    assert_eq!(retired_at(&c, &addr(2)), vec![10], "genesis has no earlier signature to look back to");
+    assert_eq!(
+        retired_at(&c, &addr(2)),
+        vec![10],
+        "genesis has no earlier signature to look back to"
+    );
 }
 
 #[test]
 fn established_member_silent_from_the_start_gets_three_whole_epochs() {
-    let mut c = PosChain::new(PosParams { start_view: 1_005, term_offset: 7, ..params() });
+    let mut c = PosChain::new(PosParams {
+        start_view: 1_005,
+        term_offset: 7,
+        ..params()
+    });
     c.set_voters(&addr(1), 0);
     let anchor = call(&c, "pos_getBlockByNumber", json!(["latest_committed"]));
     assert_eq!(anchor["epoch"], json!(format!("{:#x}", 7 + 101)));
@@ -190,7 +250,10 @@ fn established_member_silent_from_the_start_gets_three_whole_epochs() {
     assert!(c.retirements().is_empty());
     run_to(&mut c, 1_040);
     assert_eq!(c.retirements().len(), 1);
-    assert_eq!((c.retirements()[0].view, c.retirements()[0].epoch), (1_040, 7 + 104));
+    assert_eq!(
+        (c.retirements()[0].view, c.retirements()[0].epoch),
+        (1_040, 7 + 104)
+    );
 }
 
 #[test]
@@ -199,15 +262,32 @@ fn new_member_silent_in_its_first_epoch_is_retired_at_its_end() {
     run_to(&mut c, 12);
     let x = addr(9);
     c.set_voters(&x, 0);
-    c.add_member(MemberSpec { address: x.clone(), voting_power: 10, pow_address: "CFX:TYPE.USER:AAX".into() })
-        .unwrap();
-    assert_eq!(c.add_member(MemberSpec { address: x.clone(), voting_power: 1, pow_address: String::new() })
-        .map_err(|e| e.kind()), Err("already_registered"));
+    c.add_member(MemberSpec {
+        address: x.clone(),
+        voting_power: 10,
+        pow_address: "CFX:TYPE.USER:AAX".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        c.add_member(MemberSpec {
+            address: x.clone(),
+            voting_power: 1,
+            pow_address: String::new()
+        })
+        .map_err(|e| e.kind()),
+        Err("already_registered")
+    );
     run_to(&mut c, 19);
     assert!(!committee_members(&c, 19).contains(&x));
     run_to(&mut c, 20);
-    assert!(committee_members(&c, 20).contains(&x), "joins at the next epoch boundary");
-    assert!(c.retirements().is_empty(), "not checked for epoch 2, where it did not serve");
+    assert!(
+        committee_members(&c, 20).contains(&x),
+        "joins at the next epoch boundary"
+    );
+    assert!(
+        c.retirements().is_empty(),
+        "not checked for epoch 2, where it did not serve"
+    );
     run_to(&mut c, 30);
     assert_eq!(retired_at(&c, &x), vec![30]);
 }
@@ -226,7 +306,9 @@ fn registered_node_elects_joins_and_is_judged_on_its_first_epoch() {
         .unwrap_or(Value::Null);
     assert_eq!(election["blockNumber"], json!("0x2"));
     assert_eq!(election["payload"]["targetTerm"], json!("0x1"));
-    assert!(types.iter().any(|t| t["type"] == json!("Register") && t["blockNumber"] == json!("0x1")));
+    assert!(types
+        .iter()
+        .any(|t| t["type"] == json!("Register") && t["blockNumber"] == json!("0x1")));
     run_to(&mut c, 10);
     assert!(committee_members(&c, 10).contains(&y));
     c.set_voters(&y, 0);
@@ -246,7 +328,13 @@ fn nodes_outside_the_committee_are_never_retired() {
     assert!(c.retirements().is_empty());
     assert!(!committee_members(&c, 80).contains(&z));
     let acc = call(&c, "pos_getAccount", json!([z]));
-    assert_eq!((acc["status"]["forceRetired"].clone(), acc["status"]["locked"].clone()), (Value::Null, json!("0x5")));
+    assert_eq!(
+        (
+            acc["status"]["forceRetired"].clone(),
+            acc["status"]["locked"].clone()
+        ),
+        (Value::Null, json!("0x5"))
+    );
 }
 
 #[test]
@@ -256,13 +344,29 @@ fn established_members_elect_once_per_term_and_keep_their_power() {
     let mut per_term = std::collections::BTreeMap::<(String, String), u32>::new();
     for t in all_txs(&c) {
         if t["type"] == json!("Election") {
-            let key = (t["from"].as_str().unwrap_or("").to_string(), t["payload"]["targetTerm"].to_string());
+            let key = (
+                t["from"].as_str().unwrap_or("").to_string(),
+                t["payload"]["targetTerm"].to_string(),
+            );
             *per_term.entry(key).or_default() += 1;
         }
     }
-    assert!(per_term.values().all(|n| *n == 1), "one Election per node and term");
-    assert_eq!(per_term.len(), 4 * 7, "4 members x terms 1..=7 (power 10 = shares 2,2,2,2,1,1, all > 0)");
+    assert!(
+        per_term.values().all(|n| *n == 1),
+        "one Election per node and term"
+    );
+    assert_eq!(
+        per_term.len(),
+        4 * 7,
+        "4 members x terms 1..=7 (power 10 = shares 2,2,2,2,1,1, all > 0)"
+    );
     let committee = call(&c, "pos_getCommittee", json!([]));
-    assert_eq!(committee["currentCommittee"]["totalVotingPower"], json!("0x28"));
-    assert_eq!(committee["currentCommittee"]["quorumVotingPower"], json!("0x1b"));
+    assert_eq!(
+        committee["currentCommittee"]["totalVotingPower"],
+        json!("0x28")
+    );
+    assert_eq!(
+        committee["currentCommittee"]["quorumVotingPower"],
+        json!("0x1b")
+    );
 }
