@@ -211,3 +211,32 @@ fn oversized_inputs_are_refused_or_bounded() {
         "a huge dispute lock saturates instead of overflowing"
     );
 }
+
+#[test]
+fn mainnet_defaults_run_ten_healthy_epochs() {
+    let mut c = PosChain::new(PosParams::default());
+    run_to(&mut c, 1_200);
+    assert!(c.retirements().is_empty());
+    for epoch in 1..=10u64 {
+        let r = call(&c, "pos_getRewardsByEpoch", json!([format!("{epoch:#x}")]));
+        assert_eq!(
+            r["accountRewards"].as_array().map(Vec::len),
+            Some(4),
+            "epoch {epoch}"
+        );
+        let view = format!("{:#x}", epoch * 120);
+        let committee = call(&c, "pos_getCommittee", json!([view]))["currentCommittee"].clone();
+        assert_eq!(
+            committee["totalVotingPower"],
+            json!("0x12c"),
+            "epoch {}",
+            epoch + 1
+        );
+    }
+    let b = call(&c, "pos_getBlockByNumber", json!(["0x4b0"]));
+    assert_eq!(
+        (b["epoch"].clone(), b["round"].clone()),
+        (json!("0xa"), json!("0x78"))
+    );
+    assert_eq!(b["signatures"].as_array().map(Vec::len), Some(4));
+}
