@@ -22,6 +22,7 @@ pub mod config;
 pub mod endpoint;
 pub mod fake_pos;
 pub mod patch;
+pub mod pos;
 pub mod pos_hook;
 pub mod stats;
 pub mod wire;

@@ -45,3 +45,34 @@ pub trait PosBackend: Send {
         None
     }
 }
+
+/// The real PoS model plugs in through the same seam as the test double.
+impl PosBackend for super::pos::PosChain {
+    fn set_voters(&mut self, address: &str, voters: u32) {
+        super::pos::PosChain::set_voters(self, address, voters)
+    }
+
+    fn commit_block(&mut self, now_us: u64, pivot: (u64, String)) {
+        super::pos::PosChain::commit_block(self, now_us, pivot)
+    }
+
+    fn latest_committed(&self) -> u64 {
+        super::pos::PosChain::latest_committed(self)
+    }
+
+    fn rpc(&self, method: &str, params: &[Value], visible: u64) -> Result<Value, (i64, String)> {
+        super::pos::PosChain::rpc(self, method, params, visible)
+    }
+
+    fn control(&mut self, cmd: &Value) -> Result<Value, String> {
+        super::pos::PosChain::control(self, cmd)
+    }
+
+    fn state(&self) -> Value {
+        super::pos::PosChain::state(self)
+    }
+
+    fn finalized_pow_epoch(&self, visible: u64) -> Option<u64> {
+        super::pos::PosChain::finalized_pow_epoch(self, visible)
+    }
+}
