@@ -16,7 +16,7 @@ use crate::metrics::Metrics;
 use crate::rpc::{redact_url, Client, ClientSettings, RpcObserver};
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
-use crate::watch::{self, chain::ChainWatcher, reference::ReferenceWatcher};
+use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceWatcher};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -67,16 +67,13 @@ impl Ctx {
     }
 
     fn spawn_reference(&self, r: &ReferenceConfig, interval: Duration) {
-        let w = Arc::new(ReferenceWatcher {
+        let w = ReferenceWatcher {
             name: r.name.clone(),
             client: self.client(&r.name, &r.url),
             hub: self.hub.clone(),
-        });
+        };
         self.tracker
-            .spawn(watch::every(interval, self.cancel.clone(), move || {
-                let w = w.clone();
-                async move { w.poll_once().await }
-            }));
+            .spawn(watch::run(interval, self.cancel.clone(), w));
     }
 }
 
@@ -143,20 +140,15 @@ impl App {
         let auto = config.references.is_empty() && config.auto_reference;
         let (tx, rx) = mpsc::unbounded_channel();
         for n in &config.nodes {
-            let w = Arc::new(ChainWatcher {
+            let w = NodePoller {
                 node: n.name.clone(),
                 client: ctx.client(&n.name, &n.rpc_url),
                 hub: ctx.hub.clone(),
                 chain_ids: auto.then(|| tx.clone()),
-            });
-            ctx.tracker.spawn(watch::every(
-                config.node_interval,
-                ctx.cancel.clone(),
-                move || {
-                    let w = w.clone();
-                    async move { w.poll_once().await }
-                },
-            ));
+                pos: PosSource::new(n.pos_address.clone()),
+            };
+            ctx.tracker
+                .spawn(watch::run(config.node_interval, ctx.cancel.clone(), w));
         }
         drop(tx);
         for r in &config.references {

@@ -72,6 +72,8 @@ pub struct PosActivity {
     pub reward_drip_total: u128,
     /// Our reward in the last completed epoch read, in drip.
     pub last_epoch_reward_drip: Option<u128>,
+    /// Our BLS and VRF public keys, learned from our own Election transactions (to recognise our Register).
+    pub own_keys: Option<(String, String)>,
 }
 
 /// What the last PoS poll of a node returned, plus the accumulated vote record.
@@ -99,6 +101,8 @@ pub struct PosObs {
     pub activity: PosActivity,
     /// The start-up backfill of the force-retire window has completed.
     pub backfilled: bool,
+    /// `test_posVotingStatus`: the node's local voting switch.
+    pub voting_enabled: Option<bool>,
 }
 
 /// Per-target poll bookkeeping shared by nodes and references.

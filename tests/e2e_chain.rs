@@ -424,8 +424,8 @@ async fn one_http_request_per_poll_and_nothing_dangerous() {
     );
     assert_eq!(
         node.rpc_calls,
-        node.http_requests * 6,
-        "6 calls per poll, all in one request: {node:?}"
+        node.http_requests * 10,
+        "6 chain calls + 4 PoS calls (status, committee, voting switch, address discovery) per poll, all in one request: {node:?}"
     );
     assert!(
         reference.http_requests >= 5 && reference.batch_requests == reference.http_requests,

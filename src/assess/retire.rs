@@ -47,21 +47,18 @@ pub fn assess(epochs: &BTreeMap<u64, EpochRecord>, current: u64, lookback: u64) 
     }
 }
 
-/// Where the current epoch ends, from the chain: epochs (terms) start every `length` views on a grid that the
-/// election schedule reveals (`startBlockNumber` of an upcoming term). Returns the height of the epoch's last block.
+/// Where the current epoch ends, from the chain: a term starts at every `length`-th view on a grid that the
+/// election schedule reveals (`startBlockNumber` of an upcoming term), and the block *at* a term's start view is the
+/// last block of the epoch before it (its execution produces the next epoch's state; rounds run 1..=length).
+/// Returns the height of the current epoch's last block: the first grid view after `latest_committed`.
 pub fn epoch_last_block(latest_committed: u64, grid_point: u64, length: u64) -> Option<u64> {
     if length == 0 {
         return None;
     }
+    let next = latest_committed.checked_add(1)?;
     let offset = grid_point % length;
-    // Start of the epoch containing the next block to be committed.
-    let next = latest_committed + 1;
-    let start = if next >= offset {
-        next - (next - offset) % length
-    } else {
-        return None;
-    };
-    Some(start + length - 1)
+    let ahead = (offset + length - next % length) % length;
+    next.checked_add(ahead)
 }
 
 /// Blocks still to be committed in the current epoch, the epoch-ending block included.
@@ -161,19 +158,16 @@ mod tests {
 
     #[test]
     fn epoch_end_from_the_election_grid() {
-        // Mainnet-like grid: terms start at multiples of 120 shifted by 1_684_080 % 120 == 0.
-        assert_eq!(
-            epoch_last_block(1_684_080 + 5, 1_684_080 + 6 * 120, 120),
-            Some(1_684_080 + 119)
-        );
+        // Mainnet grid: terms start at multiples of 120 (1_684_080 % 120 == 0); block 1_684_080 + 120 ends the
+        // epoch made of blocks 1_684_081 ..= 1_684_200.
+        let g = 1_684_080;
+        assert_eq!(epoch_last_block(g + 5, g + 6 * 120, 120), Some(g + 120));
+        assert_eq!(epoch_last_block(g + 119, g + 6 * 120, 120), Some(g + 120));
         // Latest committed is the last block of an epoch: the next epoch is the current one now.
-        assert_eq!(
-            epoch_last_block(1_684_080 + 119, 1_684_080 + 6 * 120, 120),
-            Some(1_684_080 + 239)
-        );
+        assert_eq!(epoch_last_block(g + 120, g + 6 * 120, 120), Some(g + 240));
         // Small test grid with an offset: terms start at 3, 13, 23, ...
-        assert_eq!(epoch_last_block(14, 53, 10), Some(22));
-        assert_eq!(remaining_blocks(14, 22), 8);
+        assert_eq!(epoch_last_block(14, 53, 10), Some(23));
+        assert_eq!(remaining_blocks(14, 23), 9);
         assert_eq!(eta_seconds(8, 30.5), 244.0);
         assert_eq!(epoch_last_block(5, 53, 0), None);
     }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
 use conflux_pos_exporter::sim::{EndpointKind, EndpointSpec, Sim, SimConfig};
 
 /// Command-line flags.
@@ -44,6 +45,15 @@ struct Args {
     /// Address of the HTTP control API.
     #[arg(long, default_value = "127.0.0.1:12600")]
     control: SocketAddr,
+    /// PoS epoch length in blocks (120 on mainnet).
+    #[arg(long, default_value_t = 120)]
+    pos_epoch_length: u64,
+    /// Always-on external validators in the committee besides the nodes' identities.
+    #[arg(long, default_value_t = 3)]
+    pos_external_members: u64,
+    /// Run without a PoS chain (every pos_* call answers -32078).
+    #[arg(long)]
+    no_pos: bool,
     /// Seed for hashes and batch shuffling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -110,6 +120,21 @@ impl EndpointArg {
 }
 
 fn config(args: Args) -> SimConfig {
+    let identities: Vec<String> = args
+        .nodes
+        .iter()
+        .filter_map(|n| n.identity.clone())
+        .collect();
+    let pos: Option<Box<dyn conflux_pos_exporter::sim::pos_hook::PosBackend>> = (!args.no_pos)
+        .then(|| {
+            let params = PosParams::for_identities(
+                &identities,
+                args.pos_external_members,
+                args.pos_epoch_length,
+            );
+            Box::new(PosChain::new(params))
+                as Box<dyn conflux_pos_exporter::sim::pos_hook::PosBackend>
+        });
     let nonzero = |d: Duration| (!d.is_zero()).then_some(d);
     let mut endpoints: Vec<EndpointSpec> = args
         .nodes
@@ -134,8 +159,7 @@ fn config(args: Args) -> SimConfig {
         initial_epoch: args.initial_epoch,
         pow_epoch_interval: nonzero(args.epoch_interval),
         pos_block_interval: nonzero(args.pos_block_interval),
-        // The PoS chain model is plugged in here once it is available as a `PosBackend`.
-        pos: None,
+        pos,
         endpoints,
         control_addr: args.control,
         seed: args.seed,

@@ -37,7 +37,9 @@ impl Want {
     /// The JSON-RPC call.
     pub fn call(self) -> Call {
         match self {
-            Want::Block(h) | Want::Anchor(h) => Call::new("pos_getBlockByNumber", json!([to_hex(h)])),
+            Want::Block(h) | Want::Anchor(h) => {
+                Call::new("pos_getBlockByNumber", json!([to_hex(h)]))
+            }
             Want::Tx(n) => Call::new("pos_getTransactionByNumber", json!([to_hex(n)])),
             Want::CommitteeAt(v) => Call::new("pos_getCommittee", json!([to_hex(v)])),
             Want::Rewards(e) => Call::new("pos_getRewardsByEpoch", json!([to_hex(e)])),
@@ -66,25 +68,33 @@ pub struct BlockTracker {
     anchor: Option<u64>,
     /// Current PoS epoch (from the latest status).
     current_epoch: u64,
+    /// Epochs whose committee was already asked for by a block, so an unanswerable one cannot loop forever.
+    asked_epochs: BTreeSet<u64>,
 }
 
 impl BlockTracker {
+    /// Next height to read.
+    pub fn next_height(&self) -> Option<u64> {
+        self.next_height
+    }
+
     /// Whether the start position has been planned.
     pub fn planned(&self) -> bool {
         self.next_height.is_some()
     }
 
-    /// Plans the start: the first block of epoch `current − 2`, given where the current epoch starts.
+    /// Plans the start: the first block of epoch `current − 2`, given the first block of the current epoch.
+    /// The committee of the epoch whose first block is `f` is the state after view `f − 1`.
     pub fn plan(&mut self, current_epoch_start: u64, epoch_length: u64, current_epoch: u64) {
-        let start = current_epoch_start.saturating_sub((BACKFILL_EPOCHS - 1) * epoch_length);
+        let start = current_epoch_start
+            .saturating_sub((BACKFILL_EPOCHS - 1) * epoch_length)
+            .max(1);
         self.next_height = Some(start);
-        if start > 0 {
-            self.anchor = Some(start - 1);
-        }
+        self.anchor = Some(start - 1);
         for k in 0..BACKFILL_EPOCHS {
-            let view = start + k * epoch_length;
-            if view <= current_epoch_start {
-                self.committee_views.insert(view);
+            let first = start + k * epoch_length;
+            if first <= current_epoch_start {
+                self.committee_views.insert(first - 1);
             }
         }
         self.next_reward_epoch = Some(current_epoch.saturating_sub(BACKFILL_EPOCHS - 1));
@@ -98,7 +108,11 @@ impl BlockTracker {
 
     /// Everything still to read, in dependency order, at most `limit` calls.
     pub fn backlog(&self, limit: usize) -> Vec<Want> {
-        let mut out: Vec<Want> = self.committee_views.iter().map(|v| Want::CommitteeAt(*v)).collect();
+        let mut out: Vec<Want> = self
+            .committee_views
+            .iter()
+            .map(|v| Want::CommitteeAt(*v))
+            .collect();
         out.extend(self.anchor.map(Want::Anchor));
         if let Some(next) = self.next_height {
             // Blocks waiting for membership are not re-read; new ones are only read up to the known target.
@@ -119,7 +133,12 @@ impl BlockTracker {
 
     /// Applies the answers to `wants`, feeding the ledger and activity in `obs`. Returns how many answers were
     /// malformed (counted and logged by the caller; they are re-asked next time, never guessed).
-    pub fn apply(&mut self, wants: &[Want], answers: Vec<Result<serde_json::Value, RpcError>>, obs: &mut PosObs) -> usize {
+    pub fn apply(
+        &mut self,
+        wants: &[Want],
+        answers: Vec<Result<serde_json::Value, RpcError>>,
+        obs: &mut PosObs,
+    ) -> usize {
         let mut bad = 0;
         let mut blocks = Vec::new();
         let mut txs = Vec::new();
@@ -150,9 +169,8 @@ impl BlockTracker {
                     Ok(None) => {}
                     Err(_) => bad += 1,
                 },
-                Want::Tx(_) => match decode::<Option<PosTransaction>>(value) {
-                    Ok(Some(t)) => txs.push(t),
-                    Ok(None) => {}
+                Want::Tx(n) => match decode::<Option<PosTransaction>>(value) {
+                    Ok(t) => txs.push((n, t)),
                     Err(_) => bad += 1,
                 },
                 Want::Rewards(e) => match decode::<Option<EpochRewards>>(value) {
@@ -184,12 +202,23 @@ impl BlockTracker {
     }
 
     fn process_pending(&mut self, obs: &mut PosObs) {
-        let Some(us) = obs.address.clone() else { return };
+        let Some(us) = obs.address.clone() else {
+            return;
+        };
+        if self.anchor.is_some() {
+            return; // transaction ranges start from the anchor's lastTxNumber
+        }
         let mut done = 0;
         for b in &self.pending {
-            if obs.ledger.membership(b.epoch.0).is_none() && !b.signatures.iter().any(|s| s.account.eq_ignore_ascii_case(&us)) {
-                // Ask for this epoch's committee; process the block once it is known.
-                self.committee_views.insert(b.height.0);
+            let epoch = b.epoch.0;
+            let signed = b
+                .signatures
+                .iter()
+                .any(|s| s.account.eq_ignore_ascii_case(&us));
+            if obs.ledger.membership(epoch).is_none() && !signed && self.asked_epochs.insert(epoch)
+            {
+                // The committee of block b's epoch is the state after view b − 1; process b once it is known.
+                self.committee_views.insert(b.height.0.saturating_sub(1));
                 break;
             }
             let verdict = obs.ledger.record_block(b, &us);
@@ -197,11 +226,8 @@ impl BlockTracker {
                 tracing::debug!(height = b.height.0, "committed block without our signature");
             }
             obs.newest_block_timestamp_us = Some(b.timestamp.0);
-            if self.last_tx.is_some() {
-                self.next_tx.get_or_insert(self.last_tx.unwrap_or(0) + 1);
-            } else {
-                // No anchor (window starts at genesis): transactions start with this block's.
-                self.next_tx = Some(0);
+            if self.next_tx.is_none() {
+                self.next_tx = Some(self.last_tx.map_or(0, |l| l + 1));
             }
             self.last_tx = Some(b.last_tx_number.0);
             done += 1;
@@ -209,14 +235,18 @@ impl BlockTracker {
         self.pending.drain(..done);
     }
 
-    fn take_txs(&mut self, mut txs: Vec<PosTransaction>, obs: &mut PosObs) {
-        txs.sort_by_key(|t| t.number.0);
-        for t in txs {
-            if Some(t.number.0) != self.next_tx {
+    /// Accepts transactions contiguously; a `null` one (genesis versions) is passed over, since every number up
+    /// to a committed block's `lastTxNumber` exists.
+    fn take_txs(&mut self, mut txs: Vec<(u64, Option<PosTransaction>)>, obs: &mut PosObs) {
+        txs.sort_by_key(|(n, _)| *n);
+        for (n, t) in txs {
+            if Some(n) != self.next_tx {
                 break;
             }
-            activity::record_transaction(obs, &t);
-            self.next_tx = Some(t.number.0 + 1);
+            if let Some(t) = t {
+                activity::record_transaction(obs, &t);
+            }
+            self.next_tx = Some(n + 1);
         }
     }
 

@@ -2,14 +2,11 @@
 //! port does not serve (−32601) is recorded as unavailable, the rest still counts. The node is "up" exactly when
 //! `cfx_getStatus` answered.
 
-use std::sync::Arc;
-use std::time::SystemTime;
-
 use serde_json::{json, Value};
 
 use crate::rpc::cfx::{Block, PeerList, Status};
-use crate::rpc::{decode, Call, Client, RpcError};
-use crate::state::{remember_hash, ChainObs, Hub};
+use crate::rpc::{decode, Call, RpcError};
+use crate::state::ChainObs;
 
 /// The calls of one poll, in the order [`apply`] reads them.
 pub fn calls() -> Vec<Call> {
@@ -24,66 +21,6 @@ pub fn calls() -> Vec<Call> {
         Call::new("debug_currentSyncPhase", json!([])),
         Call::new("test_getPeerInfo", json!([])),
     ]
-}
-
-/// Polls one node forever (until cancelled) and records what it saw.
-pub struct ChainWatcher {
-    /// Node name (the `node` label).
-    pub node: String,
-    /// Client bound to the node's RPC URL.
-    pub client: Arc<Client>,
-    /// Shared state.
-    pub hub: Arc<Hub>,
-    /// Told about each chain id seen, so references can be picked automatically.
-    pub chain_ids: Option<tokio::sync::mpsc::UnboundedSender<u64>>,
-}
-
-impl ChainWatcher {
-    /// One poll: a single HTTP request.
-    pub async fn poll_once(&self) {
-        let calls = calls();
-        let outcome = self.client.batch(&calls).await;
-        let now = SystemTime::now();
-        let parsed = outcome.and_then(|results| apply(&calls, results));
-        let mut state = self.hub.lock();
-        let Some(node) = state.node_mut(&self.node) else {
-            return;
-        };
-        match parsed {
-            Ok((obs, confirmed)) => {
-                if !node.poll.up {
-                    tracing::info!(node = %self.node, url = %self.client.display_url(), epoch = obs.status.epoch_number.0, "node reachable");
-                }
-                for m in &obs.unavailable {
-                    if node
-                        .chain
-                        .as_ref()
-                        .is_none_or(|c| !c.unavailable.contains(m))
-                    {
-                        tracing::warn!(node = %self.node, method = m, "the node's port does not serve this method (-32601); point rpc_url at the local port jsonrpc_local_http_port (12539) which serves cfx, pos, test and debug");
-                    }
-                }
-                if let Some((epoch, hash)) = confirmed {
-                    remember_hash(&mut node.confirmed_hashes, epoch, hash);
-                }
-                if let Some(tx) = &self.chain_ids {
-                    let _ = tx.send(obs.status.chain_id.0);
-                }
-                node.poll.succeeded(now);
-                node.chain = Some(obs);
-            }
-            Err(e) => {
-                let text = e.to_string();
-                if node.poll.failed(e.kind(), text.clone()) {
-                    tracing::warn!(node = %self.node, url = %self.client.display_url(), error = %text, kind = e.kind(),
-                        "node unreachable: is conflux running with jsonrpc_local_http_port enabled at this address?");
-                }
-                node.chain = None;
-            }
-        }
-        drop(state);
-        self.hub.changed();
-    }
 }
 
 /// Turns the batch results into an observation; fails only when `cfx_getStatus` did.

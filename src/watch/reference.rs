@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use serde_json::json;
 
 use crate::rpc::cfx::{Block, Status};
+use crate::rpc::pos::PosStatus;
 use crate::rpc::wire::to_hex;
 use crate::rpc::{decode, Call, Client, RpcError};
 use crate::state::{remember_hash, Hub};
@@ -23,6 +24,12 @@ pub struct ReferenceWatcher {
     pub client: Arc<Client>,
     /// Shared state.
     pub hub: Arc<Hub>,
+}
+
+impl super::Poller for ReferenceWatcher {
+    async fn poll(&mut self) {
+        self.poll_once().await
+    }
 }
 
 impl ReferenceWatcher {
@@ -49,7 +56,10 @@ impl ReferenceWatcher {
     /// One poll: a single HTTP request.
     pub async fn poll_once(&self) {
         let epochs = self.wanted_epochs();
-        let mut calls = vec![Call::new("cfx_getStatus", json!([]))];
+        let mut calls = vec![
+            Call::new("cfx_getStatus", json!([])),
+            Call::new("pos_getStatus", json!([])),
+        ];
         calls.extend(
             epochs
                 .iter()
@@ -62,16 +72,21 @@ impl ReferenceWatcher {
                 &mut results[0],
                 Ok(serde_json::Value::Null),
             )?)?;
+            // A public port may not serve `pos` (−32601): then there is simply no PoS block lag.
+            let pos: Option<PosStatus> =
+                std::mem::replace(&mut results[1], Ok(serde_json::Value::Null))
+                    .ok()
+                    .and_then(|v| decode(v).ok());
             let hashes: Vec<(u64, String)> = epochs
                 .iter()
-                .zip(results.into_iter().skip(1))
+                .zip(results.into_iter().skip(2))
                 .filter_map(|(e, r)| {
                     // −32602 means the reference has not reached that epoch yet: simply no hash this time.
                     let block: Option<Block> = decode(r.ok()?).ok()?;
                     block.map(|b| (*e, b.hash))
                 })
                 .collect();
-            Ok::<_, RpcError>((status, hashes))
+            Ok::<_, RpcError>((status, pos, hashes))
         });
         let mut state = self.hub.lock();
         let node_chains: Vec<u64> = state
@@ -83,7 +98,7 @@ impl ReferenceWatcher {
             return;
         };
         match parsed {
-            Ok((status, hashes)) => {
+            Ok((status, pos, hashes)) => {
                 let chain_id = status.chain_id.0;
                 r.chain_id = Some(chain_id);
                 if !node_chains.is_empty() && !node_chains.contains(&chain_id) {
@@ -94,12 +109,14 @@ impl ReferenceWatcher {
                         tracing::warn!(reference = %self.name, chain_id, nodes = ?node_chains, "reference is on another chain; it is not used for lag");
                     }
                     r.epoch = None;
+                    r.pos_latest_committed = None;
                 } else {
                     if !r.poll.up {
                         tracing::info!(reference = %self.name, url = %self.client.display_url(), epoch = status.epoch_number.0, "reference reachable");
                     }
                     r.poll.succeeded(now);
                     r.epoch = Some(status.epoch_number.0);
+                    r.pos_latest_committed = pos.map(|p| p.latest_committed.0);
                     for (e, h) in hashes {
                         remember_hash(&mut r.hashes, e, h);
                     }
@@ -112,6 +129,7 @@ impl ReferenceWatcher {
                         "reference unusable; epoch lag is not computed from it");
                 }
                 r.epoch = None;
+                r.pos_latest_committed = None;
             }
         }
         drop(state);

@@ -156,3 +156,31 @@ pub(crate) fn parse_address(s: &str) -> Result<String, PosError> {
     }
     Ok(normalize_address(s))
 }
+
+impl PosParams {
+    /// A chain whose committee holds every given node identity plus `external` always-on validators, started
+    /// mid-history (`start_view` > 0) so that members get the full 3-epoch look-back, as on mainnet.
+    pub fn for_identities(identities: &[String], external: u64, epoch_length: u64) -> Self {
+        let mut members: Vec<MemberSpec> = Vec::new();
+        for (i, id) in identities.iter().enumerate() {
+            if !members.iter().any(|m| m.address.eq_ignore_ascii_case(id)) {
+                members.push(MemberSpec {
+                    address: id.to_ascii_lowercase(),
+                    voting_power: 10,
+                    pow_address: ids::pow_address(100 + i as u64),
+                });
+            }
+        }
+        members.extend((0..external).map(|i| MemberSpec {
+            address: ids::h256(ids::TAG_MEMBER, i),
+            voting_power: 30,
+            pow_address: ids::pow_address(i),
+        }));
+        Self {
+            epoch_length,
+            members,
+            start_view: 100 * epoch_length,
+            ..Self::default()
+        }
+    }
+}

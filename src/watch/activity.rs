@@ -1,0 +1,210 @@
+//! What our node's PoS transactions and rewards say: elections sent, stake changes naming us, disputes (the
+//! double-vote penalty), and rewards per epoch. Pure bookkeeping over decoded transactions.
+
+use sha3::{Digest, Keccak256};
+
+use crate::rpc::pos::{EpochRewards, PosTransaction};
+use crate::rpc::wire::parse_hex_u64;
+use crate::state::PosObs;
+
+/// A PoS address is keccak256(BLS public key ‖ VRF public key) (reference §7.1).
+pub fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<String> {
+    let bytes = |h: &str| -> Option<Vec<u8>> {
+        let h = h.strip_prefix("0x")?;
+        (h.len() % 2 == 0)
+            .then(|| {
+                (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&h[i..i + 2], 16).ok())
+                    .collect::<Option<Vec<u8>>>()
+            })
+            .flatten()
+    };
+    let mut hasher = Keccak256::new();
+    hasher.update(bytes(bls_hex)?);
+    hasher.update(bytes(vrf_hex)?);
+    Some(format!(
+        "0x{}",
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    ))
+}
+
+fn field<'a>(t: &'a PosTransaction, key: &str) -> Option<&'a str> {
+    t.payload.get(key).and_then(|v| v.as_str())
+}
+
+/// Counts one transaction. Only executed transactions count as ours (a Discarded election changed nothing).
+pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
+    *obs.activity
+        .tx_by_type
+        .entry(t.tx_type.clone())
+        .or_default() += 1;
+    let Some(us) = obs.address.clone() else {
+        return;
+    };
+    let executed = t.status.as_deref().is_none_or(|s| s == "Executed");
+    let names_us = |key: &str| field(t, key).is_some_and(|a| a.eq_ignore_ascii_case(&us));
+    match t.tx_type.as_str() {
+        "Election" if t.from.eq_ignore_ascii_case(&us) && executed => {
+            obs.activity.elections += 1;
+            if let Some(term) = field(t, "targetTerm").and_then(|v| parse_hex_u64(v).ok()) {
+                obs.activity.last_election_target_term = Some(term);
+            }
+            if let (Some(bls), Some(vrf)) = (field(t, "publicKey"), field(t, "vrfPublicKey")) {
+                obs.activity.own_keys = Some((bls.to_ascii_lowercase(), vrf.to_ascii_lowercase()));
+            }
+        }
+        "Register" => {
+            let (bls, vrf) = (
+                field(t, "publicKey").unwrap_or(""),
+                field(t, "vrfPublicKey").unwrap_or(""),
+            );
+            let by_keys =
+                obs.activity.own_keys.as_ref().is_some_and(|(b, v)| {
+                    b.eq_ignore_ascii_case(bls) && v.eq_ignore_ascii_case(vrf)
+                });
+            let by_hash = pos_address_of(bls, vrf).is_some_and(|a| a.eq_ignore_ascii_case(&us));
+            if by_keys || by_hash {
+                *obs.activity
+                    .own_tx_by_type
+                    .entry("Register".into())
+                    .or_default() += 1;
+            }
+        }
+        "UpdateVotingPower" | "Retire" if names_us("address") => {
+            *obs.activity
+                .own_tx_by_type
+                .entry(t.tx_type.clone())
+                .or_default() += 1;
+        }
+        "Dispute" if names_us("address") => {
+            if !obs.activity.dispute_seen {
+                tracing::error!(address = %us, "a Dispute transaction names our PoS address: double voting was detected and the stake is locked");
+            }
+            obs.activity.dispute_seen = true;
+        }
+        _ => {}
+    }
+}
+
+/// Records one epoch's rewards (`None` = no reward event for that epoch).
+pub fn record_rewards(obs: &mut PosObs, rewards: Option<&EpochRewards>) {
+    let Some(us) = obs.address.as_deref() else {
+        return;
+    };
+    let ours: u128 = rewards
+        .map(|r| {
+            r.account_rewards
+                .iter()
+                .filter(|a| a.pos_address.eq_ignore_ascii_case(us))
+                .map(|a| a.reward.0)
+                .sum()
+        })
+        .unwrap_or(0);
+    obs.activity.reward_drip_total = obs.activity.reward_drip_total.saturating_add(ours);
+    obs.activity.last_epoch_reward_drip = Some(ours);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const US: &str = "0xabababababababababababababababababababababababababababababababab";
+
+    fn tx(ty: &str, from: &str, payload: serde_json::Value) -> PosTransaction {
+        serde_json::from_value(
+            json!({"from": from, "number": "0x5", "blockNumber": "0x1", "status": "Executed",
+            "type": ty, "payload": payload}),
+        )
+        .unwrap()
+    }
+
+    fn obs() -> PosObs {
+        PosObs {
+            address: Some(US.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn keccak_of_empty_input_is_the_known_vector() {
+        assert_eq!(
+            pos_address_of("0x", "0x").unwrap(),
+            "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+        );
+        assert_eq!(pos_address_of("0xz1", "0x"), None);
+    }
+
+    #[test]
+    fn elections_keys_registers_and_disputes() {
+        let mut o = obs();
+        record_transaction(
+            &mut o,
+            &tx(
+                "Election",
+                US,
+                json!({"publicKey":"0xAA","vrfPublicKey":"0xbb","targetTerm":"0x2a","vrfProof":"0x"}),
+            ),
+        );
+        record_transaction(
+            &mut o,
+            &tx(
+                "Election",
+                "0x01",
+                json!({"publicKey":"0xcc","vrfPublicKey":"0xdd","targetTerm":"0x2b"}),
+            ),
+        );
+        record_transaction(
+            &mut o,
+            &tx(
+                "Register",
+                "0x00",
+                json!({"publicKey":"0xaa","vrfPublicKey":"0xbb"}),
+            ),
+        );
+        record_transaction(
+            &mut o,
+            &tx(
+                "Retire",
+                "0x00",
+                json!({"address": US.to_uppercase().replace("0X", "0x"), "votingPower":"0x1"}),
+            ),
+        );
+        record_transaction(
+            &mut o,
+            &tx(
+                "UpdateVotingPower",
+                "0x00",
+                json!({"address":"0x02","votingPower":"0x1"}),
+            ),
+        );
+        assert!(!o.activity.dispute_seen);
+        record_transaction(&mut o, &tx("Dispute", "0x00", json!({"address": US})));
+        let a = &o.activity;
+        assert_eq!((a.elections, a.last_election_target_term), (1, Some(42)));
+        assert_eq!(a.own_tx_by_type.get("Register"), Some(&1));
+        assert_eq!(a.own_tx_by_type.get("Retire"), Some(&1));
+        assert_eq!(a.own_tx_by_type.get("UpdateVotingPower"), None);
+        assert!(a.dispute_seen);
+        assert_eq!(a.tx_by_type.values().sum::<u64>(), 6);
+    }
+
+    #[test]
+    fn rewards_sum_in_drip() {
+        let mut o = obs();
+        let r: EpochRewards =
+            serde_json::from_value(json!({"powEpochHash":"0x1","accountRewards":[
+            {"posAddress": US, "powAddress": "CFX:TYPE.USER:AAR", "reward": "0xde0b6b3a7640000"},
+            {"posAddress": "0x02", "powAddress": "x", "reward": "0x5"}]}))
+            .unwrap();
+        record_rewards(&mut o, Some(&r));
+        record_rewards(&mut o, None);
+        assert_eq!(o.activity.reward_drip_total, 1_000_000_000_000_000_000);
+        assert_eq!(o.activity.last_epoch_reward_drip, Some(0));
+    }
+}

@@ -1,0 +1,263 @@
+//! PoS source of a node's poll: status, committee, our account, our identity and voting switch (local read-only
+//! controls), plus the block/transaction backlog of [`BlockTracker`]. Its calls ride in the node's one batch; only
+//! a backlog larger than one batch (the start-up backfill, or catching up after an outage) needs extra requests.
+
+use serde_json::{json, Value};
+
+use crate::config::normalise_pos_address;
+use crate::rpc::pos::{Account, CommitteeState, PosStatus};
+use crate::rpc::{decode, Call, RpcError};
+use crate::state::{PosDown, PosObs};
+
+use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
+
+/// Backlog calls carried in the regular batch.
+pub const BACKLOG_IN_BATCH: usize = 100;
+/// Backlog calls per extra request.
+pub const BACKLOG_PER_REQUEST: usize = 250;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    Status,
+    Committee,
+    Account,
+    Register,
+    Voting,
+}
+
+/// Records committee membership for the committee's own epoch.
+pub fn record_membership(obs: &mut PosObs, c: &CommitteeState) {
+    let Some(us) = obs.address.as_deref() else {
+        return;
+    };
+    let ours = c
+        .current_committee
+        .nodes
+        .iter()
+        .find(|n| n.address.eq_ignore_ascii_case(us));
+    let power = ours.map_or(0, |n| n.voting_power.0);
+    obs.ledger
+        .set_membership(c.current_committee.epoch_number.0, ours.is_some(), power);
+}
+
+/// The PoS part of one node's polls.
+#[derive(Debug, Default)]
+pub struct PosSource {
+    /// Facts and the vote record, copied into the state after each poll.
+    pub obs: PosObs,
+    tracker: BlockTracker,
+    head: Vec<Head>,
+    wants: Vec<Want>,
+    warned_unknown_address: bool,
+}
+
+impl PosSource {
+    /// `configured`: the node's `pos_address` from the configuration, if any (already normalised).
+    pub fn new(configured: Option<String>) -> Self {
+        Self {
+            obs: PosObs {
+                address: configured,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// Calls for the regular batch.
+    pub fn calls(&mut self) -> Vec<Call> {
+        self.head = vec![Head::Status, Head::Committee, Head::Voting];
+        if self.obs.address.is_some() {
+            self.head.push(Head::Account);
+        } else {
+            self.head.push(Head::Register);
+        }
+        self.wants = if self.obs.status.is_some() {
+            self.tracker.backlog(BACKLOG_IN_BATCH)
+        } else {
+            Vec::new()
+        };
+        let us = self.obs.address.clone().unwrap_or_default();
+        let mut calls: Vec<Call> = self
+            .head
+            .iter()
+            .map(|h| match h {
+                Head::Status => Call::new("pos_getStatus", json!([])),
+                Head::Committee => Call::new("pos_getCommittee", json!([])),
+                Head::Voting => Call::new("test_posVotingStatus", json!([])),
+                Head::Account => Call::new("pos_getAccount", json!([us])),
+                // Read-only: builds call data and returns our address; nothing is sent to the chain.
+                Head::Register => Call::new("test_posRegister", json!(["0x1"])),
+            })
+            .collect();
+        calls.extend(self.wants.iter().map(|w| w.call()));
+        calls
+    }
+
+    /// Applies the answers to [`Self::calls`] (`Err` = the whole request failed). Returns how many answers were
+    /// malformed.
+    pub fn apply(&mut self, answers: Result<Vec<Result<Value, RpcError>>, &RpcError>) -> usize {
+        let mut answers = match answers {
+            Ok(a) => a.into_iter(),
+            Err(_) => {
+                self.obs.status = None;
+                self.obs.down = Some(PosDown::Error);
+                return 0;
+            }
+        };
+        let mut bad = 0;
+        let head = std::mem::take(&mut self.head);
+        for h in &head {
+            let answer = answers
+                .next()
+                .unwrap_or(Err(RpcError::Decode("missing answer".into())));
+            bad += self.apply_head(*h, answer);
+        }
+        if self.obs.status.is_none() {
+            return bad;
+        }
+        self.plan();
+        let wants = std::mem::take(&mut self.wants);
+        bad += self.tracker.apply(&wants, answers.collect(), &mut self.obs);
+        self.obs.backfilled |= self.tracker.caught_up();
+        bad
+    }
+
+    fn apply_head(&mut self, h: Head, answer: Result<Value, RpcError>) -> usize {
+        match (h, answer) {
+            (Head::Status, Ok(v)) => match decode::<PosStatus>(v) {
+                Ok(s) => {
+                    self.tracker.set_target(s.latest_committed.0, s.epoch.0);
+                    self.obs.status = Some(s);
+                    self.obs.down = None;
+                    0
+                }
+                Err(_) => {
+                    self.obs.status = None;
+                    self.obs.down = Some(PosDown::Error);
+                    1
+                }
+            },
+            (Head::Status, Err(e)) => {
+                let down = if e.is_pos_not_enabled() {
+                    PosDown::NotStarted
+                } else if e.is_method_not_found() {
+                    PosDown::NotServed
+                } else {
+                    PosDown::Error
+                };
+                if self.obs.down != Some(down) {
+                    tracing::warn!(reason = down.label(), error = %e, "PoS data unavailable");
+                }
+                self.obs.status = None;
+                self.obs.down = Some(down);
+                0
+            }
+            (Head::Committee, Ok(v)) => match decode::<CommitteeState>(v) {
+                Ok(c) => {
+                    if let [a, b, ..] = c.elections.as_slice() {
+                        let (a, b) = (a.start_block_number.0, b.start_block_number.0);
+                        if b > a {
+                            self.obs.epoch_length = Some(b - a);
+                            self.obs.grid_point = Some(a);
+                        }
+                    }
+                    record_membership(&mut self.obs, &c);
+                    self.obs.committee = Some(c);
+                    0
+                }
+                Err(_) => 1,
+            },
+            (Head::Account, Ok(v)) => match decode::<Account>(v) {
+                Ok(a) => {
+                    self.obs.account = Some(a);
+                    0
+                }
+                Err(_) => 1,
+            },
+            (Head::Register, Ok(v)) => {
+                let found = v
+                    .get(1)
+                    .and_then(Value::as_str)
+                    .and_then(normalise_pos_address);
+                match found {
+                    Some(a) => {
+                        tracing::info!(pos_address = %a, "PoS address discovered with test_posRegister");
+                        self.obs.address = Some(a);
+                        0
+                    }
+                    None => 1,
+                }
+            }
+            (Head::Voting, Ok(v)) => match v.as_bool() {
+                Some(b) => {
+                    self.obs.voting_enabled = Some(b);
+                    0
+                }
+                None => 1,
+            },
+            (Head::Voting, Err(_)) => {
+                self.obs.voting_enabled = None;
+                0
+            }
+            (Head::Register, Err(e)) => {
+                if !self.warned_unknown_address {
+                    self.warned_unknown_address = true;
+                    tracing::warn!(error = %e, "cannot discover the node's PoS address (test_posRegister); set pos_address or pos_dir in the configuration; votes are not tracked until it is known");
+                }
+                0
+            }
+            (Head::Committee | Head::Account, Err(_)) => 0,
+        }
+    }
+
+    /// Sets the starting block once the address, status and epoch grid are known; restarts the window when the
+    /// backlog is far larger than the look-back (after a long outage the older blocks no longer matter).
+    fn plan(&mut self) {
+        let (Some(status), Some(_)) = (&self.obs.status, &self.obs.address) else {
+            return;
+        };
+        let latest = status.latest_committed.0;
+        let epoch = status.epoch.0;
+        let (Some(len), Some(grid)) = (self.obs.epoch_length, self.obs.grid_point) else {
+            return;
+        };
+        let Some(last) = crate::assess::retire::epoch_last_block(latest, grid, len) else {
+            return;
+        };
+        let start = last + 1 - len;
+        let far = self
+            .tracker
+            .next_height()
+            .is_some_and(|n| latest > n + (BACKFILL_EPOCHS + 1) * len);
+        if far {
+            tracing::warn!(from = self.tracker.next_height(), to = latest, "PoS backlog larger than the force-retire window; restarting the vote record at the window start");
+            self.tracker = BlockTracker::default();
+            self.tracker.set_target(latest, epoch);
+        }
+        if !self.tracker.planned() {
+            self.tracker.plan(start, len, epoch);
+        }
+    }
+
+    /// Backlog calls for an extra request, or `None` when the regular batch suffices.
+    pub fn extra_calls(&mut self) -> Option<Vec<Call>> {
+        if self.obs.status.is_none() || self.obs.address.is_none() {
+            return None;
+        }
+        self.wants = self.tracker.backlog(BACKLOG_PER_REQUEST);
+        (!self.wants.is_empty()).then(|| self.wants.iter().map(|w| w.call()).collect())
+    }
+
+    /// Applies the answers to [`Self::extra_calls`].
+    pub fn apply_extra(&mut self, answers: Vec<Result<Value, RpcError>>) -> usize {
+        let wants = std::mem::take(&mut self.wants);
+        let bad = self.tracker.apply(&wants, answers, &mut self.obs);
+        self.obs.backfilled |= self.tracker.caught_up();
+        bad
+    }
+
+    /// Nothing left to read up to the newest known height.
+    pub fn caught_up(&self) -> bool {
+        self.tracker.caught_up()
+    }
+}
