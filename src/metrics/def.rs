@@ -49,6 +49,9 @@ macro_rules! family_type {
     (Counter) => {
         prometheus::IntCounterVec
     };
+    (FloatCounter) => {
+        prometheus::CounterVec
+    };
     (Histogram) => {
         prometheus::HistogramVec
     };
@@ -57,6 +60,9 @@ macro_rules! family_type {
 macro_rules! make_family {
     (Gauge, $name:literal, $help:literal, $labels:expr) => {
         prometheus::GaugeVec::new(prometheus::Opts::new($name, $help), $labels)
+    };
+    (FloatCounter, $name:literal, $help:literal, $labels:expr) => {
+        prometheus::CounterVec::new(prometheus::Opts::new($name, $help), $labels)
     };
     (Counter, $name:literal, $help:literal, $labels:expr) => {
         prometheus::IntCounterVec::new(prometheus::Opts::new($name, $help), $labels)
@@ -67,6 +73,15 @@ macro_rules! make_family {
                 .buckets($crate::metrics::def::DURATION_BUCKETS.to_vec()),
             $labels,
         )
+    };
+}
+
+macro_rules! kind_of {
+    (FloatCounter) => {
+        $crate::metrics::def::Kind::Counter
+    };
+    ($k:ident) => {
+        $crate::metrics::def::Kind::$k
     };
 }
 
@@ -94,7 +109,7 @@ macro_rules! catalogue {
                 $( $crate::metrics::def::Def {
                     name: $name,
                     help: $help,
-                    kind: $crate::metrics::def::Kind::$kind,
+                    kind: $crate::metrics::def::kind_of!($kind),
                     labels: &[$($label),*],
                 }, )*
             ];
@@ -114,4 +129,23 @@ macro_rules! catalogue {
     };
 }
 
-pub(crate) use {catalogue, family_type, make_family, reset_gauge};
+pub(crate) use {catalogue, family_type, kind_of, make_family, reset_gauge};
+
+/// Advances a counter to `total` (a running total kept in the state). Counters only move forward: a smaller total
+/// (which the state never produces) is ignored rather than faking a reset.
+pub fn sync_counter(c: &prometheus::IntCounterVec, labels: &[&str], total: u64) {
+    let m = c.with_label_values(labels);
+    let cur = m.get();
+    if total > cur {
+        m.inc_by(total - cur);
+    }
+}
+
+/// [`sync_counter`] for float counters.
+pub fn sync_float_counter(c: &prometheus::CounterVec, labels: &[&str], total: f64) {
+    let m = c.with_label_values(labels);
+    let cur = m.get();
+    if total > cur {
+        m.inc_by(total - cur);
+    }
+}

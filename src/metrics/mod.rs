@@ -6,6 +6,7 @@ pub mod chain;
 pub(crate) mod def;
 pub mod doc;
 pub mod exporter;
+pub mod pos;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -18,10 +19,14 @@ use crate::state::State;
 
 /// Every family the exporter can expose, in documentation order.
 pub fn catalogue() -> Vec<&'static Def> {
-    [chain::ChainFamilies::DEFS, exporter::ExporterFamilies::DEFS]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        chain::ChainFamilies::DEFS,
+        pos::PosFamilies::DEFS,
+        exporter::ExporterFamilies::DEFS,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// All families, registered in one private registry (never the global default one).
@@ -29,6 +34,8 @@ pub struct Metrics {
     registry: Registry,
     /// Node and reference chain health.
     pub chain: chain::ChainFamilies,
+    /// PoS participation and risk.
+    pub pos: pos::PosFamilies,
     /// Self-metrics, shared with the RPC clients as their observer.
     pub exporter: Arc<exporter::ExporterFamilies>,
 }
@@ -38,6 +45,7 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let chain = chain::ChainFamilies::register(&registry)?;
+        let pos = pos::PosFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
         exporter
             .build_info
@@ -46,6 +54,7 @@ impl Metrics {
         Ok(Self {
             registry,
             chain,
+            pos,
             exporter,
         })
     }
@@ -53,6 +62,7 @@ impl Metrics {
     /// Re-derives every state-driven series from `state` at `now`.
     pub fn publish(&self, state: &State, now: SystemTime) {
         self.chain.publish(state, now);
+        self.pos.publish(state, now);
     }
 
     /// Encodes the registry in the Prometheus text format 0.0.4.

@@ -1,0 +1,322 @@
+//! PoS participation, force-retire risk, committee, account, transactions and rewards of each node, from the PoS
+//! source's facts and the pure verdicts in `assess::retire`. Series that need the full force-retire window are
+//! published only once the start-up backfill has completed, so a half-read window is never shown as a verdict.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::def::{catalogue, sync_counter, sync_float_counter};
+use crate::assess::retire;
+use crate::state::{NodeState, PosDown, State};
+
+/// An out-queue item this far ahead of the account's view is the dispute relock (518 400 blocks since CIP-156),
+/// never an ordinary unlock (1 440–18 720 blocks).
+pub const SLASH_RELOCK_MIN_BLOCKS: u64 = 500_000;
+/// Drip per CFX.
+pub const DRIP_PER_CFX: f64 = 1e18;
+/// Transaction types the node reports, pre-created so rates start at zero.
+pub const TX_TYPES: &[&str] = &[
+    "BlockMetadata",
+    "Election",
+    "Retire",
+    "Register",
+    "UpdateVotingPower",
+    "PivotDecision",
+    "Dispute",
+    "Other",
+];
+
+catalogue! {
+    /// PoS families.
+    pub struct PosFamilies {
+        info: Gauge("conflux_pos_info", ["node", "pos_address"], "Always 1 while the node's PoS address is known; the label carries it (configured, from test_posRegister, or from pos_db/secure_storage.json)."),
+        address_known: Gauge("conflux_pos_address_known", ["node"], "1 when the node's PoS address is known; 0 means votes cannot be tracked (set pos_address or pos_dir)."),
+        up: Gauge("conflux_pos_up", ["node"], "1 when the node answered pos_getStatus in the last poll."),
+        unavailable_reason: Gauge("conflux_pos_unavailable_reason", ["node", "reason"], "1 for why PoS data is unavailable (pos_not_started: -32078 before PoS starts; pos_not_served: -32601, the port lacks the pos namespace; error), 0 for the other reasons; absent while PoS is up."),
+        epoch: Gauge("conflux_pos_epoch", ["node"], "Current PoS epoch (pos_getStatus.epoch)."),
+        latest_committed: Gauge("conflux_pos_latest_committed_block", ["node"], "Height of the latest committed PoS block."),
+        latest_voted: Gauge("conflux_pos_latest_voted_block", ["node"], "Height of the newest voted but uncommitted PoS block; absent when the node reports null."),
+        block_lag: Gauge("conflux_pos_block_lag", ["node"], "Median latest committed PoS block of the usable references on the node's chain minus the node's; absent when no reference serves pos_getStatus."),
+        block_age: Gauge("conflux_pos_committed_block_age_seconds", ["node"], "Seconds since the timestamp (microseconds on chain) of the newest committed PoS block read; at most one poll behind."),
+        votes_signed: Counter("conflux_pos_votes_signed_total", ["node"], "Committed PoS blocks whose QC carries our signature."),
+        votes_missed: Counter("conflux_pos_votes_missed_total", ["node"], "Committed PoS blocks of epochs in which we are a committee member whose QC lacks our signature."),
+        votes_unknown: Counter("conflux_pos_votes_unknown_total", ["node"], "Committed PoS blocks of our committee epochs whose QC the node does not know (empty signatures, catch-up): neither signed nor missed."),
+        epoch_blocks: Gauge("conflux_pos_epoch_blocks", ["node"], "Committed PoS blocks read so far in the current epoch."),
+        epoch_blocks_signed: Gauge("conflux_pos_epoch_blocks_signed", ["node"], "Of those, blocks carrying our signature."),
+        consecutive_missed: Gauge("conflux_pos_consecutive_missed_blocks", ["node"], "Committee blocks without our signature since our last signed one."),
+        last_signed_block: Gauge("conflux_pos_last_signed_block", ["node"], "Height of the last committed PoS block carrying our signature."),
+        last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node"], "Chain timestamp of that block, in Unix seconds."),
+        proposed: Counter("conflux_pos_blocks_proposed_total", ["node"], "Committed PoS blocks whose miner (leader) is our address."),
+        epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node"], "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block."),
+        at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (no signature in this epoch nor the previous ones of the 3-epoch window in which we served)."),
+        eta: Gauge("conflux_pos_force_retire_eta_seconds", ["node"], "While at risk: seconds until the epoch end that retires us (remaining blocks times the observed block interval)."),
+        remaining_blocks: Gauge("conflux_pos_epoch_remaining_blocks", ["node"], "PoS blocks left in the current epoch, the epoch-ending block included."),
+        block_interval: Gauge("conflux_pos_block_interval_seconds", ["node"], "Observed seconds per committed PoS block over the last blocks read (from chain timestamps)."),
+        epoch_length: Gauge("conflux_pos_epoch_length_blocks", ["node"], "PoS epoch length in blocks, from the election schedule (120 on mainnet)."),
+        committee_member: Gauge("conflux_pos_committee_member", ["node"], "1 when our address is in the current PoS committee."),
+        voting_power: Gauge("conflux_pos_voting_power", ["node"], "Our voting power in the current committee (0 when not a member)."),
+        committee_power: Gauge("conflux_pos_committee_voting_power", ["node", "kind"], "The current committee's total voting power and the quorum (kind=total|quorum)."),
+        election_candidate: Gauge("conflux_pos_election_candidate", ["node", "term_start_block", "finalized"], "For each of the two upcoming terms: 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes."),
+        account_votes: Gauge("conflux_pos_account_votes", ["node", "state"], "Our PoS votes (1 vote = 1000 CFX) by state: available, locked, unlocked, in_queue, out_queue, forfeited."),
+        force_retired: Gauge("conflux_pos_force_retired", ["node"], "1 while our account is force-retired (status.forceRetired is set)."),
+        force_retired_block: Gauge("conflux_pos_force_retired_block", ["node"], "PoS block at which we were force-retired; absent when not."),
+        queue_block: Gauge("conflux_pos_queue_next_maturity_block", ["node", "queue"], "PoS block at which the next in-queue item locks or out-queue item unlocks; absent when the queue is empty."),
+        queue_seconds: Gauge("conflux_pos_queue_next_maturity_seconds", ["node", "queue"], "Estimated seconds until then, at the observed block interval."),
+        elections: Counter("conflux_pos_election_transactions_total", ["node"], "Executed Election transactions sent by our address."),
+        last_election_term: Gauge("conflux_pos_last_election_target_term", ["node"], "Target term of our latest Election transaction."),
+        own_txs: Counter("conflux_pos_own_transactions_total", ["node", "type"], "Register, UpdateVotingPower and Retire transactions naming our address."),
+        txs: Counter("conflux_pos_transactions_total", ["node", "type"], "PoS transactions of every committed block read, chain-wide, by type."),
+        slashed: Gauge("conflux_pos_slashed", ["node"], "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty."),
+        reward: FloatCounter("conflux_pos_reward_cfx_total", ["node"], "PoS rewards of our address in CFX, over the epochs read."),
+        last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node"], "Our PoS reward in the last completed epoch read, in CFX (0 when none)."),
+        voting_enabled: Gauge("conflux_pos_voting_enabled", ["node"], "1 when the node's local voting switch is on (test_posVotingStatus); absent when the port does not serve it."),
+    }
+}
+
+fn unix_now(now: SystemTime) -> f64 {
+    now.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+impl PosFamilies {
+    /// Re-derives every PoS series from `state` at `now`.
+    pub fn publish(&self, state: &State, now: SystemTime) {
+        self.reset_gauges();
+        for node in &state.nodes {
+            self.publish_node(node, state, now);
+        }
+    }
+
+    fn publish_node(&self, node: &NodeState, state: &State, now: SystemTime) {
+        let n = node.name.as_str();
+        let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
+            self.up.with_label_values(&[n]).set(0.0);
+            return;
+        };
+        self.address_known
+            .with_label_values(&[n])
+            .set(flag(p.address.is_some()));
+        if let Some(a) = &p.address {
+            self.info.with_label_values(&[n, a]).set(1.0);
+        }
+        if let Some(v) = p.voting_enabled {
+            self.voting_enabled.with_label_values(&[n]).set(flag(v));
+        }
+        for t in TX_TYPES {
+            sync_counter(
+                &self.txs,
+                &[n, t],
+                p.activity.tx_by_type.get(*t).copied().unwrap_or(0),
+            );
+        }
+        let Some(s) = &p.status else {
+            self.up.with_label_values(&[n]).set(0.0);
+            let current = p.down.unwrap_or(PosDown::Error);
+            for r in [PosDown::NotStarted, PosDown::NotServed, PosDown::Error] {
+                self.unavailable_reason
+                    .with_label_values(&[n, r.label()])
+                    .set(flag(r == current));
+            }
+            return;
+        };
+        self.up.with_label_values(&[n]).set(1.0);
+        self.epoch.with_label_values(&[n]).set(s.epoch.0 as f64);
+        self.latest_committed
+            .with_label_values(&[n])
+            .set(s.latest_committed.0 as f64);
+        if let Some(v) = s.latest_voted {
+            self.latest_voted.with_label_values(&[n]).set(v.0 as f64);
+        }
+        if let Some(ts) = p.newest_block_timestamp_us {
+            self.block_age
+                .with_label_values(&[n])
+                .set((unix_now(now) - ts as f64 / 1e6).max(0.0));
+        }
+        let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
+        let mut refs: Vec<u64> = state
+            .references
+            .iter()
+            .filter(|r| r.poll.up && r.chain_id.is_some() && r.chain_id == chain_id)
+            .filter_map(|r| r.pos_latest_committed)
+            .collect();
+        refs.sort_unstable();
+        if let Some(median) = refs
+            .get(refs.len().saturating_sub(1) / 2)
+            .filter(|_| !refs.is_empty())
+        {
+            self.block_lag
+                .with_label_values(&[n])
+                .set(*median as f64 - s.latest_committed.0 as f64);
+        }
+        let interval = p.ledger.block_interval_seconds();
+        if let Some(i) = interval {
+            self.block_interval.with_label_values(&[n]).set(i);
+        }
+        let last_block = match (p.epoch_length, p.grid_point) {
+            (Some(len), Some(grid)) => {
+                self.epoch_length.with_label_values(&[n]).set(len as f64);
+                retire::epoch_last_block(s.latest_committed.0, grid, len)
+            }
+            _ => None,
+        };
+        let remaining = last_block.map(|l| retire::remaining_blocks(s.latest_committed.0, l));
+        if let Some(r) = remaining {
+            self.remaining_blocks.with_label_values(&[n]).set(r as f64);
+        }
+        self.publish_committee(n, p);
+        self.publish_account(n, p, s.latest_committed.0, interval);
+        let Some(_) = &p.address else { return };
+        let l = &p.ledger;
+        sync_counter(&self.votes_signed, &[n], l.signed_total);
+        sync_counter(&self.votes_missed, &[n], l.missed_total);
+        sync_counter(&self.votes_unknown, &[n], l.unknown_total);
+        sync_counter(&self.proposed, &[n], l.proposed_total);
+        sync_counter(&self.elections, &[n], p.activity.elections);
+        for t in ["Register", "UpdateVotingPower", "Retire"] {
+            sync_counter(
+                &self.own_txs,
+                &[n, t],
+                p.activity.own_tx_by_type.get(t).copied().unwrap_or(0),
+            );
+        }
+        sync_float_counter(
+            &self.reward,
+            &[n],
+            p.activity.reward_drip_total as f64 / DRIP_PER_CFX,
+        );
+        if let Some(r) = p.activity.last_epoch_reward_drip {
+            self.last_reward
+                .with_label_values(&[n])
+                .set(r as f64 / DRIP_PER_CFX);
+        }
+        if let Some(t) = p.activity.last_election_target_term {
+            self.last_election_term
+                .with_label_values(&[n])
+                .set(t as f64);
+        }
+        if !p.backfilled {
+            return; // the window is still being read: no participation verdicts yet
+        }
+        let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
+        self.epoch_blocks
+            .with_label_values(&[n])
+            .set(current.blocks as f64);
+        self.epoch_blocks_signed
+            .with_label_values(&[n])
+            .set(current.signed as f64);
+        self.consecutive_missed
+            .with_label_values(&[n])
+            .set(l.consecutive_missed as f64);
+        if let Some(h) = l.last_signed_block {
+            self.last_signed_block.with_label_values(&[n]).set(h as f64);
+        }
+        if let Some(ts) = l.last_vote_timestamp_us {
+            self.last_vote_ts
+                .with_label_values(&[n])
+                .set(ts as f64 / 1e6);
+        }
+        let verdict = retire::assess(&l.epochs, s.epoch.0, retire::FORCE_RETIRE_EPOCHS);
+        self.epochs_without_vote
+            .with_label_values(&[n])
+            .set(verdict.epochs_without_vote as f64);
+        self.at_risk
+            .with_label_values(&[n])
+            .set(flag(verdict.at_risk));
+        if let (true, Some(r), Some(i)) = (verdict.at_risk, remaining, interval) {
+            self.eta
+                .with_label_values(&[n])
+                .set(retire::eta_seconds(r, i));
+        }
+    }
+
+    fn publish_committee(&self, n: &str, p: &crate::state::PosObs) {
+        let Some(c) = &p.committee else { return };
+        let cc = &c.current_committee;
+        self.committee_power
+            .with_label_values(&[n, "total"])
+            .set(cc.total_voting_power.0 as f64);
+        self.committee_power
+            .with_label_values(&[n, "quorum"])
+            .set(cc.quorum_voting_power.0 as f64);
+        let Some(us) = p.address.as_deref() else {
+            return;
+        };
+        let ours = cc.nodes.iter().find(|m| m.address.eq_ignore_ascii_case(us));
+        self.committee_member
+            .with_label_values(&[n])
+            .set(flag(ours.is_some()));
+        self.voting_power
+            .with_label_values(&[n])
+            .set(ours.map_or(0.0, |m| m.voting_power.0 as f64));
+        for e in &c.elections {
+            let candidate = e
+                .top_electing_nodes
+                .iter()
+                .any(|m| m.address.eq_ignore_ascii_case(us));
+            let start = e.start_block_number.0.to_string();
+            self.election_candidate
+                .with_label_values(&[n, &start, if e.is_finalized { "true" } else { "false" }])
+                .set(flag(candidate));
+        }
+    }
+
+    fn publish_account(
+        &self,
+        n: &str,
+        p: &crate::state::PosObs,
+        latest: u64,
+        interval: Option<f64>,
+    ) {
+        let Some(a) = &p.account else { return };
+        let st = &a.status;
+        let in_queue: u64 = st.in_queue.iter().map(|i| i.power.0).sum();
+        let out_queue: u64 = st.out_queue.iter().map(|i| i.power.0).sum();
+        for (state, v) in [
+            ("available", st.available_votes.0),
+            ("locked", st.locked.0),
+            ("unlocked", st.unlocked.0),
+            ("in_queue", in_queue),
+            ("out_queue", out_queue),
+            ("forfeited", st.forfeited.0),
+        ] {
+            self.account_votes
+                .with_label_values(&[n, state])
+                .set(v as f64);
+        }
+        self.force_retired
+            .with_label_values(&[n])
+            .set(flag(st.force_retired.is_some()));
+        if let Some(b) = st.force_retired {
+            self.force_retired_block
+                .with_label_values(&[n])
+                .set(b.0 as f64);
+        }
+        for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
+            if let Some(end) = items.iter().map(|i| i.end_block_number.0).min() {
+                self.queue_block
+                    .with_label_values(&[n, queue])
+                    .set(end as f64);
+                if let Some(i) = interval {
+                    self.queue_seconds
+                        .with_label_values(&[n, queue])
+                        .set(end.saturating_sub(latest) as f64 * i);
+                }
+            }
+        }
+        let relocked = st
+            .out_queue
+            .iter()
+            .any(|i| i.end_block_number.0 >= a.block_number.0 + SLASH_RELOCK_MIN_BLOCKS);
+        self.slashed
+            .with_label_values(&[n])
+            .set(flag(relocked || p.activity.dispute_seen));
+    }
+}
