@@ -224,13 +224,17 @@ impl PosFamilies {
                 .set(ts as f64 / 1e6);
         }
         let verdict = retire::assess(&l.epochs, s.epoch.0, retire::FORCE_RETIRE_EPOCHS);
+        // Already force-retired: the risk has materialised; conflux_pos_force_retired carries it now.
+        let retired = p
+            .account
+            .as_ref()
+            .is_some_and(|a| a.status.force_retired.is_some());
+        let at_risk = verdict.at_risk && !retired;
         self.epochs_without_vote
             .with_label_values(&[n])
             .set(verdict.epochs_without_vote as f64);
-        self.at_risk
-            .with_label_values(&[n])
-            .set(flag(verdict.at_risk));
-        if let (true, Some(r), Some(i)) = (verdict.at_risk, remaining, interval) {
+        self.at_risk.with_label_values(&[n]).set(flag(at_risk));
+        if let (true, Some(r), Some(i)) = (at_risk, remaining, interval) {
             self.eta
                 .with_label_values(&[n])
                 .set(retire::eta_seconds(r, i));

@@ -68,6 +68,8 @@ pub struct BlockTracker {
     anchor: Option<u64>,
     /// Current PoS epoch (from the latest status).
     current_epoch: u64,
+    /// The block before the window does not exist on the node.
+    anchor_missing: bool,
     /// Epochs whose committee was already asked for by a block, so an unanswerable one cannot loop forever.
     asked_epochs: BTreeSet<u64>,
 }
@@ -142,6 +144,7 @@ impl BlockTracker {
         let mut bad = 0;
         let mut blocks = Vec::new();
         let mut txs = Vec::new();
+        let mut missing = Vec::new();
         for (want, answer) in wants.iter().zip(answers) {
             let Ok(value) = answer else {
                 bad += 1;
@@ -161,12 +164,20 @@ impl BlockTracker {
                         self.next_tx = Some(b.last_tx_number.0 + 1);
                         self.anchor = None;
                     }
-                    Ok(None) => tracing::debug!(height = h, "anchor block not available yet"),
+                    Ok(None) => {
+                        // Before the node's earliest block (chain start or pruned): transactions are read from
+                        // the second block of the window on.
+                        tracing::debug!(height = h, "no block before the window; its first block's transactions are skipped");
+                        self.anchor = None;
+                        self.anchor_missing = true;
+                    }
                     Err(_) => bad += 1,
                 },
-                Want::Block(_) => match decode::<Option<PosBlock>>(value) {
+                Want::Block(h) => match decode::<Option<PosBlock>>(value) {
                     Ok(Some(b)) => blocks.push(b),
-                    Ok(None) => {}
+                    // Only heights up to a committed one are asked, so a null is a block the node does not have
+                    // (before its earliest block): it can never be read and is passed over.
+                    Ok(None) => missing.push(h),
                     Err(_) => bad += 1,
                 },
                 Want::Tx(n) => match decode::<Option<PosTransaction>>(value) {
@@ -182,21 +193,28 @@ impl BlockTracker {
                 },
             }
         }
-        self.take_blocks(blocks, obs);
+        self.take_blocks(blocks, missing, obs);
         self.take_txs(txs, obs);
         bad
     }
 
     /// Accepts read blocks contiguously from `next_height`; a gap (a failed or null answer) stops the run so
     /// the missing height is asked again and order is kept.
-    fn take_blocks(&mut self, mut blocks: Vec<PosBlock>, obs: &mut PosObs) {
+    fn take_blocks(&mut self, mut blocks: Vec<PosBlock>, missing: Vec<u64>, obs: &mut PosObs) {
         blocks.sort_by_key(|b| b.height.0);
-        for b in blocks {
-            if Some(b.height.0) != self.next_height {
-                break;
+        let mut blocks = blocks.into_iter().peekable();
+        while let Some(next) = self.next_height {
+            if missing.contains(&next) && self.pending.is_empty() && self.last_tx.is_none() {
+                self.next_height = Some(next + 1);
+                continue;
             }
-            self.next_height = Some(b.height.0 + 1);
-            self.pending.push(b);
+            match blocks.next_if(|b| b.height.0 == next) {
+                Some(b) => {
+                    self.next_height = Some(next + 1);
+                    self.pending.push(b);
+                }
+                None => break,
+            }
         }
         self.process_pending(obs);
     }
@@ -227,7 +245,11 @@ impl BlockTracker {
             }
             obs.newest_block_timestamp_us = Some(b.timestamp.0);
             if self.next_tx.is_none() {
-                self.next_tx = Some(self.last_tx.map_or(0, |l| l + 1));
+                self.next_tx = match (self.last_tx, self.anchor_missing) {
+                    (Some(l), _) => Some(l + 1),
+                    (None, true) => Some(b.last_tx_number.0 + 1),
+                    (None, false) => Some(0),
+                };
             }
             self.last_tx = Some(b.last_tx_number.0);
             done += 1;

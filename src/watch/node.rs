@@ -44,9 +44,7 @@ impl Poller for NodePoller {
             }
             Err(e) => (Err(e.clone()), Err(e)),
         };
-        let mut bad = self
-            .pos
-            .apply(pos_part.as_ref().map(|v| v.clone()).map_err(|e| e));
+        let mut bad = self.pos.apply(pos_part);
         if chain_part.is_ok() {
             bad += self.catch_up().await;
         }

@@ -95,7 +95,7 @@ impl PosSource {
 
     /// Applies the answers to [`Self::calls`] (`Err` = the whole request failed). Returns how many answers were
     /// malformed.
-    pub fn apply(&mut self, answers: Result<Vec<Result<Value, RpcError>>, &RpcError>) -> usize {
+    pub fn apply(&mut self, answers: Result<Vec<Result<Value, RpcError>>, RpcError>) -> usize {
         let mut answers = match answers {
             Ok(a) => a.into_iter(),
             Err(_) => {
@@ -228,7 +228,7 @@ impl PosSource {
         let far = self
             .tracker
             .next_height()
-            .is_some_and(|n| latest > n + (BACKFILL_EPOCHS + 1) * len);
+            .is_some_and(|n| latest > n + 2 * BACKFILL_EPOCHS * len);
         if far {
             tracing::warn!(from = self.tracker.next_height(), to = latest, "PoS backlog larger than the force-retire window; restarting the vote record at the window start");
             self.tracker = BlockTracker::default();

@@ -19,8 +19,18 @@ pub fn exporter_config(
     references: &[(&str, String)],
     extra_node_keys: &str,
 ) -> Config {
-    let mut text = String::from(
-        "[web]\nlisten_address = \"127.0.0.1:0\"\n[poll]\nnode_interval = \"100ms\"\nreference_interval = \"100ms\"\nrpc_timeout = \"300ms\"\nauto_reference = false\n",
+    exporter_config_every(nodes, references, extra_node_keys, 100)
+}
+
+/// [`exporter_config`] with another poll interval (milliseconds).
+pub fn exporter_config_every(
+    nodes: &[(&str, String)],
+    references: &[(&str, String)],
+    extra_node_keys: &str,
+    ms: u64,
+) -> Config {
+    let mut text = format!(
+        "[web]\nlisten_address = \"127.0.0.1:0\"\n[poll]\nnode_interval = \"{ms}ms\"\nreference_interval = \"{ms}ms\"\nrpc_timeout = \"300ms\"\nauto_reference = false\n",
     );
     for (name, url) in nodes {
         text.push_str(&format!(

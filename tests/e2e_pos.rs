@@ -1,0 +1,486 @@
+//! PoS participation end to end: the exporter against the simulator's PoS chain, whose force-retire verdicts
+//! follow conflux-rust's rule. The exporter's forecast is compared with the chain's own verdict block by block.
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::*;
+use conflux_pos_exporter::app::App;
+use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
+use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
+use serde_json::{json, Value};
+
+const US: &str = "0xabababababababababababababababababababababababababababababababab";
+const L: u64 = 10;
+const T: Duration = Duration::from_secs(20);
+
+async fn pos_sim(member: bool, voting: bool, blocks: Option<Duration>) -> SimHandle {
+    let ids = if member { vec![US.to_string()] } else { vec![] };
+    let mut node = EndpointSpec::node("node", Some(US));
+    node.voting = voting;
+    sim(SimConfig {
+        pos: Some(Box::new(PosChain::new(PosParams::for_identities(
+            &ids, 3, L,
+        )))),
+        pos_block_interval: blocks,
+        endpoints: vec![node, EndpointSpec::reference("ref")],
+        ..Default::default()
+    })
+    .await
+}
+
+async fn watch(sim: &SimHandle, ms: u64) -> App {
+    exporter(exporter_config_every(
+        &[("local", sim.url("node").unwrap())],
+        &[("ref", sim.url("ref").unwrap())],
+        "",
+        ms,
+    ))
+    .await
+}
+
+fn g(s: &Scrape, name: &str) -> Option<f64> {
+    s.get(name, &[("node", "local")])
+}
+
+fn sim_state(sim: &SimHandle) -> Value {
+    sim.pos_control(&json!({"cmd": "state"})).unwrap()
+}
+
+fn retirements(sim: &SimHandle) -> Vec<Value> {
+    sim_state(sim)["retirements"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["address"] == US)
+        .collect()
+}
+
+/// Waits until the exporter has read everything up to the simulator's height: its status shows the height and
+/// two more polls have run (blocks are read one poll behind the status).
+async fn synced(app: &App, sim: &SimHandle) -> Scrape {
+    let a = app.local_addr();
+    let h = sim.pos_height() as f64;
+    let s = wait_for(a, T, "pos height", |s| {
+        g(s, "conflux_pos_latest_committed_block") == Some(h)
+            && g(s, "conflux_pos_epochs_without_vote").is_some()
+    })
+    .await;
+    let req = |s: &Scrape| {
+        s.get(
+            "conflux_exporter_rpc_requests_total",
+            &[("target", "local")],
+        )
+        .unwrap_or(0.0)
+    };
+    let r0 = req(&s);
+    wait_for(a, T, "two more polls", |s| req(s) >= r0 + 2.0).await
+}
+
+/// Epoch of the newest committed block (a block at a term boundary ends the epoch before the state's).
+fn newest_block_epoch(sim: &SimHandle) -> u64 {
+    let st = sim_state(sim);
+    let epoch = st["epoch"].as_u64().unwrap();
+    if st["viewInTerm"] == 0 {
+        epoch - 1
+    } else {
+        epoch
+    }
+}
+
+#[tokio::test]
+async fn stopped_voter_is_forecast_block_by_block_then_retired() {
+    let sim = pos_sim(true, true, None).await;
+    sim.advance_pos(3 * L + 3).unwrap();
+    let app = watch(&sim, 25).await;
+    let s = synced(&app, &sim).await;
+    assert_eq!(g(&s, "conflux_pos_committee_member"), Some(1.0));
+    assert_eq!(g(&s, "conflux_pos_force_retire_at_risk"), Some(0.0));
+    assert_eq!(g(&s, "conflux_pos_votes_missed_total"), Some(0.0));
+    assert!(
+        g(&s, "conflux_pos_votes_signed_total").unwrap() >= 2.0 * L as f64,
+        "backfill read the window"
+    );
+    let info = s.series("conflux_pos_info");
+    assert_eq!(
+        info[0]["pos_address"], US,
+        "discovered with test_posRegister"
+    );
+
+    sim.patch_endpoint("node", EndpointPatch::default().voting(false))
+        .await
+        .unwrap();
+    let last_signed_epoch = newest_block_epoch(&sim);
+    let mut missed_blocks = 0.0;
+    let mut saw_risk = false;
+    for _ in 0..5 * L {
+        sim.advance_pos(1).unwrap();
+        missed_blocks += 1.0;
+        let s = synced(&app, &sim).await;
+        let status_epoch = g(&s, "conflux_pos_epoch").unwrap() as u64;
+        let retired = !retirements(&sim).is_empty();
+        let expected = status_epoch == last_signed_epoch + 3 && !retired;
+        assert_eq!(
+            g(&s, "conflux_pos_force_retire_at_risk"),
+            Some(if expected { 1.0 } else { 0.0 }),
+            "status epoch {status_epoch}, last signed in {last_signed_epoch}:\n{}",
+            s.text
+        );
+        saw_risk |= expected;
+        if expected {
+            let remaining = g(&s, "conflux_pos_epoch_remaining_blocks").unwrap();
+            assert!(g(&s, "conflux_pos_force_retire_eta_seconds").is_some());
+            assert!((1.0..=L as f64).contains(&remaining));
+        } else {
+            assert!(
+                g(&s, "conflux_pos_force_retire_eta_seconds").is_none(),
+                "ETA only while at risk"
+            );
+        }
+        if retired {
+            let r = &retirements(&sim)[0];
+            assert_eq!(
+                r["epoch"].as_u64(),
+                Some(last_signed_epoch + 3),
+                "the chain retires at the end of the 3rd silent epoch"
+            );
+            assert_eq!(g(&s, "conflux_pos_force_retired"), Some(1.0));
+            assert_eq!(g(&s, "conflux_pos_force_retired_block"), r["view"].as_f64());
+            assert!(g(&s, "conflux_pos_votes_missed_total").unwrap() >= missed_blocks - 1.0);
+            assert!(g(&s, "conflux_pos_epochs_without_vote").unwrap() >= 3.0);
+            break;
+        }
+    }
+    assert!(
+        saw_risk && !retirements(&sim).is_empty(),
+        "the scenario reached retirement"
+    );
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn eta_matches_the_real_retirement_time() {
+    let block = Duration::from_millis(150);
+    let sim = pos_sim(true, true, Some(block)).await;
+    let app = watch(&sim, 20).await;
+    let a = app.local_addr();
+    wait_for(a, T, "backfilled", |s| {
+        g(s, "conflux_pos_epochs_without_vote") == Some(0.0)
+    })
+    .await;
+    sim.patch_endpoint("node", EndpointPatch::default().voting(false))
+        .await
+        .unwrap();
+    let s = wait_for(a, Duration::from_secs(30), "at risk", |s| {
+        g(s, "conflux_pos_force_retire_at_risk") == Some(1.0)
+    })
+    .await;
+    let seen = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let eta = g(&s, "conflux_pos_force_retire_eta_seconds").unwrap();
+    let interval = g(&s, "conflux_pos_block_interval_seconds").unwrap();
+    assert!(
+        (interval - block.as_secs_f64()).abs() < 0.03,
+        "observed interval {interval}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while retirements(&sim).is_empty() {
+        assert!(Instant::now() < deadline, "no retirement");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let retired_at = retirements(&sim)[0]["timeUs"].as_f64().unwrap() / 1e6;
+    let error = (seen + eta - retired_at).abs();
+    // The forecast was made at the poll before `seen` (at most one poll + publish earlier), so allow one block
+    // interval plus one poll interval.
+    assert!(
+        error <= block.as_secs_f64() + 0.05,
+        "ETA {eta:.3}s seen at {seen:.3}, retired at {retired_at:.3}: off by {error:.3}s"
+    );
+    wait_for(a, T, "retired", |s| {
+        g(s, "conflux_pos_force_retired") == Some(1.0)
+    })
+    .await;
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn new_member_silent_for_its_first_epoch() {
+    let sim = pos_sim(false, false, None).await;
+    sim.advance_pos(2).unwrap();
+    let app = watch(&sim, 25).await;
+    let s = synced(&app, &sim).await;
+    assert_eq!(g(&s, "conflux_pos_committee_member"), Some(0.0));
+    assert_eq!(g(&s, "conflux_pos_force_retire_at_risk"), Some(0.0));
+    sim.pos_control(&json!({"cmd": "add_member", "address": US, "voting_power": 10}))
+        .unwrap();
+    let mut risk_epochs = std::collections::BTreeSet::new();
+    for _ in 0..4 * L {
+        sim.advance_pos(1).unwrap();
+        let s = synced(&app, &sim).await;
+        if g(&s, "conflux_pos_force_retire_at_risk") == Some(1.0) {
+            assert_eq!(g(&s, "conflux_pos_committee_member"), Some(1.0));
+            risk_epochs.insert(g(&s, "conflux_pos_epoch").unwrap() as u64);
+        }
+        if let Some(r) = retirements(&sim).first() {
+            assert_eq!(
+                risk_epochs.iter().copied().collect::<Vec<_>>(),
+                vec![r["epoch"].as_u64().unwrap()],
+                "at risk exactly during the epoch that retired it"
+            );
+            assert_eq!(g(&s, "conflux_pos_force_retired"), Some(1.0));
+            app.shutdown().await;
+            sim.shutdown().await;
+            return;
+        }
+    }
+    panic!("the new member was never retired; risk seen in {risk_epochs:?}");
+}
+
+#[tokio::test]
+async fn a_node_outside_the_committee_is_never_at_risk() {
+    let sim = pos_sim(false, true, None).await;
+    let app = watch(&sim, 25).await;
+    for _ in 0..4 {
+        sim.advance_pos(L).unwrap();
+        let s = synced(&app, &sim).await;
+        assert_eq!(g(&s, "conflux_pos_committee_member"), Some(0.0));
+        assert_eq!(g(&s, "conflux_pos_force_retire_at_risk"), Some(0.0));
+        assert_eq!(g(&s, "conflux_pos_epochs_without_vote"), Some(0.0));
+        assert_eq!(g(&s, "conflux_pos_votes_missed_total"), Some(0.0));
+    }
+    assert!(retirements(&sim).is_empty());
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_qcs_are_not_misses_and_a_dispute_is_slashing() {
+    let sim = pos_sim(true, true, None).await;
+    sim.advance_pos(2).unwrap();
+    let app = watch(&sim, 25).await;
+    let s = synced(&app, &sim).await;
+    let (missed, unknown) = (
+        g(&s, "conflux_pos_votes_missed_total").unwrap(),
+        g(&s, "conflux_pos_votes_unknown_total").unwrap(),
+    );
+    sim.pos_control(&json!({"cmd": "empty_signatures", "blocks": 3}))
+        .unwrap();
+    sim.advance_pos(3).unwrap();
+    let s = synced(&app, &sim).await;
+    assert_eq!(
+        g(&s, "conflux_pos_votes_unknown_total"),
+        Some(unknown + 3.0)
+    );
+    assert_eq!(g(&s, "conflux_pos_votes_missed_total"), Some(missed));
+    assert_eq!(g(&s, "conflux_pos_slashed"), Some(0.0));
+    sim.pos_control(&json!({"cmd": "dispute", "address": US}))
+        .unwrap();
+    sim.advance_pos(2).unwrap();
+    let s = synced(&app, &sim).await;
+    assert_eq!(g(&s, "conflux_pos_slashed"), Some(1.0), "{}", s.text);
+    assert_eq!(
+        s.get(
+            "conflux_pos_transactions_total",
+            &[("node", "local"), ("type", "Dispute")]
+        ),
+        Some(1.0)
+    );
+    assert!(s
+        .get(
+            "conflux_pos_queue_next_maturity_block",
+            &[("node", "local"), ("queue", "out_queue")]
+        )
+        .is_some());
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn pos_not_started_and_not_served_are_named() {
+    let sim = pos_sim(true, true, None).await;
+    sim.patch_endpoint("node", EndpointPatch::default().pos_not_started(true))
+        .await
+        .unwrap();
+    let app = watch(&sim, 25).await;
+    let a = app.local_addr();
+    let reason = |s: &Scrape, r: &str| {
+        s.get(
+            "conflux_pos_unavailable_reason",
+            &[("node", "local"), ("reason", r)],
+        )
+    };
+    let s = wait_for(a, T, "not started", |s| {
+        reason(s, "pos_not_started") == Some(1.0)
+    })
+    .await;
+    assert_eq!(g(&s, "conflux_pos_up"), Some(0.0));
+    assert_eq!(g(&s, "conflux_up"), Some(1.0), "the node itself is up");
+    assert!(
+        s.series("conflux_pos_force_retire_at_risk").is_empty(),
+        "no verdict without data"
+    );
+    sim.patch_endpoint(
+        "node",
+        EndpointPatch::default()
+            .pos_not_started(false)
+            .disable_namespace("pos"),
+    )
+    .await
+    .unwrap();
+    wait_for(a, T, "not served", |s| {
+        reason(s, "pos_not_served") == Some(1.0) && reason(s, "pos_not_started") == Some(0.0)
+    })
+    .await;
+    sim.patch_endpoint("node", EndpointPatch::default().enable_namespace("pos"))
+        .await
+        .unwrap();
+    wait_for(a, T, "back", |s| {
+        g(s, "conflux_pos_up") == Some(1.0) && s.series("conflux_pos_unavailable_reason").is_empty()
+    })
+    .await;
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+const COMPARED: &[&str] = &[
+    "conflux_pos_votes_signed_total",
+    "conflux_pos_votes_missed_total",
+    "conflux_pos_votes_unknown_total",
+    "conflux_pos_blocks_proposed_total",
+    "conflux_pos_election_transactions_total",
+    "conflux_pos_epochs_without_vote",
+    "conflux_pos_force_retire_at_risk",
+    "conflux_pos_consecutive_missed_blocks",
+    "conflux_pos_epoch_blocks",
+    "conflux_pos_epoch_blocks_signed",
+    "conflux_pos_last_signed_block",
+    "conflux_pos_reward_cfx_total",
+];
+
+#[tokio::test]
+async fn a_restart_mid_epoch_gives_the_same_numbers_as_a_continuous_run() {
+    let sim = pos_sim(true, true, None).await;
+    sim.advance_pos(2).unwrap();
+    let continuous = watch(&sim, 25).await;
+    let restarted = watch(&sim, 25).await;
+    synced(&continuous, &sim).await;
+    synced(&restarted, &sim).await;
+    sim.advance_pos(3).unwrap();
+    synced(&restarted, &sim).await;
+    restarted.shutdown().await;
+    // While it is down: the node stops voting, blocks are committed, and voting resumes.
+    sim.patch_endpoint("node", EndpointPatch::default().voting(false))
+        .await
+        .unwrap();
+    sim.advance_pos(4).unwrap();
+    let restarted = watch(&sim, 25).await;
+    synced(&restarted, &sim).await; // it restarts here, mid-epoch, and backfills
+    sim.advance_pos(L + 3).unwrap();
+    sim.patch_endpoint("node", EndpointPatch::default().voting(true))
+        .await
+        .unwrap();
+    sim.advance_pos(2).unwrap();
+    let a = synced(&continuous, &sim).await;
+    let b = synced(&restarted, &sim).await;
+    for name in COMPARED {
+        assert_eq!(
+            g(&a, name),
+            g(&b, name),
+            "{name} differs after a restart\n{}\n{}",
+            a.text
+                .lines()
+                .filter(|l| l.starts_with("conflux_pos"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            b.text
+                .lines()
+                .filter(|l| l.starts_with("conflux_pos"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        assert!(g(&a, name).is_some(), "{name} missing");
+    }
+    assert!(g(&a, "conflux_pos_votes_missed_total").unwrap() > 0.0);
+    continuous.shutdown().await;
+    restarted.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_block_and_transaction_is_read_once_in_one_request_per_poll() {
+    let sim = pos_sim(true, true, None).await;
+    sim.advance_pos(5).unwrap();
+    let app = watch(&sim, 25).await;
+    let s0 = synced(&app, &sim).await;
+    let tx0: f64 = s0
+        .series("conflux_pos_transactions_total")
+        .iter()
+        .map(|l| {
+            s0.get(
+                "conflux_pos_transactions_total",
+                &[("node", "local"), ("type", &l["type"])],
+            )
+            .unwrap()
+        })
+        .sum();
+    let backfill = sim.stats("node").unwrap();
+    sim.reset_stats();
+    let k = 2 * L + 3;
+    for _ in 0..k {
+        sim.advance_pos(1).unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let s = synced(&app, &sim).await;
+    let stats = sim.stats("node").unwrap();
+    let tx1: f64 = s
+        .series("conflux_pos_transactions_total")
+        .iter()
+        .map(|l| {
+            s.get(
+                "conflux_pos_transactions_total",
+                &[("node", "local"), ("type", &l["type"])],
+            )
+            .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        stats.calls("pos_getBlockByNumber"),
+        k,
+        "each new committed block read exactly once: {stats:?}"
+    );
+    assert_eq!(
+        stats.calls("pos_getTransactionByNumber") as f64,
+        tx1 - tx0,
+        "each transaction read exactly once"
+    );
+    assert_eq!(stats.batch_requests, stats.http_requests, "{stats:?}");
+    let polls = stats.http_requests;
+    let requests = s
+        .get(
+            "conflux_exporter_rpc_requests_total",
+            &[("target", "local")],
+        )
+        .unwrap()
+        - s0.get(
+            "conflux_exporter_rpc_requests_total",
+            &[("target", "local")],
+        )
+        .unwrap();
+    assert!(
+        polls as f64 <= requests + 2.0,
+        "one HTTP request per poll in steady state: {polls} vs {requests}"
+    );
+    assert!(
+        backfill.calls("pos_getBlockByNumber") >= 3 * L - L,
+        "backfill read the window: {backfill:?}"
+    );
+    assert!(stats.dangerous_methods.is_empty() && backfill.dangerous_methods.is_empty());
+    app.shutdown().await;
+    sim.shutdown().await;
+}
