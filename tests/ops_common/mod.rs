@@ -100,7 +100,8 @@ pub const KNOWN_METRICS: &[&str] = &[
 pub const HISTOGRAMS: &[&str] = &["conflux_exporter_rpc_duration_seconds"];
 
 /// The prefix every `runbook_url` starts with; the anchor after `#` is the alert name in lower case.
-pub const RUNBOOK_BASE: &str = "https://github.com/conflux-pos-exporter/conflux-pos-exporter/blob/main/docs/runbook.md#";
+pub const RUNBOOK_BASE: &str =
+    "https://github.com/conflux-pos-exporter/conflux-pos-exporter/blob/main/docs/runbook.md#";
 
 /// The scrape job name the rules and the example Prometheus config agree on.
 pub const JOB: &str = "conflux-pos-exporter";
@@ -134,7 +135,11 @@ pub fn run(name: &str, args: &[&str]) -> (bool, String, String) {
         .current_dir(repo("."))
         .output()
         .unwrap_or_else(|e| panic!("{name} does not run: {e}"));
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Parses a YAML file of the repository.
@@ -174,7 +179,12 @@ pub fn rules() -> Vec<Rule> {
                 r[k].as_mapping()
                     .map(|m| {
                         m.iter()
-                            .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), v.as_str().unwrap_or_default().to_string()))
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().unwrap_or_default().to_string(),
+                                    v.as_str().unwrap_or_default().to_string(),
+                                )
+                            })
                             .collect()
                     })
                     .unwrap_or_default()
@@ -210,15 +220,20 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_') {
+        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+            {
                 i += 1;
             }
             continue;
         }
         if c.is_ascii_alphabetic() || c == '_' || c == ':' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':') {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
+            {
                 i += 1;
             }
             let word: String = chars[start..i].iter().collect();
@@ -244,9 +259,10 @@ pub fn is_known_metric(name: &str, recorded: &BTreeSet<String>) -> bool {
     if KNOWN_METRICS.contains(&name) || recorded.contains(name) {
         return true;
     }
-    ["_bucket", "_sum", "_count"]
-        .iter()
-        .any(|suffix| name.strip_suffix(suffix).is_some_and(|base| HISTOGRAMS.contains(&base)))
+    ["_bucket", "_sum", "_count"].iter().any(|suffix| {
+        name.strip_suffix(suffix)
+            .is_some_and(|base| HISTOGRAMS.contains(&base))
+    })
 }
 
 /// Every `rate(`, `irate(` or `increase(` applied directly to a metric: (function, metric name).
@@ -261,7 +277,11 @@ pub fn counter_functions(expr: &str) -> Vec<(String, String)> {
             if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                 continue; // e.g. "irate(" inside "rate(" search, or a longer function name
             }
-            let name: String = after.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':').collect();
+            let name: String = after
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
             out.push((f.trim_end_matches('(').to_string(), name));
         }
     }
@@ -297,7 +317,11 @@ pub fn markdown_anchors(md: &str) -> BTreeSet<String> {
             })
             .collect();
         let n = seen.entry(slug.clone()).or_insert(0);
-        out.insert(if *n == 0 { slug.clone() } else { format!("{slug}-{n}") });
+        out.insert(if *n == 0 {
+            slug.clone()
+        } else {
+            format!("{slug}-{n}")
+        });
         *n += 1;
     }
     out
@@ -312,15 +336,27 @@ pub fn promtool_check_exprs(exprs: &[(String, String)]) -> Result<(), String> {
     for (i, (_, expr)) in exprs.iter().enumerate() {
         // JSON strings are valid YAML flow scalars and escape everything that matters.
         let quoted = serde_json::to_string(expr).map_err(|e| e.to_string())?;
-        text.push_str(&format!("      - record: expr_{i}\n        expr: {quoted}\n"));
+        text.push_str(&format!(
+            "      - record: expr_{i}\n        expr: {quoted}\n"
+        ));
     }
     std::fs::write(&path, text).map_err(|e| e.to_string())?;
-    let (ok, out, err) = run("promtool", &["check", "rules", path.to_str().unwrap_or_default()]);
+    let (ok, out, err) = run(
+        "promtool",
+        &["check", "rules", path.to_str().unwrap_or_default()],
+    );
     if ok {
         return Ok(());
     }
-    let legend: Vec<String> = exprs.iter().enumerate().map(|(i, (name, e))| format!("expr_{i} = {name}: {e}")).collect();
-    Err(format!("promtool check rules failed:\n{out}{err}\n{}", legend.join("\n")))
+    let legend: Vec<String> = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, (name, e))| format!("expr_{i} = {name}: {e}"))
+        .collect();
+    Err(format!(
+        "promtool check rules failed:\n{out}{err}\n{}",
+        legend.join("\n")
+    ))
 }
 
 /// One PromQL query of a dashboard panel.
@@ -361,9 +397,13 @@ pub fn default_vars() -> Vec<(&'static str, &'static str)> {
 pub fn substitute(expr: &str, vars: &[(&str, &str)]) -> String {
     let mut out = expr.to_string();
     for (name, value) in vars {
-        out = out.replace(&format!("${{{name}}}"), value).replace(&format!("[[{name}]]"), value);
+        out = out
+            .replace(&format!("${{{name}}}"), value)
+            .replace(&format!("[[{name}]]"), value);
         while let Some(start) = out.find(&format!("${{{name}:")) {
-            let Some(end) = out[start..].find('}') else { break };
+            let Some(end) = out[start..].find('}') else {
+                break;
+            };
             out.replace_range(start..start + end + 1, value);
         }
         // `$name` only when not followed by another identifier character.
@@ -372,7 +412,10 @@ pub fn substitute(expr: &str, vars: &[(&str, &str)]) -> String {
         let mut rest = out.as_str();
         while let Some(pos) = rest.find(&needle) {
             let after = &rest[pos + needle.len()..];
-            let continues = after.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            let continues = after
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
             result.push_str(&rest[..pos]);
             result.push_str(if continues { &needle } else { value });
             rest = after;
@@ -402,7 +445,10 @@ pub fn dashboard(rel: &str) -> serde_json::Value {
 }
 
 /// The dashboard files shipped in `dashboards/`.
-pub const DASHBOARDS: &[&str] = &["dashboards/conflux-pos-node.json", "dashboards/conflux-pos-fleet.json"];
+pub const DASHBOARDS: &[&str] = &[
+    "dashboards/conflux-pos-node.json",
+    "dashboards/conflux-pos-fleet.json",
+];
 
 /// Every panel target's PromQL of the dashboard at `rel`, with `vars` substituted (use [`default_vars`]).
 pub fn dashboard_exprs(rel: &str, vars: &[(&str, &str)]) -> Vec<PanelExpr> {
@@ -411,7 +457,9 @@ pub fn dashboard_exprs(rel: &str, vars: &[(&str, &str)]) -> Vec<PanelExpr> {
     let mut out = Vec::new();
     for p in panels(&d) {
         for t in p["targets"].as_array().into_iter().flatten() {
-            let Some(raw) = t["expr"].as_str() else { continue };
+            let Some(raw) = t["expr"].as_str() else {
+                continue;
+            };
             out.push(PanelExpr {
                 dashboard: uid.clone(),
                 panel: p["title"].as_str().unwrap_or_default().to_string(),
@@ -468,7 +516,14 @@ fn strip_brackets(s: &str, open: char, close: char) -> String {
 
 fn strip_label_lists(s: &str) -> String {
     let mut out = s.to_string();
-    for kw in ["by", "without", "on", "ignoring", "group_left", "group_right"] {
+    for kw in [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+    ] {
         let mut result = String::new();
         let mut rest = out.as_str();
         while let Some(pos) = find_word(rest, kw) {
@@ -493,7 +548,10 @@ fn find_word(s: &str, word: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(pos) = s[from..].find(word).map(|p| p + from) {
         let before_ok = s[..pos].chars().last().is_none_or(|c| !is_ident(c));
-        let after_ok = s[pos + word.len()..].chars().next().is_none_or(|c| !is_ident(c));
+        let after_ok = s[pos + word.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_ident(c));
         if before_ok && after_ok {
             return Some(pos);
         }
