@@ -49,6 +49,7 @@ pub struct PosSource {
     head: Vec<Head>,
     wants: Vec<Want>,
     warned_unknown_address: bool,
+    planned_at: Option<std::time::Instant>,
 }
 
 impl PosSource {
@@ -118,7 +119,7 @@ impl PosSource {
         self.plan();
         let wants = std::mem::take(&mut self.wants);
         bad += self.tracker.apply(&wants, answers.collect(), &mut self.obs);
-        self.obs.backfilled |= self.tracker.caught_up();
+        self.note_backfill();
         bad
     }
 
@@ -236,6 +237,7 @@ impl PosSource {
         }
         if !self.tracker.planned() {
             self.tracker.plan(start, len, epoch);
+            self.planned_at = Some(std::time::Instant::now());
         }
     }
 
@@ -245,15 +247,39 @@ impl PosSource {
             return None;
         }
         self.wants = self.tracker.backlog(BACKLOG_PER_REQUEST);
-        (!self.wants.is_empty()).then(|| self.wants.iter().map(|w| w.call()).collect())
+        // In steady state the next regular batch carries the few new blocks and transactions (one request per
+        // poll); extra requests are only for the start-up backfill or a backlog larger than a batch.
+        if self.wants.is_empty() || (self.obs.backfilled && self.wants.len() < BACKLOG_IN_BATCH) {
+            self.wants.clear();
+            return None;
+        }
+        Some(self.wants.iter().map(|w| w.call()).collect())
     }
 
     /// Applies the answers to [`Self::extra_calls`].
     pub fn apply_extra(&mut self, answers: Vec<Result<Value, RpcError>>) -> usize {
         let wants = std::mem::take(&mut self.wants);
         let bad = self.tracker.apply(&wants, answers, &mut self.obs);
-        self.obs.backfilled |= self.tracker.caught_up();
+        self.note_backfill();
         bad
+    }
+
+    /// Marks the start-up backfill complete once the tracker has caught up, and says how long it took.
+    fn note_backfill(&mut self) {
+        if self.obs.backfilled || !self.tracker.caught_up() {
+            return;
+        }
+        self.obs.backfilled = true;
+        let l = &self.obs.ledger;
+        let blocks = l.signed_total + l.missed_total + l.unknown_total;
+        tracing::info!(
+            elapsed_ms = self
+                .planned_at
+                .map_or(0, |t| t.elapsed().as_millis() as u64),
+            member_blocks = blocks,
+            transactions = self.obs.activity.tx_by_type.values().sum::<u64>(),
+            "PoS backfill of the force-retire window complete"
+        );
     }
 
     /// Nothing left to read up to the newest known height.
