@@ -101,6 +101,8 @@ pub struct PosObs {
     pub activity: PosActivity,
     /// The start-up backfill of the force-retire window has completed.
     pub backfilled: bool,
+    /// When the current `latestCommitted` was first seen: the ETA counts from the block's commit, not the poll.
+    pub latest_committed_seen_at: Option<SystemTime>,
     /// `test_posVotingStatus`: the node's local voting switch.
     pub voting_enabled: Option<bool>,
 }

@@ -195,6 +195,10 @@ async fn eta_matches_the_real_retirement_time() {
     }
     let retired_at = retirements(&sim)[0]["timeUs"].as_f64().unwrap() / 1e6;
     let error = (seen + eta - retired_at).abs();
+    eprintln!(
+        "ETA error: {error:.3}s (block interval {:.3}s)",
+        block.as_secs_f64()
+    );
     // The forecast was made at the poll before `seen` (at most one poll + publish earlier), so allow one block
     // interval plus one poll interval.
     assert!(

@@ -66,9 +66,10 @@ pub fn remaining_blocks(latest_committed: u64, last_block: u64) -> u64 {
     last_block.saturating_sub(latest_committed)
 }
 
-/// Seconds until the end of the epoch at the observed block interval.
-pub fn eta_seconds(remaining: u64, interval_seconds: f64) -> f64 {
-    remaining as f64 * interval_seconds
+/// Seconds until the end of the epoch at the observed block interval, counted from the commit of the latest
+/// block (`since_latest` seconds ago), never negative.
+pub fn eta_seconds(remaining: u64, interval_seconds: f64, since_latest: f64) -> f64 {
+    (remaining as f64 * interval_seconds - since_latest.max(0.0)).max(0.0)
 }
 
 #[cfg(test)]
@@ -168,7 +169,13 @@ mod tests {
         // Small test grid with an offset: terms start at 3, 13, 23, ...
         assert_eq!(epoch_last_block(14, 53, 10), Some(23));
         assert_eq!(remaining_blocks(14, 23), 9);
-        assert_eq!(eta_seconds(8, 30.5), 244.0);
+        assert_eq!(eta_seconds(8, 30.5, 0.0), 244.0);
+        assert_eq!(eta_seconds(8, 30.5, 4.0), 240.0);
+        assert_eq!(
+            eta_seconds(1, 30.0, 45.0),
+            0.0,
+            "a late block never gives a negative ETA"
+        );
         assert_eq!(epoch_last_block(5, 53, 0), None);
     }
 }

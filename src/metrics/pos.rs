@@ -78,6 +78,11 @@ fn unix_now(now: SystemTime) -> f64 {
         .unwrap_or(0.0)
 }
 
+fn since(t: Option<SystemTime>, now: SystemTime) -> f64 {
+    t.and_then(|t| now.duration_since(t).ok())
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 fn flag(b: bool) -> f64 {
     if b {
         1.0
@@ -235,9 +240,11 @@ impl PosFamilies {
             .set(verdict.epochs_without_vote as f64);
         self.at_risk.with_label_values(&[n]).set(flag(at_risk));
         if let (true, Some(r), Some(i)) = (at_risk, remaining, interval) {
-            self.eta
-                .with_label_values(&[n])
-                .set(retire::eta_seconds(r, i));
+            self.eta.with_label_values(&[n]).set(retire::eta_seconds(
+                r,
+                i,
+                since(p.latest_committed_seen_at, now),
+            ));
         }
     }
 

@@ -128,6 +128,10 @@ impl PosSource {
             (Head::Status, Ok(v)) => match decode::<PosStatus>(v) {
                 Ok(s) => {
                     self.tracker.set_target(s.latest_committed.0, s.epoch.0);
+                    let previous = self.obs.status.as_ref().map(|p| p.latest_committed);
+                    if previous != Some(s.latest_committed) {
+                        self.obs.latest_committed_seen_at = Some(std::time::SystemTime::now());
+                    }
                     self.obs.status = Some(s);
                     self.obs.down = None;
                     0
