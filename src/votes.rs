@@ -142,10 +142,22 @@ impl VoteLedger {
         Some(verdict)
     }
 
-    /// Observed seconds per committed block over the recent window, from the chain's own timestamps.
+    /// Observed seconds per committed block: the median gap between consecutive blocks of the recent window,
+    /// from the chain's own timestamps. The median ignores the odd slow round (a timeout) that a mean would smear
+    /// over the whole window.
     pub fn block_interval_seconds(&self) -> Option<f64> {
-        let (&(h0, t0), &(h1, t1)) = (self.recent.front()?, self.recent.back()?);
-        (h1 > h0 && t1 > t0).then(|| (t1 - t0) as f64 / 1e6 / (h1 - h0) as f64)
+        let mut gaps: Vec<u64> = self
+            .recent
+            .iter()
+            .zip(self.recent.iter().skip(1))
+            .filter(|((h0, t0), (h1, t1))| *h1 == h0 + 1 && t1 > t0)
+            .map(|((_, t0), (_, t1))| t1 - t0)
+            .collect();
+        if gaps.is_empty() {
+            return None;
+        }
+        gaps.sort_unstable();
+        Some(gaps[gaps.len() / 2] as f64 / 1e6)
     }
 
     fn trim(&mut self) {
@@ -255,6 +267,22 @@ mod tests {
             Some(BlockVerdict::Signed)
         );
         assert_eq!(l.membership(3), Some(true));
+    }
+
+    #[test]
+    fn interval_is_the_median_gap() {
+        let mut l = VoteLedger::default();
+        for (h, t) in [(1u64, 0u64), (2, 30), (3, 60), (4, 150), (5, 180), (6, 210)] {
+            let mut b = block(h, 1, &[US], None);
+            b.timestamp = HexU64(t * 1_000_000);
+            l.record_block(&b, US);
+        }
+        assert_eq!(
+            l.block_interval_seconds(),
+            Some(30.0),
+            "one 90 s timeout round does not move it"
+        );
+        assert_eq!(VoteLedger::default().block_interval_seconds(), None);
     }
 
     #[test]
