@@ -262,6 +262,8 @@ impl HostPoller {
         let Some(node) = state.node_mut(&self.node) else {
             return;
         };
+        // Unchanged facts (the common case between restarts) do not wake the publisher.
+        let changed = node.host.as_ref() != Some(&obs);
         node.host = Some(obs);
         let address = node.voter().pos_address.map(str::to_string);
         let owner = node
@@ -271,7 +273,9 @@ impl HostPoller {
             .map(str::to_string);
         let failover = state.failover_inputs(&self.node).map(failover_state);
         drop(state);
-        self.hub.changed();
+        if changed {
+            self.hub.changed();
+        }
 
         let verdict = owner_verdict(address.as_deref(), owner.as_deref());
         if self.logged.owner.as_ref() != Some(&verdict) {
