@@ -75,3 +75,73 @@ impl GuardFamilies {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{PollStatus, PosObs};
+
+    const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
+
+    fn node(name: &str, up: bool, voting: Option<bool>) -> NodeState {
+        NodeState {
+            name: name.into(),
+            poll: PollStatus {
+                polled: true,
+                up,
+                ..Default::default()
+            },
+            pos: up.then(|| PosObs {
+                address: Some(KEY.into()),
+                voting_enabled: voting,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn families() -> (prometheus::Registry, GuardFamilies) {
+        let r = prometheus::Registry::new();
+        let f = GuardFamilies::register(&r).unwrap();
+        (r, f)
+    }
+
+    fn state_of(f: &GuardFamilies, n: &str) -> Vec<&'static str> {
+        FailoverState::ALL
+            .iter()
+            .filter(|s| f.failover_state.with_label_values(&[n, s.as_str()]).get() == 1.0)
+            .map(|s| s.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn voters_are_counted_per_key_and_a_down_node_is_not_a_voter() {
+        let (registry, f) = families();
+        let mut state = State {
+            nodes: vec![node("a", true, Some(true)), node("b", true, Some(true))],
+            ..Default::default()
+        };
+        f.publish(&state);
+        assert_eq!(f.active_voters.with_label_values(&[KEY]).get(), 2.0);
+        assert_eq!(state_of(&f, "a"), ["double_voting"]);
+        assert_eq!(state_of(&f, "b"), ["double_voting"]);
+
+        state.nodes[1] = node("b", false, None);
+        f.publish(&state);
+        assert_eq!(f.active_voters.with_label_values(&[KEY]).get(), 1.0);
+        assert_eq!(state_of(&f, "b"), ["unknown"]);
+        // Without its safety files known, A's primary state cannot be claimed.
+        assert_eq!(state_of(&f, "a"), ["unknown"]);
+        // No committee read: safe-to-stop is not claimed; no files: no owner verdict.
+        let mut buf = Vec::new();
+        prometheus::Encoder::encode(
+            &prometheus::TextEncoder::new(),
+            &registry.gather(),
+            &mut buf,
+        )
+        .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(!text.contains("conflux_pos_safe_to_stop{"), "{text}");
+        assert!(!text.contains("conflux_pos_key_owner_mismatch{"), "{text}");
+    }
+}
