@@ -304,6 +304,17 @@ async fn safe_to_stop_owner_mismatch_and_address_from_the_safety_file() {
         g(s, "conflux_pos_safe_to_stop", "member").is_some()
             && g(s, "conflux_pos_safe_to_stop", "free").is_some()
             && g(s, "conflux_pos_key_owner_mismatch", "free").is_some()
+            && g(s, "conflux_pos_key_owner_mismatch", "member").is_some()
+            && g(
+                s,
+                "conflux_pos_safety_data_updated_timestamp_seconds",
+                "member",
+            )
+            .is_some()
+            && s.get("conflux_pos_active_voters", &[("pos_address", free_key)])
+                .is_some()
+            && s.get("conflux_pos_active_voters", &[("pos_address", KEY)])
+                .is_some()
             && !s.series("conflux_pos_info").is_empty()
             && g(s, "conflux_pos_key_owner_mismatch", "anon").is_some()
     })
