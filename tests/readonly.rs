@@ -7,26 +7,33 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conflux_pos_exporter::rpc::{Call, Client, ClientSettings, NoopObserver, RpcError};
-use conflux_pos_exporter::sim::{EndpointSpec, SimConfig};
+use conflux_pos_exporter::sim::{EndpointSpec, SimConfig, SimHandle};
 use serde_json::json;
 
-#[tokio::test]
-async fn state_changing_methods_never_leave_the_exporter() {
+/// A simulated node and a bare client to it with the given answer size cap.
+async fn node_and_client(max_response_bytes: usize) -> (SimHandle, Client) {
     let sim = common::sim(SimConfig {
         endpoints: vec![EndpointSpec::node("node", None)],
         ..Default::default()
     })
     .await;
+    let settings = ClientSettings {
+        timeout: Duration::from_secs(2),
+        max_response_bytes,
+    };
     let client = Client::new(
         reqwest::Client::new(),
         "node",
         sim.url("node").unwrap(),
-        ClientSettings {
-            timeout: Duration::from_secs(2),
-            max_response_bytes: 1 << 20,
-        },
+        settings,
         Arc::new(NoopObserver),
     );
+    (sim, client)
+}
+
+#[tokio::test]
+async fn state_changing_methods_never_leave_the_exporter() {
+    let (sim, client) = node_and_client(1 << 20).await;
     for method in [
         "test_posStopVoting",
         "test_posStartVoting",
@@ -59,21 +66,7 @@ async fn state_changing_methods_never_leave_the_exporter() {
 
 #[tokio::test]
 async fn oversized_answers_are_refused() {
-    let sim = common::sim(SimConfig {
-        endpoints: vec![EndpointSpec::node("node", None)],
-        ..Default::default()
-    })
-    .await;
-    let client = Client::new(
-        reqwest::Client::new(),
-        "node",
-        sim.url("node").unwrap(),
-        ClientSettings {
-            timeout: Duration::from_secs(2),
-            max_response_bytes: 64,
-        },
-        Arc::new(NoopObserver),
-    );
+    let (sim, client) = node_and_client(64).await;
     let r = client.batch(&[Call::new("cfx_getStatus", json!([]))]).await;
     assert_eq!(r.unwrap_err(), RpcError::TooLarge(64));
     sim.shutdown().await;

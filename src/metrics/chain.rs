@@ -5,6 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::def::catalogue;
 use crate::assess::lag::{epoch_lag, hash_mismatch, reference_epoch, RefView};
+use crate::rpc::ERROR_KINDS;
 use crate::state::{NodeState, State};
 
 /// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
@@ -18,18 +19,14 @@ pub const SYNC_PHASES: &[&str] = &[
     "NormalSyncPhase",
 ];
 
-/// Reasons a reference can be unusable, plus `ok`, for `conflux_reference_state`.
-pub const REFERENCE_STATES: &[&str] = &[
-    "ok",
-    "not_polled",
-    "timeout",
-    "connect",
-    "http_status",
-    "rpc_error",
-    "decode",
-    "too_large",
-    "chain_mismatch",
-];
+/// Every value of `conflux_reference_state`'s `state` label: `ok`, `not_polled`, each RPC error kind a reference
+/// can fail with, and `chain_mismatch`.
+pub fn reference_states() -> impl Iterator<Item = &'static str> {
+    ["ok", "not_polled"]
+        .into_iter()
+        .chain(ERROR_KINDS.iter().copied().filter(|k| *k != "forbidden"))
+        .chain(["chain_mismatch"])
+}
 
 catalogue! {
     /// Node chain health and the reference comparison.
@@ -84,10 +81,10 @@ impl ChainFamilies {
             } else {
                 r.poll.last_error_kind.unwrap_or("not_polled")
             };
-            for s in REFERENCE_STATES {
+            for s in reference_states() {
                 self.reference_state
                     .with_label_values(&[name, s])
-                    .set(if *s == current { 1.0 } else { 0.0 });
+                    .set(if s == current { 1.0 } else { 0.0 });
             }
             if let (true, Some(e)) = (r.poll.up, r.epoch) {
                 self.reference_epoch
