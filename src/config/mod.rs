@@ -2,10 +2,10 @@
 //! Precedence is flag/env > file > default. Every error names the key it is about, so an operator can fix the
 //! file without reading code.
 
+mod check;
 pub mod cli;
 pub mod file;
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -404,78 +404,6 @@ fn resolve_references(
         out.push(ReferenceConfig { name, url });
     }
     Ok(out)
-}
-
-impl fmt::Display for Config {
-    /// TOML-like dump for `--config.check`, with every URL redacted.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "[web]\nlisten_address = \"{}\"\ntelemetry_path = \"{}\"",
-            self.listen_address, self.telemetry_path
-        )?;
-        let fmt = if self.log_format == LogFormat::Json {
-            "json"
-        } else {
-            "logfmt"
-        };
-        writeln!(
-            f,
-            "\n[log]\nlevel = \"{}\"\nformat = \"{fmt}\"",
-            self.log_level
-        )?;
-        writeln!(
-            f,
-            "\n[poll]\nnode_interval = \"{}\"\nreference_interval = \"{}\"\nrpc_timeout = \"{}\"\nmax_response_bytes = {}\nauto_reference = {}",
-            humantime::format_duration(self.node_interval),
-            humantime::format_duration(self.reference_interval),
-            humantime::format_duration(self.rpc_timeout),
-            self.max_response_bytes,
-            self.auto_reference
-        )?;
-        for n in &self.nodes {
-            writeln!(
-                f,
-                "\n[[node]]\nname = \"{}\"\nrpc_url = \"{}\"",
-                n.name,
-                redact_url(&n.rpc_url)
-            )?;
-            if let Some(a) = &n.pos_address {
-                writeln!(f, "pos_address = \"{a}\"")?;
-            }
-            for (k, v) in [
-                ("work_dir", &n.work_dir),
-                ("data_dir", &n.data_dir),
-                ("pos_dir", &n.pos_dir),
-                ("pos_config_dir", &n.pos_config_dir),
-                ("pid_file", &n.pid_file),
-            ] {
-                if let Some(p) = v {
-                    writeln!(f, "{k} = \"{}\"", p.display())?;
-                }
-            }
-            if let Some(p) = &n.process_name {
-                writeln!(f, "process_name = \"{p}\"")?;
-            }
-        }
-        for r in &self.references {
-            writeln!(
-                f,
-                "\n[[reference]]\nname = \"{}\"\nurl = \"{}\"",
-                r.name,
-                redact_url(&r.url)
-            )?;
-        }
-        if self.references.is_empty() {
-            let how = if self.auto_reference {
-                "chosen by chain id at run time"
-            } else {
-                "none (disabled)"
-            };
-            writeln!(f, "\n# references: {how}")?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
