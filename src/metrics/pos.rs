@@ -57,6 +57,7 @@ catalogue! {
         committee_power: Gauge("conflux_pos_committee_voting_power", ["node", "kind"], "The current committee's total voting power and the quorum (kind=total|quorum)."),
         election_candidate: Gauge("conflux_pos_election_candidate", ["node", "term_start_block", "finalized"], "For each of the two upcoming terms: 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes."),
         account_votes: Gauge("conflux_pos_account_votes", ["node", "state"], "Our PoS votes (1 vote = 1000 CFX) by state: available, locked, unlocked, in_queue, out_queue, forfeited."),
+        registered: Gauge("conflux_pos_registered", ["node"], "1 when pos_getAccount knows our address (the node answers a zero-filled account, not an error, for an address that never registered)."),
         force_retired: Gauge("conflux_pos_force_retired", ["node"], "1 while our account is force-retired (status.forceRetired is set)."),
         force_retired_block: Gauge("conflux_pos_force_retired_block", ["node"], "PoS block at which we were force-retired; absent when not."),
         queue_block: Gauge("conflux_pos_queue_next_maturity_block", ["node", "queue"], "PoS block at which the next in-queue item locks or out-queue item unlocks; absent when the queue is empty."),
@@ -287,6 +288,9 @@ impl PosFamilies {
         interval: Option<f64>,
     ) {
         let Some(a) = &p.account else { return };
+        self.registered
+            .with_label_values(&[n])
+            .set(flag(a.is_registered()));
         let st = &a.status;
         let in_queue: u64 = st.in_queue.iter().map(|i| i.power.0).sum();
         let out_queue: u64 = st.out_queue.iter().map(|i| i.power.0).sum();

@@ -18,94 +18,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The metric names the exporter publishes (issue 5's contract), plus Prometheus' own `up`. A rule or panel that
-/// names anything else is a typo or an undocumented dependency.
-pub const KNOWN_METRICS: &[&str] = &[
-    "up",
-    // chain
-    "conflux_up",
-    "conflux_node_info",
-    "conflux_epoch_number",
-    "conflux_block_age_seconds",
-    "conflux_sync_phase",
-    "conflux_catching_up",
-    "conflux_peers",
-    "conflux_txpool_pending",
-    "conflux_rpc_method_unavailable",
-    "conflux_epoch_lag",
-    "conflux_reference_hash_mismatch",
-    "conflux_reference_up",
-    "conflux_reference_state",
-    "conflux_reference_epoch_number",
-    "conflux_exporter_build_info",
-    "conflux_exporter_rpc_requests_total",
-    "conflux_exporter_rpc_errors_total",
-    "conflux_exporter_rpc_duration_seconds",
-    "conflux_exporter_last_success_timestamp_seconds",
-    // PoS
-    "conflux_pos_info",
-    "conflux_pos_address_known",
-    "conflux_pos_up",
-    "conflux_pos_unavailable_reason",
-    "conflux_pos_epoch",
-    "conflux_pos_latest_committed_block",
-    "conflux_pos_latest_voted_block",
-    "conflux_pos_block_lag",
-    "conflux_pos_committed_block_age_seconds",
-    "conflux_pos_votes_signed_total",
-    "conflux_pos_votes_missed_total",
-    "conflux_pos_votes_unknown_total",
-    "conflux_pos_epoch_blocks",
-    "conflux_pos_epoch_blocks_signed",
-    "conflux_pos_consecutive_missed_blocks",
-    "conflux_pos_last_signed_block",
-    "conflux_pos_last_vote_timestamp_seconds",
-    "conflux_pos_blocks_proposed_total",
-    "conflux_pos_epochs_without_vote",
-    "conflux_pos_force_retire_at_risk",
-    "conflux_pos_force_retire_eta_seconds",
-    "conflux_pos_epoch_remaining_blocks",
-    "conflux_pos_block_interval_seconds",
-    "conflux_pos_epoch_length_blocks",
-    "conflux_pos_committee_member",
-    "conflux_pos_voting_power",
-    "conflux_pos_committee_voting_power",
-    "conflux_pos_election_candidate",
-    "conflux_pos_account_votes",
-    "conflux_pos_force_retired",
-    "conflux_pos_force_retired_block",
-    "conflux_pos_queue_next_maturity_block",
-    "conflux_pos_queue_next_maturity_seconds",
-    "conflux_pos_election_transactions_total",
-    "conflux_pos_last_election_target_term",
-    "conflux_pos_own_transactions_total",
-    "conflux_pos_transactions_total",
-    "conflux_pos_slashed",
-    "conflux_pos_reward_cfx_total",
-    "conflux_pos_last_epoch_reward_cfx",
-    // host and guard
-    "conflux_node_process_up",
-    "conflux_node_process_start_time_seconds",
-    "conflux_node_process_open_fds",
-    "conflux_node_process_max_fds",
-    "conflux_node_process_resident_memory_bytes",
-    "conflux_node_process_readable",
-    "conflux_disk_available_bytes",
-    "conflux_disk_size_bytes",
-    "conflux_disk_free_bytes",
-    "conflux_pos_key_present",
-    "conflux_pos_key_permissions_ok",
-    "conflux_pos_secure_storage_present",
-    "conflux_pos_key_owner_mismatch",
-    "conflux_pos_safety_data_updated_timestamp_seconds",
-    "conflux_pos_voting_enabled",
-    "conflux_pos_active_voters",
-    "conflux_pos_failover_state",
-    "conflux_pos_safe_to_stop",
-];
-
-/// Histograms among [`KNOWN_METRICS`]: their `_bucket`, `_sum` and `_count` series are known too.
-pub const HISTOGRAMS: &[&str] = &["conflux_exporter_rpc_duration_seconds"];
+/// Whether a rule or panel may name `metric`: Prometheus' own `up`, or a family of the exporter's catalogue (the
+/// single place metrics are declared; histograms also answer to their `_bucket`, `_sum` and `_count` series).
+/// Anything else is a typo or an undocumented dependency.
+pub fn known_metric(metric: &str) -> bool {
+    use conflux_pos_exporter::metrics::{catalogue, Kind};
+    metric == "up"
+        || catalogue().iter().any(|d| {
+            d.name == metric
+                || (d.kind == Kind::Histogram
+                    && ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .any(|s| metric.strip_suffix(s) == Some(d.name)))
+        })
+}
 
 /// The prefix every `runbook_url` starts with; the anchor after `#` is the alert name in lower case.
 pub const RUNBOOK_BASE: &str =

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{run, HISTOGRAMS, KNOWN_METRICS};
+use super::{known_metric, run};
 
 /// Metric names an expression selects (not functions, keywords, labels, numbers or durations). Good enough for
 /// the PromQL in this repository: strings, label matchers, ranges and `by (...)`-style lists are dropped first.
@@ -53,13 +53,7 @@ pub fn metric_names(expr: &str) -> BTreeSet<String> {
 
 /// Whether `name` is a metric the exporter publishes (histogram series included) or one of the recorded names.
 pub fn is_known_metric(name: &str, recorded: &BTreeSet<String>) -> bool {
-    if KNOWN_METRICS.contains(&name) || recorded.contains(name) {
-        return true;
-    }
-    ["_bucket", "_sum", "_count"].iter().any(|suffix| {
-        name.strip_suffix(suffix)
-            .is_some_and(|base| HISTOGRAMS.contains(&base))
-    })
+    known_metric(name) || recorded.contains(name)
 }
 
 /// Every `rate(`, `irate(` or `increase(` applied directly to a metric: (function, metric name).
