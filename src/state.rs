@@ -36,6 +36,8 @@ pub struct ChainObs {
     pub peers: Option<u64>,
     /// Methods that answered −32601 (not served on this port) in the last poll.
     pub unavailable: Vec<&'static str>,
+    /// Answers of the last poll that were present but not of the expected shape (dropped, counted).
+    pub malformed: usize,
 }
 
 /// Why the node's PoS data is unavailable.

@@ -91,6 +91,15 @@ impl Client {
         &self.display
     }
 
+    /// Counts `n` answers that arrived but could not be decoded (the batch itself succeeded, so the transport
+    /// did not see them): they show up as `kind="decode"` errors of this target.
+    pub fn count_malformed(&self, n: usize, what: &str) {
+        for _ in 0..n {
+            self.observer
+                .call_failed(&self.target, &RpcError::Decode(what.to_string()));
+        }
+    }
+
     /// The target label.
     pub fn target(&self) -> &str {
         &self.target

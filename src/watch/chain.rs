@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::rpc::cfx::{Block, PeerList, Status};
+use crate::rpc::cfx::{Block, Status};
 use crate::rpc::{decode, Call, RpcError};
 use crate::state::ChainObs;
 
@@ -43,13 +43,24 @@ pub fn apply(
             }
         }
     };
-    let version = take(1).and_then(|v| v.as_str().map(str::to_owned));
-    let best = take(2).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
-    let confirmed = take(3).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
-    let sync_phase = take(4).and_then(|v| v.as_str().map(str::to_owned));
-    let peers = take(5)
-        .and_then(|v| decode::<PeerList>(v).ok())
-        .map(|p| p.0.len() as u64);
+    // A present but malformed optional answer is dropped and counted, never guessed.
+    let mut malformed = 0;
+    let mut typed = |v: Option<Value>, ok: &dyn Fn(&Value) -> bool| match v {
+        Some(v) if ok(&v) => Some(v),
+        Some(_) => {
+            malformed += 1;
+            None
+        }
+        None => None,
+    };
+    let is_block = |v: &Value| decode::<Option<Block>>(v.clone()).is_ok();
+    let version = typed(take(1), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
+    let best = typed(take(2), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
+    let confirmed =
+        typed(take(3), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
+    let sync_phase = typed(take(4), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
+    let peers =
+        typed(take(5), &|v| v.is_array()).and_then(|v| v.as_array().map(|a| a.len() as u64));
     let status: Status = decode(status_result?)?;
     let confirmed = confirmed.and_then(|b| b.epoch_number.map(|e| (e.0, b.hash)));
     Ok((
@@ -60,6 +71,7 @@ pub fn apply(
             sync_phase,
             peers,
             unavailable,
+            malformed,
         },
         confirmed,
     ))
@@ -101,6 +113,29 @@ mod tests {
         );
         assert_eq!(obs.peers, None);
         assert_eq!(confirmed, Some((0x50, "0xbb".into())));
+    }
+
+    #[test]
+    fn malformed_optional_answers_are_dropped_and_counted() {
+        let results = vec![
+            Ok(status()),
+            Ok(json!(5)),
+            Ok(json!({"hash": 1})),
+            Ok(Value::Null),
+            Ok(json!("NormalSyncPhase")),
+            Ok(json!("not a list")),
+        ];
+        let (obs, confirmed) = apply(&calls(), results).unwrap();
+        assert_eq!(obs.malformed, 3);
+        assert_eq!(
+            (obs.version, obs.best_block_timestamp, obs.peers),
+            (None, None, None)
+        );
+        assert_eq!(
+            confirmed, None,
+            "a null block is an answer, not a malformed one"
+        );
+        assert_eq!(obs.sync_phase.as_deref(), Some("NormalSyncPhase"));
     }
 
     #[test]

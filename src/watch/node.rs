@@ -38,6 +38,7 @@ impl Poller for NodePoller {
         calls.extend(self.pos.calls());
         let outcome = self.client.batch(&calls).await;
         let now = SystemTime::now();
+        let batch_answered = outcome.is_ok();
         let (chain_part, pos_part) = match outcome {
             Ok(mut results) => {
                 let pos = results.split_off(n_chain.min(results.len()));
@@ -49,8 +50,15 @@ impl Poller for NodePoller {
         if chain_part.is_ok() {
             bad += self.catch_up().await;
         }
-        if bad > 0 {
-            tracing::warn!(node = %self.node, malformed = bad, "malformed PoS answers ignored; they are asked again next poll");
+        let malformed = bad
+            + match &chain_part {
+                Ok((obs, _)) => obs.malformed,
+                Err(crate::rpc::RpcError::Decode(_)) if batch_answered => 1,
+                Err(_) => 0,
+            };
+        if malformed > 0 {
+            self.client.count_malformed(malformed, "malformed answer");
+            tracing::warn!(node = %self.node, malformed, "malformed answers ignored (counted as decode errors); they are asked again next poll");
         }
         self.record(chain_part, now);
     }
