@@ -3,60 +3,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use common::pos::*;
 use common::*;
 use conflux_pos_exporter::app::App;
-use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
-use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
-use serde_json::{json, Value};
-
-const US: &str = "0xabababababababababababababababababababababababababababababababab";
-const L: u64 = 10;
-const T: Duration = Duration::from_secs(20);
-
-async fn pos_sim(member: bool, voting: bool, blocks: Option<Duration>) -> SimHandle {
-    let ids = if member { vec![US.to_string()] } else { vec![] };
-    let mut node = EndpointSpec::node("node", Some(US));
-    node.voting = voting;
-    sim(SimConfig {
-        pos: Some(Box::new(PosChain::new(PosParams::for_identities(
-            &ids, 3, L,
-        )))),
-        pos_block_interval: blocks,
-        endpoints: vec![node, EndpointSpec::reference("ref")],
-        ..Default::default()
-    })
-    .await
-}
-
-async fn watch(sim: &SimHandle, ms: u64) -> App {
-    exporter(exporter_config_every(
-        &[("local", sim.url("node").unwrap())],
-        &[("ref", sim.url("ref").unwrap())],
-        "",
-        ms,
-    ))
-    .await
-}
-
-fn g(s: &Scrape, name: &str) -> Option<f64> {
-    s.get(name, &[("node", "local")])
-}
-
-fn sim_state(sim: &SimHandle) -> Value {
-    sim.pos_control(&json!({"cmd": "state"})).unwrap()
-}
-
-fn retirements(sim: &SimHandle) -> Vec<Value> {
-    sim_state(sim)["retirements"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["address"] == US)
-        .collect()
-}
+use conflux_pos_exporter::sim::{EndpointPatch, SimHandle};
+use serde_json::json;
 
 /// Waits until the exporter has read everything up to the simulator's height: its status shows the height and
 /// two more polls have run (blocks are read one poll behind the status).
@@ -164,63 +117,6 @@ async fn stopped_voter_is_forecast_block_by_block_then_retired() {
         saw_risk && !retirements(&sim).is_empty(),
         "the scenario reached retirement"
     );
-    app.shutdown().await;
-    sim.shutdown().await;
-}
-
-#[tokio::test]
-async fn eta_matches_the_real_retirement_time() {
-    let block = Duration::from_millis(200);
-    let sim = pos_sim(true, true, Some(block)).await;
-    let app = watch(&sim, 20).await;
-    let a = app.local_addr();
-    wait_for(a, T, "backfilled", |s| {
-        g(s, "conflux_pos_epochs_without_vote") == Some(0.0)
-    })
-    .await;
-    sim.patch_endpoint("node", EndpointPatch::default().voting(false))
-        .await
-        .unwrap();
-    // A tight scrape loop, so the moment the forecast appears is known to a few milliseconds.
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let (s, seen) = loop {
-        let s = scrape(a).await;
-        let seen = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64();
-        if g(&s, "conflux_pos_force_retire_at_risk") == Some(1.0) {
-            break (s, seen);
-        }
-        assert!(Instant::now() < deadline, "never at risk:\n{}", s.text);
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
-    let eta = g(&s, "conflux_pos_force_retire_eta_seconds").unwrap();
-    let interval = g(&s, "conflux_pos_block_interval_seconds").unwrap();
-    assert!(
-        (interval - block.as_secs_f64()).abs() < 0.03,
-        "observed interval {interval}"
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while retirements(&sim).is_empty() {
-        assert!(Instant::now() < deadline, "no retirement");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let retired_at = retirements(&sim)[0]["timeUs"].as_f64().unwrap() / 1e6;
-    let error = seen + eta - retired_at;
-    eprintln!(
-        "ETA error: {error:+.3}s (block interval {:.3}s)",
-        block.as_secs_f64()
-    );
-    // The forecast is judged against one block interval, the granularity of the chain itself.
-    assert!(
-        error.abs() <= block.as_secs_f64(),
-        "ETA {eta:.3}s seen at {seen:.3}, retired at {retired_at:.3}: off by {error:.3}s"
-    );
-    wait_for(a, T, "retired", |s| {
-        g(s, "conflux_pos_force_retired") == Some(1.0)
-    })
-    .await;
     app.shutdown().await;
     sim.shutdown().await;
 }

@@ -2,6 +2,7 @@
 //! scrape `/metrics`, parse the exposition, and wait for a condition with a deadline.
 #![allow(dead_code)]
 
+pub mod pos;
 pub mod tools;
 
 use std::collections::BTreeMap;

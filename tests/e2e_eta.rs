@@ -1,0 +1,67 @@
+//! The force-retire ETA against the simulator's real retirement time. Alone in its test binary so no other test
+//! competes for the CPU while the chain's timing is measured.
+
+mod common;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::pos::*;
+use common::*;
+use conflux_pos_exporter::sim::EndpointPatch;
+
+#[tokio::test]
+async fn eta_matches_the_real_retirement_time() {
+    let block = Duration::from_millis(200);
+    let sim = pos_sim(true, true, Some(block)).await;
+    let app = watch(&sim, 20).await;
+    let a = app.local_addr();
+    wait_for(a, T, "backfilled", |s| {
+        g(s, "conflux_pos_epochs_without_vote") == Some(0.0)
+    })
+    .await;
+    sim.patch_endpoint("node", EndpointPatch::default().voting(false))
+        .await
+        .unwrap();
+    // A tight scrape loop, so the moment the forecast appears is known to a few milliseconds.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let (s, seen) = loop {
+        let s = scrape(a).await;
+        let seen = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        if g(&s, "conflux_pos_force_retire_at_risk") == Some(1.0) {
+            break (s, seen);
+        }
+        assert!(Instant::now() < deadline, "never at risk:\n{}", s.text);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let eta = g(&s, "conflux_pos_force_retire_eta_seconds").unwrap();
+    let interval = g(&s, "conflux_pos_block_interval_seconds").unwrap();
+    assert!(
+        (interval - block.as_secs_f64()).abs() < 0.03,
+        "observed interval {interval}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while retirements(&sim).is_empty() {
+        assert!(Instant::now() < deadline, "no retirement");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let retired_at = retirements(&sim)[0]["timeUs"].as_f64().unwrap() / 1e6;
+    let error = seen + eta - retired_at;
+    eprintln!(
+        "ETA error: {error:+.3}s (block interval {:.3}s)",
+        block.as_secs_f64()
+    );
+    // The forecast is judged against one block interval, the granularity of the chain itself.
+    assert!(
+        error.abs() <= block.as_secs_f64(),
+        "ETA {eta:.3}s seen at {seen:.3}, retired at {retired_at:.3}: off by {error:.3}s"
+    );
+    wait_for(a, T, "retired", |s| {
+        g(s, "conflux_pos_force_retired") == Some(1.0)
+    })
+    .await;
+    app.shutdown().await;
+    sim.shutdown().await;
+}
