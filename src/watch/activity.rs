@@ -11,7 +11,7 @@ use crate::state::PosObs;
 pub fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<String> {
     let bytes = |h: &str| -> Option<Vec<u8>> {
         let h = h.strip_prefix("0x")?;
-        (h.len() % 2 == 0)
+        (h.is_ascii() && h.len() % 2 == 0)
             .then(|| {
                 (0..h.len())
                     .step_by(2)
@@ -138,6 +138,7 @@ mod tests {
             "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
         );
         assert_eq!(pos_address_of("0xz1", "0x"), None);
+        assert_eq!(pos_address_of("0xé1", "0x"), None, "non-ASCII never panics");
     }
 
     #[test]
