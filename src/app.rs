@@ -12,10 +12,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{default_reference_for_chain, Config, ReferenceConfig};
+use crate::host::disk::DiskProber;
 use crate::metrics::Metrics;
 use crate::rpc::{redact_url, Client, ClientSettings, RpcObserver};
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
+use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
 use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceWatcher};
 
 /// Why the exporter could not start.
@@ -128,27 +130,30 @@ impl App {
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
         });
-        let served = Served::new(ctx.hub.clone(), config.telemetry_path.clone());
-        publish(&ctx.metrics, &ctx.hub, &served);
-        ctx.tracker.spawn(publisher(
-            ctx.metrics.clone(),
-            ctx.hub.clone(),
-            served.clone(),
-            ctx.cancel.clone(),
-        ));
-
         let auto = config.references.is_empty() && config.auto_reference;
         let (tx, rx) = mpsc::unbounded_channel();
+        // One prober for all nodes: a path stuck on a hung mount is then never probed twice at once.
+        let disks = DiskProber::new(DISK_PROBE_TIMEOUT);
         for n in &config.nodes {
+            let host_spec = HostSpec::from_config(n);
             let w = NodePoller {
                 node: n.name.clone(),
                 client: ctx.client(&n.name, &n.rpc_url),
                 hub: ctx.hub.clone(),
                 chain_ids: auto.then(|| tx.clone()),
-                pos: PosSource::new(n.pos_address.clone()),
+                pos: PosSource::new(n.pos_address.clone())
+                    .with_pos_db_dir(host_spec.configured_pos_db_dir()),
             };
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), w));
+            // Host probes send no RPC, so they run in their own task at the node's interval.
+            if host_spec.watches_anything() {
+                let h = HostPoller::new(n.name.clone(), ctx.hub.clone(), host_spec, disks.clone());
+                ctx.tracker
+                    .spawn(watch::run(config.node_interval, ctx.cancel.clone(), h));
+            } else {
+                tracing::info!(node = %n.name, "host checks off: the RPC host is not this machine and no pid_file, process_name or directory is configured");
+            }
         }
         drop(tx);
         for r in &config.references {

@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 bad configuration, 2 runtime failure at start.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Parser;
 use conflux_pos_exporter::app::App;
@@ -30,8 +31,11 @@ fn init_logging(level: &str, format: LogFormat) {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// How long shutdown waits for blocking-pool work (a `statvfs` on a hung mount can block for minutes) before the
+/// process exits anyway.
+const BLOCKING_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match config::load(&cli) {
         Ok(c) => c,
@@ -45,7 +49,21 @@ async fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_logging(&config.log_level, config.log_format);
-    match run(config).await {
+    // Built by hand rather than with #[tokio::main]: dropping a runtime waits for every running spawn_blocking
+    // task, so a statvfs stuck on a dead mount would hang the exit; shutdown_timeout bounds that wait.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(run(config));
+    runtime.shutdown_timeout(BLOCKING_SHUTDOWN_TIMEOUT);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %format!("{e:#}"), "exporter failed");

@@ -8,6 +8,11 @@ use std::time::SystemTime;
 
 use tokio::sync::Notify;
 
+use crate::assess::guard::{peer_voting, FailoverInputs, VoterInput};
+use crate::host::disk::{DiskError, DiskUsage};
+use crate::host::facts::ProcessFacts;
+use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
+use crate::host::process::FoundBy;
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 use crate::votes::VoteLedger;
@@ -142,6 +147,77 @@ impl PollStatus {
     }
 }
 
+/// Why a host probe failed, kept as text plus a stable kind (the `kind` label of the probe-error metrics):
+/// the probes' own errors hold `io::Error`s, which cannot be cloned into the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeFailure {
+    /// Stable kind (`not_found`, `permission_denied`, `timeout`, ...).
+    pub kind: &'static str,
+    /// The error's text, for logs.
+    pub message: String,
+}
+
+/// The node's process as the last host probe saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProcessObs {
+    /// No lookup method applies (remote RPC host, no pid file or name): nothing can be said about the process.
+    NotWatched,
+    /// Found and read.
+    Found {
+        /// Which lookup found it.
+        found_by: FoundBy,
+        /// What could be read.
+        facts: ProcessFacts,
+    },
+    /// Not found or not readable; no stale facts are kept.
+    Failed(ProbeFailure),
+}
+
+/// Space of one watched directory's filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskObs {
+    /// The directory (the `path` label).
+    pub path: std::path::PathBuf,
+    /// `statvfs` result; an error drops the usage series and shows the error instead.
+    pub usage: Result<DiskUsage, DiskError>,
+}
+
+/// What the last host probe of a node found. Facts only; the guard verdicts are derived at publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostObs {
+    /// The node's process.
+    pub process: ProcessObs,
+    /// Working dir, data dir and PoS dir, each once per path.
+    pub disks: Vec<DiskObs>,
+    /// The PoS key files; `None` when no PoS directory is known (nothing configured, working dir unknown).
+    pub keys: Option<KeyFilesReport>,
+    /// Whether `keys.pos_key` was really probed (the `pos_config` directory was known).
+    pub pos_key_checked: bool,
+}
+
+impl HostObs {
+    /// `secure_storage.json` and `.save` presence, as the failover check needs them.
+    pub fn storage_presence(&self) -> (Option<bool>, Option<bool>) {
+        match &self.keys {
+            Some(k) => (k.secure_storage_present(), k.secure_storage_save_present()),
+            None => (None, None),
+        }
+    }
+
+    /// The safety data's owner: `secure_storage.json`'s, else the `.save`'s (the one `start_voting` would use).
+    pub fn storage_owner(&self) -> Option<&str> {
+        let k = self.keys.as_ref()?;
+        owner_of(&k.secure_storage).or_else(|| owner_of(&k.secure_storage_save))
+    }
+}
+
+fn owner_of(r: &Result<Option<SecureStorage>, KeyFileError>) -> Option<&str> {
+    r.as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .and_then(|s| s.owner_account.as_deref())
+}
+
 /// One configured node.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeState {
@@ -157,6 +233,21 @@ pub struct NodeState {
     pub confirmed_hashes: BTreeMap<u64, String>,
     /// PoS facts; `None` until the PoS part of a poll has run.
     pub pos: Option<PosObs>,
+    /// Host facts (process, disks, key files); `None` until the first host probe, or when host checks are off.
+    pub host: Option<HostObs>,
+}
+
+impl NodeState {
+    /// The node's PoS address and voting switch as the double-voting guard sees them; both unknown while the
+    /// node is down, so a silent node is never counted as "not voting".
+    pub fn voter(&self) -> VoterInput<'_> {
+        let pos = self.pos.as_ref().filter(|_| self.poll.up);
+        VoterInput {
+            node: &self.name,
+            pos_address: pos.and_then(|p| p.address.as_deref()),
+            voting_enabled: pos.and_then(|p| p.voting_enabled),
+        }
+    }
 }
 
 /// One reference RPC.
@@ -196,6 +287,28 @@ impl State {
     /// The reference named `name`.
     pub fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
         self.references.iter_mut().find(|r| r.name == name)
+    }
+
+    /// Every node's [`NodeState::voter`], in configuration order.
+    pub fn voters(&self) -> Vec<VoterInput<'_>> {
+        self.nodes.iter().map(NodeState::voter).collect()
+    }
+
+    /// The failover-state inputs of `node`: its switch, its safety files, and whether another configured node
+    /// votes with its key. `None` for an unknown node.
+    pub fn failover_inputs(&self, node: &str) -> Option<FailoverInputs> {
+        let n = self.nodes.iter().find(|n| n.name == node)?;
+        let voters = self.voters();
+        let (secure_storage_present, save_present) = n
+            .host
+            .as_ref()
+            .map_or((None, None), HostObs::storage_presence);
+        Some(FailoverInputs {
+            voting_enabled: n.voter().voting_enabled,
+            secure_storage_present,
+            save_present,
+            peer_voting: peer_voting(node, &voters),
+        })
     }
 
     /// True once every target has finished at least one poll (drives `/-/ready`).

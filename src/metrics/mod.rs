@@ -6,6 +6,8 @@ pub mod chain;
 pub(crate) mod def;
 pub mod doc;
 pub mod exporter;
+pub mod guard;
+pub mod host;
 pub mod pos;
 
 use std::sync::Arc;
@@ -22,6 +24,8 @@ pub fn catalogue() -> Vec<&'static Def> {
     [
         chain::ChainFamilies::DEFS,
         pos::PosFamilies::DEFS,
+        guard::GuardFamilies::DEFS,
+        host::HostFamilies::DEFS,
         exporter::ExporterFamilies::DEFS,
     ]
     .into_iter()
@@ -36,6 +40,10 @@ pub struct Metrics {
     pub chain: chain::ChainFamilies,
     /// PoS participation and risk.
     pub pos: pos::PosFamilies,
+    /// The double-voting guard.
+    pub guard: guard::GuardFamilies,
+    /// Node process, disks and PoS key files.
+    pub host: host::HostFamilies,
     /// Self-metrics, shared with the RPC clients as their observer.
     pub exporter: Arc<exporter::ExporterFamilies>,
 }
@@ -46,6 +54,8 @@ impl Metrics {
         let registry = Registry::new();
         let chain = chain::ChainFamilies::register(&registry)?;
         let pos = pos::PosFamilies::register(&registry)?;
+        let guard = guard::GuardFamilies::register(&registry)?;
+        let host = host::HostFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
         exporter
             .build_info
@@ -55,6 +65,8 @@ impl Metrics {
             registry,
             chain,
             pos,
+            guard,
+            host,
             exporter,
         })
     }
@@ -63,6 +75,8 @@ impl Metrics {
     pub fn publish(&self, state: &State, now: SystemTime) {
         self.chain.publish(state, now);
         self.pos.publish(state, now);
+        self.guard.publish(state);
+        self.host.publish(state);
     }
 
     /// Encodes the registry in the Prometheus text format 0.0.4.

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod blocks;
 pub mod chain;
+pub mod host;
 pub mod node;
 pub mod pos;
 pub mod reference;

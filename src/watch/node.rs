@@ -32,6 +32,7 @@ pub struct NodePoller {
 
 impl Poller for NodePoller {
     async fn poll(&mut self) {
+        self.pos.address_from_safety_file().await;
         let mut calls = chain::calls();
         let n_chain = calls.len();
         calls.extend(self.pos.calls());

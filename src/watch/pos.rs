@@ -2,9 +2,12 @@
 //! controls), plus the block/transaction backlog of [`BlockTracker`]. Its calls ride in the node's one batch; only
 //! a backlog larger than one batch (the start-up backfill, or catching up after an outage) needs extra requests.
 
+use std::path::PathBuf;
+
 use serde_json::{json, Value};
 
 use crate::config::normalise_pos_address;
+use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths};
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 use crate::rpc::{decode, Call, RpcError};
 use crate::state::{PosDown, PosObs};
@@ -49,6 +52,11 @@ pub struct PosSource {
     head: Vec<Head>,
     wants: Vec<Want>,
     warned_unknown_address: bool,
+    /// `pos_db` of the node, for the address fallback (`secure_storage.json`'s owner).
+    pos_db_dir: Option<PathBuf>,
+    /// `test_posRegister` failed at least once (the fallback only runs after that).
+    register_failed: bool,
+    warned_no_owner: bool,
 }
 
 impl PosSource {
@@ -60,6 +68,41 @@ impl PosSource {
                 ..Default::default()
             },
             ..Default::default()
+        }
+    }
+
+    /// Where the node's `pos_db` is, when known from the configuration: lets the address be read from
+    /// `secure_storage.json` when `test_posRegister` cannot give it (port without the `test` namespace).
+    pub fn with_pos_db_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.pos_db_dir = dir;
+        self
+    }
+
+    /// The address fallback: while no address is configured or discovered and `test_posRegister` has failed,
+    /// reads `owner_account` from `pos_db/secure_storage.json` (else the `.save`), read-only, on the blocking
+    /// pool. Called once per poll before the batch; a no-op once the address is known.
+    pub async fn address_from_safety_file(&mut self) {
+        if self.obs.address.is_some() || !self.register_failed {
+            return;
+        }
+        let Some(dir) = self.pos_db_dir.clone() else {
+            return;
+        };
+        // Only the safety files matter here; `pos_key` is stat'ed in `dir` too, which is harmless.
+        let report = probe_key_files_async(KeyFilePaths::new(&dir, &dir)).await;
+        let owner = [&report.secure_storage, &report.secure_storage_save]
+            .into_iter()
+            .find_map(|r| r.as_ref().ok()?.as_ref()?.owner_account.clone());
+        match owner.as_deref().and_then(normalise_pos_address) {
+            Some(a) => {
+                tracing::info!(pos_address = %a, dir = %dir.display(), "PoS address read from pos_db/secure_storage.json owner_account (test_posRegister unavailable)");
+                self.obs.address = Some(a);
+            }
+            None if !self.warned_no_owner => {
+                self.warned_no_owner = true;
+                tracing::warn!(dir = %dir.display(), "no owner_account in pos_db/secure_storage.json or .save; the PoS address stays unknown until test_posRegister answers or pos_address is configured");
+            }
+            None => {}
         }
     }
 
@@ -185,7 +228,10 @@ impl PosSource {
                         self.obs.address = Some(a);
                         0
                     }
-                    None => 1,
+                    None => {
+                        self.register_failed = true;
+                        1
+                    }
                 }
             }
             (Head::Voting, Ok(v)) => match v.as_bool() {
@@ -200,6 +246,7 @@ impl PosSource {
                 0
             }
             (Head::Register, Err(e)) => {
+                self.register_failed = true;
                 if !self.warned_unknown_address {
                     self.warned_unknown_address = true;
                     tracing::warn!(error = %e, "cannot discover the node's PoS address (test_posRegister); set pos_address or pos_dir in the configuration; votes are not tracked until it is known");

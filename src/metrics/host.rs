@@ -1,0 +1,156 @@
+//! The node's process, disks and PoS key files, from the host poller's facts. Re-derived on every publish: a
+//! probe that fails drops the series that depend on it and shows the failure in a `*_probe_error` series, and a
+//! process that is gone leaves `process_up` 0 with no fd, limit or memory series behind.
+
+use super::def::catalogue;
+use crate::host::keyfiles::KeyFileError;
+use crate::host::limits::SoftHard;
+use crate::state::{HostObs, NodeState, ProcessObs, State};
+
+/// The two safety-rules files, as the `file` label spells them.
+pub const STORAGE_FILES: [&str; 2] = ["secure_storage.json", "secure_storage.json.save"];
+
+catalogue! {
+    /// Host families.
+    pub struct HostFamilies {
+        process_up: Gauge("conflux_node_process_up", ["node"], "1 when the node's process was found (configured pid_file or process_name, else the listener of the local RPC port) and read; 0 when not (conflux_node_process_probe_error says why). Absent when no lookup method applies (remote RPC host, nothing configured)."),
+        process_probe_error: Gauge("conflux_node_process_probe_error", ["node", "kind"], "1 with the reason the node's process could not be found or read (not_found, stale_pid_file, gone, ambiguous, permission_denied, invalid_pid_file, io, parse, internal); absent while it is read."),
+        start_time: Gauge("conflux_node_process_start_time_seconds", ["node"], "Start time of the node's process in Unix seconds; a change means the node restarted."),
+        open_fds: Gauge("conflux_node_process_open_fds", ["node"], "Open file descriptors of the node's process; absent when neither the fd listing nor the kernel's count (Linux >= 6.2) is readable."),
+        max_fds: Gauge("conflux_node_process_max_fds", ["node", "limit"], "RLIMIT_NOFILE of the node's process, soft and hard (limit=soft|hard); +Inf when unlimited."),
+        rss: Gauge("conflux_node_process_resident_memory_bytes", ["node"], "Resident memory of the node's process in bytes."),
+        readable: Gauge("conflux_node_process_readable", ["node"], "1 when the node's /proc entry was fully readable; 0 when its fd listing or working directory belongs to another user (run as the node's user, or grant CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE; see the README)."),
+        disk_available: Gauge("conflux_disk_available_bytes", ["node", "path"], "Bytes available to unprivileged users on the filesystem holding the node's working dir, data dir or pos_db (one series per path, even when they share a filesystem)."),
+        disk_size: Gauge("conflux_disk_size_bytes", ["node", "path"], "Size in bytes of the filesystem holding the path."),
+        disk_free: Gauge("conflux_disk_free_bytes", ["node", "path"], "Free bytes, root-reserved blocks included, on the filesystem holding the path."),
+        disk_probe_error: Gauge("conflux_disk_probe_error", ["node", "path", "kind"], "1 when statvfs of the path failed (not_found, permission_denied, io, timeout, stuck: an earlier call has not returned, internal); the path's usage series are then absent."),
+        key_present: Gauge("conflux_pos_key_present", ["node"], "1 when pos_config/pos_key exists, 0 when it is missing (a restart would create a new PoS identity)."),
+        key_permissions_ok: Gauge("conflux_pos_key_permissions_ok", ["node"], "1 when pos_key is not readable by group or others, 0 when it is; absent when the key is missing."),
+        secure_storage_present: Gauge("conflux_pos_secure_storage_present", ["node", "file"], "1 when pos_db holds the file (secure_storage.json: the live safety data; secure_storage.json.save: the copy stop_voting leaves for a hand-over), 0 when not."),
+        safety_data_updated: Gauge("conflux_pos_safety_data_updated_timestamp_seconds", ["node"], "last_update of the safety data in secure_storage.json, in Unix seconds: the node rewrites it whenever it signs a vote or timeout."),
+        key_file_probe_error: Gauge("conflux_pos_key_file_probe_error", ["node", "file", "kind"], "1 when a PoS key file could not be inspected (permission_denied, malformed, too_large, io); its dependent series are then absent."),
+    }
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+impl HostFamilies {
+    /// Re-derives every host series from `state`.
+    pub fn publish(&self, state: &State) {
+        self.reset_gauges();
+        for node in &state.nodes {
+            if let Some(h) = &node.host {
+                self.publish_node(node, h);
+            }
+        }
+    }
+
+    fn publish_node(&self, node: &NodeState, h: &HostObs) {
+        let n = node.name.as_str();
+        match &h.process {
+            ProcessObs::NotWatched => {}
+            ProcessObs::Failed(f) => {
+                self.process_up.with_label_values(&[n]).set(0.0);
+                self.process_probe_error
+                    .with_label_values(&[n, f.kind])
+                    .set(1.0);
+            }
+            ProcessObs::Found { facts, .. } => {
+                self.process_up.with_label_values(&[n]).set(1.0);
+                self.start_time
+                    .with_label_values(&[n])
+                    .set(facts.start_time_seconds);
+                self.rss
+                    .with_label_values(&[n])
+                    .set(facts.resident_memory_bytes as f64);
+                if let Some(fds) = facts.open_fds {
+                    self.open_fds.with_label_values(&[n]).set(fds as f64);
+                }
+                self.publish_limits(n, facts.max_open_files);
+                self.readable
+                    .with_label_values(&[n])
+                    .set(flag(facts.readable()));
+            }
+        }
+        for d in &h.disks {
+            let path = d.path.to_string_lossy();
+            let labels = [n, path.as_ref()];
+            match &d.usage {
+                Ok(u) => {
+                    self.disk_available
+                        .with_label_values(&labels)
+                        .set(u.available_bytes as f64);
+                    self.disk_size
+                        .with_label_values(&labels)
+                        .set(u.size_bytes as f64);
+                    self.disk_free
+                        .with_label_values(&labels)
+                        .set(u.free_bytes as f64);
+                }
+                Err(e) => self
+                    .disk_probe_error
+                    .with_label_values(&[n, path.as_ref(), e.kind()])
+                    .set(1.0),
+            }
+        }
+        self.publish_keys(n, h);
+    }
+
+    fn publish_limits(&self, n: &str, limits: SoftHard) {
+        self.max_fds
+            .with_label_values(&[n, "soft"])
+            .set(limits.soft.as_f64());
+        self.max_fds
+            .with_label_values(&[n, "hard"])
+            .set(limits.hard.as_f64());
+    }
+
+    fn publish_keys(&self, n: &str, h: &HostObs) {
+        let Some(k) = &h.keys else { return };
+        let error = |file: &str, e: Option<&KeyFileError>| {
+            if let Some(e) = e {
+                self.key_file_probe_error
+                    .with_label_values(&[n, file, e.kind()])
+                    .set(1.0);
+            }
+        };
+        if h.pos_key_checked {
+            if let Some(p) = k.pos_key_present() {
+                self.key_present.with_label_values(&[n]).set(flag(p));
+            }
+            if let Some(ok) = k.pos_key_permissions_ok() {
+                self.key_permissions_ok
+                    .with_label_values(&[n])
+                    .set(flag(ok));
+            }
+            error("pos_key", k.pos_key.as_ref().err());
+        }
+        let presence = [k.secure_storage_present(), k.secure_storage_save_present()];
+        let results = [&k.secure_storage, &k.secure_storage_save];
+        for ((file, present), result) in STORAGE_FILES.into_iter().zip(presence).zip(results) {
+            if let Some(p) = present {
+                self.secure_storage_present
+                    .with_label_values(&[n, file])
+                    .set(flag(p));
+            }
+            error(file, result.as_ref().err());
+        }
+        let updated = k
+            .secure_storage
+            .as_ref()
+            .ok()
+            .and_then(Option::as_ref)
+            .and_then(|s| s.safety_data_updated);
+        if let Some(t) = updated {
+            self.safety_data_updated
+                .with_label_values(&[n])
+                .set(t as f64);
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! The double-voting guard end to end: the simulator plays a primary and a standby sharing one PoS key on two
+//! ports, each with its own voting switch; the test plays the operator, moving `secure_storage.json` the way
+//! `stop_voting` / `start_voting` do (conflux-rust PR #2438), and the exporter's guard series must follow every
+//! step. Also: safe-to-stop from the committee, the owner cross-check, and the PoS-address fallback from
+//! `pos_db/secure_storage.json`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use conflux_pos_exporter::config::{self, Cli};
+use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
+use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
+
+const KEY: &str = "0x5eed00000000000000000000000000000000000000000000000000000000c0de";
+const OTHER: &str = "0x0bad0000000000000000000000000000000000000000000000000000000000ff";
+const T: Duration = Duration::from_secs(8);
+const STATES: [&str; 8] = [
+    "double_voting",
+    "voting_without_secure_storage",
+    "save_present_while_voting",
+    "standby_holding_save_while_primary_votes",
+    "primary_voting",
+    "standby_ready",
+    "standby_idle",
+    "unknown",
+];
+
+/// A realistic safety-rules store owned by `owner` (written as the node writes it: 64 hex, no `0x`).
+fn storage_json(owner: &str) -> String {
+    let bare = owner.trim_start_matches("0x");
+    format!(
+        r#"{{"owner_account":{{"data":"GetResponse","last_update":1716200000,"value":"{bare}"}},"safety_data":{{"data":"GetResponse","last_update":1716203600,"value":{{"epoch":14034,"last_voted_round":1203,"preferred_round":1201,"last_vote":null}}}},"waypoint":{{"data":"GetResponse","last_update":1716200000,"value":"0:bb0ed10f0000000000000000000000000000000000000000000000000000ff94"}}}}"#
+    )
+}
+
+/// One node's working directory with an empty `pos_db`, as a standby has before any hand-over.
+struct NodeDir {
+    dir: tempfile::TempDir,
+}
+
+impl NodeDir {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("pos_db")).expect("pos_db");
+        Self { dir }
+    }
+
+    fn work(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join("pos_db").join(name)
+    }
+
+    fn write_storage(&self, owner: &str) {
+        std::fs::write(self.file("secure_storage.json"), storage_json(owner)).expect("write");
+    }
+}
+
+/// `[[node]]` sections with per-node directories, through the real TOML path.
+fn config_for(nodes: &[(&str, String, String)]) -> config::Config {
+    let mut text = String::from(
+        "[web]\nlisten_address = \"127.0.0.1:0\"\n[poll]\nnode_interval = \"50ms\"\nrpc_timeout = \"300ms\"\nauto_reference = false\n",
+    );
+    for (name, url, extra) in nodes {
+        text.push_str(&format!(
+            "[[node]]\nname = \"{name}\"\nrpc_url = \"{url}\"\n{extra}\n"
+        ));
+    }
+    let file = config::file::parse(&text).expect("config parses");
+    config::resolve(&Cli::default(), file).expect("config is valid")
+}
+
+fn work_dir_key(d: &NodeDir) -> String {
+    format!("work_dir = \"{}\"", d.work().display())
+}
+
+async fn pair_sim(identities: &[String]) -> SimHandle {
+    let mut a = EndpointSpec::node("a", Some(KEY));
+    a.voting = true;
+    let mut b = EndpointSpec::node("b", Some(KEY));
+    b.voting = false;
+    sim(SimConfig {
+        pos: Some(Box::new(PosChain::new(PosParams::for_identities(
+            identities, 3, 10,
+        )))),
+        endpoints: vec![a, b],
+        ..Default::default()
+    })
+    .await
+}
+
+fn state_of(s: &Scrape, node: &str) -> Option<String> {
+    let on: Vec<String> = STATES
+        .iter()
+        .filter(|st| {
+            s.get(
+                "conflux_pos_failover_state",
+                &[("node", node), ("state", st)],
+            ) == Some(1.0)
+        })
+        .map(|st| st.to_string())
+        .collect();
+    assert!(on.len() <= 1, "one state at a time: {on:?}");
+    on.into_iter().next()
+}
+
+fn voters(s: &Scrape) -> Option<f64> {
+    s.get("conflux_pos_active_voters", &[("pos_address", KEY)])
+}
+
+/// Waits until A and B are in the given states with `n` active voters, then checks every state series exists.
+async fn expect(addr: std::net::SocketAddr, step: &str, a: &str, b: &str, n: f64) -> Scrape {
+    let s = wait_for(addr, T, step, |s| {
+        state_of(s, "a").as_deref() == Some(a)
+            && state_of(s, "b").as_deref() == Some(b)
+            && voters(s) == Some(n)
+    })
+    .await;
+    for node in ["a", "b"] {
+        for st in STATES {
+            assert!(
+                s.get(
+                    "conflux_pos_failover_state",
+                    &[("node", node), ("state", st)]
+                )
+                .is_some(),
+                "{step}: full 0/1 set for {node}/{st}"
+            );
+        }
+    }
+    s
+}
+
+async fn set_voting(sim: &SimHandle, node: &str, on: bool) {
+    sim.patch_endpoint(node, EndpointPatch::default().voting(on))
+        .await
+        .expect("patch voting");
+}
+
+#[tokio::test]
+async fn primary_standby_handover_step_by_step() {
+    let sim = pair_sim(&[KEY.to_string()]).await;
+    let (da, db) = (NodeDir::new(), NodeDir::new());
+    // The primary ran `start_voting --initialize`: it holds the live safety data.
+    da.write_storage(KEY);
+    let app = exporter(config_for(&[
+        ("a", sim.url("a").unwrap(), work_dir_key(&da)),
+        ("b", sim.url("b").unwrap(), work_dir_key(&db)),
+    ]))
+    .await;
+    let addr = app.local_addr();
+
+    let s = expect(addr, "start", "primary_voting", "standby_idle", 1.0).await;
+    assert_eq!(
+        s.get("conflux_pos_key_owner_mismatch", &[("node", "a")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        s.get("conflux_pos_key_owner_mismatch", &[("node", "b")]),
+        None,
+        "no safety file on the standby: nothing to compare"
+    );
+    assert_eq!(
+        s.get("conflux_pos_safe_to_stop", &[("node", "a")]),
+        Some(0.0),
+        "the key sits in the committee"
+    );
+
+    // The mistake the guard exists for: the standby switched on while the primary still votes.
+    set_voting(&sim, "b", true).await;
+    expect(addr, "both voting", "double_voting", "double_voting", 2.0).await;
+    set_voting(&sim, "b", false).await;
+    expect(addr, "back", "primary_voting", "standby_idle", 1.0).await;
+
+    // 1. stop_voting on A: the switch goes off and secure_storage.json becomes .save.
+    set_voting(&sim, "a", false).await;
+    std::fs::rename(
+        da.file("secure_storage.json"),
+        da.file("secure_storage.json.save"),
+    )
+    .unwrap();
+    let s = expect(addr, "stopped on A", "standby_ready", "standby_idle", 0.0).await;
+    assert_eq!(
+        s.get(
+            "conflux_pos_secure_storage_present",
+            &[("node", "a"), ("file", "secure_storage.json")]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        s.get(
+            "conflux_pos_secure_storage_present",
+            &[("node", "a"), ("file", "secure_storage.json.save")]
+        ),
+        Some(1.0)
+    );
+
+    // 2. Copy the .save to B's pos_db.
+    std::fs::copy(
+        da.file("secure_storage.json.save"),
+        db.file("secure_storage.json.save"),
+    )
+    .unwrap();
+    expect(addr, "copied to B", "standby_ready", "standby_ready", 0.0).await;
+
+    // 3. start_voting on B: it consumes the .save and votes.
+    std::fs::rename(
+        db.file("secure_storage.json.save"),
+        db.file("secure_storage.json"),
+    )
+    .unwrap();
+    set_voting(&sim, "b", true).await;
+    let s = expect(
+        addr,
+        "started on B",
+        "standby_holding_save_while_primary_votes",
+        "primary_voting",
+        1.0,
+    )
+    .await;
+    assert_eq!(
+        s.get("conflux_pos_key_owner_mismatch", &[("node", "b")]),
+        Some(0.0)
+    );
+
+    // 4. Archive A's stale .save: the hand-over is complete.
+    std::fs::remove_file(da.file("secure_storage.json.save")).unwrap();
+    expect(addr, "archived", "standby_idle", "primary_voting", 1.0).await;
+
+    // Forgetting stop_voting's rename: a voter whose safety data vanished, or that still holds a .save.
+    std::fs::rename(
+        db.file("secure_storage.json"),
+        db.file("secure_storage.json.save"),
+    )
+    .unwrap();
+    expect(
+        addr,
+        "voting without store",
+        "standby_idle",
+        "voting_without_secure_storage",
+        1.0,
+    )
+    .await;
+    std::fs::copy(
+        db.file("secure_storage.json.save"),
+        db.file("secure_storage.json"),
+    )
+    .unwrap();
+    expect(
+        addr,
+        "save while voting",
+        "standby_idle",
+        "save_present_while_voting",
+        1.0,
+    )
+    .await;
+
+    app.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn safe_to_stop_owner_mismatch_and_address_from_the_safety_file() {
+    // "free" holds a key that is in no committee and elects nowhere; "anon" serves no identity over RPC.
+    let free_key = OTHER;
+    let file_key = "0x7777777777777777777777777777777777777777777777777777777777777777";
+    let sim = sim(SimConfig {
+        pos: Some(Box::new(PosChain::new(PosParams::for_identities(
+            &[KEY.to_string()],
+            3,
+            10,
+        )))),
+        endpoints: vec![
+            EndpointSpec::node("member", Some(KEY)),
+            EndpointSpec::node("free", Some(free_key)),
+            EndpointSpec::node("anon", None),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let (dm, df, dn) = (NodeDir::new(), NodeDir::new(), NodeDir::new());
+    dm.write_storage(KEY);
+    // Safety data of another key in free's pos_db: copied from the wrong node.
+    df.write_storage(KEY);
+    dn.write_storage(file_key);
+    let app = exporter(config_for(&[
+        ("member", sim.url("member").unwrap(), work_dir_key(&dm)),
+        ("free", sim.url("free").unwrap(), work_dir_key(&df)),
+        // pos_dir given directly (no work_dir): the fallback needs only the configuration.
+        (
+            "anon",
+            sim.url("anon").unwrap(),
+            format!("pos_dir = \"{}\"", dn.work().join("pos_db").display()),
+        ),
+    ]))
+    .await;
+    let g = |s: &Scrape, name: &str, node: &str| s.get(name, &[("node", node)]);
+    let s = wait_for(app.local_addr(), T, "guard verdicts", |s| {
+        g(s, "conflux_pos_safe_to_stop", "member").is_some()
+            && g(s, "conflux_pos_safe_to_stop", "free").is_some()
+            && g(s, "conflux_pos_key_owner_mismatch", "free").is_some()
+            && g(s, "conflux_pos_key_owner_mismatch", "member").is_some()
+            && g(
+                s,
+                "conflux_pos_safety_data_updated_timestamp_seconds",
+                "member",
+            )
+            .is_some()
+            && s.get("conflux_pos_active_voters", &[("pos_address", free_key)])
+                .is_some()
+            && s.get("conflux_pos_active_voters", &[("pos_address", KEY)])
+                .is_some()
+            && !s.series("conflux_pos_info").is_empty()
+            && g(s, "conflux_pos_key_owner_mismatch", "anon").is_some()
+    })
+    .await;
+    assert_eq!(g(&s, "conflux_pos_safe_to_stop", "member"), Some(0.0));
+    assert_eq!(g(&s, "conflux_pos_safe_to_stop", "free"), Some(1.0));
+    assert_eq!(g(&s, "conflux_pos_key_owner_mismatch", "member"), Some(0.0));
+    assert_eq!(g(&s, "conflux_pos_key_owner_mismatch", "free"), Some(1.0));
+    let anon_info: Vec<_> = s
+        .series("conflux_pos_info")
+        .into_iter()
+        .filter(|l| l["node"] == "anon")
+        .collect();
+    assert_eq!(
+        anon_info.len(),
+        1,
+        "address learned from the safety file:\n{}",
+        s.text
+    );
+    assert_eq!(anon_info[0]["pos_address"], file_key);
+    assert_eq!(
+        g(&s, "conflux_pos_key_owner_mismatch", "anon"),
+        Some(0.0),
+        "the file's owner is the address itself"
+    );
+    assert_eq!(
+        g(
+            &s,
+            "conflux_pos_safety_data_updated_timestamp_seconds",
+            "member"
+        ),
+        Some(1716203600.0)
+    );
+    // Each key is held by one node here.
+    assert_eq!(
+        s.get("conflux_pos_active_voters", &[("pos_address", KEY)]),
+        Some(1.0)
+    );
+    assert_eq!(
+        s.get("conflux_pos_active_voters", &[("pos_address", free_key)]),
+        Some(1.0)
+    );
+    app.shutdown().await;
+    sim.shutdown().await;
+}
