@@ -127,11 +127,15 @@ fn config(args: Args) -> SimConfig {
         .collect();
     let pos: Option<Box<dyn conflux_pos_exporter::sim::pos_hook::PosBackend>> = (!args.no_pos)
         .then(|| {
-            let params = PosParams::for_identities(
+            let mut params = PosParams::for_identities(
                 &identities,
                 args.pos_external_members,
                 args.pos_epoch_length,
             );
+            // The chain's starting block is "now", so ages and last-vote times look like a live network's.
+            params.start_time_us = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as u64);
             Box::new(PosChain::new(params))
                 as Box<dyn conflux_pos_exporter::sim::pos_hook::PosBackend>
         });
