@@ -12,7 +12,7 @@ use conflux_pos_exporter::sim::{EndpointPatch, SimHandle};
 use serde_json::json;
 
 /// Waits until the exporter has read everything up to the simulator's height: its status shows the height and
-/// two more polls have run (blocks are read one poll behind the status).
+/// three more polls have run.
 async fn synced(app: &App, sim: &SimHandle) -> Scrape {
     let a = app.local_addr();
     let h = sim.pos_height() as f64;
@@ -29,7 +29,8 @@ async fn synced(app: &App, sim: &SimHandle) -> Scrape {
         .unwrap_or(0.0)
     };
     let r0 = req(&s);
-    wait_for(a, T, "two more polls", |s| req(s) >= r0 + 2.0).await
+    // Blocks are read one poll behind the status, their transactions one poll behind the blocks.
+    wait_for(a, T, "three more polls", |s| req(s) >= r0 + 3.0).await
 }
 
 /// Epoch of the newest committed block (a block at a term boundary ends the epoch before the state's).

@@ -199,6 +199,22 @@ pub fn prometheus_config(
     rules: &Path,
     alertmanager: Option<SocketAddr>,
 ) -> String {
+    config_text(targets, interval, Some(rules), alertmanager)
+}
+
+/// The same scrape job without rules or alerting: what the test Prometheus starts with, so the shipped rules are
+/// loaded (by a reload) only once every target has been scraped. Otherwise `absent(up)` of the exporter-down alert
+/// would count Prometheus' own start-up, which the scaled-down `for:` cannot absorb on a loaded machine.
+pub fn scrape_only_config(targets: &[SocketAddr], interval: Duration) -> String {
+    config_text(targets, interval, None, None)
+}
+
+fn config_text(
+    targets: &[SocketAddr],
+    interval: Duration,
+    rules: Option<&Path>,
+    alertmanager: Option<SocketAddr>,
+) -> String {
     let ms = interval.as_millis();
     let list = |addrs: &[SocketAddr]| {
         addrs
@@ -208,10 +224,11 @@ pub fn prometheus_config(
             .join(", ")
     };
     let mut text = format!(
-        "global:\n  scrape_interval: {ms}ms\n  scrape_timeout: {ms}ms\n  evaluation_interval: {ms}ms\n\
-         rule_files:\n  - '{}'\n",
-        rules.display()
+        "global:\n  scrape_interval: {ms}ms\n  scrape_timeout: {ms}ms\n  evaluation_interval: {ms}ms\n"
     );
+    if let Some(rules) = rules {
+        text.push_str(&format!("rule_files:\n  - '{}'\n", rules.display()));
+    }
     if let Some(am) = alertmanager {
         text.push_str(&format!(
             "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [{}]\n",

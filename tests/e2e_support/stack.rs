@@ -35,7 +35,16 @@ impl Stack {
         // Prometheus sends a firing alert at once and then only every resend delay (1 m by default); the very
         // first send can happen before it has resolved the Alertmanager address and is dropped. Resending every
         // 500 ms keeps that start-up race from costing a minute. (A Prometheus flag, not part of the shipped files.)
-        let prom = Prometheus::start(&config, &["--rules.alert.resend-delay=500ms"]).await;
+        let scrape_only = shipped::scrape_only_config(targets, INTERVAL);
+        let prom = Prometheus::start(
+            &scrape_only,
+            &["--rules.alert.resend-delay=500ms", "--web.enable-lifecycle"],
+        )
+        .await;
+        let up = format!("up{{job=\"{}\"}} == 1", shipped::job_name());
+        prom.wait_query(&up, Duration::from_secs(30), |r| r.len() == targets.len())
+            .await;
+        prom.reload(&config).await;
         Self {
             prom,
             am,
