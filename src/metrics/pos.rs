@@ -49,6 +49,7 @@ catalogue! {
         epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node"], "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block."),
         at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (no signature in this epoch nor the previous ones of the 3-epoch window in which we served)."),
         eta: Gauge("conflux_pos_force_retire_eta_seconds", ["node"], "While at risk: seconds until the epoch end that retires us (remaining blocks times the observed block interval)."),
+        eta_timestamp: Gauge("conflux_pos_force_retire_expected_timestamp_seconds", ["node"], "While at risk: Unix time at which the epoch end that retires us is expected (the same forecast as the ETA, as a wall-clock time)."),
         remaining_blocks: Gauge("conflux_pos_epoch_remaining_blocks", ["node"], "PoS blocks left in the current epoch, the epoch-ending block included."),
         block_interval: Gauge("conflux_pos_block_interval_seconds", ["node"], "Observed seconds per committed PoS block over the last blocks read (from chain timestamps)."),
         epoch_length: Gauge("conflux_pos_epoch_length_blocks", ["node"], "PoS epoch length in blocks, from the election schedule (120 on mainnet)."),
@@ -241,11 +242,11 @@ impl PosFamilies {
             .set(verdict.epochs_without_vote as f64);
         self.at_risk.with_label_values(&[n]).set(flag(at_risk));
         if let (true, Some(r), Some(i)) = (at_risk, remaining, interval) {
-            self.eta.with_label_values(&[n]).set(retire::eta_seconds(
-                r,
-                i,
-                since(p.latest_committed_seen_at, now),
-            ));
+            let eta = retire::eta_seconds(r, i, since(p.latest_committed_seen_at, now));
+            self.eta.with_label_values(&[n]).set(eta);
+            self.eta_timestamp
+                .with_label_values(&[n])
+                .set(unix_now(now) + eta);
         }
     }
 

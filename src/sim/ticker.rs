@@ -23,7 +23,9 @@ pub fn spawn(shared: &Arc<Shared>, chain: Chain, every: Duration) {
     let tracker = shared.tracker.clone();
     tracker.spawn(async move {
         let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // Skip keeps the blocks on a fixed time grid, like consensus rounds: a late tick does not push every later
+        // block back (Delay would make the chain drift slower under load and bias every interval measurement).
+        interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
             tokio::select! {
                 _ = stop.cancelled() => break,
