@@ -200,15 +200,20 @@ mod tests {
         )
     }
 
+    /// A context over the fixture's parts, without PoS.
+    fn ctx<'a>(net: &'a NetParams, chain: &'a PowChain, view: &'a EndpointView) -> Ctx<'a> {
+        Ctx {
+            net,
+            chain,
+            view,
+            pos: None,
+        }
+    }
+
     #[test]
     fn status_heights_follow_the_offsets() {
         let (net, chain, view) = fixture();
-        let ctx = Ctx {
-            net: &net,
-            chain: &chain,
-            view: &view,
-            pos: None,
-        };
+        let ctx = ctx(&net, &chain, &view);
         let s = status(&ctx);
         assert_eq!(s["epochNumber"], json!("0x186a0"));
         assert_eq!(s["latestState"], qty(99_995));
@@ -225,12 +230,7 @@ mod tests {
     fn offsets_saturate_at_genesis() {
         let (net, _, view) = fixture();
         let chain = PowChain::new(3, 10, 0);
-        let ctx = Ctx {
-            net: &net,
-            chain: &chain,
-            view: &view,
-            pos: None,
-        };
+        let ctx = ctx(&net, &chain, &view);
         let h = heights(&ctx);
         assert_eq!(
             (h.state, h.confirmed, h.finalized, h.checkpoint),
@@ -243,12 +243,7 @@ mod tests {
         let (net, chain, mut view) = fixture();
         view.apply(&EndpointPatch::default().lag(10), chain.tip(), 0)
             .unwrap();
-        let ctx = Ctx {
-            net: &net,
-            chain: &chain,
-            view: &view,
-            pos: None,
-        };
+        let ctx = ctx(&net, &chain, &view);
         let ep = |p: Value| epoch_param(&ctx, &p).map_err(|e| e.code);
         assert_eq!(ep(json!("latest_mined")), Ok(99_990));
         assert_eq!(ep(json!("earliest")), Ok(0));
@@ -262,12 +257,7 @@ mod tests {
     #[test]
     fn blocks_chain_by_parent_hash_and_use_second_timestamps() {
         let (net, chain, view) = fixture();
-        let ctx = Ctx {
-            net: &net,
-            chain: &chain,
-            view: &view,
-            pos: None,
-        };
+        let ctx = ctx(&net, &chain, &view);
         let b = call(
             &ctx,
             "cfx_getBlockByEpochNumber",
@@ -291,12 +281,7 @@ mod tests {
     #[test]
     fn unknown_cfx_method_is_not_found() {
         let (net, chain, view) = fixture();
-        let ctx = Ctx {
-            net: &net,
-            chain: &chain,
-            view: &view,
-            pos: None,
-        };
+        let ctx = ctx(&net, &chain, &view);
         assert_eq!(call(&ctx, "cfx_nope", &[]).map_err(|e| e.code), Err(-32601));
     }
 }

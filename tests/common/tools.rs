@@ -74,7 +74,7 @@ impl Prometheus {
             url: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         };
-        p.wait_ready().await;
+        wait_ready(&p.url, "prometheus", Duration::from_secs(30), || p.log()).await;
         p
     }
 
@@ -101,23 +101,6 @@ impl Prometheus {
     /// Directory for files the test wants next to the config.
     pub fn dir(&self) -> &Path {
         self._dir.path()
-    }
-
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = reqwest::get(format!("{}/-/ready", self.url)).await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prometheus not ready; log:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 
     /// An instant query; returns the `data.result` array.
@@ -170,4 +153,23 @@ pub fn sample_value(sample: &serde_json::Value) -> f64 {
         .as_str()
         .and_then(|v| v.parse().ok())
         .expect("sample value")
+}
+
+/// Polls `{url}/-/ready` (Prometheus and Alertmanager both serve it) until it answers 2xx, or fails with the
+/// program's log after `timeout`.
+pub async fn wait_ready(url: &str, what: &str, timeout: Duration, log: impl Fn() -> String) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(r) = reqwest::get(format!("{url}/-/ready")).await {
+            if r.status().is_success() {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} not ready; log:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -51,30 +51,16 @@ impl Alertmanager {
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
             dir,
         };
-        am.wait_ready().await;
+        crate::common::tools::wait_ready(&am.url, "alertmanager", Duration::from_secs(20), || {
+            am.log()
+        })
+        .await;
         am
     }
 
     /// Alertmanager's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("alertmanager.log")).unwrap_or_default()
-    }
-
-    async fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = reqwest::get(format!("{}/-/ready", self.url)).await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "alertmanager not ready; log:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 
     /// The alerts Alertmanager holds (`GET /api/v2/alerts`): each with `labels`, `status.state` and the
