@@ -1,0 +1,386 @@
+//! The opt-in real-node suite (issues 8 and 12): the exporter binary with default settings against a real
+//! conflux-rust devnet of 4 validators on loopback, judged against the chain and the node's own answers.
+//! Run with `scripts/test-realnode`; without `CONFLUX_REALNODE=1` or without `shared/realnode` beside the
+//! repository every test prints one "skipped: …" line and passes.
+
+#[path = "realnode/checks.rs"]
+mod checks;
+mod common;
+#[path = "realnode/devnet.rs"]
+mod devnet;
+#[path = "realnode/exporter.rs"]
+mod exporter;
+#[path = "realnode/failover.rs"]
+mod failover;
+#[path = "realnode/recorder.rs"]
+mod recorder;
+#[path = "realnode/rpc.rs"]
+mod rpc;
+
+use std::time::Duration;
+
+use checks::{failover_state, requests_per_poll, up_zero, value, votes_against_chain};
+use devnet::Devnet;
+use exporter::{Exporter, Watched};
+use recorder::{until, Recorder};
+use serde_json::json;
+
+/// The exporter's default node poll interval, for requests per poll.
+const POLL_S: f64 = 5.0;
+/// The look-back rule for a chain whose CIP-99 transition view is 0 (the 3-epoch rule from the start).
+const RULE_3_EPOCHS: &str = "[pos]\ncip99_transition_view = 0\n";
+
+fn skipped(test: &str) -> bool {
+    match devnet::skip_reason() {
+        Some(why) => {
+            println!("skipped: {test}: {why}");
+            true
+        }
+        None => false,
+    }
+}
+
+fn watched(net: &Devnet, i: u16) -> Watched {
+    Watched {
+        name: format!("node{i}"),
+        rpc_url: net.rpc_url(i),
+        work_dir: net.node_dir(i),
+    }
+}
+
+/// Prints the measurements and the failures, then fails the test if there were any.
+fn report(test: &str, lines: &[String], failures: &[String]) {
+    println!("==== REPORT {test}");
+    for l in lines {
+        println!("  {l}");
+    }
+    for f in failures {
+        println!("  FAIL {f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{test}: {} failure(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Liveness and request counts over the whole recording, for every report.
+fn liveness(
+    rec: &Recorder,
+    exp: &Exporter,
+    node: &str,
+    out: &mut Vec<String>,
+    fail: &mut Vec<String>,
+) {
+    let (samples, probes) = (rec.samples(), rec.probes());
+    let (zeros, false_down) = up_zero(&samples, &probes, node);
+    let slow = probes
+        .iter()
+        .filter(|p| p.node == node)
+        .map(|p| p.latency)
+        .fold(0.0, f64::max);
+    out.push(format!(
+        "{node}: {} scrapes over {:.0}s, conflux_up 0 in {zeros}; own cfx_getStatus probes {} (failed {}, slowest {slow:.2}s)",
+        samples.len(),
+        rec.now(),
+        probes.iter().filter(|p| p.node == node).count(),
+        probes.iter().filter(|p| p.node == node && !p.ok).count(),
+    ));
+    if let Some((per_poll, requests, polls)) = requests_per_poll(&samples, node, POLL_S) {
+        out.push(format!(
+            "{node}: {requests} requests in {polls:.1} polls of {POLL_S}s = {per_poll:.2} per poll"
+        ));
+    }
+    for l in exp.log_lines("unreachable", 5) {
+        out.push(format!("log: {l}"));
+    }
+    fail.extend(false_down);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_validator_stays_up_and_its_votes_match_the_chain() {
+    let test = "healthy_validator_stays_up_and_its_votes_match_the_chain";
+    if skipped(test) {
+        return;
+    }
+    let net = Devnet::up(None);
+    let rpc = net.rpc(0);
+    let address = rpc.pos_address().await;
+    let exp = Exporter::start(&[watched(&net, 0)], "");
+    let rec = Recorder::start(exp.port, vec![("node0".into(), rpc.clone())], exp.started);
+    let (mut out, mut fail) = (Vec::new(), Vec::new());
+
+    match rec
+        .try_wait_for("signed votes > 0", Duration::from_secs(180), |s| {
+            value(s, "conflux_pos_votes_signed_total", "node0").is_some_and(|v| v > 0.0)
+        })
+        .await
+    {
+        Ok((t, _)) => out.push(format!(
+            "first signed vote counted {t:.1}s after exporter start"
+        )),
+        Err(last) => fail.push(format!("no signed vote within 180s; last scrape:\n{last}")),
+    }
+    // Minutes of watching, then the counters against the chain once the history is read.
+    let _ = rec
+        .try_wait_for("150 s of watching", Duration::from_secs(200), |_| {
+            rec.now() >= 150.0
+        })
+        .await;
+    // The lead's `conflux_pos_history_caught_up` when the exporter has it; before it, any up scrape with a ledger.
+    let caught = rec
+        .try_wait_for(
+            "history caught up",
+            Duration::from_secs(60),
+            |s| match value(s, "conflux_pos_history_caught_up", "node0") {
+                Some(v) => v == 1.0,
+                None => value(s, "conflux_pos_last_signed_block", "node0").is_some(),
+            },
+        )
+        .await;
+    let sc = match caught {
+        Ok((_, sc)) => sc,
+        Err(last) => {
+            fail.push("history never caught up".into());
+            common::Scrape::parse(last)
+        }
+    };
+    if value(&sc, "conflux_pos_history_caught_up", "node0").is_none() {
+        fail.push("conflux_pos_history_caught_up absent".into());
+    }
+    let hi = value(&sc, "conflux_pos_last_read_block", "node0")
+        .or_else(|| value(&sc, "conflux_pos_last_signed_block", "node0"));
+    match hi {
+        Some(hi) => match votes_against_chain(&rpc, &sc, "node0", &address, hi as u64).await {
+            Ok(t) => out.push(format!("votes match the chain: {t}")),
+            Err(t) => fail.push(format!("votes differ from the chain: {t}")),
+        },
+        None => fail.push("neither conflux_pos_last_read_block nor last_signed_block".into()),
+    }
+    liveness(&rec, &exp, "node0", &mut out, &mut fail);
+    report(test, &out, &fail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_validator_is_at_risk_before_retirement_one_epoch_rule() {
+    let test = "stopped_validator_is_at_risk_before_retirement_one_epoch_rule";
+    if !skipped(test) {
+        retirement(test, None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_validator_is_at_risk_before_retirement_three_epoch_rule() {
+    let test = "stopped_validator_is_at_risk_before_retirement_three_epoch_rule";
+    if !skipped(test) {
+        retirement(test, Some(0)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failover_handover_then_equivocation() {
+    let test = "failover_handover_then_equivocation";
+    if !skipped(test) {
+        failover::run(test).await;
+    }
+}
+
+/// Stops node1's voting as an operator would and judges the forecast against the chain's retirement. On the
+/// default (1-epoch) devnet a second exporter is told the wrong rule (3 epochs) and must count a missed forecast.
+async fn retirement(test: &str, cip99: Option<u64>) {
+    let net = Devnet::up(cip99);
+    let rpc = net.rpc(1);
+    let address = rpc.pos_address().await;
+    let (mut out, mut fail) = (Vec::new(), Vec::new());
+    let rule = if cip99.is_some() { RULE_3_EPOCHS } else { "" };
+    let exp = Exporter::start(&[watched(&net, 1)], rule);
+    let wrong = cip99
+        .is_none()
+        .then(|| Exporter::start(&[watched(&net, 1)], RULE_3_EPOCHS));
+    let rec = Recorder::start(exp.port, vec![("node1".into(), rpc.clone())], exp.started);
+    let rec_wrong = wrong
+        .as_ref()
+        .map(|w| Recorder::start(w.port, vec![], w.started));
+    let node = "node1";
+
+    let ready = rec
+        .try_wait_for(
+            "signed votes and at_risk 0",
+            Duration::from_secs(180),
+            |s| {
+                value(s, "conflux_pos_votes_signed_total", node).is_some_and(|v| v > 0.0)
+                    && value(s, "conflux_pos_force_retire_at_risk", node) == Some(0.0)
+            },
+        )
+        .await;
+    if let Err(last) = ready {
+        fail.push(format!(
+            "never signed>0 with at_risk 0 within 180s; last:\n{last}"
+        ));
+    }
+    if let Some(w) = value_now(&rec, "conflux_pos_force_retire_window_epochs", node) {
+        out.push(format!("window in use: {w} epoch(s)"));
+    }
+    let (stop_block, stop_epoch, _) = rpc.pos_status().await;
+    let stop_at = rec.mark("test_posStopVoting on node1");
+    rpc.must("test_posStopVoting", json!([])).await;
+    out.push(format!(
+        "stop_voting at PoS block {stop_block} epoch {stop_epoch}; .save present: {}",
+        net.save(1).exists()
+    ));
+    if !net.save(1).exists() || net.storage(1).exists() {
+        fail.push("stop_voting did not leave only the .save".into());
+    }
+    match rec
+        .try_wait_for("failover state standby_ready", Duration::from_secs(30), |s| {
+            failover_state(s, node).as_deref() == Some("standby_ready")
+        })
+        .await
+    {
+        Ok((t, s)) => out.push(format!(
+            "failover standby_ready {:.1}s after stop_voting; safe_to_stop {:?}; secure_storage_present {:?}",
+            t - stop_at,
+            value(&s, "conflux_pos_safe_to_stop", node),
+            value(&s, "conflux_pos_secure_storage_present", node)
+        )),
+        Err(last) => fail.push(format!("no standby_ready after stop_voting; last:\n{last}")),
+    }
+    let retired = until(
+        "chain force-retires node1",
+        Duration::from_secs(300),
+        || async { rpc.force_retired(&address).await },
+    )
+    .await;
+    let seen = rec.mark("chain shows node1 force-retired");
+    let retire_time = rpc.block(retired).await.timestamp;
+    out.push(format!(
+        "chain: retired at block {retired} ({} blocks after the stop), seen by the suite {:.1}s after the stop",
+        retired - stop_block,
+        seen - stop_at
+    ));
+    at_risk_lead(&rec, node, stop_at, retire_time, &mut out, &mut fail);
+    match rec
+        .try_wait_for("force_retired_block = chain", Duration::from_secs(60), |s| {
+            value(s, "conflux_pos_force_retired_block", node) == Some(retired as f64)
+        })
+        .await
+    {
+        Ok((t, s)) => out.push(format!(
+            "conflux_pos_force_retired_block {retired} {:.1}s after the suite saw it; safe_to_stop now {:?}",
+            t - seen,
+            value(&s, "conflux_pos_safe_to_stop", node)
+        )),
+        Err(_) => fail.push(format!("conflux_pos_force_retired_block never {retired}")),
+    }
+    forecast_missed(&rec, node, "correct rule", false, &mut out, &mut fail).await;
+    if let Some(rw) = &rec_wrong {
+        forecast_missed(
+            rw,
+            node,
+            "wrong rule (3 epochs on a 1-epoch chain)",
+            true,
+            &mut out,
+            &mut fail,
+        )
+        .await;
+    }
+    liveness(&rec, &exp, node, &mut out, &mut fail);
+    report(test, &out, &fail);
+}
+
+fn value_now(rec: &Recorder, name: &str, node: &str) -> Option<f64> {
+    rec.samples()
+        .iter()
+        .rev()
+        .find_map(|s| value(s.scrape.as_ref()?, name, node))
+}
+
+/// The first at-risk scrape after the stop, and how long before the retiring block it came.
+fn at_risk_lead(
+    rec: &Recorder,
+    node: &str,
+    stop_at: f64,
+    retire_time: f64,
+    out: &mut Vec<String>,
+    fail: &mut Vec<String>,
+) {
+    let samples = rec.samples();
+    let first = samples.iter().find(|s| {
+        s.at > stop_at
+            && s.scrape
+                .as_ref()
+                .is_some_and(|sc| value(sc, "conflux_pos_force_retire_at_risk", node) == Some(1.0))
+    });
+    let max_ewv = samples
+        .iter()
+        .filter_map(|s| value(s.scrape.as_ref()?, "conflux_pos_epochs_without_vote", node))
+        .fold(0.0, f64::max);
+    match first {
+        Some(s) => {
+            let lead = retire_time - (rec.wall0 + s.at);
+            out.push(format!(
+                "at_risk 1 {:.1}s after the stop, {lead:.1}s before the retiring block",
+                s.at - stop_at
+            ));
+            if lead <= 0.0 {
+                fail.push(format!("at_risk came {:.1}s after the retirement", -lead));
+            }
+        }
+        None => fail.push(format!(
+            "conflux_pos_force_retire_at_risk never 1 (max epochs_without_vote {max_ewv})"
+        )),
+    }
+}
+
+/// `conflux_pos_force_retire_forecast_missed_total` after the exporter saw the retirement: 0 under the right rule,
+/// rising under the wrong one.
+async fn forecast_missed(
+    rec: &Recorder,
+    node: &str,
+    what: &str,
+    expect: bool,
+    out: &mut Vec<String>,
+    fail: &mut Vec<String>,
+) {
+    let name = "conflux_pos_force_retire_forecast_missed_total";
+    let seen = rec
+        .try_wait_for(
+            "exporter sees force_retired",
+            Duration::from_secs(60),
+            |s| value(s, "conflux_pos_force_retired", node) == Some(1.0),
+        )
+        .await;
+    if seen.is_err() {
+        fail.push(format!("{what}: conflux_pos_force_retired never 1"));
+        return;
+    }
+    let got = if expect {
+        rec.try_wait_for("forecast missed > 0", Duration::from_secs(30), |s| {
+            value(s, name, node).is_some_and(|v| v > 0.0)
+        })
+        .await
+        .ok()
+        .and_then(|(_, s)| value(&s, name, node))
+    } else {
+        // A few more polls after the exporter saw the retirement, for a late self-check to show.
+        let _ = rec
+            .try_wait_for("three more polls", Duration::from_secs(16), |_| false)
+            .await;
+        value_now(rec, name, node)
+    };
+    out.push(format!("{what}: {name} = {got:?}"));
+    let max = rec
+        .samples()
+        .iter()
+        .filter_map(|s| value(s.scrape.as_ref()?, name, node))
+        .fold(0.0, f64::max);
+    match (expect, got) {
+        (true, Some(v)) if v > 0.0 => {}
+        (false, Some(_)) if max == 0.0 => {}
+        _ => fail.push(format!(
+            "{what}: {name} {got:?} (max {max}), expected {}",
+            if expect { ">0" } else { "0" }
+        )),
+    }
+}
