@@ -194,6 +194,14 @@ async fn retirement(test: &str, cip99: Option<u64>) {
     let address = rpc.pos_address().await;
     let (mut out, mut fail) = (Vec::new(), Vec::new());
     let rule = if cip99.is_some() { RULE_3_EPOCHS } else { "" };
+    if let Err(e) = exporter::config_check(&[watched(&net, 1)], RULE_3_EPOCHS) {
+        fail.push(format!(
+            "the exporter refuses pos.cip99_transition_view: {e}"
+        ));
+        if cip99.is_some() {
+            return report(test, &out, &fail);
+        }
+    }
     let exp = Exporter::start(&[watched(&net, 1)], rule);
     let wrong = cip99
         .is_none()
@@ -204,19 +212,30 @@ async fn retirement(test: &str, cip99: Option<u64>) {
         .map(|w| Recorder::start(w.port, vec![], w.started));
     let node = "node1";
 
-    let ready = rec
-        .try_wait_for(
-            "signed votes and at_risk 0",
-            Duration::from_secs(180),
-            |s| {
-                value(s, "conflux_pos_votes_signed_total", node).is_some_and(|v| v > 0.0)
-                    && value(s, "conflux_pos_force_retire_at_risk", node) == Some(0.0)
-            },
-        )
-        .await;
-    if let Err(last) = ready {
+    match rec
+        .try_wait_for("signed votes > 0", Duration::from_secs(180), |s| {
+            value(s, "conflux_pos_votes_signed_total", node).is_some_and(|v| v > 0.0)
+        })
+        .await
+    {
+        Ok((t, _)) => out.push(format!(
+            "first signed vote counted {t:.1}s after exporter start"
+        )),
+        Err(last) => fail.push(format!("no signed vote within 180s; last:\n{last}")),
+    }
+    if let Err(last) = rec
+        .try_wait_for("at_risk 0 while voting", Duration::from_secs(60), |s| {
+            value(s, "conflux_pos_force_retire_at_risk", node) == Some(0.0)
+        })
+        .await
+    {
+        let ewv = checks::lines(
+            &common::Scrape::parse(last),
+            "conflux_pos_epochs_without_vote",
+            node,
+        );
         fail.push(format!(
-            "never signed>0 with at_risk 0 within 180s; last:\n{last}"
+            "conflux_pos_force_retire_at_risk never 0 while voting (epochs_without_vote {ewv:?})"
         ));
     }
     if let Some(w) = value_now(&rec, "conflux_pos_force_retire_window_epochs", node) {
@@ -233,17 +252,32 @@ async fn retirement(test: &str, cip99: Option<u64>) {
         fail.push("stop_voting did not leave only the .save".into());
     }
     match rec
-        .try_wait_for("failover state standby_ready", Duration::from_secs(30), |s| {
-            failover_state(s, node).as_deref() == Some("standby_ready")
-        })
+        .try_wait_for(
+            "failover state standby_ready",
+            Duration::from_secs(30),
+            |s| failover_state(s, node).as_deref() == Some("standby_ready"),
+        )
         .await
     {
-        Ok((t, s)) => out.push(format!(
-            "failover standby_ready {:.1}s after stop_voting; safe_to_stop {:?}; secure_storage_present {:?}",
-            t - stop_at,
-            value(&s, "conflux_pos_safe_to_stop", node),
-            value(&s, "conflux_pos_secure_storage_present", node)
-        )),
+        Ok((t, s)) => {
+            let files = checks::lines(&s, "conflux_pos_secure_storage_present", node);
+            let safe = value(&s, "conflux_pos_safe_to_stop", node);
+            out.push(format!(
+                "failover standby_ready {:.1}s after stop_voting; safe_to_stop {safe:?}; {files:?}",
+                t - stop_at
+            ));
+            if !files
+                .iter()
+                .any(|l| l.contains("secure_storage.json.save\"} 1"))
+            {
+                fail.push(format!("the .save is not reported present: {files:?}"));
+            }
+            if safe != Some(0.0) {
+                fail.push(format!(
+                    "safe_to_stop {safe:?} while node1 still sits in the committee"
+                ));
+            }
+        }
         Err(last) => fail.push(format!("no standby_ready after stop_voting; last:\n{last}")),
     }
     let retired = until(
@@ -284,6 +318,10 @@ async fn retirement(test: &str, cip99: Option<u64>) {
             &mut fail,
         )
         .await;
+    }
+    if let Some(w) = &wrong {
+        let missed = w.log_lines("forecast", 2);
+        out.push(format!("wrong-rule exporter log on the miss: {missed:?}"));
     }
     liveness(&rec, &exp, node, &mut out, &mut fail);
     report(test, &out, &fail);

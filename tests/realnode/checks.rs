@@ -59,6 +59,16 @@ pub fn value(sc: &Scrape, name: &str, node: &str) -> Option<f64> {
     sc.get(name, &[("node", node)])
 }
 
+/// Every sample line of `name` for `node`, as exposed (for reports, whatever other labels the series has).
+pub fn lines(sc: &Scrape, name: &str, node: &str) -> Vec<String> {
+    let label = format!("node=\"{node}\"");
+    sc.text
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(&label))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The failover state whose series is 1 for `node`.
 pub fn failover_state(sc: &Scrape, node: &str) -> Option<String> {
     sc.series("conflux_pos_failover_state")

@@ -37,6 +37,25 @@ pub fn config_text(port: u16, nodes: &[Watched], extra: &str) -> String {
     t
 }
 
+/// `--config.check` on the TOML the suite would start with: the exporter's own verdict (e.g. a key this build
+/// does not know yet), so a scenario fails at once with the exporter's message instead of timing out.
+pub fn config_check(nodes: &[Watched], extra: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("exporter.toml");
+    std::fs::write(&cfg, config_text(0, nodes, extra)).unwrap();
+    let out = Command::new(BIN)
+        .arg("--config.file")
+        .arg(&cfg)
+        .arg("--config.check")
+        .output()
+        .expect("exporter runs");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
 impl Exporter {
     pub fn start(nodes: &[Watched], extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
