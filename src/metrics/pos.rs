@@ -224,7 +224,9 @@ impl PosFamilies {
         }
         self.publish_history(n, p);
         if !p.backfilled {
-            return; // the window is still being read: no participation verdicts yet
+            // The window is still being read: no participation verdicts yet, and the risk is unknown.
+            self.risk_known.with_label_values(&[n]).set(0.0);
+            return;
         }
         let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
         self.epoch_blocks
