@@ -12,10 +12,12 @@ pub(super) fn addr(i: u64) -> String {
     format!("0x{i:064x}")
 }
 
-/// A 4-member genesis chain with 10-block epochs and short locks.
+/// A 4-member genesis chain with 10-block epochs and short locks, under the rule since CIP-99 (3-epoch
+/// look-back from view 0); `tests_cip99` covers the 1-epoch rule and the transition.
 pub(super) fn params() -> PosParams {
     PosParams {
         epoch_length: 10,
+        cip99_transition_view: Some(0),
         members: (1..=4)
             .map(|i| MemberSpec {
                 address: addr(i),
