@@ -71,4 +71,4 @@ pub use params::{
     cip99_transition_view_for, force_retire_check_epoch_count, MemberSpec, PosParams,
     MAINNET_LIKE_START_VIEW, MAX_POWER, MAX_VIEW,
 };
-pub use rpc::{INVALID_PARAMS, METHOD_NOT_FOUND};
+pub use rpc::{INVALID_PARAMS, METHOD_NOT_FOUND, PROCESSING_ERROR};
