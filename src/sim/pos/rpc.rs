@@ -163,9 +163,9 @@ impl PosChain {
     }
 
     /// The optional `view` parameter of state queries: defaults to `visible`. Like the real node, only the
-    /// states of epoch-ending blocks (and genesis) are kept; any other view, or one not committed yet, is
-    /// −32016. Views before the anchor are answered from the anchor state (the simulator has no earlier
-    /// history).
+    /// states of epoch-ending blocks (and genesis) are kept; any other view after the anchor, or one not
+    /// committed yet, is −32016. Views up to the anchor are answered from the anchor state: the simulator has
+    /// no earlier blocks, so a client that starts reading there cannot find the epoch's first block.
     fn state_view(&self, v: Option<&Value>, visible: u64) -> Result<u64, (i64, String)> {
         let Some(v) = v else { return Ok(visible) };
         let view = parse_u64(v)?;
@@ -174,7 +174,7 @@ impl PosChain {
                 "Specified block {view} is not executed, the latest block number is {visible}"
             )));
         }
-        if view != 0 && !self.geo.ends_epoch(view) {
+        if view > self.p.start_view && !self.geo.ends_epoch(view) {
             return Err(processing_error(format!("PoS state of {view} not found")));
         }
         Ok(view)
