@@ -183,9 +183,21 @@ pub fn route(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
 }
 
 fn pos_call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Result<Value, RpcError> {
+    if ctx.view.pos_disabled {
+        if let Some(v) = super::classify::answer_without_pos(method, params) {
+            return Ok(v);
+        }
+    }
     let (pos, visible) = ctx.pos_view().ok_or_else(RpcError::pos_not_enabled)?;
-    pos.rpc(method, params, visible)
-        .map_err(|(code, message)| RpcError::new(code, message))
+    pos.rpc(method, params, visible).map_err(|(code, message)| {
+        match message.strip_prefix("Invalid params: ") {
+            // The node's serde errors: a fixed message, the details in `data`.
+            Some(details) if code == super::wire::INVALID_PARAMS => {
+                RpcError::invalid_params(details)
+            }
+            _ => RpcError::new(code, message),
+        }
+    })
 }
 
 #[cfg(test)]

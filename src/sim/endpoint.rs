@@ -49,6 +49,11 @@ pub struct EndpointView {
     pub error: Option<InjectedError>,
     /// Answer this many milliseconds late.
     pub delay_ms: u64,
+    /// Extra milliseconds per history read in a body (see `classify`), so a batch of N takes N times longer
+    /// while status calls stay fast, as on a loaded real node.
+    pub history_delay_ms: u64,
+    /// The node runs without PoS: a body with a `pos_*` call gets its connection closed unanswered.
+    pub pos_disabled: bool,
     /// Answer HTTP 200 with a body that is not JSON.
     pub garbage: bool,
     /// Answer this HTTP status with a short text body.
@@ -79,6 +84,8 @@ impl EndpointView {
             pending_tx: 0,
             error: None,
             delay_ms: 0,
+            history_delay_ms: 0,
+            pos_disabled: false,
             garbage: false,
             http_status: None,
             down: false,
@@ -140,6 +147,8 @@ impl EndpointView {
             "pending_tx": self.pending_tx,
             "error": self.error,
             "delay_ms": self.delay_ms,
+            "history_delay_ms": self.history_delay_ms,
+            "pos_disabled": self.pos_disabled,
             "garbage": self.garbage,
             "http_status": self.http_status,
             "down": self.down,

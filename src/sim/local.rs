@@ -12,6 +12,13 @@ const REGISTER_SELECTOR: &str = "e335b451";
 
 /// Answers a `test_*`, `debug_*` or `txpool_*` call; unknown methods are −32601.
 pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
+    let voting_method = matches!(
+        method,
+        "test_posVotingStatus" | "test_posStartVoting" | "test_posStopVoting"
+    );
+    if voting_method && ctx.view.pos_disabled {
+        return (Err(RpcError::internal("Pos not initialized!")), None);
+    }
     match method {
         "debug_currentSyncPhase" => (Ok(json!(ctx.view.sync_phase)), None),
         "test_getPeerInfo" => (Ok(peers(ctx)), None),
@@ -39,7 +46,8 @@ pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
 }
 
 /// `test_getPeerInfo`: `peers` entries shaped like the network crate's `PeerInfo` (`id` is a number,
-/// `nodeid` an H512, `protocols` a list of `(protocol id bytes, version)` pairs).
+/// `nodeid` an H512, `protocols` objects with the protocol id as a byte array and its version), each peer
+/// speaking the three protocols a real v3 node does: `hsb` 1, `clp` 2, `cfx` 3.
 fn peers(ctx: &Ctx<'_>) -> Value {
     let seed = ctx.chain.seed();
     let list: Vec<Value> = (0..u64::from(ctx.view.peers))
@@ -50,7 +58,11 @@ fn peers(ctx: &Ctx<'_>) -> Value {
                 "id": i,
                 "addr": format!("10.{}.{}.{}:32323", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff),
                 "nodeid": format!("{a}{}", &b[2..]),
-                "protocols": [[[99, 102, 120], 4]],
+                "protocols": [
+                    {"protocol": b"hsb", "version": 1},
+                    {"protocol": b"clp", "version": 2},
+                    {"protocol": b"cfx", "version": 3},
+                ],
             })
         })
         .collect();

@@ -40,6 +40,10 @@ pub struct EndpointPatch {
     pub error: Option<Option<InjectedError>>,
     /// Answer delay in milliseconds (0 = none).
     pub delay_ms: Option<u64>,
+    /// Extra delay in milliseconds per history read in a request (0 = none).
+    pub history_delay_ms: Option<u64>,
+    /// Node without PoS: close the connection, unanswered, on any request holding a `pos_*` call.
+    pub pos_disabled: Option<bool>,
     /// Non-JSON body fault.
     pub garbage: Option<bool>,
     /// HTTP status fault; `null` clears it.
@@ -87,6 +91,10 @@ setters! {
     error: Option<InjectedError> => std::convert::identity;
     /// Sets `delay_ms`.
     delay_ms: u64 => std::convert::identity;
+    /// Sets `history_delay_ms`.
+    history_delay_ms: u64 => std::convert::identity;
+    /// Sets `pos_disabled`.
+    pos_disabled: bool => std::convert::identity;
     /// Sets `garbage`.
     garbage: bool => std::convert::identity;
     /// Sets `http_status` (`None` clears).
@@ -175,6 +183,12 @@ impl EndpointView {
         }
         if let Some(v) = p.delay_ms {
             self.delay_ms = v;
+        }
+        if let Some(v) = p.history_delay_ms {
+            self.history_delay_ms = v;
+        }
+        if let Some(v) = p.pos_disabled {
+            self.pos_disabled = v;
         }
         if let Some(v) = p.garbage {
             self.garbage = v;

@@ -71,6 +71,9 @@ impl World {
             identities: BTreeSet::new(),
             rng: fastrand::Rng::with_seed(cfg.seed),
         };
+        if let Some(pos) = world.pos.as_mut() {
+            pos.set_chain_id(cfg.chain_id);
+        }
         world.recompute_voters();
         world
     }
