@@ -80,10 +80,12 @@ fn liveness(
         .filter(|p| p.node == node)
         .map(|p| p.latency)
         .fold(0.0, f64::max);
+    let zero_at: Vec<String> = zeros.iter().map(|t| format!("{t:.1}s")).collect();
     out.push(format!(
-        "{node}: {} scrapes over {:.0}s, conflux_up 0 in {zeros}; own cfx_getStatus probes {} (failed {}, slowest {slow:.2}s)",
+        "{node}: {} scrapes over {:.0}s, conflux_up 0 in {} {zero_at:?}; own cfx_getStatus probes {} (failed {}, slowest {slow:.2}s)",
         samples.len(),
         rec.now(),
+        zeros.len(),
         probes.iter().filter(|p| p.node == node).count(),
         probes.iter().filter(|p| p.node == node && !p.ok).count(),
     ));
@@ -268,7 +270,7 @@ async fn retirement(test: &str, cip99: Option<u64>) {
             ));
             if !files
                 .iter()
-                .any(|l| l.contains("secure_storage.json.save\"} 1"))
+                .any(|l| l.contains("file=\"secure_storage.json.save\"") && l.ends_with(" 1"))
             {
                 fail.push(format!("the .save is not reported present: {files:?}"));
             }

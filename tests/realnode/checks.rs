@@ -5,20 +5,21 @@ use super::common::Scrape;
 use super::recorder::{Probe, Sample};
 use super::rpc::Rpc;
 
-/// `conflux_up{node} 0` samples, and those among them taken while the node answered every one of the suite's own
-/// `cfx_getStatus` calls started in the 10 s before (a false "down").
-pub fn up_zero(samples: &[Sample], probes: &[Probe], node: &str) -> (usize, Vec<String>) {
-    let mut zeros = 0;
+/// `conflux_up{node} 0` samples (their times), and those among them taken while the node answered every one of the
+/// suite's own `cfx_getStatus` calls started in the 10 s before (a false "down"; the probe of the same tick starts
+/// just after the scrape's time is taken, hence the second of slack).
+pub fn up_zero(samples: &[Sample], probes: &[Probe], node: &str) -> (Vec<f64>, Vec<String>) {
+    let mut zeros = Vec::new();
     let mut false_down = Vec::new();
     for s in samples {
         let Some(sc) = &s.scrape else { continue };
         if sc.get("conflux_up", &[("node", node)]) != Some(0.0) {
             continue;
         }
-        zeros += 1;
+        zeros.push(s.at);
         let near: Vec<&Probe> = probes
             .iter()
-            .filter(|p| p.node == node && p.started >= s.at - 10.0 && p.started <= s.at)
+            .filter(|p| p.node == node && p.started >= s.at - 10.0 && p.started <= s.at + 1.0)
             .collect();
         if !near.is_empty() && near.iter().all(|p| p.ok) {
             let lat: Vec<String> = near.iter().map(|p| format!("{:.2}s", p.latency)).collect();

@@ -163,16 +163,15 @@ pub async fn run(test: &str) {
         }
     })
     .await;
+    // Discovery is off on the devnet: its peers dial the restarted node again, as `devnet up` did.
+    let node0 = json!([
+        net.node_id(0),
+        format!("127.0.0.1:{}", super::devnet::P2P_PORT_BASE)
+    ]);
     for peer in [1, 4] {
-        let _ = r0
-            .call(
-                "test_addNode",
-                json!([
-                    net.node_id(peer),
-                    format!("127.0.0.1:{}", super::devnet::P2P_PORT_BASE + peer)
-                ]),
-                Duration::from_secs(30),
-            )
+        let _ = net
+            .rpc(peer)
+            .call("test_addNode", node0.clone(), Duration::from_secs(30))
             .await;
     }
     let t_up = rec.mark("node0 answers again");
@@ -213,17 +212,17 @@ pub async fn run(test: &str) {
         }
         Err(last) => fail.push(format!("two signers never shown; last:\n{last}")),
     }
+    // Each PoS transaction is read once: the cursor moves past what was scanned.
+    let cursor = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(tx_before + 1));
     let dispute = until(
         "chain records a Dispute for node0's key",
         Duration::from_secs(180),
         || {
-            let (r4, address) = (r4.clone(), address.clone());
+            let (r4, address, cursor) = (r4.clone(), address.clone(), cursor.clone());
             async move {
                 let (_, _, latest) = r4.pos_status().await;
-                r4.disputes(&address, tx_before + 1, latest)
-                    .await
-                    .first()
-                    .copied()
+                let from = cursor.swap(latest + 1, std::sync::atomic::Ordering::SeqCst);
+                r4.disputes(&address, from, latest).await.first().copied()
             }
         },
     )
