@@ -74,7 +74,7 @@ fn liveness(
     fail: &mut Vec<String>,
 ) {
     let (samples, probes) = (rec.samples(), rec.probes());
-    let (zeros, false_down) = up_zero(&samples, &probes, node);
+    let (zeros, false_down, before_first) = up_zero(&samples, &probes, node);
     let slow = probes
         .iter()
         .filter(|p| p.node == node)
@@ -89,12 +89,17 @@ fn liveness(
         probes.iter().filter(|p| p.node == node).count(),
         probes.iter().filter(|p| p.node == node && !p.ok).count(),
     ));
+    if !before_first.is_empty() {
+        out.push(format!(
+            "{node}: conflux_up 0 before the exporter's first answered request at {before_first:.1?}s (not counted above)"
+        ));
+    }
     if let Some((per_poll, requests, polls)) = requests_per_poll(&samples, node, POLL_S) {
         out.push(format!(
             "{node}: {requests} requests in {polls:.1} polls of {POLL_S}s = {per_poll:.2} per poll"
         ));
     }
-    for l in exp.log_lines("unreachable", 5) {
+    for l in exp.log_lines(&format!("node={node} url"), 5) {
         out.push(format!("log: {l}"));
     }
     fail.extend(false_down);

@@ -8,12 +8,31 @@ use super::rpc::Rpc;
 /// `conflux_up{node} 0` samples (their times), and those among them taken while the node answered every one of the
 /// suite's own `cfx_getStatus` calls started in the 10 s before (a false "down"; the probe of the same tick starts
 /// just after the scrape's time is taken, hence the second of slack).
-pub fn up_zero(samples: &[Sample], probes: &[Probe], node: &str) -> (Vec<f64>, Vec<String>) {
+///
+/// Samples before the exporter's first answered request to the node (no
+/// `conflux_exporter_last_success_timestamp_seconds` yet) are listed apart in the third value: the exporter has not
+/// asked yet, which the report shows without calling it a false "down".
+pub fn up_zero(
+    samples: &[Sample],
+    probes: &[Probe],
+    node: &str,
+) -> (Vec<f64>, Vec<String>, Vec<f64>) {
     let mut zeros = Vec::new();
     let mut false_down = Vec::new();
+    let mut before_first = Vec::new();
     for s in samples {
         let Some(sc) = &s.scrape else { continue };
         if sc.get("conflux_up", &[("node", node)]) != Some(0.0) {
+            continue;
+        }
+        let asked = sc
+            .get(
+                "conflux_exporter_last_success_timestamp_seconds",
+                &[("target", node)],
+            )
+            .is_some();
+        if !asked {
+            before_first.push(s.at);
             continue;
         }
         zeros.push(s.at);
@@ -30,7 +49,7 @@ pub fn up_zero(samples: &[Sample], probes: &[Probe], node: &str) -> (Vec<f64>, V
             ));
         }
     }
-    (zeros, false_down)
+    (zeros, false_down, before_first)
 }
 
 /// Requests per poll: the growth of `conflux_exporter_rpc_requests_total{target}` between the first and last

@@ -16,13 +16,13 @@ use super::{report, watched, RULE_3_EPOCHS};
 /// States that must never show during a correct handover.
 const DANGEROUS: &[&str] = &[
     "double_voting",
-    "two_signers",
+    "two_voting_switches",
     "voting_without_secure_storage",
     "save_present_while_voting",
     "standby_holding_save_while_primary_votes",
 ];
-/// States saying "two nodes sign with one key".
-const TWO_SIGNERS: &[&str] = &["two_signers", "double_voting"];
+/// The state saying "two nodes sign with one key" (the guard's page).
+const TWO_SIGNERS: &[&str] = &["double_voting"];
 const NODES: [&str; 2] = ["node0", "node4"];
 /// Metrics that are facts about an address on the chain: one series per address, not per holder.
 const CHAIN_FACTS: &[&str] = &[
@@ -60,12 +60,17 @@ pub async fn run(test: &str) {
 
     let t = rec.mark("start");
     let w = rec.try_wait_for(
-        "node0 primary_voting, node4 standby_idle",
+        "node0 primary_voting, node4 a standby",
         Duration::from_secs(120),
-        |s| state_is(s, "node0", "primary_voting") && state_is(s, "node4", "standby_idle"),
+        // node4 created its own never-voted secure_storage.json at start (standby_fresh_storage in guard's words).
+        |s| {
+            state_is(s, "node0", "primary_voting")
+                && (state_is(s, "node4", "standby_idle")
+                    || state_is(s, "node4", "standby_fresh_storage"))
+        },
     );
     step(
-        "exporter start -> node0 primary_voting, node4 standby_idle",
+        "exporter start -> node0 primary_voting, node4 a standby",
         w.await,
         t,
         &mut out,
