@@ -54,8 +54,13 @@ impl Ctx<'_> {
 /// A state change requested by a call (only the node-local control methods produce these).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// `test_posStartVoting` / `test_posStopVoting`.
-    SetVoting(bool),
+    /// `test_posStartVoting`: the switch goes on; `signs` is false for `[true]` (no safety data initialised).
+    StartVoting {
+        /// Whether the node can actually sign.
+        signs: bool,
+    },
+    /// `test_posStopVoting`: the switch goes off and `secure_storage.json` is renamed to `.save`.
+    StopVoting,
     /// `test_stop`: the node shuts down (stops voting, stops listening).
     Stop,
 }

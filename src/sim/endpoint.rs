@@ -22,6 +22,18 @@ pub struct InjectedError {
     pub method: Option<String>,
 }
 
+/// Where a node's PoS safety data is, as the voting switches see it (`pos_db/secure_storage.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SafetyFile {
+    /// `secure_storage.json` is present. A node creates its own at start even as a standby (owner = its key,
+    /// `last_voted_round` 0), so this is the initial state of every node.
+    Live,
+    /// Only `secure_storage.json.save` is left, as after `test_posStopVoting`; `test_posStartVoting [false]`
+    /// then fails until the operator moves a file back (control `{"safety_file": "live"}`).
+    SaveOnly,
+}
+
 /// The mutable state of one endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointView {
@@ -31,6 +43,11 @@ pub struct EndpointView {
     pub identity: Option<String>,
     /// The node's voting switch (`test_posVotingStatus`).
     pub voting: bool,
+    /// Whether the switch, when on, actually signs: `test_posStartVoting [true]` turns it on without safety
+    /// data and the real node then cannot initialise its safety rules.
+    pub can_sign: bool,
+    /// Where its safety data is.
+    pub safety_file: SafetyFile,
     /// Epochs behind the world tip.
     pub lag: u64,
     /// `(pow epoch, pos height)` frozen when the endpoint was stalled.
@@ -75,6 +92,8 @@ impl EndpointView {
             kind: spec.kind,
             identity: spec.pos_identity.clone(),
             voting: spec.voting,
+            can_sign: true,
+            safety_file: SafetyFile::Live,
             lag: 0,
             stalled_at: None,
             fork_from: None,
@@ -93,6 +112,11 @@ impl EndpointView {
             pos_not_started: false,
             pos_lag: 0,
         }
+    }
+
+    /// Whether this endpoint signs PoS votes: a node whose switch is on and whose safety rules started.
+    pub fn signs(&self) -> bool {
+        self.kind == EndpointKind::Node && self.voting && self.can_sign
     }
 
     /// The endpoint's best epoch given the world tip.
@@ -139,6 +163,8 @@ impl EndpointView {
             "pos_height": self.pos_height(world_pos),
             "pos_identity": self.identity,
             "voting": self.voting,
+            "can_sign": self.can_sign,
+            "safety_file": self.safety_file,
             "lag": self.lag,
             "stalled": self.stalled_at.is_some(),
             "fork_from": self.fork_from,

@@ -48,7 +48,7 @@ use serde_json::Value;
 
 pub use cfx::CLIENT_VERSION;
 pub use config::{EndpointKind, EndpointSpec, SimConfig, StatusOffsets};
-pub use endpoint::InjectedError;
+pub use endpoint::{InjectedError, SafetyFile};
 pub use fake_pos::FakePos;
 pub use patch::EndpointPatch;
 pub use pos_hook::PosBackend;

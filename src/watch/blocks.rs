@@ -18,9 +18,13 @@ use super::activity;
 /// Epochs backfilled at start: the largest force-retire window any chain uses, so the verdict can be given
 /// whichever window the chain's view selects.
 pub const BACKFILL_EPOCHS: u64 = crate::assess::retire::MAX_WINDOW_EPOCHS;
-/// Failed answers for one epoch's committee before its blocks are counted as "unknown" (the node cannot tell, e.g.
-/// pruned state). Until then its blocks wait: a block is never counted "not a member" for want of an answer.
-pub const COMMITTEE_TRIES: u32 = 5;
+/// Definitive failures for one epoch's committee (the node says it has no such state, or answers about another
+/// epoch) before its blocks are counted as "unknown": the chain cannot tell. Transient failures (timeouts, other
+/// errors) never count: the blocks wait and the committee is asked again, because a block is never counted "not a
+/// member", nor "unknown", for want of an answer the node can give.
+pub const COMMITTEE_TRIES: u32 = 3;
+/// `pos_getCommittee [view]` for a view whose state the node does not keep ("PoS state of N not found").
+pub const STATE_NOT_FOUND: i64 = -32016;
 
 /// A backlog call: what it asks for, so its answer can be routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,11 +175,15 @@ impl BlockTracker {
         for (want, answer) in wants.iter().zip(answers) {
             // An error object was already counted by the client under its own kind; only a present answer of the
             // wrong shape is "malformed" here, so nothing is counted twice.
-            let Ok(value) = answer else {
-                if let Want::CommitteeAt(view) = *want {
-                    self.committee_failed(view, obs);
+            let value = match answer {
+                Ok(v) => v,
+                Err(RpcError::Rpc { code, .. }) if code == STATE_NOT_FOUND => {
+                    if let Want::CommitteeAt(view) = *want {
+                        self.committee_failed(view, obs);
+                    }
+                    continue;
                 }
-                continue;
+                Err(_) => continue,
             };
             match *want {
                 Want::CommitteeAt(view) => match decode::<CommitteeState>(value) {
@@ -193,10 +201,7 @@ impl BlockTracker {
                             }
                         }
                     }
-                    Err(_) => {
-                        bad.push(want.method());
-                        self.committee_failed(view, obs);
-                    }
+                    Err(_) => bad.push(want.method()),
                 },
                 Want::Anchor(h) => match decode::<Option<PosBlock>>(value) {
                     Ok(Some(b)) => {
@@ -374,5 +379,8 @@ impl BlockTracker {
                 (Some(n), Some(l)) => n > l,
                 _ => true,
             }
+            && self
+                .next_reward_epoch
+                .is_none_or(|e| e >= self.current_epoch)
     }
 }
