@@ -148,6 +148,9 @@ struct Remembered {
     mark: Option<SafetyMark>,
     save_present: Option<bool>,
     scanned_at: Option<SystemTime>,
+    first_scan_at: Option<SystemTime>,
+    /// Last time the switch was read off: only safety data moving after that is signing with the switch on.
+    last_off_at: Option<SystemTime>,
     /// The last few scans, newest last, to find one taken while the switch held its current value.
     scans: std::collections::VecDeque<FilesLook>,
     advanced_at: Option<SystemTime>,
@@ -185,6 +188,9 @@ fn remember(m: &mut Remembered, l: &NodeLook) {
     if let Some(a) = l.address.as_deref().and_then(normalize_pos_address) {
         m.address = Some(a);
     }
+    if l.switch == Some(false) {
+        m.last_off_at = l.switch_seen_at.or(m.last_off_at);
+    }
     m.switch = match (l.switch, l.switch_seen_at, m.switch) {
         (Some(v), Some(_), Some((old, since))) if old == v => Some((v, since)),
         (Some(v), Some(at), _) => Some((v, at)),
@@ -210,21 +216,10 @@ fn remember(m: &mut Remembered, l: &NodeLook) {
         if new.position() > prev.position() && (prev.has_voted() || !resumed) {
             m.advanced_at = Some(files.scanned_at);
         }
-    } else if mark.is_some_and(|n| n.has_voted() && recent_update(&n, files.scanned_at)) {
-        // First sight (exporter start): a fresh last_update is the only evidence there is.
-        m.advanced_at = Some(files.scanned_at);
     }
+    m.first_scan_at.get_or_insert(files.scanned_at);
     m.mark = mark;
     m.save_present = files.save_present;
-}
-
-fn recent_update(mark: &SafetyMark, at: SystemTime) -> bool {
-    let Some(secs) = mark.updated else {
-        return false;
-    };
-    let updated = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
-    at.duration_since(updated)
-        .map_or(true, |d| d <= SIGNING_WINDOW)
 }
 
 /// What a node says about itself, before the other holders are considered.
@@ -235,16 +230,33 @@ struct NodeFacts {
     signing: Option<bool>,
 }
 
+/// Signing evidence from a present store: it moved within [`SIGNING_WINDOW`] and after the switch was last
+/// seen off. A never-voted store cannot be signing; while the exporter has neither seen the switch off nor
+/// watched the file for a whole window, no movement means unknown rather than "no".
+fn signing_from(m: &Remembered, mark: &SafetyMark, now: SystemTime) -> Option<bool> {
+    if !mark.has_voted() {
+        return Some(false);
+    }
+    let within = |t: SystemTime| now.duration_since(t).map_or(true, |d| d <= SIGNING_WINDOW);
+    let moved = m
+        .advanced_at
+        .is_some_and(|t| within(t) && m.last_off_at.is_none_or(|off| t > off));
+    if moved {
+        Some(true)
+    } else if m.last_off_at.is_none() && m.first_scan_at.is_some_and(within) {
+        None
+    } else {
+        Some(false)
+    }
+}
+
 fn own_facts(m: &Remembered, l: &NodeLook, now: SystemTime) -> (NodeFacts, FailoverInputs) {
     let files = l.files.as_ref();
     let storage = files.and_then(|f| f.storage);
     let signing = match (l.switch, storage) {
         (Some(false), _) => Some(false),
         (_, Some(StorageLook::Absent)) => Some(false),
-        (_, Some(StorageLook::Present(_))) => Some(
-            m.advanced_at
-                .is_some_and(|t| now.duration_since(t).map_or(true, |d| d <= SIGNING_WINDOW)),
-        ),
+        (_, Some(StorageLook::Present(mark))) => signing_from(m, &mark, now),
         _ => None,
     };
     // Files are combined with the switch only when scanned while the switch held its current value: after it

@@ -318,16 +318,35 @@ fn a_fresh_file_that_starts_voting_signs_at_once() {
 }
 
 #[test]
-fn first_sight_trusts_only_a_recent_write() {
+fn without_movement_signing_is_unknown_until_the_window_has_passed() {
     let mut m = GuardMemory::default();
-    let v = m.look(&[node("b", Some(true), 0, mark(9, 0), false, 1)], at(1));
-    assert_eq!(v.nodes[0].signing, Some(true));
-    let mut m = GuardMemory::default();
+    let v = m.look(&[node("b", Some(true), 0, mark(9, 0), false, 0)], at(1));
+    assert_eq!(v.nodes[0].signing, None, "just started watching");
+    let late = SIGNING_WINDOW.as_secs() + 1;
     let v = m.look(
-        &[node("b", Some(true), 500, mark(9, 0), false, 500)],
-        at(500),
+        &[node("b", Some(true), late, mark(9, 0), false, late)],
+        at(late),
     );
     assert_eq!(v.nodes[0].signing, Some(false));
+    // A never-voted store cannot be signing, even at first sight.
+    let mut m = GuardMemory::default();
+    let v = m.look(&[node("b", Some(true), 0, mark(0, 0), false, 0)], at(1));
+    assert_eq!(v.nodes[0].signing, Some(false));
+}
+
+#[test]
+fn movement_before_the_switch_went_off_does_not_count_after_it_goes_on() {
+    let mut m = GuardMemory::default();
+    m.look(&[node("b", Some(true), 0, mark(5, 0), false, 0)], at(0));
+    let v = m.look(&[node("b", Some(true), 5, mark(6, 5), false, 5)], at(5));
+    assert_eq!(v.nodes[0].signing, Some(true));
+    let v = m.look(&[node("b", Some(false), 10, mark(6, 5), false, 10)], at(10));
+    assert_eq!(v.nodes[0].signing, Some(false));
+    // `[true]` on a node that cannot sign: the switch is on again, nothing moves.
+    let v = m.look(&[node("b", Some(true), 15, mark(6, 5), false, 15)], at(15));
+    assert_eq!(v.nodes[0].signing, Some(false));
+    let v = m.look(&[node("b", Some(true), 20, mark(7, 20), false, 20)], at(20));
+    assert_eq!(v.nodes[0].signing, Some(true));
 }
 
 #[test]
