@@ -116,6 +116,9 @@ pub struct PosObs {
     pub latest_committed_seen_at: Option<SystemTime>,
     /// `test_posVotingStatus`: the node's local voting switch.
     pub voting_enabled: Option<bool>,
+    /// When `voting_enabled` was read (a slow head keeps the last one): the guard combines it with a key-file
+    /// scan only by these times, and treats an old reading as unknown.
+    pub voting_seen_at: Option<SystemTime>,
     /// The configured CIP-99 transition view (`pos.cip99_transition_view`); `None` = known per chain or default.
     pub cip99_transition_view: Option<u64>,
     /// How far the history reads are.
@@ -317,7 +320,7 @@ impl NodeState {
             node: self.name.clone(),
             address: self.pos_address().map(str::to_string),
             switch: pos.and_then(|p| p.voting_enabled),
-            switch_seen_at: pos.and(self.poll.last_success),
+            switch_seen_at: pos.and_then(|p| p.voting_seen_at),
             files: self.host.as_ref().and_then(HostObs::files_look),
             force_retired: pos
                 .and_then(|p| p.account.as_ref())

@@ -19,6 +19,10 @@ use super::guard::{failover_state, normalize_pos_address, FailoverInputs, Failov
 /// write means the node does not sign.
 pub const SIGNING_WINDOW: Duration = Duration::from_secs(120);
 
+/// A switch reading older than this is unknown: the PoS poller keeps the last head through a couple of slow
+/// polls, and a value that old may have changed since.
+pub const SWITCH_STALE_AFTER: Duration = Duration::from_secs(60);
+
 /// Scans remembered per node: enough to find one between two switch readings when both pollers run at the same
 /// interval, even with a scan or two in flight.
 const KEPT_SCANS: usize = 4;
@@ -165,6 +169,8 @@ pub struct GuardMemory {
 impl GuardMemory {
     /// Folds the latest observations into the memory and judges every node and key at `now`.
     pub fn look(&mut self, looks: &[NodeLook], now: SystemTime) -> GuardView {
+        let fresh: Vec<NodeLook> = looks.iter().map(|l| without_stale_switch(l, now)).collect();
+        let looks = fresh.as_slice();
         let firsts: Vec<(NodeFacts, FailoverInputs)> = looks
             .iter()
             .map(|l| {
@@ -181,6 +187,18 @@ impl GuardMemory {
             .collect();
         GuardView { nodes, keys }
     }
+}
+
+fn without_stale_switch(l: &NodeLook, now: SystemTime) -> NodeLook {
+    let stale = l.switch_seen_at.is_none_or(|t| {
+        now.duration_since(t)
+            .is_ok_and(|age| age > SWITCH_STALE_AFTER)
+    });
+    let mut l = l.clone();
+    if stale {
+        l.switch = None;
+    }
+    l
 }
 
 /// Updates the memory with one look: address, since when the switch holds its value, safety-data movement.

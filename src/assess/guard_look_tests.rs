@@ -97,6 +97,26 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
 }
 
 #[test]
+fn an_old_switch_reading_is_unknown() {
+    let mut m = GuardMemory::default();
+    let a = node("a", Some(false), 100, StorageLook::Absent, true, 100);
+    let b = node("b", Some(false), 100, StorageLook::Absent, false, 100);
+    let v = m.look(&[a.clone(), b.clone()], at(101));
+    assert_eq!(v.nodes[0].state, S::StandbyReady);
+    // B's PoS head keeps timing out: its last reading ages.
+    let mut b_old = b;
+    b_old.switch_seen_at = Some(at(100));
+    let late = 101 + SWITCH_STALE_AFTER.as_secs();
+    let v = m.look(&[a, b_old], at(late));
+    assert_eq!(
+        v.nodes[0].state,
+        S::Unknown,
+        "A's .save is not 'ready' on B's old word"
+    );
+    assert_eq!(v.keys[KEY].active_voters(), None);
+}
+
+#[test]
 fn a_node_of_unknown_key_keeps_standby_ready_unknown() {
     let mut m = GuardMemory::default();
     let a = node("a", Some(false), 1, StorageLook::Absent, true, 1);

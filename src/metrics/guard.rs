@@ -189,6 +189,7 @@ mod tests {
             pos: up.then(|| PosObs {
                 address: Some(KEY.into()),
                 voting_enabled: voting,
+                voting_seen_at: Some(SystemTime::now()),
                 ..Default::default()
             }),
             ..Default::default()
