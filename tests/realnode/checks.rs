@@ -142,3 +142,17 @@ pub async fn votes_against_chain(
         Err(text)
     }
 }
+
+/// The time of the first recorded scrape at or after `from` satisfying `cond`.
+pub fn first_after(samples: &[Sample], from: f64, cond: impl Fn(&Scrape) -> bool) -> Option<f64> {
+    samples
+        .iter()
+        .filter(|s| s.at >= from)
+        .find(|s| s.scrape.as_ref().is_some_and(&cond))
+        .map(|s| s.at)
+}
+
+/// The value of `name` for one PoS address (the guard's per-key series).
+pub fn for_address(sc: &Scrape, name: &str, address: &str) -> Option<f64> {
+    sc.get(name, &[("pos_address", address)])
+}

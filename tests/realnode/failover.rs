@@ -6,33 +6,17 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::checks::{failover_state, value};
+use super::checks::failover_state;
 use super::common::Scrape;
 use super::devnet::Devnet;
 use super::exporter::{self, Exporter, Watched};
-use super::recorder::{until, Recorder, Sample};
+use super::failover_checks::{equivocation_timeline, every_scrape, once_per_address};
+use super::recorder::{until, Recorder};
 use super::{report, watched, RULE_3_EPOCHS};
 
-/// States that must never show during a correct handover.
-const DANGEROUS: &[&str] = &[
-    "double_voting",
-    "two_voting_switches",
-    "voting_without_secure_storage",
-    "save_present_while_voting",
-    "standby_holding_save_while_primary_votes",
-];
 /// The state saying "two nodes sign with one key" (the guard's page).
 const TWO_SIGNERS: &[&str] = &["double_voting"];
-const NODES: [&str; 2] = ["node0", "node4"];
-/// Metrics that are facts about an address on the chain: one series per address, not per holder.
-const CHAIN_FACTS: &[&str] = &[
-    "conflux_pos_votes_signed_total",
-    "conflux_pos_votes_missed_total",
-    "conflux_pos_slashed",
-    "conflux_pos_force_retired",
-    "conflux_pos_account_votes",
-];
-
+pub const NODES: [&str; 2] = ["node0", "node4"];
 pub async fn run(test: &str) {
     // The mainnet-like 3-epoch rule: a one-epoch sit-out after the handover (stale .save) must not retire the key.
     let net = Devnet::up(Some(0));
@@ -253,6 +237,7 @@ pub async fn run(test: &str) {
     }
 
     let samples = rec.samples();
+    equivocation_timeline(&samples, &address, t_sig2, &mut out);
     every_scrape(&samples, handover, &mut out, &mut fail);
     if let Some(last) = samples.iter().rev().find_map(|s| s.scrape.clone()) {
         once_per_address(&last, &address, &mut out, &mut fail);
@@ -284,11 +269,11 @@ fn step(
     }
 }
 
-fn state_is(s: &Scrape, node: &str, state: &str) -> bool {
+pub fn state_is(s: &Scrape, node: &str, state: &str) -> bool {
     failover_state(s, node).as_deref() == Some(state)
 }
 
-fn states(s: &Scrape) -> Vec<(String, Option<String>)> {
+pub fn states(s: &Scrape) -> Vec<(String, Option<String>)> {
     NODES
         .iter()
         .map(|n| (n.to_string(), failover_state(s, n)))
@@ -305,78 +290,4 @@ fn last_voted_round(path: &std::path::Path) -> Option<u64> {
         .take_while(|c| c.is_ascii_digit())
         .collect();
     digits.parse().ok()
-}
-
-/// At every scrape: no dangerous state during the handover window, and no standby_ready while any holder's
-/// voting switch is unknown (node down or switch series absent).
-fn every_scrape(
-    samples: &[Sample],
-    handover: (f64, f64),
-    out: &mut Vec<String>,
-    fail: &mut Vec<String>,
-) {
-    let mut checked = 0;
-    for s in samples {
-        let Some(sc) = &s.scrape else { continue };
-        checked += 1;
-        if s.at >= handover.0 && s.at <= handover.1 {
-            for n in NODES {
-                if let Some(st) =
-                    failover_state(sc, n).filter(|st| DANGEROUS.contains(&st.as_str()))
-                {
-                    fail.push(format!(
-                        "t={:.1}s during the handover {n} in {st}: {:?}",
-                        s.at,
-                        states(sc)
-                    ));
-                }
-            }
-        }
-        let unknown: Vec<&str> = NODES
-            .iter()
-            .copied()
-            .filter(|n| {
-                value(sc, "conflux_up", n) != Some(1.0)
-                    || value(sc, "conflux_pos_voting_enabled", n).is_none()
-            })
-            .collect();
-        if !unknown.is_empty() {
-            for n in NODES {
-                if state_is(sc, n, "standby_ready") {
-                    fail.push(format!(
-                        "t={:.1}s {n} standby_ready while the switch of {unknown:?} is unknown",
-                        s.at
-                    ));
-                }
-            }
-        }
-    }
-    out.push(format!(
-        "failover verdicts checked at {checked} scrapes (handover {:.0}s..{:.0}s)",
-        handover.0, handover.1
-    ));
-}
-
-/// Chain facts about node0's address appear once, not once per holder.
-fn once_per_address(sc: &Scrape, address: &str, out: &mut Vec<String>, fail: &mut Vec<String>) {
-    for m in CHAIN_FACTS {
-        let series = sc.series(m);
-        let ours: Vec<_> = series
-            .iter()
-            .filter(|l| {
-                l.get("pos_address").map(String::as_str) == Some(address)
-                    || l.get("node").is_some_and(|n| NODES.contains(&n.as_str()))
-            })
-            .collect();
-        out.push(format!(
-            "{m}: {} series for node0's key: {ours:?}",
-            ours.len()
-        ));
-        if ours.len() > 1 {
-            fail.push(format!(
-                "{m} published {} times for one address",
-                ours.len()
-            ));
-        }
-    }
 }
