@@ -181,12 +181,34 @@ fn at_risk_lead(
         .iter()
         .filter_map(|s| value(s.scrape.as_ref()?, "conflux_pos_epochs_without_vote", node))
         .fold(0.0, f64::max);
+    let unknown = samples
+        .iter()
+        .filter(|s| s.at > stop_at)
+        .filter_map(|s| {
+            value(
+                s.scrape.as_ref()?,
+                "conflux_pos_force_retire_risk_known",
+                node,
+            )
+        })
+        .filter(|v| *v == 0.0)
+        .count();
+    out.push(format!(
+        "after the stop: {unknown} scrapes with conflux_pos_force_retire_risk_known 0"
+    ));
     match first {
         Some(s) => {
             let lead = retire_time - (rec.wall0 + s.at);
+            let sc = s.scrape.as_ref().unwrap();
+            let at = |m: &str| value(sc, m, node).map_or("-".into(), |v| v.to_string());
             out.push(format!(
-                "at_risk 1 {:.1}s after the stop, {lead:.1}s before the retiring block",
-                s.at - stop_at
+                "at_risk 1 {:.1}s after the stop, {lead:.1}s before the retiring block (exporter at block {}, epoch {}, {} blocks left in it, epochs_without_vote {}, eta {}s)",
+                s.at - stop_at,
+                at("conflux_pos_latest_committed_block"),
+                at("conflux_pos_epoch"),
+                at("conflux_pos_epoch_remaining_blocks"),
+                at("conflux_pos_epochs_without_vote"),
+                at("conflux_pos_force_retire_eta_seconds"),
             ));
             if lead <= 0.0 {
                 fail.push(format!("at_risk came {:.1}s after the retirement", -lead));
