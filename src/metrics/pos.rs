@@ -112,6 +112,9 @@ impl PosFamilies {
 
     fn publish_node(&self, node: &NodeState, state: &State, now: SystemTime) {
         let n = node.name.as_str();
+        if !node.poll.polled {
+            return;
+        }
         let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
             self.up.with_label_values(&[n]).set(0.0);
             return;
