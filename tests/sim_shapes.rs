@@ -287,6 +287,7 @@ async fn every_real_capture_has_the_same_shape_in_the_simulator() {
                 .map(|e| format!("{}: {e}", c.name)),
         );
     }
+    eprintln!("compared {compared} of {} captures", captures.len());
     assert!(compared > 90, "compared only {compared} captures");
     assert!(
         failures.is_empty(),
