@@ -18,14 +18,13 @@ use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandl
 async fn chain(chain_id: u64) -> SimHandle {
     let mut node = EndpointSpec::node("node", Some(US));
     node.voting = true;
+    let mut params = PosParams::for_identities(&[US.to_string()], 3, L);
+    // The transition view follows the chain id, as the node's config does (1029: 330 000; others: never).
+    params.cip99_transition_view = None;
     sim(SimConfig {
         chain_id,
         network_id: chain_id,
-        pos: Some(Box::new(PosChain::new(PosParams::for_identities(
-            &[US.to_string()],
-            3,
-            L,
-        )))),
+        pos: Some(Box::new(PosChain::new(params))),
         endpoints: vec![node, EndpointSpec::reference("ref")],
         ..Default::default()
     })
