@@ -231,10 +231,10 @@ fn remember(m: &mut Remembered, l: &NodeLook) {
     // `start_voting [false]` renames the .save over a never-voted file: that jump is not a signature.
     let resumed = m.save_present == Some(true) && files.save_present != Some(true);
     match (m.mark, mark) {
-        (Some(prev), Some(new)) => {
-            if new.position() > prev.position() && (prev.has_voted() || !resumed) {
-                m.advanced_at = Some(files.scanned_at);
-            }
+        (Some(prev), Some(new))
+            if new.position() > prev.position() && (prev.has_voted() || !resumed) =>
+        {
+            m.advanced_at = Some(files.scanned_at);
         }
         // A file that appeared since the last scan and has already voted: a node (re)started as a voter signed
         // with a new store, unless it is a renamed .save or a copy (written before the previous scan).
