@@ -219,7 +219,7 @@ fn remember(m: &mut Remembered, l: &NodeLook) {
     if m.scanned_at.is_some_and(|t| t >= files.scanned_at) {
         return;
     }
-    m.scanned_at = Some(files.scanned_at);
+    let previous_scan = m.scanned_at.replace(files.scanned_at);
     m.scans.push_back(*files);
     if m.scans.len() > KEPT_SCANS {
         m.scans.pop_front();
@@ -230,14 +230,30 @@ fn remember(m: &mut Remembered, l: &NodeLook) {
     };
     // `start_voting [false]` renames the .save over a never-voted file: that jump is not a signature.
     let resumed = m.save_present == Some(true) && files.save_present != Some(true);
-    if let (Some(prev), Some(new)) = (m.mark, mark) {
-        if new.position() > prev.position() && (prev.has_voted() || !resumed) {
+    match (m.mark, mark) {
+        (Some(prev), Some(new))
+            if new.position() > prev.position() && (prev.has_voted() || !resumed) =>
+        {
             m.advanced_at = Some(files.scanned_at);
         }
+        // A file that appeared since the last scan and has already voted: a node (re)started as a voter signed
+        // with a new store, unless it is a renamed .save or a copy (written before the previous scan).
+        (None, Some(new)) if new.has_voted() && !resumed && written_since(&new, previous_scan) => {
+            m.advanced_at = Some(files.scanned_at);
+        }
+        _ => {}
     }
     m.first_scan_at.get_or_insert(files.scanned_at);
     m.mark = mark;
     m.save_present = files.save_present;
+}
+
+fn written_since(mark: &SafetyMark, scan: Option<SystemTime>) -> bool {
+    match (mark.updated, scan) {
+        // last_update has whole seconds: a write in the same second as the previous scan counts.
+        (Some(secs), Some(scan)) => SystemTime::UNIX_EPOCH + Duration::from_secs(secs + 1) > scan,
+        _ => false,
+    }
 }
 
 /// What a node says about itself, before the other holders are considered.

@@ -312,6 +312,27 @@ fn switches_are_not_signers() {
 }
 
 #[test]
+fn an_old_primary_restarted_as_voter_signs_at_its_first_scan() {
+    let mut m = GuardMemory::default();
+    // After the hand-over: switch off, no store, the stale .save still there.
+    m.look(
+        &[node("a", Some(false), 0, StorageLook::Absent, true, 0)],
+        at(0),
+    );
+    // Restarted with pos_started_as_voter=true: a new store that has already voted, written since the last scan.
+    let v = m.look(&[node("a", Some(true), 10, mark(2, 9), true, 10)], at(10));
+    assert_eq!(v.nodes[0].signing, Some(true));
+    // A store copied in from elsewhere (written long before the previous scan) is not a signature.
+    let mut m = GuardMemory::default();
+    m.look(
+        &[node("b", Some(false), 20, StorageLook::Absent, false, 20)],
+        at(20),
+    );
+    let v = m.look(&[node("b", Some(true), 30, mark(2, 5), false, 30)], at(30));
+    assert_eq!(v.nodes[0].signing, Some(false));
+}
+
+#[test]
 fn a_resumed_save_is_not_a_signature() {
     let mut m = GuardMemory::default();
     // Standby's own fresh file, then the .save (round 900, written 30 s ago) renamed over it.

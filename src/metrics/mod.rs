@@ -9,6 +9,7 @@ pub mod exporter;
 pub mod guard;
 pub mod host;
 pub mod pos;
+pub mod pos_keys;
 
 use std::sync::Arc;
 use std::time::SystemTime;
