@@ -119,22 +119,36 @@ pub fn every_scrape(
 /// Chain facts about node0's address appear once, not once per holder.
 pub fn once_per_address(sc: &Scrape, address: &str, out: &mut Vec<String>, fail: &mut Vec<String>) {
     for m in CHAIN_FACTS {
-        let series = sc.series(m);
-        let ours: Vec<_> = series
-            .iter()
+        let ours: Vec<_> = sc
+            .series(m)
+            .into_iter()
             .filter(|l| {
                 l.get("pos_address").map(String::as_str) == Some(address)
                     || l.get("node").is_some_and(|n| NODES.contains(&n.as_str()))
             })
             .collect();
+        // One fact is one set of labels apart from who publishes it (node) and for which key (pos_address):
+        // account_votes has one series per `state`, each of which must appear once.
+        let mut facts = std::collections::BTreeMap::<Vec<(String, String)>, Vec<String>>::new();
+        for l in &ours {
+            let key = l
+                .iter()
+                .filter(|(k, _)| *k != "node" && *k != "pos_address");
+            let node = l.get("node").cloned().unwrap_or_default();
+            facts
+                .entry(key.map(|(k, v)| (k.clone(), v.clone())).collect())
+                .or_default()
+                .push(node);
+        }
+        let publishers: std::collections::BTreeSet<&String> = facts.values().flatten().collect();
         out.push(format!(
-            "{m}: {} series for node0's key: {ours:?}",
+            "{m}: {} series for node0's key, published by {publishers:?}",
             ours.len()
         ));
-        if ours.len() > 1 {
+        for (fact, nodes) in facts.iter().filter(|(_, n)| n.len() > 1) {
             fail.push(format!(
-                "{m} published {} times for one address",
-                ours.len()
+                "{m}{fact:?} published {} times for one address (by {nodes:?})",
+                nodes.len()
             ));
         }
     }
