@@ -57,12 +57,17 @@ impl Guard {
     }
 }
 
+/// Logs a node's state when it differs from the last known one. `unknown` (an input missing for a poll or two)
+/// is not remembered, so a state interrupted by it is not logged again: one line per real change.
 fn log_change(logged: &mut BTreeMap<String, FailoverState>, v: &NodeVerdict) {
-    let before = logged.insert(v.node.clone(), v.state);
-    if before == Some(v.state) || (before.is_none() && v.state == FailoverState::Unknown) {
+    let (n, st) = (&v.node, v.state.as_str());
+    if v.state == FailoverState::Unknown {
+        tracing::debug!(node = %n, inputs = ?v.inputs, "PoS failover state unknown for now");
         return;
     }
-    let (n, st) = (&v.node, v.state.as_str());
+    if logged.insert(v.node.clone(), v.state) == Some(v.state) {
+        return;
+    }
     match v.state {
         s if s.is_dangerous() => {
             tracing::error!(node = %n, state = st, inputs = ?v.inputs, "dangerous PoS failover state: two voters for one key, or safety files inconsistent with the voting switch")
