@@ -265,6 +265,7 @@ async fn primary_standby_handover_step_by_step() {
 
     // The standby's switch turned on while the primary still votes: one switch too many, but not (yet) two
     // signers: B's own store has never voted.
+    let t0 = std::time::Instant::now();
     set_voting(&sim, "b", true).await;
     let s = expect(
         addr,
@@ -276,9 +277,18 @@ async fn primary_standby_handover_step_by_step() {
     .await;
     assert_eq!(s.get("conflux_pos_signing", &[("node", "b")]), Some(0.0));
     // Both now sign (their safety data advances): equivocation.
+    eprintln!(
+        "measured: second switch on -> two_voting_switches in {:?}",
+        t0.elapsed()
+    );
+    let t0 = std::time::Instant::now();
     da.sign(KEY, 1204);
     db.sign(KEY, 1204);
     let s = expect(addr, "two signers", "double_voting", "double_voting", 2.0).await;
+    eprintln!(
+        "measured: second signature -> double_voting in {:?}",
+        t0.elapsed()
+    );
     assert_eq!(
         s.get("conflux_pos_signing_holders", &[("pos_address", KEY)]),
         Some(2.0)

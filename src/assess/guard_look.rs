@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use super::guard::{failover_state, normalize_pos_address, FailoverInputs, FailoverState, Storage};
+pub use super::guard_keys::KeyCount;
+use super::guard_keys::{count_keys, peers};
 
 /// How long after its safety data last advanced a node still counts as signing. A committee member signs a
 /// vote or a timeout every round; rounds time out after at most a minute or two, so two minutes without any
@@ -104,35 +106,6 @@ pub struct NodeVerdict {
     pub switch_age: Option<Duration>,
     /// Age of the file scan.
     pub files_age: Option<Duration>,
-}
-
-/// Holders of one key.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KeyCount {
-    /// Nodes attributed to the key.
-    pub holders: usize,
-    /// Holders with the switch on.
-    pub switch_on: usize,
-    /// Holders with the switch off.
-    pub switch_off: usize,
-    /// Holders (or nodes of unknown key) whose switch is unknown.
-    pub switch_unknown: usize,
-    /// Holders seen signing.
-    pub signing: usize,
-    /// Holders (or nodes of unknown key) that might sign but whose signing is unknown.
-    pub signing_unknown: usize,
-}
-
-impl KeyCount {
-    /// Switches on, when that number is certain or already proves two; `None` while an unknown could change it.
-    pub fn active_voters(&self) -> Option<usize> {
-        (self.switch_unknown == 0 || self.switch_on > 1).then_some(self.switch_on)
-    }
-
-    /// Signers, under the same rule.
-    pub fn signers(&self) -> Option<usize> {
-        (self.signing_unknown == 0 || self.signing > 1).then_some(self.signing)
-    }
 }
 
 /// The whole look: per node and per key.
@@ -258,10 +231,10 @@ fn written_since(mark: &SafetyMark, scan: Option<SystemTime>) -> bool {
 
 /// What a node says about itself, before the other holders are considered.
 #[derive(Debug, Clone)]
-struct NodeFacts {
-    address: Option<String>,
-    switch: Option<bool>,
-    signing: Option<bool>,
+pub(super) struct NodeFacts {
+    pub(super) address: Option<String>,
+    pub(super) switch: Option<bool>,
+    pub(super) signing: Option<bool>,
 }
 
 /// Signing evidence from a present store: it moved within [`SIGNING_WINDOW`] and after the switch was last
@@ -321,75 +294,6 @@ fn own_facts(m: &Remembered, l: &NodeLook, now: SystemTime) -> (NodeFacts, Failo
         signing,
     };
     (facts, inputs)
-}
-
-fn count_keys(all: &[(NodeFacts, FailoverInputs)]) -> BTreeMap<String, KeyCount> {
-    let mut keys: BTreeMap<String, KeyCount> = BTreeMap::new();
-    for (f, _) in all {
-        if let Some(a) = &f.address {
-            let k = keys.entry(a.clone()).or_default();
-            k.holders += 1;
-            tally(k, f);
-        }
-    }
-    // A node whose key is unknown and that may vote could hold any of them.
-    for (f, _) in all.iter().filter(|(f, _)| f.address.is_none()) {
-        for k in keys.values_mut() {
-            k.switch_unknown += usize::from(f.switch != Some(false));
-            k.signing_unknown += usize::from(f.signing != Some(false));
-        }
-    }
-    keys
-}
-
-fn tally(k: &mut KeyCount, f: &NodeFacts) {
-    match f.switch {
-        Some(true) => k.switch_on += 1,
-        Some(false) => k.switch_off += 1,
-        None => k.switch_unknown += 1,
-    }
-    match f.signing {
-        Some(true) => k.signing += 1,
-        Some(false) => {}
-        None => k.signing_unknown += 1,
-    }
-}
-
-/// Whether some other node (same key, or a node of unknown key) votes/signs: `Some(true)` as soon as one is
-/// seen doing it, `Some(false)` only when every other candidate is known not to.
-fn peers(me: usize, all: &[(NodeFacts, FailoverInputs)]) -> (Option<bool>, Option<bool>) {
-    let Some(addr) = all[me].0.address.as_deref() else {
-        return (None, None);
-    };
-    let others = all
-        .iter()
-        .enumerate()
-        .filter(|(i, (f, _))| *i != me && f.address.as_deref().is_none_or(|a| a == addr))
-        .map(|(_, (f, _))| f);
-    let (mut voting, mut signing) = (Some(false), Some(false));
-    for f in others {
-        let votes = match (f.switch, f.signing) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), _) => Some(false),
-            _ => None,
-        };
-        // A node of unknown key that votes might hold this key or another one: unknown, not a peer.
-        let maybe = |v: Option<bool>| match (&f.address, v) {
-            (None, Some(true)) => None,
-            _ => v,
-        };
-        voting = either(voting, maybe(votes));
-        signing = either(signing, maybe(f.signing));
-    }
-    (voting, signing)
-}
-
-fn either(acc: Option<bool>, next: Option<bool>) -> Option<bool> {
-    match (acc, next) {
-        (Some(true), _) | (_, Some(true)) => Some(true),
-        (Some(false), Some(false)) => Some(false),
-        _ => None,
-    }
 }
 
 fn judge(

@@ -20,7 +20,7 @@ catalogue! {
         key_holders: Gauge("conflux_pos_key_holders", ["pos_address", "state"], "Configured nodes holding the PoS address by voting switch: state voting, not_voting or unknown (down, timed out, not served; a node whose own address is unknown and might vote counts as unknown for every key)."),
         signing_holders: Gauge("conflux_pos_signing_holders", ["pos_address"], "How many of this exporter's nodes holding the PoS address actually sign: their own pos_db/secure_storage.json safety data (epoch, last_voted_round) advanced within the last 120 s. Above 1 is equivocation in progress. Absent while a holder's signing is unknown (key files not visible) unless two already sign."),
         signing: Gauge("conflux_pos_signing", ["node"], "1 when the node's own safety data (secure_storage.json epoch / last_voted_round) advanced within the last 120 s, i.e. it signs votes or timeouts, not merely has its switch on; 0 when the switch is off, the file is absent or did not advance; absent when the files are not visible."),
-        failover_state: Gauge("conflux_pos_failover_state", ["node", "state"], "1 for the node's primary/standby state, 0 for the others: primary_voting, standby_ready, standby_fresh_storage, standby_idle, retired_not_signing, unknown, and the dangerous double_voting (two signers), two_voting_switches, voting_without_secure_storage, save_present_while_voting, standby_holding_save_while_primary_votes. The key files are combined with the voting switch only when scanned after the switch took its value; otherwise the state is unknown until the next scan."),
+        failover_state: Gauge("conflux_pos_failover_state", ["node", "state"], "1 for the node's primary/standby state, 0 for the others: primary_voting, standby_ready, standby_fresh_storage, standby_idle, retired_not_signing, unknown, and the dangerous double_voting (two signers), two_voting_switches, voting_without_secure_storage, save_present_while_voting, standby_holding_save_while_primary_votes. The key files are combined with the voting switch only when scanned while the switch held its current value (after its first and before its latest reading of that value); otherwise the state is unknown until such a scan exists."),
         input_age: Gauge("conflux_pos_guard_input_age_seconds", ["node", "input"], "Age of the failover verdict's inputs at publish: input voting_switch (last test_posVotingStatus read) and key_files (last scan of pos_db). Absent while that input is unknown."),
         owner_mismatch: Gauge("conflux_pos_key_owner_mismatch", ["node"], "1 when owner_account in pos_db/secure_storage.json (else the .save) differs from the node's PoS address: the safety data is another key's. Absent while either side is unknown."),
         safe_to_stop: Gauge("conflux_pos_safe_to_stop", ["node"], "1 when our PoS address is neither in the current committee nor among the elected or electing nodes of the two upcoming terms (pos_getCommittee), so the node can stop without missing votes; the exporter never calls stop_election. Absent while the node's own switch or another holder's switch is unknown."),
@@ -57,12 +57,17 @@ impl Guard {
     }
 }
 
+/// Logs a node's state when it differs from the last known one. `unknown` (an input missing for a poll or two)
+/// is not remembered, so a state interrupted by it is not logged again: one line per real change.
 fn log_change(logged: &mut BTreeMap<String, FailoverState>, v: &NodeVerdict) {
-    let before = logged.insert(v.node.clone(), v.state);
-    if before == Some(v.state) || (before.is_none() && v.state == FailoverState::Unknown) {
+    let (n, st) = (&v.node, v.state.as_str());
+    if v.state == FailoverState::Unknown {
+        tracing::debug!(node = %n, inputs = ?v.inputs, "PoS failover state unknown for now");
         return;
     }
-    let (n, st) = (&v.node, v.state.as_str());
+    if logged.insert(v.node.clone(), v.state) == Some(v.state) {
+        return;
+    }
     match v.state {
         s if s.is_dangerous() => {
             tracing::error!(node = %n, state = st, inputs = ?v.inputs, "dangerous PoS failover state: two voters for one key, or safety files inconsistent with the voting switch")
