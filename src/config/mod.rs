@@ -4,18 +4,20 @@
 
 mod check;
 pub mod cli;
+pub mod env;
 pub mod file;
+mod toml_key;
+mod urls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use url::Url;
-
 pub use cli::Cli;
 use file::FileConfig;
 
-use crate::rpc::redact_url;
+use crate::webconfig::{self, WebConfig};
+use urls::check_url;
 
 /// Defaults, in one place so the README and `--help` can be checked against them.
 pub mod defaults {
@@ -105,6 +107,10 @@ pub struct ReferenceConfig {
 pub struct Config {
     /// Where `/metrics` is served.
     pub listen_address: SocketAddr,
+    /// `--web.config.file`, as given.
+    pub web_config_file: Option<PathBuf>,
+    /// TLS and basic auth loaded from it (`None`: plain HTTP, no auth).
+    pub web_config: Option<WebConfig>,
     /// Path of the metrics endpoint.
     pub telemetry_path: String,
     /// Tracing filter directive.
@@ -150,12 +156,20 @@ pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
                     format!("cannot read {}: {e}", path.display()),
                 )
             })?;
-            file::parse(&text)
-                .map_err(|m| err("config.file", format!("{}: {m}", path.display())))?
+            file::parse(&text).map_err(|e| e.into_config_error(&path.display().to_string()))?
         }
         None => FileConfig::default(),
     };
     resolve(cli, file)
+}
+
+impl file::FileError {
+    /// Names the key (`config.file` only for syntax errors that sit on no key) and where it is.
+    pub fn into_config_error(self, origin: &str) -> ConfigError {
+        let line = self.line.map(|l| format!(" line {l}")).unwrap_or_default();
+        let key = self.key.unwrap_or_else(|| "config.file".into());
+        err(key, format!("{} ({origin}{line})", self.message))
+    }
 }
 
 /// Merges flags over the file over defaults, then validates.
@@ -166,6 +180,11 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         defaults::LISTEN_ADDRESS.into(),
     );
     let listen_address = parse_listen(&listen).map_err(|m| err("web.listen_address", m))?;
+    let web_config_file = cli.web_config_file.clone().or(file.web.config_file);
+    let web_config = match &web_config_file {
+        Some(p) => Some(webconfig::load(p).map_err(|e| err("web.config_file", e.to_string()))?),
+        None => None,
+    };
     let telemetry_path = pick(
         cli.telemetry_path.clone(),
         file.web.telemetry_path,
@@ -252,6 +271,8 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
     }
     Ok(Config {
         listen_address,
+        web_config_file,
+        web_config,
         telemetry_path,
         log_level,
         log_format,
@@ -277,18 +298,6 @@ fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     };
     full.parse()
         .map_err(|_| format!("{s:?} is not HOST:PORT or :PORT"))
-}
-
-fn check_url(key: &str, raw: &str) -> Result<(), ConfigError> {
-    let url =
-        Url::parse(raw).map_err(|e| err(key, format!("not a URL ({e}): {}", redact_url(raw))))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(err(
-            key,
-            format!("must be an http(s) URL with a host: {}", redact_url(raw)),
-        ));
-    }
-    Ok(())
 }
 
 fn check_name(key: &str, name: &str, seen: &mut Vec<String>) -> Result<(), ConfigError> {
