@@ -169,8 +169,19 @@ async fn handle(
     req: Request<Incoming>,
     served: Arc<Served>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    if let Some(auth) = &served.auth {
-        if !auth.check(req.headers().get(AUTHORIZATION).map(|v| v.as_bytes())) {
+    if served.auth.is_some() {
+        // bcrypt is deliberately slow (tens of ms): keep it off the async workers that serve other scrapes.
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|v| v.as_bytes().to_vec());
+        let s = served.clone();
+        let ok = tokio::task::spawn_blocking(move || {
+            s.auth.as_ref().is_some_and(|a| a.check(header.as_deref()))
+        })
+        .await
+        .unwrap_or(false);
+        if !ok {
             let mut r = response(StatusCode::UNAUTHORIZED, "text/plain", "Unauthorized\n");
             r.headers_mut().insert(
                 WWW_AUTHENTICATE,
