@@ -83,3 +83,12 @@ fn debug_output_hides_hashes() {
     let dbg = format!("{c:?}");
     assert!(dbg.contains("prom") && !dbg.contains(&h), "{dbg}");
 }
+
+#[test]
+fn shipped_example_is_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let c = load(&root.join("examples/web.yml")).unwrap();
+    assert_eq!(c.tls, None);
+    let hash = &c.users["prometheus"];
+    assert!(bcrypt::verify("change-me-example-only", hash).unwrap());
+}
