@@ -11,26 +11,17 @@ use conflux_pos_exporter::app::App;
 use conflux_pos_exporter::sim::{EndpointPatch, SimHandle};
 use serde_json::json;
 
-/// Waits until the exporter has read everything up to the simulator's height: its status shows the height and
-/// three more polls have run.
+/// Waits until the exporter has read everything up to the simulator's height: its PoS status shows the height,
+/// the vote record reached it, and every block, transaction, committee and reward up to it is read.
 async fn synced(app: &App, sim: &SimHandle) -> Scrape {
-    let a = app.local_addr();
     let h = sim.pos_height() as f64;
-    let s = wait_for(a, T, "pos height", |s| {
+    wait_for(app.local_addr(), T, "pos height read", |s| {
         g(s, "conflux_pos_latest_committed_block") == Some(h)
+            && g(s, "conflux_pos_last_read_block") == Some(h)
+            && g(s, "conflux_pos_history_caught_up") == Some(1.0)
             && g(s, "conflux_pos_epochs_without_vote").is_some()
     })
-    .await;
-    let req = |s: &Scrape| {
-        s.get(
-            "conflux_exporter_rpc_requests_total",
-            &[("target", "local")],
-        )
-        .unwrap_or(0.0)
-    };
-    let r0 = req(&s);
-    // Blocks are read one poll behind the status, their transactions one poll behind the blocks.
-    wait_for(a, T, "three more polls", |s| req(s) >= r0 + 3.0).await
+    .await
 }
 
 /// Epoch of the newest committed block (a block at a term boundary ends the epoch before the state's).
