@@ -51,7 +51,7 @@ impl Geometry {
 
     /// Whether the block at `view` is the last block of its epoch (and so triggers the force-retire check).
     pub fn ends_epoch(&self, view: u64) -> bool {
-        view > 0 && view.is_multiple_of(self.len)
+        view > 0 && view % self.len == 0
     }
 
     /// First view of term `term`, `None` for terms before view 0.
