@@ -54,10 +54,16 @@ fn main() -> ExitCode {
         }
     };
     if cli.config_check {
+        for w in config.warnings() {
+            println!("# warning: {w}");
+        }
         println!("# configuration is valid (secrets redacted)\n{config}");
         return ExitCode::SUCCESS;
     }
     init_logging(&config.log_level, config.log_format);
+    for w in config.warnings() {
+        tracing::warn!("{w}");
+    }
     // Built by hand rather than with #[tokio::main]: dropping a runtime waits for every running spawn_blocking
     // task, so a statvfs stuck on a dead mount would hang the exit; shutdown_timeout bounds that wait.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

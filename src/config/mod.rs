@@ -145,6 +145,29 @@ pub struct Config {
     pub references: Vec<ReferenceConfig>,
 }
 
+impl Config {
+    /// Settings that work but deserve a word at start. Not errors: a poll never overlaps the next one, so a long
+    /// timeout only stretches the schedule; the operator should know that is what they chose.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.rpc_timeout >= self.node_interval {
+            out.push(format!(
+                "poll.rpc_timeout ({}) is not shorter than poll.node_interval ({}): polls never overlap, so a slow node stretches the interval to the timeout and block age and lag update less often; keep rpc_timeout below node_interval (slowness is already tolerated for poll.node_down_after)",
+                humantime::format_duration(self.rpc_timeout),
+                humantime::format_duration(self.node_interval)
+            ));
+        }
+        if self.node_down_after < self.rpc_timeout {
+            out.push(format!(
+                "poll.node_down_after ({}) is shorter than poll.rpc_timeout ({}): one timed-out status call makes the node down, so a slow node is reported as a down one",
+                humantime::format_duration(self.node_down_after),
+                humantime::format_duration(self.rpc_timeout)
+            ));
+        }
+        out
+    }
+}
+
 /// The official reference for a chain id, if Conflux runs one.
 pub fn default_reference_for_chain(chain_id: u64) -> Option<ReferenceConfig> {
     let (name, url) = match chain_id {

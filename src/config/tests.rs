@@ -226,3 +226,22 @@ fn env_errors_name_the_variable() {
         "{e}"
     );
 }
+
+#[test]
+fn a_timeout_not_shorter_than_the_interval_is_a_warning_naming_both_keys() {
+    let ok = resolve(&Cli::default(), FileConfig::default()).unwrap();
+    assert!(ok.warnings().is_empty(), "defaults warn about nothing");
+    let file = file::parse("[poll]\nnode_interval = \"5s\"\nrpc_timeout = \"5s\"\n").unwrap();
+    let w = resolve(&Cli::default(), file).unwrap().warnings();
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].contains("poll.rpc_timeout") && w[0].contains("poll.node_interval"),
+        "{w:?}"
+    );
+    let file = file::parse("[poll]\nrpc_timeout = \"3s\"\nnode_down_after = \"1s\"\n").unwrap();
+    let w = resolve(&Cli::default(), file).unwrap().warnings();
+    assert!(
+        w.iter().any(|w| w.contains("poll.node_down_after")),
+        "{w:?}"
+    );
+}
