@@ -138,7 +138,7 @@ pub struct HistoryProgress {
     pub batch_size: usize,
 }
 
-pub use crate::assess::retire::ForecastCheck;
+pub use crate::assess::forecast::ForecastCheck;
 
 /// Per-target poll bookkeeping shared by nodes and references.
 #[derive(Debug, Clone, Default, PartialEq)]
