@@ -15,6 +15,7 @@ use crate::config::{default_reference_for_chain, Config, ReferenceConfig};
 use crate::host::disk::DiskProber;
 use crate::metrics::Metrics;
 use crate::rpc::{redact_url, Client, ClientSettings, RpcObserver};
+use crate::server::auth::BasicAuth;
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
@@ -24,8 +25,8 @@ use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceW
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// The listen address is taken or not ours.
-    #[error("cannot listen on {addr}: {source}")]
+    /// The listen address is taken or not ours. Names the flag once, so the operator knows what to change.
+    #[error("cannot listen on {addr} (--web.listen-address): {source}")]
     Listen {
         /// Configured address.
         addr: SocketAddr,
@@ -35,6 +36,9 @@ pub enum AppError {
     /// The HTTP client could not be built (TLS roots, ...).
     #[error("cannot build the HTTP client: {0}")]
     HttpClient(String),
+    /// The web config's TLS files are unusable.
+    #[error("web config: {0}")]
+    Tls(#[from] crate::server::tls::TlsError),
     /// A metric family failed to register (a catalogue bug).
     #[error("metrics registry: {0}")]
     Metrics(#[from] prometheus::Error),
@@ -83,6 +87,16 @@ impl Ctx {
 impl App {
     /// Binds the listener and starts every task. Returns once the exporter is serving.
     pub async fn start(config: Config) -> Result<Self, AppError> {
+        // TLS files first: a bad key must stop the start before any task runs.
+        let (tls, auth) = match &config.web_config {
+            Some(w) => (
+                w.tls.as_ref().map(server::tls::acceptor).transpose()?,
+                (!w.users.is_empty()).then(|| BasicAuth::new(&w.users)),
+            ),
+            None => (None, None),
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let basic_auth = auth.is_some();
         let listener = TcpListener::bind(config.listen_address)
             .await
             .map_err(|source| AppError::Listen {
@@ -181,7 +195,7 @@ impl App {
             tracing::info!("no reference configured and automatic references disabled: epoch lag and fork checks are off");
         }
         // First exposition before serving: every target's series exist (at zero) from the first scrape on.
-        let served = Served::new(ctx.hub.clone(), config.telemetry_path.clone());
+        let served = Served::with_auth(ctx.hub.clone(), config.telemetry_path.clone(), auth);
         publish(&ctx.metrics, &ctx.hub, &served);
         ctx.tracker.spawn(publisher(
             ctx.metrics.clone(),
@@ -192,10 +206,11 @@ impl App {
         ctx.tracker.spawn(server::serve(
             listener,
             served,
+            tls,
             ctx.cancel.clone(),
             Duration::from_secs(5),
         ));
-        tracing::info!(address = %local_addr, path = %config.telemetry_path, nodes = config.nodes.len(), "serving metrics");
+        tracing::info!(address = %local_addr, scheme, basic_auth, path = %config.telemetry_path, nodes = config.nodes.len(), "serving metrics");
         Ok(Self {
             local_addr,
             cancel: ctx.cancel.clone(),

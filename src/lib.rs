@@ -17,7 +17,8 @@
 //! - [`assess`]: pure functions from facts to verdicts.
 //! - [`host`]: local probes of the node process, disks and PoS key files (blocking work in spawn_blocking).
 //! - [`metrics`]: every metric family, and the publish step.
-//! - [`server`]: HTTP endpoints.
+//! - [`server`]: HTTP endpoints (TLS, basic auth and gzip included).
+//! - [`webconfig`]: the `--web.config.file` (exporter-toolkit format).
 //! - [`app`]: wiring and shutdown.
 //! - [`sim`]: a simulated Conflux chain and JSON-RPC nodes, for tests, the demo and benchmarks.
 
@@ -32,3 +33,4 @@ pub mod sim;
 pub mod state;
 pub mod votes;
 pub mod watch;
+pub mod webconfig;

@@ -4,9 +4,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
 use conflux_pos_exporter::app::App;
-use conflux_pos_exporter::config::{self, Cli, LogFormat};
+use conflux_pos_exporter::config::{self, LogFormat};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::EnvFilter;
 
@@ -36,19 +35,35 @@ fn init_logging(level: &str, format: LogFormat) {
 const BLOCKING_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(3);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<String> = std::env::args().collect();
+    let env = |k: &str| std::env::var(k).ok();
+    let cli = match config::env::parse_cli(&args, env) {
+        Ok(c) => c,
+        Err(Ok(message)) => {
+            eprintln!("conflux-pos-exporter: invalid configuration: {message}");
+            return ExitCode::from(1);
+        }
+        Err(Err(clap_error)) => clap_error.exit(),
+    };
     let config = match config::load(&cli) {
         Ok(c) => c,
         Err(e) => {
+            let e = config::env::explain(e, &args, env);
             eprintln!("conflux-pos-exporter: invalid configuration: {e}");
             return ExitCode::from(1);
         }
     };
     if cli.config_check {
+        for w in config.warnings() {
+            println!("# warning: {w}");
+        }
         println!("# configuration is valid (secrets redacted)\n{config}");
         return ExitCode::SUCCESS;
     }
     init_logging(&config.log_level, config.log_format);
+    for w in config.warnings() {
+        tracing::warn!("{w}");
+    }
     // Built by hand rather than with #[tokio::main]: dropping a runtime waits for every running spawn_blocking
     // task, so a statvfs stuck on a dead mount would hang the exit; shutdown_timeout bounds that wait.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -138,7 +138,7 @@ pub struct HistoryProgress {
     pub batch_size: usize,
 }
 
-pub use crate::assess::retire::ForecastCheck;
+pub use crate::assess::forecast::ForecastCheck;
 
 /// Per-target poll bookkeeping shared by nodes and references.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -373,7 +373,17 @@ impl State {
         self.nodes.iter().map(NodeState::guard_look).collect()
     }
 
-    /// True once every target has finished at least one poll (drives `/-/ready`).
+    /// Names of the nodes whose chain poll (`cfx_getStatus` and friends) never succeeded; `/-/ready` waits until
+    /// this is empty.
+    pub fn nodes_never_answered(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|n| n.poll.last_success.is_none())
+            .map(|n| n.name.clone())
+            .collect()
+    }
+
+    /// Whether every node and reference has finished at least one poll (success or failure).
     pub fn all_polled(&self) -> bool {
         self.nodes.iter().all(|n| n.poll.polled) && self.references.iter().all(|r| r.poll.polled)
     }

@@ -14,6 +14,18 @@ impl fmt::Display for Config {
             "[web]\nlisten_address = \"{}\"\ntelemetry_path = \"{}\"",
             self.listen_address, self.telemetry_path
         )?;
+        if let Some(p) = &self.web_config_file {
+            writeln!(f, "config_file = \"{}\"", p.display())?;
+        }
+        if let Some(w) = &self.web_config {
+            let users: Vec<&str> = w.users.keys().map(String::as_str).collect();
+            writeln!(
+                f,
+                "# web config: tls {}, basic auth users {:?} (hashes not shown)",
+                if w.tls.is_some() { "on" } else { "off" },
+                users
+            )?;
+        }
         let fmt = if self.log_format == LogFormat::Json {
             "json"
         } else {

@@ -25,6 +25,9 @@ pub struct Cli {
         env = "CONFLUX_EXPORTER_WEB_LISTEN_ADDRESS"
     )]
     pub listen_address: Option<String>,
+    /// Web config file (exporter-toolkit YAML: tls_server_config, basic_auth_users) for TLS and basic auth.
+    #[arg(long = "web.config.file", env = "CONFLUX_EXPORTER_WEB_CONFIG_FILE")]
+    pub web_config_file: Option<PathBuf>,
     /// Path of the metrics endpoint [default: /metrics].
     #[arg(
         long = "web.telemetry-path",

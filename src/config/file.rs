@@ -38,6 +38,8 @@ pub struct WebSection {
     pub listen_address: Option<String>,
     /// e.g. `"/metrics"`.
     pub telemetry_path: Option<String>,
+    /// `--web.config.file`: TLS and basic auth (exporter-toolkit YAML); relative to the working directory.
+    pub config_file: Option<PathBuf>,
 }
 
 /// `[log]`
@@ -119,7 +121,27 @@ pub struct ReferenceSection {
     pub url: Option<String>,
 }
 
+/// A file error: the dotted key it is about (`poll.node_interval`, `node[1].rpc_url`; `None` for plain syntax
+/// errors that sit on no key), the 1-based line, and toml's message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{}: {message}", key.as_deref().map(|k| format!("key `{k}`")).unwrap_or_else(|| "syntax".into()), line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+pub struct FileError {
+    /// Dotted key, when the error is about one.
+    pub key: Option<String>,
+    /// Line of the error, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// Parses the file text, naming the offending key and line on error.
-pub fn parse(text: &str) -> Result<FileConfig, String> {
-    toml::from_str(text).map_err(|e| e.to_string())
+pub fn parse(text: &str) -> Result<FileConfig, FileError> {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
+        let at = e.span().map(|s| s.start);
+        FileError {
+            key: at.and_then(|at| super::toml_key::key_at(text, at)),
+            line: at.map(|at| text[..at.min(text.len())].matches('\n').count() + 1),
+            message: e.message().trim().to_string(),
+        }
+    })
 }

@@ -4,18 +4,21 @@
 
 mod check;
 pub mod cli;
+pub mod env;
 pub mod file;
+mod targets;
+mod toml_key;
+mod urls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use url::Url;
-
 pub use cli::Cli;
 use file::FileConfig;
 
-use crate::rpc::redact_url;
+use crate::webconfig::{self, WebConfig};
+use targets::{resolve_nodes, resolve_references};
 
 /// Defaults, in one place so the README and `--help` can be checked against them.
 pub mod defaults {
@@ -112,6 +115,10 @@ pub struct ReferenceConfig {
 pub struct Config {
     /// Where `/metrics` is served.
     pub listen_address: SocketAddr,
+    /// `--web.config.file`, as given.
+    pub web_config_file: Option<PathBuf>,
+    /// TLS and basic auth loaded from it (`None`: plain HTTP, no auth).
+    pub web_config: Option<WebConfig>,
     /// Path of the metrics endpoint.
     pub telemetry_path: String,
     /// Tracing filter directive.
@@ -138,6 +145,29 @@ pub struct Config {
     pub references: Vec<ReferenceConfig>,
 }
 
+impl Config {
+    /// Settings that work but deserve a word at start. Not errors: a poll never overlaps the next one, so a long
+    /// timeout only stretches the schedule; the operator should know that is what they chose.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.rpc_timeout >= self.node_interval {
+            out.push(format!(
+                "poll.rpc_timeout ({}) is not shorter than poll.node_interval ({}): polls never overlap, so a slow node stretches the interval to the timeout and block age and lag update less often; keep rpc_timeout below node_interval (slowness is already tolerated for poll.node_down_after)",
+                humantime::format_duration(self.rpc_timeout),
+                humantime::format_duration(self.node_interval)
+            ));
+        }
+        if self.node_down_after < self.rpc_timeout {
+            out.push(format!(
+                "poll.node_down_after ({}) is shorter than poll.rpc_timeout ({}): one timed-out status call makes the node down, so a slow node is reported as a down one",
+                humantime::format_duration(self.node_down_after),
+                humantime::format_duration(self.rpc_timeout)
+            ));
+        }
+        out
+    }
+}
+
 /// The official reference for a chain id, if Conflux runs one.
 pub fn default_reference_for_chain(chain_id: u64) -> Option<ReferenceConfig> {
     let (name, url) = match chain_id {
@@ -161,12 +191,20 @@ pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
                     format!("cannot read {}: {e}", path.display()),
                 )
             })?;
-            file::parse(&text)
-                .map_err(|m| err("config.file", format!("{}: {m}", path.display())))?
+            file::parse(&text).map_err(|e| e.into_config_error(&path.display().to_string()))?
         }
         None => FileConfig::default(),
     };
     resolve(cli, file)
+}
+
+impl file::FileError {
+    /// Names the key (`config.file` only for syntax errors that sit on no key) and where it is.
+    pub fn into_config_error(self, origin: &str) -> ConfigError {
+        let line = self.line.map(|l| format!(" line {l}")).unwrap_or_default();
+        let key = self.key.unwrap_or_else(|| "config.file".into());
+        err(key, format!("{} ({origin}{line})", self.message))
+    }
 }
 
 /// Merges flags over the file over defaults, then validates.
@@ -177,6 +215,11 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         defaults::LISTEN_ADDRESS.into(),
     );
     let listen_address = parse_listen(&listen).map_err(|m| err("web.listen_address", m))?;
+    let web_config_file = cli.web_config_file.clone().or(file.web.config_file);
+    let web_config = match &web_config_file {
+        Some(p) => Some(webconfig::load(p).map_err(|e| err("web.config_file", e.to_string()))?),
+        None => None,
+    };
     let telemetry_path = pick(
         cli.telemetry_path.clone(),
         file.web.telemetry_path,
@@ -279,6 +322,8 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
     }
     Ok(Config {
         listen_address,
+        web_config_file,
+        web_config,
         telemetry_path,
         log_level,
         log_format,
@@ -308,132 +353,12 @@ fn parse_listen(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("{s:?} is not HOST:PORT or :PORT"))
 }
 
-fn check_url(key: &str, raw: &str) -> Result<(), ConfigError> {
-    let url =
-        Url::parse(raw).map_err(|e| err(key, format!("not a URL ({e}): {}", redact_url(raw))))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(err(
-            key,
-            format!("must be an http(s) URL with a host: {}", redact_url(raw)),
-        ));
-    }
-    Ok(())
-}
-
-fn check_name(key: &str, name: &str, seen: &mut Vec<String>) -> Result<(), ConfigError> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !ok {
-        return Err(err(
-            key,
-            format!("{name:?} must be 1-64 characters of A-Z a-z 0-9 - _ ."),
-        ));
-    }
-    if seen.iter().any(|s| s == name) {
-        return Err(err(key, format!("{name:?} is used twice")));
-    }
-    seen.push(name.to_string());
-    Ok(())
-}
-
 /// Normalises a PoS address to lowercase `0x` + 64 hex (accepts the no-`0x` form that `test_posRegister` and
 /// `secure_storage.json` use).
 pub fn normalise_pos_address(raw: &str) -> Option<String> {
     let hex = raw.strip_prefix("0x").unwrap_or(raw);
     (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
         .then(|| format!("0x{}", hex.to_ascii_lowercase()))
-}
-
-fn resolve_nodes(
-    cli: &Cli,
-    sections: Vec<file::NodeSection>,
-) -> Result<Vec<NodeConfig>, ConfigError> {
-    let flags_given =
-        cli.node_rpc_url.is_some() || cli.node_name.is_some() || cli.node_pos_address.is_some();
-    let sections = if sections.is_empty() {
-        vec![file::NodeSection {
-            name: cli.node_name.clone(),
-            rpc_url: cli.node_rpc_url.clone(),
-            pos_address: cli.node_pos_address.clone(),
-            ..Default::default()
-        }]
-    } else if flags_given {
-        return Err(err("node.rpc_url", "the --node.* flags describe the single default node; the file already has [[node]] entries"));
-    } else {
-        sections
-    };
-    let mut seen = Vec::new();
-    let mut out = Vec::new();
-    for (i, s) in sections.into_iter().enumerate() {
-        let key = |k: &str| format!("node[{i}].{k}");
-        let name = s.name.unwrap_or_else(|| {
-            if i == 0 {
-                defaults::NODE_NAME.into()
-            } else {
-                String::new()
-            }
-        });
-        check_name(&key("name"), &name, &mut seen)?;
-        let rpc_url = s.rpc_url.unwrap_or_else(|| defaults::NODE_RPC_URL.into());
-        check_url(&key("rpc_url"), &rpc_url)?;
-        let pos_address = match s.pos_address {
-            Some(a) => Some(normalise_pos_address(&a).ok_or_else(|| {
-                err(
-                    key("pos_address"),
-                    "must be 64 hex characters, optionally prefixed with 0x",
-                )
-            })?),
-            None => None,
-        };
-        if s.process_name.as_deref() == Some("") {
-            return Err(err(key("process_name"), "must not be empty"));
-        }
-        out.push(NodeConfig {
-            name,
-            rpc_url,
-            pos_address,
-            work_dir: s.work_dir,
-            data_dir: s.data_dir,
-            pos_dir: s.pos_dir,
-            pos_config_dir: s.pos_config_dir,
-            pid_file: s.pid_file,
-            process_name: s.process_name,
-            cip99_transition_view: s.cip99_transition_view,
-        });
-    }
-    Ok(out)
-}
-
-fn resolve_references(
-    cli: &Cli,
-    sections: Vec<file::ReferenceSection>,
-) -> Result<Vec<ReferenceConfig>, ConfigError> {
-    let mut seen = Vec::new();
-    let mut out = Vec::new();
-    if !cli.reference_urls.is_empty() {
-        for (i, raw) in cli.reference_urls.iter().enumerate() {
-            let (name, url) = match raw.split_once('=') {
-                Some((n, u)) if !n.contains("://") => (n.to_string(), u.to_string()),
-                _ => (format!("ref{i}"), raw.clone()),
-            };
-            check_name("reference.url", &name, &mut seen)?;
-            check_url("reference.url", &url)?;
-            out.push(ReferenceConfig { name, url });
-        }
-        return Ok(out);
-    }
-    for (i, s) in sections.into_iter().enumerate() {
-        let key = |k: &str| format!("reference[{i}].{k}");
-        let name = s.name.ok_or_else(|| err(key("name"), "is required"))?;
-        check_name(&key("name"), &name, &mut seen)?;
-        let url = s.url.ok_or_else(|| err(key("url"), "is required"))?;
-        check_url(&key("url"), &url)?;
-        out.push(ReferenceConfig { name, url });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ fn cli(args: &[&str]) -> Cli {
 }
 
 fn from_toml(args: &[&str], text: &str) -> Result<Config, ConfigError> {
-    let file = file::parse(text).map_err(|m| err("config.file", m))?;
+    let file = file::parse(text).map_err(|e| e.into_config_error("test.toml"))?;
     resolve(&cli(args), file)
 }
 
@@ -170,4 +170,78 @@ fn node_and_reference_names_are_disjoint() {
     )
     .unwrap_err();
     assert_eq!(e.key, "reference.name");
+}
+
+#[test]
+fn file_errors_name_section_and_key() {
+    let e = from_toml(&[], "[poll]\nnode_interval = \"5x\"\n").unwrap_err();
+    assert_eq!(e.key, "poll.node_interval", "{e}");
+    assert!(e.message.contains("test.toml line 2"), "{e}");
+    let e = from_toml(
+        &[],
+        "[[node]]\nname = \"a\"\n[[node]]\nrpc_ulr = \"http://x\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "node[1].rpc_ulr", "{e}");
+    let e = from_toml(&[], "[web]\nlisten_address = 12541\n").unwrap_err();
+    assert_eq!(e.key, "web.listen_address", "{e}");
+    let e = from_toml(&[], "[poll\n").unwrap_err();
+    assert!(e.message.contains("line 1"), "{e}");
+}
+
+#[test]
+fn bad_web_config_file_names_the_key_and_the_yaml_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("web.yml");
+    std::fs::write(&p, "basic_auth_users:\n  prom: plaintext\n").unwrap();
+    let e = from_toml(&["--web.config.file", p.to_str().unwrap()], "").unwrap_err();
+    assert_eq!(e.key, "web.config_file");
+    assert!(e.message.contains("basic_auth_users.prom"), "{e}");
+    assert!(!e.message.contains("plaintext"), "{e}");
+}
+
+#[test]
+fn env_errors_name_the_variable() {
+    let args: Vec<String> = ["conflux-pos-exporter"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let env =
+        |k: &str| (k == "CONFLUX_EXPORTER_WEB_LISTEN_ADDRESS").then(|| "nonsense".to_string());
+    let e = err(
+        "web.listen_address",
+        "\"nonsense\" is not HOST:PORT or :PORT",
+    );
+    let e = env::explain(e, &args, env);
+    assert!(
+        e.message
+            .contains("environment variable CONFLUX_EXPORTER_WEB_LISTEN_ADDRESS"),
+        "{e}"
+    );
+    let mut with_flag = args.clone();
+    with_flag.extend(["--web.listen-address".to_string(), "x".to_string()]);
+    let e = env::explain(err("web.listen_address", "bad"), &with_flag, env);
+    assert!(
+        e.message.contains("from --web.listen-address") && !e.message.contains("environment"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_timeout_not_shorter_than_the_interval_is_a_warning_naming_both_keys() {
+    let ok = resolve(&Cli::default(), FileConfig::default()).unwrap();
+    assert!(ok.warnings().is_empty(), "defaults warn about nothing");
+    let file = file::parse("[poll]\nnode_interval = \"5s\"\nrpc_timeout = \"5s\"\n").unwrap();
+    let w = resolve(&Cli::default(), file).unwrap().warnings();
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].contains("poll.rpc_timeout") && w[0].contains("poll.node_interval"),
+        "{w:?}"
+    );
+    let file = file::parse("[poll]\nrpc_timeout = \"3s\"\nnode_down_after = \"1s\"\n").unwrap();
+    let w = resolve(&Cli::default(), file).unwrap().warnings();
+    assert!(
+        w.iter().any(|w| w.contains("poll.node_down_after")),
+        "{w:?}"
+    );
 }

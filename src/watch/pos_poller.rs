@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::pos::PosSource;
 use super::Poller;
-use crate::assess::retire::{self, Retirement};
+use crate::assess::forecast::Retirement;
+use crate::assess::retire;
 use crate::rpc::{Client, RpcError};
 use crate::state::{Hub, PosDown, PosObs};
 

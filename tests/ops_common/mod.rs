@@ -33,9 +33,9 @@ pub fn known_metric(metric: &str) -> bool {
         })
 }
 
-/// The prefix every `runbook_url` starts with; the anchor after `#` is the alert name in lower case.
-pub const RUNBOOK_BASE: &str =
-    "https://github.com/conflux-pos-exporter/conflux-pos-exporter/blob/main/docs/runbook.md#";
+/// The prefix every `runbook_url` starts with: the base from the external label `runbook_base_url`, else the
+/// copy the Debian package installs; the anchor after `#` is the alert name in lower case.
+pub const RUNBOOK_BASE: &str = "{{ with $externalLabels.runbook_base_url }}{{ . }}{{ else }}file:///usr/share/conflux-pos-exporter/docs/runbook.md{{ end }}#";
 
 /// The scrape job name the rules and the example Prometheus config agree on.
 pub const JOB: &str = "conflux-pos-exporter";

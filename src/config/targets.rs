@@ -1,0 +1,115 @@
+//! The watched nodes and the references: names unique and label-safe, URLs http(s) with a host, PoS addresses
+//! normalised. Each error names the entry by index (`node[1].rpc_url`).
+
+use super::urls::check_url;
+use super::{
+    defaults, err, file, normalise_pos_address, Cli, ConfigError, NodeConfig, ReferenceConfig,
+};
+
+fn check_name(key: &str, name: &str, seen: &mut Vec<String>) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok {
+        return Err(err(
+            key,
+            format!("{name:?} must be 1-64 characters of A-Z a-z 0-9 - _ ."),
+        ));
+    }
+    if seen.iter().any(|s| s == name) {
+        return Err(err(key, format!("{name:?} is used twice")));
+    }
+    seen.push(name.to_string());
+    Ok(())
+}
+
+pub(super) fn resolve_nodes(
+    cli: &Cli,
+    sections: Vec<file::NodeSection>,
+) -> Result<Vec<NodeConfig>, ConfigError> {
+    let flags_given =
+        cli.node_rpc_url.is_some() || cli.node_name.is_some() || cli.node_pos_address.is_some();
+    let sections = if sections.is_empty() {
+        vec![file::NodeSection {
+            name: cli.node_name.clone(),
+            rpc_url: cli.node_rpc_url.clone(),
+            pos_address: cli.node_pos_address.clone(),
+            ..Default::default()
+        }]
+    } else if flags_given {
+        return Err(err("node.rpc_url", "the --node.* flags describe the single default node; the file already has [[node]] entries"));
+    } else {
+        sections
+    };
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for (i, s) in sections.into_iter().enumerate() {
+        let key = |k: &str| format!("node[{i}].{k}");
+        let name = s.name.unwrap_or_else(|| {
+            if i == 0 {
+                defaults::NODE_NAME.into()
+            } else {
+                String::new()
+            }
+        });
+        check_name(&key("name"), &name, &mut seen)?;
+        let rpc_url = s.rpc_url.unwrap_or_else(|| defaults::NODE_RPC_URL.into());
+        check_url(&key("rpc_url"), &rpc_url)?;
+        let pos_address = match s.pos_address {
+            Some(a) => Some(normalise_pos_address(&a).ok_or_else(|| {
+                err(
+                    key("pos_address"),
+                    "must be 64 hex characters, optionally prefixed with 0x",
+                )
+            })?),
+            None => None,
+        };
+        if s.process_name.as_deref() == Some("") {
+            return Err(err(key("process_name"), "must not be empty"));
+        }
+        out.push(NodeConfig {
+            name,
+            rpc_url,
+            pos_address,
+            work_dir: s.work_dir,
+            data_dir: s.data_dir,
+            pos_dir: s.pos_dir,
+            pos_config_dir: s.pos_config_dir,
+            pid_file: s.pid_file,
+            process_name: s.process_name,
+            cip99_transition_view: s.cip99_transition_view,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn resolve_references(
+    cli: &Cli,
+    sections: Vec<file::ReferenceSection>,
+) -> Result<Vec<ReferenceConfig>, ConfigError> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    if !cli.reference_urls.is_empty() {
+        for (i, raw) in cli.reference_urls.iter().enumerate() {
+            let (name, url) = match raw.split_once('=') {
+                Some((n, u)) if !n.contains("://") => (n.to_string(), u.to_string()),
+                _ => (format!("ref{i}"), raw.clone()),
+            };
+            check_name("reference.url", &name, &mut seen)?;
+            check_url("reference.url", &url)?;
+            out.push(ReferenceConfig { name, url });
+        }
+        return Ok(out);
+    }
+    for (i, s) in sections.into_iter().enumerate() {
+        let key = |k: &str| format!("reference[{i}].{k}");
+        let name = s.name.ok_or_else(|| err(key("name"), "is required"))?;
+        check_name(&key("name"), &name, &mut seen)?;
+        let url = s.url.ok_or_else(|| err(key("url"), "is required"))?;
+        check_url(&key("url"), &url)?;
+        out.push(ReferenceConfig { name, url });
+    }
+    Ok(out)
+}
