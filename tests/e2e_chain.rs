@@ -369,7 +369,7 @@ async fn faults_are_counted_by_kind_and_never_crash() {
             "http_status",
         ),
         (
-            EndpointPatch::default().delay_ms(1000),
+            EndpointPatch::default().delay_ms(2 * RPC_TIMEOUT.as_millis() as u64),
             EndpointPatch::default().delay_ms(0),
             "timeout",
         ),
