@@ -18,6 +18,7 @@ use crate::rpc::{redact_url, Client, ClientSettings, RpcObserver};
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
+use crate::watch::pos_poller::PosPoller;
 use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceWatcher};
 
 /// Why the exporter could not start.
@@ -136,16 +137,30 @@ impl App {
         let disks = DiskProber::new(DISK_PROBE_TIMEOUT);
         for n in &config.nodes {
             let host_spec = HostSpec::from_config(n);
+            let client = ctx.client(&n.name, &n.rpc_url);
             let w = NodePoller {
                 node: n.name.clone(),
-                client: ctx.client(&n.name, &n.rpc_url),
+                client: client.clone(),
                 hub: ctx.hub.clone(),
                 chain_ids: auto.then(|| tx.clone()),
-                pos: PosSource::new(n.pos_address.clone())
-                    .with_pos_db_dir(host_spec.configured_pos_db_dir()),
+                down_after: config.node_down_after,
             };
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), w));
+            // PoS in its own task: its history reads may be slow without ever holding up the liveness check.
+            let p = PosPoller {
+                node: n.name.clone(),
+                client,
+                hub: ctx.hub.clone(),
+                pos: PosSource::new(n.pos_address.clone())
+                    .with_pos_db_dir(host_spec.configured_pos_db_dir())
+                    .with_cip99_transition_view(n.cip99_transition_view),
+                timeout: config.history_timeout,
+                budget: config.node_interval,
+                head_timeouts: 0,
+            };
+            ctx.tracker
+                .spawn(watch::run(config.node_interval, ctx.cancel.clone(), p));
             // Host probes send no RPC, so they run in their own task at the node's interval.
             if host_spec.watches_anything() {
                 let h = HostPoller::new(n.name.clone(), ctx.hub.clone(), host_spec, disks.clone());

@@ -36,8 +36,8 @@ pub struct ChainObs {
     pub peers: Option<u64>,
     /// Methods that answered −32601 (not served on this port) in the last poll.
     pub unavailable: Vec<&'static str>,
-    /// Answers of the last poll that were present but not of the expected shape (dropped, counted).
-    pub malformed: usize,
+    /// Methods whose answers in the last poll were present but not of the expected shape (dropped, counted).
+    pub malformed: Vec<&'static str>,
 }
 
 /// Why the node's PoS data is unavailable.
@@ -47,6 +47,9 @@ pub enum PosDown {
     NotStarted,
     /// −32601: the port does not serve the `pos` namespace.
     NotServed,
+    /// The node closes the connection on `pos_*` calls without answering while `cfx_getStatus` answers: a node
+    /// whose PoS is not enabled (measured on a real dev-mode node).
+    NoAnswer,
     /// Any other failure (transport, decode, error object).
     Error,
 }
@@ -57,6 +60,7 @@ impl PosDown {
         match self {
             Self::NotStarted => "pos_not_started",
             Self::NotServed => "pos_not_served",
+            Self::NoAnswer => "pos_no_answer",
             Self::Error => "error",
         }
     }
@@ -112,7 +116,26 @@ pub struct PosObs {
     pub latest_committed_seen_at: Option<SystemTime>,
     /// `test_posVotingStatus`: the node's local voting switch.
     pub voting_enabled: Option<bool>,
+    /// The configured CIP-99 transition view (`pos.cip99_transition_view`); `None` = known per chain or default.
+    pub cip99_transition_view: Option<u64>,
+    /// How far the history reads are.
+    pub history: HistoryProgress,
+    /// Our forecasts against the chain's own force-retire verdicts.
+    pub forecast: ForecastCheck,
 }
+
+/// Progress of the history reads (blocks, transactions, committees): what is left, and the adaptive batch size.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistoryProgress {
+    /// Committed blocks known but not read yet; `None` until the start position is planned.
+    pub remaining_blocks: Option<u64>,
+    /// Everything up to the latest committed block reported is read.
+    pub caught_up: bool,
+    /// Calls per history request now (shrinks on timeouts, grows on success).
+    pub batch_size: usize,
+}
+
+pub use crate::assess::retire::ForecastCheck;
 
 /// Per-target poll bookkeeping shared by nodes and references.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -137,6 +160,13 @@ impl PollStatus {
         self.last_error = None;
         self.last_error_kind = None;
         self.last_success = Some(at);
+    }
+
+    /// Records a timeout of a node that answered recently: still up (slow is not down), the text kept for the
+    /// landing page.
+    pub fn slow(&mut self, text: String) {
+        self.polled = true;
+        self.last_error = Some(text);
     }
 
     /// Records a failure; returns true when this is a transition from up (or never polled) to down, which is

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::rpc::pos::PosBlock;
 
-/// Epochs of detail kept: the force-retire window (3) plus the one before, for the display of the last change.
-pub const EPOCHS_KEPT: usize = 4;
+/// Epochs of detail kept: the largest force-retire window plus the one before, for the display of the last change.
+pub const EPOCHS_KEPT: usize = crate::assess::retire::MAX_WINDOW_EPOCHS as usize + 1;
 /// Recent block timestamps kept to observe the block interval.
 pub const INTERVAL_WINDOW: usize = 20;
 
@@ -26,6 +26,8 @@ pub struct EpochRecord {
     pub missed: u64,
     /// Blocks whose QC is unknown locally (empty signatures): neither signed nor missed.
     pub unknown: u64,
+    /// The node could not tell this epoch's committee: its blocks without our signature count as unknown.
+    pub membership_unknowable: bool,
 }
 
 /// How one block counted for us.
@@ -78,6 +80,20 @@ impl VoteLedger {
         self.trim();
     }
 
+    /// The node cannot tell `epoch`'s committee (after repeated failures): its blocks count as unknown, and the
+    /// force-retire verdict for windows containing it stays unknown.
+    pub fn set_membership_unknowable(&mut self, epoch: u64) {
+        self.epochs.entry(epoch).or_default().membership_unknowable = true;
+        self.trim();
+    }
+
+    /// See [`Self::set_membership_unknowable`].
+    pub fn membership_unknowable(&self, epoch: u64) -> bool {
+        self.epochs
+            .get(&epoch)
+            .is_some_and(|r| r.membership_unknowable)
+    }
+
     /// Membership known for `epoch`?
     pub fn membership(&self, epoch: u64) -> Option<bool> {
         self.epochs.get(&epoch).and_then(|r| r.member)
@@ -112,6 +128,8 @@ impl VoteLedger {
             record.member = Some(true);
             record.voting_power = record.voting_power.max(sig.votes.0);
             BlockVerdict::Signed
+        } else if record.member.is_none() && record.membership_unknowable {
+            BlockVerdict::Unknown
         } else if record.member != Some(true) {
             BlockVerdict::NotMember
         } else if block.signatures.is_empty() {
@@ -241,7 +259,8 @@ mod tests {
                 blocks: 4,
                 signed: 1,
                 missed: 2,
-                unknown: 1
+                unknown: 1,
+                membership_unknowable: false
             }
         );
         assert_eq!(l.block_interval_seconds(), Some(30.0));
@@ -267,6 +286,22 @@ mod tests {
             Some(BlockVerdict::Signed)
         );
         assert_eq!(l.membership(3), Some(true));
+    }
+
+    #[test]
+    fn an_unknowable_committee_makes_unsigned_blocks_unknown_not_missed_nor_outside() {
+        let mut l = VoteLedger::default();
+        l.set_membership_unknowable(9);
+        assert_eq!(
+            l.record_block(&block(20, 9, &["0xbb"], None), US),
+            Some(BlockVerdict::Unknown)
+        );
+        assert_eq!(
+            l.record_block(&block(21, 9, &[US], None), US),
+            Some(BlockVerdict::Signed),
+            "a signature still proves membership"
+        );
+        assert_eq!((l.unknown_total, l.missed_total, l.signed_total), (1, 0, 1));
     }
 
     #[test]

@@ -90,7 +90,11 @@ fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
     ];
     results.resize_with(calls.len(), || Ok(json!({"garbage": [1, 2, 3]})));
     let bad = pos.apply(Ok(results));
-    assert!(bad >= 1, "the garbage answers are counted");
+    assert_eq!(
+        bad,
+        vec!["test_posVotingStatus", "pos_getAccount"],
+        "the garbage answers are counted and named by method"
+    );
     assert_eq!(pos.obs.epoch_length, Some(10));
     assert!(pos.obs.status.is_some());
 }

@@ -33,7 +33,10 @@ async fn batch_answers_every_id_in_any_order_with_node_shapes() {
         .await
         .unwrap();
     assert_eq!(raw.status, 200);
-    assert_eq!(raw.headers["content-type"], "application/json");
+    assert_eq!(
+        raw.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
     assert_eq!(
         raw.headers["connection"], "close",
         "mimics a v3.0 node without keep-alive"

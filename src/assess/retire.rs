@@ -1,50 +1,199 @@
-//! The force-retire rule (reference §6.5) as a pure function. At the end of PoS epoch E, every member of E's
-//! committee with no QC signature in E and in the epochs before it within the look-back window (3 epochs in total
-//! since CIP-99; only epochs it actually served count, so a new member is judged on its first epoch alone) is
-//! force-retired. The verdicts here forecast that: how many epochs in a row we have been silent, whether the end of
-//! the current epoch retires us unless a vote lands first, and when that end comes.
+//! The force-retire rule (reference §6.5) as pure functions. At the end of PoS epoch E, every member of E's
+//! committee with no QC signature in E and in the epochs before it within the look-back window is force-retired;
+//! only epochs it actually served count, so a new member is judged on its first epoch alone. The window is not a
+//! constant: conflux-rust uses 1 epoch before the chain's CIP-99 transition view and 3 from it, and the node's
+//! built-in transition view is `u64::MAX` (a private chain or devnet that does not set it retires after one silent
+//! epoch — measured on the real devnet). The verdicts here forecast that rule and say "unknown" whenever the record
+//! cannot decide, because "not at risk" on a half-read history is exactly the lie an operator cannot afford.
 
 use std::collections::BTreeMap;
 
 use crate::votes::EpochRecord;
 
 /// `CIP99_FORCE_RETIRE_EPOCH_COUNT`: the ending epoch plus the two before it.
-pub const FORCE_RETIRE_EPOCHS: u64 = 3;
+pub const CIP99_WINDOW_EPOCHS: u64 = 3;
+/// The look-back before CIP-99 (and on any chain that never activates it).
+pub const PRE_CIP99_WINDOW_EPOCHS: u64 = 1;
+/// The largest window any chain uses: how much history the watcher must read to judge.
+pub const MAX_WINDOW_EPOCHS: u64 = CIP99_WINDOW_EPOCHS;
 
-/// What the rule says about us right now.
+/// CIP-99 transition views of the chains whose configuration conflux-rust ships (§6.6): mainnet and testnet.
+pub fn known_cip99_transition_view(chain_id: u64) -> Option<u64> {
+    match chain_id {
+        1029 => Some(330_000),
+        1 => Some(342_000),
+        _ => None,
+    }
+}
+
+/// The transition view in force: the operator's setting wins (they know their chain's node config); else the
+/// known value for the chain; else the node's built-in default, which means "never" (1-epoch look-back) — the
+/// rule that warns earliest when we cannot know better.
+pub fn cip99_transition_view(chain_id: u64, configured: Option<u64>) -> u64 {
+    configured
+        .or_else(|| known_cip99_transition_view(chain_id))
+        .unwrap_or(u64::MAX)
+}
+
+/// Epochs in the window of the epoch that ends at view `epoch_end` (`force_retire_check_epoch_count(view)`).
+pub fn window_epochs(epoch_end: u64, transition_view: u64) -> u64 {
+    if epoch_end >= transition_view {
+        CIP99_WINDOW_EPOCHS
+    } else {
+        PRE_CIP99_WINDOW_EPOCHS
+    }
+}
+
+/// What the rule says about us right now. `at_risk` is `None` when the record cannot decide (an epoch of the
+/// window not read, or membership not known): the publisher then says "unknown", never "safe".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetireVerdict {
     /// Consecutive epochs, counting the current one, in which we were a member and signed nothing.
     pub epochs_without_vote: u64,
     /// The end of the current epoch force-retires us unless one of our signatures lands first.
-    pub at_risk: bool,
+    pub at_risk: Option<bool>,
 }
 
-/// Applies the rule to the records of the current epoch `current` and the ones before it.
-pub fn assess(epochs: &BTreeMap<u64, EpochRecord>, current: u64, lookback: u64) -> RetireVerdict {
-    let silent = |e: u64| {
-        epochs
-            .get(&e)
-            .is_some_and(|r| r.member == Some(true) && r.signed == 0)
-    };
-    let signed = |e: u64| epochs.get(&e).is_some_and(|r| r.signed > 0);
+/// Applies the rule to the records of the current epoch `current` and the `window − 1` before it.
+pub fn assess(epochs: &BTreeMap<u64, EpochRecord>, current: u64, window: u64) -> RetireVerdict {
     let mut epochs_without_vote = 0;
     let mut e = current;
-    while silent(e) {
+    while epochs.get(&e).is_some_and(silent) {
         epochs_without_vote += 1;
         if e == 0 {
             break;
         }
         e -= 1;
     }
-    // Candidate at the end of `current`: a member that is silent in it. Cleared by any signature in the window's
-    // earlier epochs; epochs in which it was not a member (or that we know nothing about) cannot clear it.
-    let window_start = current.saturating_sub(lookback.saturating_sub(1));
-    let at_risk = silent(current) && !(window_start..current).any(signed);
     RetireVerdict {
         epochs_without_vote,
-        at_risk,
+        at_risk: at_risk(epochs, current, window),
     }
+}
+
+/// Evidence of silence: a member that missed committed blocks and signed none. An epoch whose blocks so far all
+/// have unknown QCs is not evidence either way.
+fn silent(r: &EpochRecord) -> bool {
+    r.member == Some(true) && r.signed == 0 && r.missed > 0
+}
+
+/// A member silent in `current` (it missed the blocks committed so far) is a candidate; any signature in the
+/// window's earlier epochs clears it. Epochs in which it was not a member cannot clear it; an epoch we know nothing
+/// about might have, so it makes the verdict unknown unless a known signature already decides. At an epoch's start,
+/// before any block of it is committed, there is no evidence of silence: not at risk.
+fn at_risk(epochs: &BTreeMap<u64, EpochRecord>, current: u64, window: u64) -> Option<bool> {
+    let now = epochs.get(&current)?;
+    if now.signed > 0 || now.member == Some(false) {
+        return Some(false);
+    }
+    now.member?;
+    if now.missed == 0 {
+        return (now.unknown == 0).then_some(false);
+    }
+    let window_start = current.saturating_sub(window.saturating_sub(1));
+    let earlier: Vec<Option<&EpochRecord>> =
+        (window_start..current).map(|e| epochs.get(&e)).collect();
+    if earlier.iter().flatten().any(|r| r.signed > 0) {
+        return Some(false);
+    }
+    let decided = |r: &&EpochRecord| {
+        r.member == Some(false) || (r.member == Some(true) && (r.missed > 0 || r.unknown == 0))
+    };
+    earlier
+        .iter()
+        .all(|r| r.as_ref().is_some_and(decided))
+        .then_some(true)
+}
+
+/// The verdict with the window the chain applies at the end of the current epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Judgement {
+    /// The rule's verdict.
+    pub verdict: RetireVerdict,
+    /// Epochs in the look-back window that applies to the current epoch's end.
+    pub window: u64,
+    /// The current epoch's last block (where a retirement would happen), when the epoch grid is known.
+    pub epoch_end: Option<u64>,
+}
+
+/// Judges the current epoch `epoch` at `latest_committed`: the window is chosen by the view of the epoch's end
+/// (the view the chain checks at), falling back to the latest view while the grid is unknown.
+pub fn judge(
+    epochs: &BTreeMap<u64, EpochRecord>,
+    epoch: u64,
+    latest_committed: u64,
+    grid: Option<(u64, u64)>,
+    transition_view: u64,
+) -> Judgement {
+    let epoch_end = grid.and_then(|(len, point)| epoch_last_block(latest_committed, point, len));
+    let window = window_epochs(epoch_end.unwrap_or(latest_committed), transition_view);
+    Judgement {
+        verdict: assess(epochs, epoch, window),
+        window,
+        epoch_end,
+    }
+}
+
+/// How many flagged epoch ends are remembered: far more than a retirement can lag behind its forecast.
+pub const FLAGGED_ENDS_KEPT: usize = 16;
+
+/// The self-check of the force-retire forecast: the epoch ends we flagged as retiring us, and the chain's
+/// `forceRetired` as last seen, so each retirement that happens while we watch is judged exactly once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForecastCheck {
+    /// Epoch-ending blocks at which we forecast our retirement (the most recent ones).
+    pub flagged_ends: std::collections::BTreeSet<u64>,
+    /// `forceRetired` of the account when first observed and after each change (`Some(None)`: not retired).
+    pub seen_force_retired: Option<Option<u64>>,
+    /// Retirements we did not forecast, while watching.
+    pub missed_total: u64,
+}
+
+/// A change of the account's `forceRetired` seen by [`ForecastCheck::observe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retirement {
+    /// Already retired when first observed: nothing to judge.
+    AlreadyRetired(u64),
+    /// Retired at this view while we watched, as forecast.
+    Forecast(u64),
+    /// Retired at this view while we watched, without our forecast.
+    Missed(u64),
+}
+
+impl ForecastCheck {
+    /// Remembers that we forecast a retirement at the epoch-ending block `end`.
+    pub fn flag(&mut self, end: u64) {
+        self.flagged_ends.insert(end);
+        while self.flagged_ends.len() > FLAGGED_ENDS_KEPT {
+            self.flagged_ends.pop_first();
+        }
+    }
+
+    /// Feeds the account's current `forceRetired`; returns what changed, counting misses.
+    pub fn observe(&mut self, force_retired: Option<u64>) -> Option<Retirement> {
+        let first = self.seen_force_retired.is_none();
+        if self.seen_force_retired == Some(force_retired) {
+            return None;
+        }
+        self.seen_force_retired = Some(force_retired);
+        let view = force_retired?;
+        if first {
+            return Some(Retirement::AlreadyRetired(view));
+        }
+        if forecast_missed(&self.flagged_ends, view) {
+            self.missed_total += 1;
+            Some(Retirement::Missed(view))
+        } else {
+            Some(Retirement::Forecast(view))
+        }
+    }
+}
+
+/// The chain's verdict against ours: the chain force-retired us at view `retired_at` (an epoch-ending block), and
+/// `flagged_ends` are the epoch-ending blocks we forecast as retiring us while watching. A retirement at an end we
+/// never flagged is a forecast miss, which the operator must hear about.
+pub fn forecast_missed(flagged_ends: &std::collections::BTreeSet<u64>, retired_at: u64) -> bool {
+    !flagged_ends.contains(&retired_at)
 }
 
 /// Where the current epoch ends, from the chain: a term starts at every `length`-th view on a grid that the
@@ -97,7 +246,7 @@ mod tests {
             assess(&l, 10, 3),
             RetireVerdict {
                 epochs_without_vote: 0,
-                at_risk: false
+                at_risk: Some(false)
             }
         );
     }
@@ -110,7 +259,7 @@ mod tests {
             assess(&l, 10, 3),
             RetireVerdict {
                 epochs_without_vote: 2,
-                at_risk: false
+                at_risk: Some(false)
             }
         );
         // ...but if 11 is silent too, the window (9, 10, 11) is empty: at risk.
@@ -124,37 +273,135 @@ mod tests {
             assess(&l, 11, 3),
             RetireVerdict {
                 epochs_without_vote: 3,
-                at_risk: true
+                at_risk: Some(true)
             }
         );
     }
 
     #[test]
     fn a_new_member_is_judged_on_the_epochs_it_served() {
-        let l = ledger(&[(9, rec(false, 0)), (10, rec(true, 0))]);
+        let l = ledger(&[(8, rec(false, 0)), (9, rec(false, 0)), (10, rec(true, 0))]);
         assert_eq!(
             assess(&l, 10, 3),
             RetireVerdict {
                 epochs_without_vote: 1,
-                at_risk: true
+                at_risk: Some(true)
             }
         );
         let l = ledger(&[(8, rec(false, 0)), (9, rec(true, 0)), (10, rec(true, 0))]);
-        assert!(assess(&l, 10, 3).at_risk);
+        assert_eq!(assess(&l, 10, 3).at_risk, Some(true));
     }
 
     #[test]
     fn non_members_and_signers_are_safe() {
-        assert!(!assess(&ledger(&[(10, rec(false, 0))]), 10, 3).at_risk);
-        assert!(!assess(&ledger(&[(10, rec(true, 1))]), 10, 3).at_risk);
+        assert_eq!(
+            assess(&ledger(&[(10, rec(false, 0))]), 10, 3).at_risk,
+            Some(false)
+        );
+        assert_eq!(
+            assess(&ledger(&[(10, rec(true, 1))]), 10, 3).at_risk,
+            Some(false)
+        );
         assert_eq!(assess(&BTreeMap::new(), 10, 3).epochs_without_vote, 0);
     }
 
     #[test]
     fn pre_cip99_lookback_of_one() {
         let l = ledger(&[(9, rec(true, 5)), (10, rec(true, 0))]);
-        assert!(assess(&l, 10, 1).at_risk);
-        assert!(!assess(&l, 10, 3).at_risk);
+        assert_eq!(assess(&l, 10, 1).at_risk, Some(true));
+        assert_eq!(assess(&l, 10, 3).at_risk, Some(false));
+    }
+
+    #[test]
+    fn incomplete_history_is_unknown_never_safe() {
+        // Nothing read for the current epoch, or its membership not known yet.
+        assert_eq!(assess(&BTreeMap::new(), 10, 3).at_risk, None);
+        let mut unknown = rec(true, 0);
+        unknown.member = None;
+        assert_eq!(
+            assess(&ledger(&[(10, unknown.clone())]), 10, 1).at_risk,
+            None
+        );
+        // Silent member now, an earlier epoch of the window missing or of unknown membership: unknown...
+        let l = ledger(&[(9, rec(true, 0)), (10, rec(true, 0))]);
+        assert_eq!(assess(&l, 10, 3).at_risk, None, "epoch 8 not read");
+        let l = ledger(&[(8, unknown), (9, rec(true, 0)), (10, rec(true, 0))]);
+        assert_eq!(
+            assess(&l, 10, 3).at_risk,
+            None,
+            "epoch 8 membership unknown"
+        );
+        // ...unless a known signature in the window already decides.
+        let l = ledger(&[(9, rec(true, 4)), (10, rec(true, 0))]);
+        assert_eq!(assess(&l, 10, 3).at_risk, Some(false));
+        // The 1-epoch rule needs only the current epoch.
+        let l = ledger(&[(10, rec(true, 0))]);
+        assert_eq!(assess(&l, 10, 1).at_risk, Some(true));
+        // An earlier epoch whose blocks all had unknown QCs cannot clear nor condemn.
+        let mut fog = rec(true, 0);
+        (fog.missed, fog.unknown) = (0, 10);
+        let l = ledger(&[(8, rec(true, 0)), (9, fog), (10, rec(true, 0))]);
+        assert_eq!(assess(&l, 10, 3).at_risk, None);
+    }
+
+    #[test]
+    fn an_epoch_start_without_blocks_is_no_evidence_of_silence() {
+        let mut fresh = rec(true, 0);
+        (fresh.blocks, fresh.missed) = (0, 0);
+        let l = ledger(&[(10, fresh.clone())]);
+        assert_eq!(
+            assess(&l, 10, 1),
+            RetireVerdict {
+                epochs_without_vote: 0,
+                at_risk: Some(false)
+            }
+        );
+        fresh.unknown = 2;
+        let l = ledger(&[(10, fresh)]);
+        assert_eq!(assess(&l, 10, 1).at_risk, None, "only unknown QCs so far");
+    }
+
+    #[test]
+    fn window_follows_chain_and_view() {
+        assert_eq!(cip99_transition_view(1029, None), 330_000);
+        assert_eq!(cip99_transition_view(1, None), 342_000);
+        assert_eq!(cip99_transition_view(10, None), u64::MAX, "node default");
+        assert_eq!(cip99_transition_view(10, Some(0)), 0, "configured wins");
+        assert_eq!(cip99_transition_view(1029, Some(7)), 7);
+        assert_eq!(window_epochs(329_999, 330_000), 1);
+        assert_eq!(window_epochs(330_000, 330_000), 3);
+        assert_eq!(window_epochs(1030, u64::MAX), 1);
+        assert_eq!(window_epochs(100, 0), 3);
+    }
+
+    #[test]
+    fn each_retirement_seen_while_watching_is_judged_once() {
+        let mut c = ForecastCheck::default();
+        assert_eq!(c.observe(None), None, "first look: not retired");
+        c.flag(1030);
+        assert_eq!(c.observe(Some(1030)), Some(Retirement::Forecast(1030)));
+        assert_eq!(c.observe(Some(1030)), None, "judged once");
+        assert_eq!(c.observe(None), None, "the retirement ended");
+        assert_eq!(c.observe(Some(2040)), Some(Retirement::Missed(2040)));
+        assert_eq!(c.missed_total, 1);
+        let mut late = ForecastCheck::default();
+        assert_eq!(late.observe(Some(7)), Some(Retirement::AlreadyRetired(7)));
+        assert_eq!(
+            late.missed_total, 0,
+            "a retirement before we watched is not ours to judge"
+        );
+        for e in 0..40 {
+            late.flag(e * 10);
+        }
+        assert_eq!(late.flagged_ends.len(), FLAGGED_ENDS_KEPT);
+    }
+
+    #[test]
+    fn a_retirement_we_did_not_flag_is_a_forecast_miss() {
+        let flagged: std::collections::BTreeSet<u64> = [1030].into_iter().collect();
+        assert!(!forecast_missed(&flagged, 1030));
+        assert!(forecast_missed(&flagged, 1040));
+        assert!(forecast_missed(&Default::default(), 100));
     }
 
     #[test]

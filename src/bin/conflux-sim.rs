@@ -51,6 +51,10 @@ struct Args {
     /// Always-on external validators in the committee besides the nodes' identities.
     #[arg(long, default_value_t = 3)]
     pos_external_members: u64,
+    /// PoS view from which force-retirement looks back 3 epochs instead of 1 (CIP-99); default: the chain
+    /// id's real value (1029 → 330000, 1 → 342000, others never, like the node's built-in default).
+    #[arg(long)]
+    pos_cip99_transition_view: Option<u64>,
     /// Run without a PoS chain (every pos_* call answers -32078).
     #[arg(long)]
     no_pos: bool,
@@ -132,6 +136,7 @@ fn config(args: Args) -> SimConfig {
                 args.pos_external_members,
                 args.pos_epoch_length,
             );
+            params.cip99_transition_view = args.pos_cip99_transition_view;
             // The chain's starting block is "now", so ages and last-vote times look like a live network's.
             params.start_time_us = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

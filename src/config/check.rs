@@ -26,10 +26,12 @@ impl fmt::Display for Config {
         )?;
         writeln!(
             f,
-            "\n[poll]\nnode_interval = \"{}\"\nreference_interval = \"{}\"\nrpc_timeout = \"{}\"\nmax_response_bytes = {}\nauto_reference = {}",
+            "\n[poll]\nnode_interval = \"{}\"\nreference_interval = \"{}\"\nrpc_timeout = \"{}\"\nhistory_timeout = \"{}\"\nnode_down_after = \"{}\"\nmax_response_bytes = {}\nauto_reference = {}",
             humantime::format_duration(self.node_interval),
             humantime::format_duration(self.reference_interval),
             humantime::format_duration(self.rpc_timeout),
+            humantime::format_duration(self.history_timeout),
+            humantime::format_duration(self.node_down_after),
             self.max_response_bytes,
             self.auto_reference
         )?;
@@ -56,6 +58,9 @@ impl fmt::Display for Config {
             }
             if let Some(p) = &n.process_name {
                 writeln!(f, "process_name = \"{p}\"")?;
+            }
+            if let Some(v) = n.cip99_transition_view {
+                writeln!(f, "cip99_transition_view = {v}")?;
             }
         }
         for r in &self.references {

@@ -65,6 +65,18 @@ pub struct Cli {
     /// Deadline of one RPC HTTP request [default: 4s].
     #[arg(long = "rpc.timeout", env = "CONFLUX_EXPORTER_RPC_TIMEOUT", value_parser = humantime::parse_duration)]
     pub rpc_timeout: Option<std::time::Duration>,
+    /// Deadline of one PoS request (head or history reads) [default: 30s].
+    #[arg(long = "rpc.history-timeout", env = "CONFLUX_EXPORTER_RPC_HISTORY_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub history_timeout: Option<std::time::Duration>,
+    /// How long cfx_getStatus may only time out before the node counts as down [default: 30s].
+    #[arg(long = "poll.node-down-after", env = "CONFLUX_EXPORTER_POLL_NODE_DOWN_AFTER", value_parser = humantime::parse_duration)]
+    pub node_down_after: Option<std::time::Duration>,
+    /// The chain's pos_cip99_transition_view, for chains other than mainnet (1029) and testnet (1).
+    #[arg(
+        long = "pos.cip99-transition-view",
+        env = "CONFLUX_EXPORTER_POS_CIP99_TRANSITION_VIEW"
+    )]
+    pub cip99_transition_view: Option<u64>,
     /// Largest accepted RPC answer in bytes [default: 16777216].
     #[arg(
         long = "rpc.max-response-bytes",

@@ -19,6 +19,9 @@ pub struct FileConfig {
     /// `[poll]`
     #[serde(default)]
     pub poll: PollSection,
+    /// `[pos]`
+    #[serde(default)]
+    pub pos: PosSection,
     /// `[[node]]` entries.
     #[serde(default)]
     pub node: Vec<NodeSection>,
@@ -60,10 +63,24 @@ pub struct PollSection {
     /// Deadline of one HTTP request.
     #[serde(default, with = "humantime_serde")]
     pub rpc_timeout: Option<Duration>,
+    /// Deadline of one PoS request (head or history): history reads may be slow without the node being down.
+    #[serde(default, with = "humantime_serde")]
+    pub history_timeout: Option<Duration>,
+    /// How long status calls may only time out before the node counts as down.
+    #[serde(default, with = "humantime_serde")]
+    pub node_down_after: Option<Duration>,
     /// Largest accepted answer body.
     pub max_response_bytes: Option<usize>,
     /// Pick the official reference by chain id when no `[[reference]]` is configured.
     pub auto_reference: Option<bool>,
+}
+
+/// `[pos]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PosSection {
+    /// The chain's `pos_cip99_transition_view` (node config), for chains other than mainnet and testnet.
+    pub cip99_transition_view: Option<u64>,
 }
 
 /// One `[[node]]`.
@@ -88,6 +105,8 @@ pub struct NodeSection {
     pub pid_file: Option<PathBuf>,
     /// A process name, when neither port nor pid file finds it.
     pub process_name: Option<String>,
+    /// Overrides `pos.cip99_transition_view` for this node's chain.
+    pub cip99_transition_view: Option<u64>,
 }
 
 /// One `[[reference]]`.

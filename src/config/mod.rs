@@ -34,6 +34,11 @@ pub mod defaults {
     pub const REFERENCE_INTERVAL: Duration = Duration::from_secs(15);
     /// Shorter than the node interval so a poll never overlaps the next.
     pub const RPC_TIMEOUT: Duration = Duration::from_secs(4);
+    /// A real node under load answers history batches in tens of seconds; the adaptive batch size keeps each
+    /// request under this deadline.
+    pub const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
+    /// A node whose status calls only time out for this long is down; shorter silences are slowness.
+    pub const NODE_DOWN_AFTER: Duration = Duration::from_secs(30);
     /// PoS block batches are the largest answers; 16 MiB leaves ample room.
     pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
     /// Official public RPC for mainnet (chain id 1029).
@@ -89,6 +94,8 @@ pub struct NodeConfig {
     pub pid_file: Option<PathBuf>,
     /// Process name of the node.
     pub process_name: Option<String>,
+    /// The chain's CIP-99 transition view, when configured (else known per chain id, else the node's default).
+    pub cip99_transition_view: Option<u64>,
 }
 
 /// One reference RPC.
@@ -115,8 +122,12 @@ pub struct Config {
     pub node_interval: Duration,
     /// Reference poll interval.
     pub reference_interval: Duration,
-    /// Per-request deadline.
+    /// Per-request deadline of the chain calls (liveness).
     pub rpc_timeout: Duration,
+    /// Per-request deadline of the PoS calls (head and history).
+    pub history_timeout: Duration,
+    /// Timeouts for this long make a node down.
+    pub node_down_after: Duration,
     /// Answer size cap.
     pub max_response_bytes: usize,
     /// Whether to pick references by chain id when none are configured.
@@ -212,10 +223,22 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         file.poll.rpc_timeout,
         defaults::RPC_TIMEOUT,
     );
+    let history_timeout = pick(
+        cli.history_timeout,
+        file.poll.history_timeout,
+        defaults::HISTORY_TIMEOUT,
+    );
+    let node_down_after = pick(
+        cli.node_down_after,
+        file.poll.node_down_after,
+        defaults::NODE_DOWN_AFTER,
+    );
     for (key, d) in [
         ("poll.node_interval", node_interval),
         ("poll.reference_interval", reference_interval),
         ("poll.rpc_timeout", rpc_timeout),
+        ("poll.history_timeout", history_timeout),
+        ("poll.node_down_after", node_down_after),
     ] {
         if d < Duration::from_millis(10) {
             return Err(err(
@@ -236,7 +259,11 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         return Err(err("poll.max_response_bytes", "must be at least 1024"));
     }
     let auto_reference = pick(cli.auto_reference, file.poll.auto_reference, true);
-    let nodes = resolve_nodes(cli, file.node)?;
+    let cip99 = cli.cip99_transition_view.or(file.pos.cip99_transition_view);
+    let mut nodes = resolve_nodes(cli, file.node)?;
+    for n in &mut nodes {
+        n.cip99_transition_view = n.cip99_transition_view.or(cip99);
+    }
     let references = resolve_references(cli, file.reference)?;
     if let Some(r) = references
         .iter()
@@ -258,6 +285,8 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         node_interval,
         reference_interval,
         rpc_timeout,
+        history_timeout,
+        node_down_after,
         max_response_bytes,
         auto_reference,
         nodes,
@@ -372,6 +401,7 @@ fn resolve_nodes(
             pos_config_dir: s.pos_config_dir,
             pid_file: s.pid_file,
             process_name: s.process_name,
+            cip99_transition_view: s.cip99_transition_view,
         });
     }
     Ok(out)

@@ -31,7 +31,7 @@ catalogue! {
         info: Gauge("conflux_pos_info", ["node", "pos_address"], "Always 1 while the node's PoS address is known; the label carries it (configured, from test_posRegister, or from pos_db/secure_storage.json)."),
         address_known: Gauge("conflux_pos_address_known", ["node"], "1 when the node's PoS address is known; 0 means votes cannot be tracked (set pos_address or pos_dir)."),
         up: Gauge("conflux_pos_up", ["node"], "1 when the node answered pos_getStatus in the last poll."),
-        unavailable_reason: Gauge("conflux_pos_unavailable_reason", ["node", "reason"], "1 for why PoS data is unavailable (pos_not_started: -32078 before PoS starts; pos_not_served: -32601, the port lacks the pos namespace; error), 0 for the other reasons; absent while PoS is up."),
+        unavailable_reason: Gauge("conflux_pos_unavailable_reason", ["node", "reason"], "1 for why PoS data is unavailable (pos_not_started: -32078 before PoS starts; pos_not_served: -32601, the port lacks the pos namespace; pos_no_answer: the node closes the connection on pos_* calls, PoS not enabled; error), 0 for the other reasons; absent while PoS is up."),
         epoch: Gauge("conflux_pos_epoch", ["node"], "Current PoS epoch (pos_getStatus.epoch)."),
         latest_committed: Gauge("conflux_pos_latest_committed_block", ["node"], "Height of the latest committed PoS block."),
         latest_voted: Gauge("conflux_pos_latest_voted_block", ["node"], "Height of the newest voted but uncommitted PoS block; absent when the node reports null."),
@@ -47,7 +47,15 @@ catalogue! {
         last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node"], "Chain timestamp of that block, in Unix seconds."),
         proposed: Counter("conflux_pos_blocks_proposed_total", ["node"], "Committed PoS blocks whose miner (leader) is our address."),
         epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node"], "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block."),
-        at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (no signature in this epoch nor the previous ones of the 3-epoch window in which we served)."),
+        at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (we missed this epoch's committed blocks and signed nothing in the earlier epochs of the chain's look-back window); absent while the history cannot decide (see conflux_pos_force_retire_risk_known)."),
+        risk_known: Gauge("conflux_pos_force_retire_risk_known", ["node"], "1 when the vote history read so far decides the force-retire verdict; 0 while it cannot (backfill incomplete, committee unknown): the risk is then unknown, never assumed absent."),
+        window_epochs: Gauge("conflux_pos_force_retire_window_epochs", ["node"], "Epochs the chain looks back at the end of the current epoch: 1 before the chain's CIP-99 transition view, 3 from it (known for chains 1029 and 1, else pos.cip99_transition_view, else the node's default of 1)."),
+        forecast_missed: Counter("conflux_pos_force_retire_forecast_missed_total", ["node"], "Force-retirements of our address applied by the chain while we watched, at an epoch end we had not flagged as at risk: our forecast was wrong."),
+        last_read_block: Gauge("conflux_pos_last_read_block", ["node"], "Highest committed PoS block read into the vote record."),
+        history_caught_up: Gauge("conflux_pos_history_caught_up", ["node"], "1 when every committed block, transaction and committee up to the latest committed block the node reported has been read."),
+        backfill_complete: Gauge("conflux_pos_backfill_complete", ["node"], "1 once the force-retire window (current epoch and the two before it) has been read; until then participation verdicts are not published."),
+        backfill_remaining: Gauge("conflux_pos_backfill_remaining_blocks", ["node"], "Committed PoS blocks known but not read yet."),
+        history_batch: Gauge("conflux_pos_history_batch_size", ["node"], "Calls per history request now: halved after a timeout, grown after successes, so a slow node still makes progress."),
         eta: Gauge("conflux_pos_force_retire_eta_seconds", ["node"], "While at risk: seconds until the epoch end that retires us (remaining blocks times the observed block interval)."),
         eta_timestamp: Gauge("conflux_pos_force_retire_expected_timestamp_seconds", ["node"], "While at risk: Unix time at which the epoch end that retires us is expected (the same forecast as the ETA, as a wall-clock time)."),
         remaining_blocks: Gauge("conflux_pos_epoch_remaining_blocks", ["node"], "PoS blocks left in the current epoch, the epoch-ending block included."),
@@ -127,7 +135,12 @@ impl PosFamilies {
         let Some(s) = &p.status else {
             self.up.with_label_values(&[n]).set(0.0);
             let current = p.down.unwrap_or(PosDown::Error);
-            for r in [PosDown::NotStarted, PosDown::NotServed, PosDown::Error] {
+            for r in [
+                PosDown::NotStarted,
+                PosDown::NotServed,
+                PosDown::NoAnswer,
+                PosDown::Error,
+            ] {
                 self.unavailable_reason
                     .with_label_values(&[n, r.label()])
                     .set(flag(r == current));
@@ -209,8 +222,11 @@ impl PosFamilies {
                 .with_label_values(&[n])
                 .set(t as f64);
         }
+        self.publish_history(n, p);
         if !p.backfilled {
-            return; // the window is still being read: no participation verdicts yet
+            // The window is still being read: no participation verdicts yet, and the risk is unknown.
+            self.risk_known.with_label_values(&[n]).set(0.0);
+            return;
         }
         let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
         self.epoch_blocks
@@ -230,16 +246,26 @@ impl PosFamilies {
                 .with_label_values(&[n])
                 .set(ts as f64 / 1e6);
         }
-        let verdict = retire::assess(&l.epochs, s.epoch.0, retire::FORCE_RETIRE_EPOCHS);
+        let transition =
+            retire::cip99_transition_view(chain_id.unwrap_or(0), p.cip99_transition_view);
+        let grid = p.epoch_length.zip(p.grid_point);
+        let j = retire::judge(&l.epochs, s.epoch.0, s.latest_committed.0, grid, transition);
+        self.window_epochs
+            .with_label_values(&[n])
+            .set(j.window as f64);
+        self.epochs_without_vote
+            .with_label_values(&[n])
+            .set(j.verdict.epochs_without_vote as f64);
         // Already force-retired: the risk has materialised; conflux_pos_force_retired carries it now.
         let retired = p
             .account
             .as_ref()
             .is_some_and(|a| a.status.force_retired.is_some());
-        let at_risk = verdict.at_risk && !retired;
-        self.epochs_without_vote
+        let at_risk = j.verdict.at_risk.map(|r| r && !retired);
+        self.risk_known
             .with_label_values(&[n])
-            .set(verdict.epochs_without_vote as f64);
+            .set(flag(at_risk.is_some()));
+        let Some(at_risk) = at_risk else { return };
         self.at_risk.with_label_values(&[n]).set(flag(at_risk));
         if let (true, Some(r), Some(i)) = (at_risk, remaining, interval) {
             let eta = retire::eta_seconds(r, i, since(p.latest_committed_seen_at, now));
@@ -248,6 +274,27 @@ impl PosFamilies {
                 .with_label_values(&[n])
                 .set(unix_now(now) + eta);
         }
+    }
+
+    fn publish_history(&self, n: &str, p: &crate::state::PosObs) {
+        sync_counter(&self.forecast_missed, &[n], p.forecast.missed_total);
+        if let Some(h) = p.ledger.last_height {
+            self.last_read_block.with_label_values(&[n]).set(h as f64);
+        }
+        self.history_caught_up
+            .with_label_values(&[n])
+            .set(flag(p.history.caught_up));
+        self.backfill_complete
+            .with_label_values(&[n])
+            .set(flag(p.backfilled));
+        if let Some(r) = p.history.remaining_blocks {
+            self.backfill_remaining
+                .with_label_values(&[n])
+                .set(r as f64);
+        }
+        self.history_batch
+            .with_label_values(&[n])
+            .set(p.history.batch_size as f64);
     }
 
     fn publish_committee(&self, n: &str, p: &crate::state::PosObs) {

@@ -108,6 +108,15 @@ impl Client {
     /// Sends all `calls` in one HTTP request. The outer error means nothing usable came back; otherwise each call
     /// has its own result, in the order of `calls`, whatever order the server answered in.
     pub async fn batch(&self, calls: &[Call]) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
+        self.batch_within(calls, self.settings.timeout).await
+    }
+
+    /// [`Self::batch`] with its own deadline: history reads are allowed longer than the liveness check.
+    pub async fn batch_within(
+        &self,
+        calls: &[Call],
+        timeout: std::time::Duration,
+    ) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
         if let Some(bad) = calls.iter().find(|c| !is_allowed(c.method)) {
             return Err(RpcError::Forbidden(bad.method.to_string()));
         }
@@ -129,10 +138,10 @@ impl Client {
             .collect();
         let body = serde_json::to_vec(&requests).map_err(|e| RpcError::Decode(e.to_string()))?;
         let started = Instant::now();
-        let outcome = tokio::time::timeout(self.settings.timeout, self.send(body)).await;
+        let outcome = tokio::time::timeout(timeout, self.send(body)).await;
         let outcome = match outcome {
             Ok(r) => r,
-            Err(_) => Err(RpcError::Timeout(self.settings.timeout)),
+            Err(_) => Err(RpcError::Timeout(timeout)),
         };
         let outcome = outcome.and_then(|bytes| match_batch(&bytes, first, calls.len()));
         self.observer.observe(

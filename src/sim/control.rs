@@ -46,7 +46,10 @@ pub async fn listen(shared: &Arc<Shared>, addr: SocketAddr) -> Result<SocketAddr
     let (listener, bound) = super::rpc::bind(addr).await?;
     let handler: Handler = {
         let shared = Arc::clone(shared);
-        Arc::new(move |req| Box::pin(handle(Arc::clone(&shared), req)))
+        Arc::new(move |req| {
+            let shared = Arc::clone(&shared);
+            Box::pin(async move { Some(handle(shared, req).await) })
+        })
     };
     let opts = ServeOptions {
         keep_alive: true,

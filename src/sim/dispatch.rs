@@ -54,8 +54,13 @@ impl Ctx<'_> {
 /// A state change requested by a call (only the node-local control methods produce these).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// `test_posStartVoting` / `test_posStopVoting`.
-    SetVoting(bool),
+    /// `test_posStartVoting`: the switch goes on; `signs` is false for `[true]` (no safety data initialised).
+    StartVoting {
+        /// Whether the node can actually sign.
+        signs: bool,
+    },
+    /// `test_posStopVoting`: the switch goes off and `secure_storage.json` is renamed to `.save`.
+    StopVoting,
     /// `test_stop`: the node shuts down (stops voting, stops listening).
     Stop,
 }
@@ -183,9 +188,21 @@ pub fn route(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
 }
 
 fn pos_call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Result<Value, RpcError> {
+    if ctx.view.pos_disabled {
+        if let Some(v) = super::classify::answer_without_pos(method, params) {
+            return Ok(v);
+        }
+    }
     let (pos, visible) = ctx.pos_view().ok_or_else(RpcError::pos_not_enabled)?;
-    pos.rpc(method, params, visible)
-        .map_err(|(code, message)| RpcError::new(code, message))
+    pos.rpc(method, params, visible).map_err(|(code, message)| {
+        match message.strip_prefix("Invalid params: ") {
+            // The node's serde errors: a fixed message, the details in `data`.
+            Some(details) if code == super::wire::INVALID_PARAMS => {
+                RpcError::invalid_params(details)
+            }
+            _ => RpcError::new(code, message),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -22,6 +22,18 @@ pub struct InjectedError {
     pub method: Option<String>,
 }
 
+/// Where a node's PoS safety data is, as the voting switches see it (`pos_db/secure_storage.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SafetyFile {
+    /// `secure_storage.json` is present. A node creates its own at start even as a standby (owner = its key,
+    /// `last_voted_round` 0), so this is the initial state of every node.
+    Live,
+    /// Only `secure_storage.json.save` is left, as after `test_posStopVoting`; `test_posStartVoting [false]`
+    /// then fails until the operator moves a file back (control `{"safety_file": "live"}`).
+    SaveOnly,
+}
+
 /// The mutable state of one endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointView {
@@ -31,6 +43,11 @@ pub struct EndpointView {
     pub identity: Option<String>,
     /// The node's voting switch (`test_posVotingStatus`).
     pub voting: bool,
+    /// Whether the switch, when on, actually signs: `test_posStartVoting [true]` turns it on without safety
+    /// data and the real node then cannot initialise its safety rules.
+    pub can_sign: bool,
+    /// Where its safety data is.
+    pub safety_file: SafetyFile,
     /// Epochs behind the world tip.
     pub lag: u64,
     /// `(pow epoch, pos height)` frozen when the endpoint was stalled.
@@ -49,6 +66,11 @@ pub struct EndpointView {
     pub error: Option<InjectedError>,
     /// Answer this many milliseconds late.
     pub delay_ms: u64,
+    /// Extra milliseconds per history read in a body (see `classify`), so a batch of N takes N times longer
+    /// while status calls stay fast, as on a loaded real node.
+    pub history_delay_ms: u64,
+    /// The node runs without PoS: a body with a `pos_*` call gets its connection closed unanswered.
+    pub pos_disabled: bool,
     /// Answer HTTP 200 with a body that is not JSON.
     pub garbage: bool,
     /// Answer this HTTP status with a short text body.
@@ -70,6 +92,8 @@ impl EndpointView {
             kind: spec.kind,
             identity: spec.pos_identity.clone(),
             voting: spec.voting,
+            can_sign: true,
+            safety_file: SafetyFile::Live,
             lag: 0,
             stalled_at: None,
             fork_from: None,
@@ -79,6 +103,8 @@ impl EndpointView {
             pending_tx: 0,
             error: None,
             delay_ms: 0,
+            history_delay_ms: 0,
+            pos_disabled: false,
             garbage: false,
             http_status: None,
             down: false,
@@ -86,6 +112,11 @@ impl EndpointView {
             pos_not_started: false,
             pos_lag: 0,
         }
+    }
+
+    /// Whether this endpoint signs PoS votes: a node whose switch is on and whose safety rules started.
+    pub fn signs(&self) -> bool {
+        self.kind == EndpointKind::Node && self.voting && self.can_sign
     }
 
     /// The endpoint's best epoch given the world tip.
@@ -132,6 +163,8 @@ impl EndpointView {
             "pos_height": self.pos_height(world_pos),
             "pos_identity": self.identity,
             "voting": self.voting,
+            "can_sign": self.can_sign,
+            "safety_file": self.safety_file,
             "lag": self.lag,
             "stalled": self.stalled_at.is_some(),
             "fork_from": self.fork_from,
@@ -140,6 +173,8 @@ impl EndpointView {
             "pending_tx": self.pending_tx,
             "error": self.error,
             "delay_ms": self.delay_ms,
+            "history_delay_ms": self.history_delay_ms,
+            "pos_disabled": self.pos_disabled,
             "garbage": self.garbage,
             "http_status": self.http_status,
             "down": self.down,

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::dispatch::{Answer, Ctx, Effect};
+use super::endpoint::SafetyFile;
 use super::wire::{derive_h256, derive_u64, parse_qty, qty, RpcError};
 
 /// Selector of PoSRegister `register(bytes32,uint64,bytes,bytes,bytes[2])` (reference §7.2).
@@ -12,6 +13,13 @@ const REGISTER_SELECTOR: &str = "e335b451";
 
 /// Answers a `test_*`, `debug_*` or `txpool_*` call; unknown methods are −32601.
 pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
+    let voting_method = matches!(
+        method,
+        "test_posVotingStatus" | "test_posStartVoting" | "test_posStopVoting"
+    );
+    if voting_method && ctx.view.pos_disabled {
+        return (Err(RpcError::internal("Pos not initialized!")), None);
+    }
     match method {
         "debug_currentSyncPhase" => (Ok(json!(ctx.view.sync_phase)), None),
         "test_getPeerInfo" => (Ok(peers(ctx)), None),
@@ -22,9 +30,18 @@ pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
         }
         "test_posVotingStatus" => (Ok(json!(ctx.view.voting)), None),
         "test_posRegister" => (register(ctx, params), None),
-        "test_posStopVoting" => (Ok(Value::Null), Some(Effect::SetVoting(false))),
+        "test_posStopVoting" => (Ok(Value::Null), Some(Effect::StopVoting)),
+        // `[false]` resumes from `secure_storage.json`, which must exist; `[true]` answers `null` and turns the
+        // switch on without safety data, so the node cannot sign (measured on conflux-rust, issue 12).
         "test_posStartVoting" => match params.first() {
-            Some(Value::Bool(_)) => (Ok(Value::Null), Some(Effect::SetVoting(true))),
+            Some(Value::Bool(false)) if ctx.view.safety_file == SafetyFile::SaveOnly => (
+                Err(RpcError::internal("No such file or directory (os error 2)")),
+                None,
+            ),
+            Some(Value::Bool(initialize)) => (
+                Ok(Value::Null),
+                Some(Effect::StartVoting { signs: !initialize }),
+            ),
             _ => (
                 Err(RpcError::invalid_params("initialize: expected a boolean")),
                 None,
@@ -39,7 +56,8 @@ pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
 }
 
 /// `test_getPeerInfo`: `peers` entries shaped like the network crate's `PeerInfo` (`id` is a number,
-/// `nodeid` an H512, `protocols` a list of `(protocol id bytes, version)` pairs).
+/// `nodeid` an H512, `protocols` objects with the protocol id as a byte array and its version), each peer
+/// speaking the three protocols a real v3 node does: `hsb` 1, `clp` 2, `cfx` 3.
 fn peers(ctx: &Ctx<'_>) -> Value {
     let seed = ctx.chain.seed();
     let list: Vec<Value> = (0..u64::from(ctx.view.peers))
@@ -50,7 +68,11 @@ fn peers(ctx: &Ctx<'_>) -> Value {
                 "id": i,
                 "addr": format!("10.{}.{}.{}:32323", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff),
                 "nodeid": format!("{a}{}", &b[2..]),
-                "protocols": [[[99, 102, 120], 4]],
+                "protocols": [
+                    {"protocol": b"hsb", "version": 1},
+                    {"protocol": b"clp", "version": 2},
+                    {"protocol": b"cfx", "version": 3},
+                ],
             })
         })
         .collect();
@@ -129,12 +151,20 @@ mod tests {
         let view = EndpointView::new(&EndpointSpec::node("n", Some(ID)));
         assert_eq!(
             run(&view, "test_posStopVoting", &[]),
-            (Ok(Value::Null), Some(Effect::SetVoting(false)))
+            (Ok(Value::Null), Some(Effect::StopVoting))
         );
         assert_eq!(
             run(&view, "test_posStartVoting", &[json!(true)]),
-            (Ok(Value::Null), Some(Effect::SetVoting(true)))
+            (Ok(Value::Null), Some(Effect::StartVoting { signs: false }))
         );
+        assert_eq!(
+            run(&view, "test_posStartVoting", &[json!(false)]),
+            (Ok(Value::Null), Some(Effect::StartVoting { signs: true }))
+        );
+        let mut stopped = view.clone();
+        stopped.safety_file = SafetyFile::SaveOnly;
+        let (r, eff) = run(&stopped, "test_posStartVoting", &[json!(false)]);
+        assert_eq!((r.map_err(|e| e.code), eff), (Err(-32603), None));
         assert_eq!(run(&view, "test_stop", &[]).1, Some(Effect::Stop));
         assert_eq!(run(&view, "test_posVotingStatus", &[]).0, Ok(json!(true)));
     }

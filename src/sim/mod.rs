@@ -10,6 +10,7 @@
 //! - `chain`: the PoW chain (pivot hash and timestamp per epoch). `world`: chain + PoS + endpoint views.
 //! - [`endpoint`]: one endpoint's view and faults; [`patch`]: [`EndpointPatch`], the control type.
 //! - `dispatch`: JSON-RPC envelopes and routing; `cfx` and `local`: method handlers; [`wire`]: encodings.
+//! - `classify`: history reads (slowed by `history_delay_ms`) and calls a node without PoS drops (`pos_disabled`).
 //! - `rpc`, `control`, `serve`: the hyper servers; `shared`: the control actions used by both the HTTP
 //!   control API and [`SimHandle`]; `ticker`: the block clocks.
 //! - [`pos_hook`]: the [`PosBackend`] trait a PoS chain model implements; [`fake_pos`]: a recording double.
@@ -29,6 +30,7 @@ pub mod wire;
 
 mod cfx;
 mod chain;
+mod classify;
 mod control;
 mod dispatch;
 mod local;
@@ -46,7 +48,7 @@ use serde_json::Value;
 
 pub use cfx::CLIENT_VERSION;
 pub use config::{EndpointKind, EndpointSpec, SimConfig, StatusOffsets};
-pub use endpoint::InjectedError;
+pub use endpoint::{InjectedError, SafetyFile};
 pub use fake_pos::FakePos;
 pub use patch::EndpointPatch;
 pub use pos_hook::PosBackend;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer};
 
 use super::config::{validate_identity, SYNC_PHASES};
-use super::endpoint::{EndpointView, InjectedError};
+use super::endpoint::{EndpointView, InjectedError, SafetyFile};
 
 /// Most peers an endpoint may report: `test_getPeerInfo` builds one object per peer, so an absurd count from
 /// a control body must not exhaust memory. Real nodes keep far fewer connections.
@@ -40,6 +40,10 @@ pub struct EndpointPatch {
     pub error: Option<Option<InjectedError>>,
     /// Answer delay in milliseconds (0 = none).
     pub delay_ms: Option<u64>,
+    /// Extra delay in milliseconds per history read in a request (0 = none).
+    pub history_delay_ms: Option<u64>,
+    /// Node without PoS: close the connection, unanswered, on any request holding a `pos_*` call.
+    pub pos_disabled: Option<bool>,
     /// Non-JSON body fault.
     pub garbage: Option<bool>,
     /// HTTP status fault; `null` clears it.
@@ -57,6 +61,10 @@ pub struct EndpointPatch {
     pub pos_lag: Option<u64>,
     /// The node's voting switch.
     pub voting: Option<bool>,
+    /// Whether the switch, when on, signs (`false` models `test_posStartVoting [true]`).
+    pub can_sign: Option<bool>,
+    /// Where the node's safety data is (`"live"` or `"save_only"`).
+    pub safety_file: Option<SafetyFile>,
     /// The node's PoS address; `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     pub pos_identity: Option<Option<String>>,
@@ -87,6 +95,10 @@ setters! {
     error: Option<InjectedError> => std::convert::identity;
     /// Sets `delay_ms`.
     delay_ms: u64 => std::convert::identity;
+    /// Sets `history_delay_ms`.
+    history_delay_ms: u64 => std::convert::identity;
+    /// Sets `pos_disabled`.
+    pos_disabled: bool => std::convert::identity;
     /// Sets `garbage`.
     garbage: bool => std::convert::identity;
     /// Sets `http_status` (`None` clears).
@@ -103,6 +115,10 @@ setters! {
     pos_lag: u64 => std::convert::identity;
     /// Sets `voting`.
     voting: bool => std::convert::identity;
+    /// Sets `can_sign`.
+    can_sign: bool => std::convert::identity;
+    /// Sets `safety_file`.
+    safety_file: SafetyFile => std::convert::identity;
     /// Sets `pos_identity` (`None` removes it).
     pos_identity: Option<&str> => |v: Option<&str>| v.map(str::to_string);
 }
@@ -127,7 +143,7 @@ impl EndpointView {
         let mut next = self.clone();
         next.apply_fields(patch, world_tip, world_pos)?;
         let effects = PatchEffects {
-            voters_changed: next.voting != self.voting || next.identity != self.identity,
+            voters_changed: next.signs() != self.signs() || next.identity != self.identity,
             down_changed: (next.down != self.down).then_some(next.down),
         };
         *self = next;
@@ -176,6 +192,12 @@ impl EndpointView {
         if let Some(v) = p.delay_ms {
             self.delay_ms = v;
         }
+        if let Some(v) = p.history_delay_ms {
+            self.history_delay_ms = v;
+        }
+        if let Some(v) = p.pos_disabled {
+            self.pos_disabled = v;
+        }
         if let Some(v) = p.garbage {
             self.garbage = v;
         }
@@ -199,6 +221,12 @@ impl EndpointView {
         }
         if let Some(v) = p.voting {
             self.voting = v;
+        }
+        if let Some(v) = p.can_sign {
+            self.can_sign = v;
+        }
+        if let Some(v) = p.safety_file {
+            self.safety_file = v;
         }
         if let Some(v) = &p.pos_identity {
             if let Some(id) = v {

@@ -37,6 +37,12 @@ pub trait PosBackend: Send {
         Value::Null
     }
 
+    /// Tells the model the simulator's chain id once at start, so chain-dependent rules (the CIP-99
+    /// force-retire look-back) follow the same chain the core-space methods report.
+    fn set_chain_id(&mut self, chain_id: u64) {
+        let _ = chain_id;
+    }
+
     /// The PoW epoch PoS has finalised as seen at height `visible`, if the model tracks it.
     /// When `Some`, it replaces the fixed offset for `latestFinalized`, so a PoS stall shows up as a
     /// growing finality lag exactly as on a real network.
@@ -74,5 +80,9 @@ impl PosBackend for super::pos::PosChain {
 
     fn finalized_pow_epoch(&self, visible: u64) -> Option<u64> {
         super::pos::PosChain::finalized_pow_epoch(self, visible)
+    }
+
+    fn set_chain_id(&mut self, chain_id: u64) {
+        super::pos::PosChain::set_chain_id(self, chain_id)
     }
 }

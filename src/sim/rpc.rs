@@ -13,10 +13,13 @@ use tokio::net::TcpListener;
 
 use super::serve::{self, Handler, ServeOptions};
 use super::shared::{Listening, Shared};
-use super::{dispatch, SimError};
+use super::{classify, dispatch, SimError};
 
 /// Largest accepted request body, the node's 10 MiB limit (reference §1.3).
 const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// The content type of every JSON-RPC answer of a real node.
+const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// What the `garbage` fault answers: HTTP 200 with something a proxy might send that is not JSON.
 const GARBAGE: &str = "<html><body><h1>502 Bad Gateway</h1></body></html>\n";
@@ -58,12 +61,12 @@ async fn handle(
     shared: Arc<Shared>,
     name: Arc<str>,
     req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> Option<Response<Full<Bytes>>> {
     let accepted = req.method() == Method::POST && serve::is_json(&req);
     {
         let mut world = shared.world();
         let Ok(ep) = world.endpoint_mut(&name) else {
-            return serve::reply(404, "text/plain", "unknown endpoint\n");
+            return Some(serve::reply(404, "text/plain", "unknown endpoint\n"));
         };
         ep.stats.record_http();
         if !accepted {
@@ -71,39 +74,49 @@ async fn handle(
         }
     }
     if req.method() != Method::POST {
-        return serve::reply(
+        return Some(serve::reply(
             405,
             "text/plain",
-            "Used HTTP method is not allowed: POST is required\n",
-        );
+            "Used HTTP Method is not allowed. POST is required\n",
+        ));
     }
     if !accepted {
-        return serve::reply(
+        return Some(serve::reply(
             415,
             "text/plain",
-            "Supplied content type is not allowed: Content-Type: application/json is required\n",
-        );
+            "Supplied content type is not allowed. Content-Type: application/json is required\n",
+        ));
     }
     let Some(bytes) = serve::read_body(req, MAX_BODY).await else {
         if let Ok(ep) = shared.world().endpoint_mut(&name) {
             ep.stats.record_rejected();
         }
-        return serve::reply(413, "text/plain", "request body too large or unreadable\n");
+        return Some(serve::reply(
+            413,
+            "text/plain",
+            "request body too large or unreadable\n",
+        ));
     };
     let body = dispatch::parse(&bytes);
-    let delay_ms = {
+    let (delay_ms, pos_disabled) = {
         let mut world = shared.world();
         match world.endpoint_mut(&name) {
             Ok(ep) => {
                 let (batch, methods) = body.methods();
                 ep.stats.record_calls(batch, methods);
-                ep.view.delay_ms
+                let history = classify::history_reads(&body);
+                let v = &ep.view;
+                let slow = v.history_delay_ms.saturating_mul(history);
+                (v.delay_ms.saturating_add(slow), v.pos_disabled)
             }
-            Err(_) => 0,
+            Err(_) => (0, false),
         }
     };
     if delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
+    if pos_disabled && classify::lost_without_pos(&body) {
+        return None;
     }
     let (reply, http_status, garbage) = {
         let mut world = shared.world();
@@ -116,19 +129,23 @@ async fn handle(
     };
     let reply = match reply {
         Ok(r) => r,
-        Err(e) => return serve::reply(500, "text/plain", format!("{e}\n")),
+        Err(e) => return Some(serve::reply(500, "text/plain", format!("{e}\n"))),
     };
     if reply.stop {
         shared.stop_accepting(&name).await;
     }
     if let Some(status) = http_status {
-        return serve::reply(status, "text/plain", format!("simulated HTTP {status}\n"));
+        return Some(serve::reply(
+            status,
+            "text/plain",
+            format!("simulated HTTP {status}\n"),
+        ));
     }
     if garbage {
-        return serve::reply(200, "application/json", GARBAGE);
+        return Some(serve::reply(200, "application/json", GARBAGE));
     }
     match reply.body {
-        Some(v) => serve::reply(200, "application/json", v.to_string()),
-        None => serve::reply(200, "application/json", Bytes::new()),
+        Some(v) => Some(serve::reply(200, JSON_CONTENT_TYPE, v.to_string())),
+        None => Some(serve::reply(200, JSON_CONTENT_TYPE, Bytes::new())),
     }
 }

@@ -1,7 +1,6 @@
 //! The hyper accept loop shared by the RPC endpoints and the control API: every connection on its own task,
 //! cancellable accept loop (closing the socket) and cancellable connections.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -19,8 +18,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// A boxed response future.
-pub type ResponseFuture = Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>;
+/// A boxed response future; `None` closes the connection without any HTTP response (what a node without PoS
+/// does to a request holding a `pos_*` call).
+pub type ResponseFuture = Pin<Box<dyn Future<Output = Option<Response<Full<Bytes>>>> + Send>>;
+
+/// The service error that makes hyper drop the connection instead of answering.
+#[derive(Debug, thiserror::Error)]
+#[error("connection closed without a response")]
+struct Abort;
 
 /// A request handler shared by all connections of one listener.
 pub type Handler = Arc<dyn Fn(Request<Incoming>) -> ResponseFuture + Send + Sync>;
@@ -79,7 +84,7 @@ async fn serve_connection(
 ) {
     let svc = service_fn(move |req| {
         let fut = handler(req);
-        async move { Ok::<_, Infallible>(fut.await) }
+        async move { fut.await.ok_or(Abort) }
     });
     let mut builder = http1::Builder::new();
     builder

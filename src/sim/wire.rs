@@ -50,6 +50,16 @@ impl RpcError {
         }
     }
 
+    /// −32603 "Internal error" with the details in `data`, e.g. "Pos not initialized!" from the voting
+    /// methods of a node started without PoS.
+    pub fn internal(details: impl Into<String>) -> Self {
+        Self {
+            code: -32603,
+            message: "Internal error".to_string(),
+            data: Some(details.into()),
+        }
+    }
+
     /// −32078 "PoS chain is not enabled".
     pub fn pos_not_enabled() -> Self {
         Self::new(POS_NOT_ENABLED, "PoS chain is not enabled")

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::chain::PowChain;
 use super::config::{EndpointSpec, SimConfig};
 use super::dispatch::{self, Body, Ctx, Effect, Item, NetParams};
-use super::endpoint::EndpointView;
+use super::endpoint::{EndpointView, SafetyFile};
 use super::patch::{EndpointPatch, PatchEffects};
 use super::pos_hook::PosBackend;
 use super::stats::RequestStats;
@@ -71,6 +71,9 @@ impl World {
             identities: BTreeSet::new(),
             rng: fastrand::Rng::with_seed(cfg.seed),
         };
+        if let Some(pos) = world.pos.as_mut() {
+            pos.set_chain_id(cfg.chain_id);
+        }
         world.recompute_voters();
         world
     }
@@ -151,7 +154,7 @@ impl World {
         for ep in self.endpoints.values() {
             if let Some(id) = &ep.view.identity {
                 self.identities.insert(id.clone());
-                let voting = ep.view.voting && ep.view.kind == super::EndpointKind::Node;
+                let voting = ep.view.signs();
                 *counts.entry(id.clone()).or_default() += u32::from(voting);
             }
         }
@@ -183,7 +186,13 @@ impl World {
         }
         for effect in effects {
             let patch = match effect {
-                Effect::SetVoting(v) => EndpointPatch::default().voting(v),
+                Effect::StartVoting { signs } => {
+                    EndpointPatch::default().voting(true).can_sign(signs)
+                }
+                Effect::StopVoting => EndpointPatch::default()
+                    .voting(false)
+                    .can_sign(true)
+                    .safety_file(SafetyFile::SaveOnly),
                 Effect::Stop => {
                     reply.stop = true;
                     EndpointPatch::default().voting(false)

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::config::{EndpointSpec, SimConfig};
 use super::dispatch::{self, Body};
+use super::endpoint::SafetyFile;
 use super::fake_pos::FakePos;
 use super::patch::EndpointPatch;
 use super::world::World;
@@ -148,11 +149,31 @@ fn local_control_methods_change_the_switch_and_stop_the_node() {
         json!(false)
     );
     assert_eq!(w.state_json()["pos"]["voters"], json!({A: 1}));
+    // Only `.save` is left: resuming from secure_storage.json fails, as on the real node.
+    let r = call(&mut w, "n1", "test_posStartVoting", json!([false]));
+    assert_eq!(r["error"]["code"], json!(-32603), "{r}");
+    // `[true]` turns the switch on, but without safety data the node does not sign.
     call(&mut w, "n1", "test_posStartVoting", json!([true]));
     assert_eq!(
         call(&mut w, "n1", "test_posVotingStatus", json!([]))["result"],
         json!(true)
     );
+    assert_eq!(
+        w.state_json()["pos"]["voters"],
+        json!({A: 1}),
+        "a switch is not a signer"
+    );
+    // The operator moves the safety data back; `[false]` resumes and the node signs again.
+    w.patch(
+        "n1",
+        &EndpointPatch::default()
+            .voting(false)
+            .safety_file(SafetyFile::Live),
+    )
+    .unwrap();
+    let r = call(&mut w, "n1", "test_posStartVoting", json!([false]));
+    assert_eq!(r["result"], Value::Null, "{r}");
+    assert_eq!(w.state_json()["pos"]["voters"], json!({A: 2}));
     let body = dispatch::parse(br#"{"jsonrpc":"2.0","id":9,"method":"test_stop"}"#);
     let reply = w.answer("n2", &body).unwrap();
     assert!(reply.stop);

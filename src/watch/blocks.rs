@@ -3,7 +3,7 @@
 //! ride in the node's one batch per poll, pipelined one poll behind `latestCommitted` (so nothing is fetched twice
 //! or speculatively); at start the force-retire window (the current epoch and the two before it) is backfilled.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -15,8 +15,16 @@ use crate::votes::BlockVerdict;
 
 use super::activity;
 
-/// Epochs backfilled at start: the force-retire look-back.
-pub const BACKFILL_EPOCHS: u64 = 3;
+/// Epochs backfilled at start: the largest force-retire window any chain uses, so the verdict can be given
+/// whichever window the chain's view selects.
+pub const BACKFILL_EPOCHS: u64 = crate::assess::retire::MAX_WINDOW_EPOCHS;
+/// Definitive failures for one epoch's committee (the node says it has no such state, or answers about another
+/// epoch) before its blocks are counted as "unknown": the chain cannot tell. Transient failures (timeouts, other
+/// errors) never count: the blocks wait and the committee is asked again, because a block is never counted "not a
+/// member", nor "unknown", for want of an answer the node can give.
+pub const COMMITTEE_TRIES: u32 = 3;
+/// `pos_getCommittee [view]` for a view whose state the node does not keep ("PoS state of N not found").
+pub const STATE_NOT_FOUND: i64 = -32016;
 
 /// A backlog call: what it asks for, so its answer can be routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +42,16 @@ pub enum Want {
 }
 
 impl Want {
+    /// The JSON-RPC method.
+    pub fn method(self) -> &'static str {
+        match self {
+            Want::Block(_) | Want::Anchor(_) => "pos_getBlockByNumber",
+            Want::Tx(_) => "pos_getTransactionByNumber",
+            Want::CommitteeAt(_) => "pos_getCommittee",
+            Want::Rewards(_) => "pos_getRewardsByEpoch",
+        }
+    }
+
     /// The JSON-RPC call.
     pub fn call(self) -> Call {
         match self {
@@ -70,8 +88,10 @@ pub struct BlockTracker {
     current_epoch: u64,
     /// The block before the window does not exist on the node.
     anchor_missing: bool,
-    /// Epochs whose committee was already asked for by a block, so an unanswerable one cannot loop forever.
-    asked_epochs: BTreeSet<u64>,
+    /// Failed committee answers per view, so an unanswerable one cannot hold the tracker forever.
+    committee_failures: BTreeMap<u64, u32>,
+    /// Epoch length and a grid view, to find the epoch-ending view whose state holds a block's committee.
+    grid: Option<(u64, u64)>,
 }
 
 impl BlockTracker {
@@ -87,7 +107,14 @@ impl BlockTracker {
 
     /// Plans the start: the first block of epoch `current − 2`, given the first block of the current epoch.
     /// The committee of the epoch whose first block is `f` is the state after view `f − 1`.
-    pub fn plan(&mut self, current_epoch_start: u64, epoch_length: u64, current_epoch: u64) {
+    pub fn plan(
+        &mut self,
+        current_epoch_start: u64,
+        epoch_length: u64,
+        current_epoch: u64,
+        grid_point: u64,
+    ) {
+        self.grid = Some((epoch_length, grid_point));
         let start = current_epoch_start
             .saturating_sub((BACKFILL_EPOCHS - 1) * epoch_length)
             .max(1);
@@ -133,30 +160,48 @@ impl BlockTracker {
         out
     }
 
-    /// Applies the answers to `wants`, feeding the ledger and activity in `obs`. Returns how many answers were
-    /// malformed (counted and logged by the caller; they are re-asked next time, never guessed).
+    /// Applies the answers to `wants`, feeding the ledger and activity in `obs`. Returns the methods whose answers
+    /// were malformed (counted and logged by the caller; they are re-asked next time, never guessed).
     pub fn apply(
         &mut self,
         wants: &[Want],
         answers: Vec<Result<serde_json::Value, RpcError>>,
         obs: &mut PosObs,
-    ) -> usize {
-        let mut bad = 0;
+    ) -> Vec<&'static str> {
+        let mut bad = Vec::new();
         let mut blocks = Vec::new();
         let mut txs = Vec::new();
         let mut missing = Vec::new();
         for (want, answer) in wants.iter().zip(answers) {
-            let Ok(value) = answer else {
-                bad += 1;
-                continue;
+            // An error object was already counted by the client under its own kind; only a present answer of the
+            // wrong shape is "malformed" here, so nothing is counted twice.
+            let value = match answer {
+                Ok(v) => v,
+                Err(RpcError::Rpc { code, .. }) if code == STATE_NOT_FOUND => {
+                    if let Want::CommitteeAt(view) = *want {
+                        self.committee_failed(view, obs);
+                    }
+                    continue;
+                }
+                Err(_) => continue,
             };
             match *want {
                 Want::CommitteeAt(view) => match decode::<CommitteeState>(value) {
                     Ok(c) => {
                         super::pos::record_membership(obs, &c);
                         self.committee_views.remove(&view);
+                        // An answer about another epoch (a node clamping an old view) does not tell the
+                        // waiting blocks' epoch: it counts as a failure, so it cannot loop forever.
+                        match self.epoch_after(view) {
+                            Some(e) if obs.ledger.membership(e).is_none() => {
+                                self.committee_failed(view, obs)
+                            }
+                            _ => {
+                                self.committee_failures.remove(&view);
+                            }
+                        }
                     }
-                    Err(_) => bad += 1,
+                    Err(_) => bad.push(want.method()),
                 },
                 Want::Anchor(h) => match decode::<Option<PosBlock>>(value) {
                     Ok(Some(b)) => {
@@ -171,31 +216,67 @@ impl BlockTracker {
                         self.anchor = None;
                         self.anchor_missing = true;
                     }
-                    Err(_) => bad += 1,
+                    Err(_) => bad.push(want.method()),
                 },
                 Want::Block(h) => match decode::<Option<PosBlock>>(value) {
                     Ok(Some(b)) => blocks.push(b),
                     // Only heights up to a committed one are asked, so a null is a block the node does not have
                     // (before its earliest block): it can never be read and is passed over.
                     Ok(None) => missing.push(h),
-                    Err(_) => bad += 1,
+                    Err(_) => bad.push(want.method()),
                 },
                 Want::Tx(n) => match decode::<Option<PosTransaction>>(value) {
                     Ok(t) => txs.push((n, t)),
-                    Err(_) => bad += 1,
+                    Err(_) => bad.push(want.method()),
                 },
                 Want::Rewards(e) => match decode::<Option<EpochRewards>>(value) {
                     Ok(r) => {
                         activity::record_rewards(obs, r.as_ref());
                         self.next_reward_epoch = Some(e + 1);
                     }
-                    Err(_) => bad += 1,
+                    Err(_) => bad.push(want.method()),
                 },
             }
         }
         self.take_blocks(blocks, missing, obs);
         self.take_txs(txs, obs);
         bad
+    }
+
+    /// Counts a failed committee answer; after [`COMMITTEE_TRIES`] the epoch is marked unknowable so its blocks
+    /// count as "unknown" instead of stalling the tracker.
+    fn committee_failed(&mut self, view: u64, obs: &mut PosObs) {
+        let n = self.committee_failures.entry(view).or_default();
+        *n += 1;
+        if *n < COMMITTEE_TRIES {
+            return;
+        }
+        tracing::warn!(view, tries = *n, "the node cannot tell the committee at this view; blocks of that epoch count as unknown");
+        self.committee_views.remove(&view);
+        self.committee_failures.remove(&view);
+        if let Some(epoch) = self.epoch_after(view) {
+            obs.ledger.set_membership_unknowable(epoch);
+        }
+        self.process_pending(obs);
+    }
+
+    /// The epoch-ending view whose state holds the committee of the epoch containing block `height`.
+    fn committee_view_for(&self, height: u64) -> u64 {
+        match self.grid {
+            Some((len, grid)) => {
+                crate::assess::retire::epoch_last_block(height.saturating_sub(1), grid, len)
+                    .map_or(height.saturating_sub(1), |last| last.saturating_sub(len))
+            }
+            None => height.saturating_sub(1),
+        }
+    }
+
+    /// The epoch of the first block after the epoch-ending `view`, among the blocks waiting.
+    fn epoch_after(&self, view: u64) -> Option<u64> {
+        self.pending
+            .iter()
+            .find(|b| self.committee_view_for(b.height.0) == view)
+            .map(|b| b.epoch.0)
     }
 
     /// Accepts read blocks contiguously from `next_height`; a gap (a failed or null answer) stops the run so
@@ -233,10 +314,14 @@ impl BlockTracker {
                 .signatures
                 .iter()
                 .any(|s| s.account.eq_ignore_ascii_case(&us));
-            if obs.ledger.membership(epoch).is_none() && !signed && self.asked_epochs.insert(epoch)
+            if obs.ledger.membership(epoch).is_none()
+                && !signed
+                && !obs.ledger.membership_unknowable(epoch)
             {
-                // The committee of block b's epoch is the state after view b − 1; process b once it is known.
-                self.committee_views.insert(b.height.0.saturating_sub(1));
+                // Wait for the committee (the state at the epoch-ending view before the epoch); it stays in the
+                // backlog, asked again every poll, until it answers.
+                self.committee_views
+                    .insert(self.committee_view_for(b.height.0));
                 break;
             }
             let verdict = obs.ledger.record_block(b, &us);
@@ -272,6 +357,17 @@ impl BlockTracker {
         }
     }
 
+    /// Committed blocks known but not yet read (the backfill and catch-up progress).
+    pub fn remaining_blocks(&self) -> Option<u64> {
+        let next = self.next_height?;
+        Some((self.target + 1).saturating_sub(next) + self.pending.len() as u64)
+    }
+
+    /// Highest committed height known to exist.
+    pub fn target(&self) -> u64 {
+        self.target
+    }
+
     /// True when nothing is left to read up to the known target.
     pub fn caught_up(&self) -> bool {
         self.planned()
@@ -283,5 +379,8 @@ impl BlockTracker {
                 (Some(n), Some(l)) => n > l,
                 _ => true,
             }
+            && self
+                .next_reward_epoch
+                .is_none_or(|e| e >= self.current_epoch)
     }
 }

@@ -43,24 +43,25 @@ pub fn apply(
             }
         }
     };
-    // A present but malformed optional answer is dropped and counted, never guessed.
-    let mut malformed = 0;
-    let mut typed = |v: Option<Value>, ok: &dyn Fn(&Value) -> bool| match v {
+    // A present but malformed optional answer is dropped and counted (by method), never guessed.
+    let mut malformed = Vec::new();
+    let mut typed = |i: usize, v: Option<Value>, ok: &dyn Fn(&Value) -> bool| match v {
         Some(v) if ok(&v) => Some(v),
         Some(_) => {
-            malformed += 1;
+            malformed.push(calls[i].method);
             None
         }
         None => None,
     };
     let is_block = |v: &Value| decode::<Option<Block>>(v.clone()).is_ok();
-    let version = typed(take(1), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
-    let best = typed(take(2), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
+    let version = typed(1, take(1), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
+    let best = typed(2, take(2), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
     let confirmed =
-        typed(take(3), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
-    let sync_phase = typed(take(4), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
+        typed(3, take(3), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
+    let sync_phase =
+        typed(4, take(4), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
     let peers =
-        typed(take(5), &|v| v.is_array()).and_then(|v| v.as_array().map(|a| a.len() as u64));
+        typed(5, take(5), &|v| v.is_array()).and_then(|v| v.as_array().map(|a| a.len() as u64));
     let status: Status = decode(status_result?)?;
     let confirmed = confirmed.and_then(|b| b.epoch_number.map(|e| (e.0, b.hash)));
     Ok((
@@ -126,7 +127,14 @@ mod tests {
             Ok(json!("not a list")),
         ];
         let (obs, confirmed) = apply(&calls(), results).unwrap();
-        assert_eq!(obs.malformed, 3);
+        assert_eq!(
+            obs.malformed,
+            vec![
+                "cfx_clientVersion",
+                "cfx_getBlockByEpochNumber",
+                "test_getPeerInfo"
+            ]
+        );
         assert_eq!(
             (obs.version, obs.best_block_timestamp, obs.peers),
             (None, None, None)

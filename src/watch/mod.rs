@@ -8,6 +8,7 @@ pub mod chain;
 pub mod host;
 pub mod node;
 pub mod pos;
+pub mod pos_poller;
 pub mod reference;
 
 use std::future::Future;

@@ -1,22 +1,20 @@
-//! One poller per node. Each poll is one HTTP request carrying the chain source's calls and the PoS source's
-//! calls in a single batch; the answers are split back to their sources and the facts written to the state.
-//! Only a PoS backlog larger than a batch (start-up backfill, catch-up after an outage) adds extra requests.
+//! One chain poller per node. Liveness is `cfx_getStatus` alone, in its own request: nothing heavy may ride with
+//! it, so a node that is slow on history reads (or that drops every request carrying a `pos_*` call, as a node
+//! without PoS does) is never reported down. The light chain calls (version, blocks, sync phase, peers) go in a
+//! second request sent at the same time. PoS has its own poller ([`super::pos_poller`]).
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
+use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::chain;
-use super::pos::PosSource;
 use super::Poller;
-use crate::rpc::Client;
-use crate::state::{remember_hash, Hub};
+use crate::rpc::{Client, RpcError};
+use crate::state::{remember_hash, ChainObs, Hub};
 
-/// Extra backlog requests allowed in one poll, so a poll always ends.
-pub const MAX_EXTRA_REQUESTS: usize = 40;
-
-/// Polls one node.
+/// Polls one node's chain status.
 pub struct NodePoller {
     /// Node name (the `node` label).
     pub node: String,
@@ -26,82 +24,54 @@ pub struct NodePoller {
     pub hub: Arc<Hub>,
     /// Told about each chain id seen, so references can be picked automatically.
     pub chain_ids: Option<UnboundedSender<u64>>,
-    /// PoS part.
-    pub pos: PosSource,
+    /// A node whose status calls only time out is reported down once no status has answered for this long: a
+    /// slow node is not a down node. Refused connections and error answers count at once.
+    pub down_after: Duration,
 }
+
+type ChainOutcome = Result<(ChainObs, Option<(u64, String)>), RpcError>;
 
 impl Poller for NodePoller {
     async fn poll(&mut self) {
-        self.pos.address_from_safety_file().await;
-        let mut calls = chain::calls();
-        let n_chain = calls.len();
-        calls.extend(self.pos.calls());
-        let outcome = self.client.batch(&calls).await;
+        let calls = chain::calls();
+        let (status, light) = tokio::join!(
+            self.client.batch(&calls[..1]),
+            self.client.batch(&calls[1..])
+        );
         let now = SystemTime::now();
-        let batch_answered = outcome.is_ok();
-        let (chain_part, pos_part) = match outcome {
-            Ok(mut results) => {
-                let pos = results.split_off(n_chain.min(results.len()));
-                (chain::apply(&calls[..n_chain], results), Ok(pos))
-            }
-            Err(e) => (Err(e.clone()), Err(e)),
+        let status_answered = status.is_ok();
+        let mut results: Vec<Result<Value, RpcError>> = match status {
+            Ok(mut r) => vec![r
+                .pop()
+                .unwrap_or(Err(RpcError::Decode("missing answer".into())))],
+            Err(e) => vec![Err(e)],
         };
-        let mut bad = self.pos.apply(pos_part);
-        if chain_part.is_ok() {
-            bad += self.catch_up().await;
+        match light {
+            Ok(r) => results.extend(r),
+            Err(e) => results.extend((1..calls.len()).map(|_| Err(e.clone()))),
         }
-        let malformed = bad
-            + match &chain_part {
-                Ok((obs, _)) => obs.malformed,
-                Err(crate::rpc::RpcError::Decode(_)) if batch_answered => 1,
-                Err(_) => 0,
-            };
-        if malformed > 0 {
-            self.client.count_malformed(malformed, "malformed answer");
-            tracing::warn!(node = %self.node, malformed, "malformed answers ignored (counted as decode errors); they are asked again next poll");
+        let outcome = chain::apply(&calls, results);
+        let malformed: Vec<&str> = match &outcome {
+            Ok((obs, _)) => obs.malformed.clone(),
+            Err(RpcError::Decode(_)) if status_answered => vec!["cfx_getStatus"],
+            Err(_) => Vec::new(),
+        };
+        if !malformed.is_empty() {
+            self.client
+                .count_malformed(malformed.len(), "malformed answer");
+            tracing::warn!(node = %self.node, methods = ?malformed, "malformed answers ignored (counted as decode errors); asked again next poll");
         }
-        self.record(chain_part, now);
+        self.record(outcome, now);
     }
 }
 
 impl NodePoller {
-    /// Extra requests while the PoS backlog exceeds one batch; stops when a request makes no progress.
-    async fn catch_up(&mut self) -> usize {
-        let mut bad = 0;
-        for _ in 0..MAX_EXTRA_REQUESTS {
-            let Some(calls) = self.pos.extra_calls() else {
-                break;
-            };
-            match self.client.batch(&calls).await {
-                Ok(results) => {
-                    let before = self.pos.obs.ledger.last_height;
-                    let n_bad = self.pos.apply_extra(results);
-                    bad += n_bad;
-                    if n_bad == calls.len()
-                        || (self.pos.caught_up() && before == self.pos.obs.ledger.last_height)
-                    {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!(node = %self.node, error = %e, "backlog request failed; retrying next poll");
-                    break;
-                }
-            }
-        }
-        bad
-    }
-
-    fn record(
-        &mut self,
-        chain_part: Result<(crate::state::ChainObs, Option<(u64, String)>), crate::rpc::RpcError>,
-        now: SystemTime,
-    ) {
+    fn record(&mut self, outcome: ChainOutcome, now: SystemTime) {
         let mut state = self.hub.lock();
         let Some(node) = state.node_mut(&self.node) else {
             return;
         };
-        match chain_part {
+        match outcome {
             Ok((obs, confirmed)) => {
                 if !node.poll.up {
                     tracing::info!(node = %self.node, url = %self.client.display_url(), epoch = obs.status.epoch_number.0, "node reachable");
@@ -123,7 +93,10 @@ impl NodePoller {
                 }
                 node.poll.succeeded(now);
                 node.chain = Some(obs);
-                node.pos = Some(self.pos.obs.clone());
+            }
+            Err(e) if slow_not_down(&e, node.poll.last_success, now, self.down_after) => {
+                node.poll.slow(e.to_string());
+                tracing::debug!(node = %self.node, error = %e, "status call timed out; the node counts as slow, not down, until it stays silent for poll.node_down_after");
             }
             Err(e) => {
                 let text = e.to_string();
@@ -132,10 +105,46 @@ impl NodePoller {
                         "node unreachable: is conflux running with jsonrpc_local_http_port enabled at this address?");
                 }
                 node.chain = None;
-                node.pos = None;
             }
         }
         drop(state);
         self.hub.changed();
+    }
+}
+
+/// A timeout while the node answered recently is slowness, not an outage.
+fn slow_not_down(
+    e: &RpcError,
+    last_success: Option<SystemTime>,
+    now: SystemTime,
+    down_after: Duration,
+) -> bool {
+    matches!(e, RpcError::Timeout(_))
+        && last_success
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age < down_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_long_silence_turns_slowness_into_down() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let timeout = RpcError::Timeout(Duration::from_secs(4));
+        let after = Duration::from_secs(30);
+        let at = |s| t0 + Duration::from_secs(s);
+        assert!(slow_not_down(&timeout, Some(t0), at(29), after));
+        assert!(!slow_not_down(&timeout, Some(t0), at(30), after));
+        assert!(
+            !slow_not_down(&timeout, None, at(1), after),
+            "never answered"
+        );
+        let refused = RpcError::Connect("refused".into());
+        assert!(
+            !slow_not_down(&refused, Some(t0), at(1), after),
+            "a refused connection is down at once"
+        );
     }
 }

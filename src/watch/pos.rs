@@ -1,6 +1,7 @@
-//! PoS source of a node's poll: status, committee, our account, our identity and voting switch (local read-only
-//! controls), plus the block/transaction backlog of [`BlockTracker`]. Its calls ride in the node's one batch; only
-//! a backlog larger than one batch (the start-up backfill, or catching up after an outage) needs extra requests.
+//! PoS source of a node: the head (status, committee, our account, our identity and voting switch) in one small
+//! batch, and the history (the block/transaction backlog of [`BlockTracker`]) in separate requests sized
+//! adaptively: a real node under load answers a 250-call batch in tens of seconds, so a slow history read must
+//! shrink until it fits its deadline instead of failing forever, and must never hold up the head.
 
 use std::path::PathBuf;
 
@@ -14,10 +15,10 @@ use crate::state::{PosDown, PosObs};
 
 use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
 
-/// Backlog calls carried in the regular batch.
-pub const BACKLOG_IN_BATCH: usize = 100;
-/// Backlog calls per extra request.
+/// Largest history request.
 pub const BACKLOG_PER_REQUEST: usize = 250;
+/// First history request size: small enough for a slow node, doubled on each success.
+pub const INITIAL_HISTORY_BATCH: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Head {
@@ -26,6 +27,18 @@ enum Head {
     Account,
     Register,
     Voting,
+}
+
+impl Head {
+    fn method(self) -> &'static str {
+        match self {
+            Head::Status => "pos_getStatus",
+            Head::Committee => "pos_getCommittee",
+            Head::Account => "pos_getAccount",
+            Head::Register => "test_posRegister",
+            Head::Voting => "test_posVotingStatus",
+        }
+    }
 }
 
 /// Records committee membership for the committee's own epoch.
@@ -58,18 +71,34 @@ pub struct PosSource {
     /// `test_posRegister` failed at least once (the fallback only runs after that).
     register_failed: bool,
     warned_no_owner: bool,
+    /// Calls per history request now, and the smallest size that last timed out (growth stops below it).
+    history_size: usize,
+    history_ceiling: usize,
+    /// Successful history requests since the ceiling was last lowered: the ceiling is raised again after a while,
+    /// since a node's load changes.
+    history_successes: u32,
 }
 
 impl PosSource {
     /// `configured`: the node's `pos_address` from the configuration, if any (already normalised).
     pub fn new(configured: Option<String>) -> Self {
-        Self {
+        let mut s = Self {
             obs: PosObs {
                 address: configured,
                 ..Default::default()
             },
+            history_size: INITIAL_HISTORY_BATCH,
+            history_ceiling: BACKLOG_PER_REQUEST,
             ..Default::default()
-        }
+        };
+        s.obs.history.batch_size = s.history_size;
+        s
+    }
+
+    /// The chain's CIP-99 transition view as configured (`pos.cip99_transition_view`), if any.
+    pub fn with_cip99_transition_view(mut self, view: Option<u64>) -> Self {
+        self.obs.cip99_transition_view = view;
+        self
     }
 
     /// Where the node's `pos_db` is, when known from the configuration: lets the address be read from
@@ -115,13 +144,9 @@ impl PosSource {
         } else {
             self.head.push(Head::Register);
         }
-        self.wants = if self.obs.status.is_some() {
-            self.tracker.backlog(BACKLOG_IN_BATCH)
-        } else {
-            Vec::new()
-        };
+        self.wants.clear();
         let us = self.obs.address.clone().unwrap_or_default();
-        let mut calls: Vec<Call> = self
+        let calls: Vec<Call> = self
             .head
             .iter()
             .map(|h| match h {
@@ -133,36 +158,37 @@ impl PosSource {
                 Head::Register => Call::new("test_posRegister", json!(["0x1"])),
             })
             .collect();
-        calls.extend(self.wants.iter().map(|w| w.call()));
         calls
     }
 
-    /// Applies the answers to [`Self::calls`] (`Err` = the whole request failed). Returns how many answers were
-    /// malformed.
-    pub fn apply(&mut self, answers: Result<Vec<Result<Value, RpcError>>, RpcError>) -> usize {
+    /// Applies the answers to [`Self::calls`] (`Err` = the whole request failed). Returns the methods whose answers
+    /// were malformed (present but of the wrong shape).
+    pub fn apply(
+        &mut self,
+        answers: Result<Vec<Result<Value, RpcError>>, RpcError>,
+    ) -> Vec<&'static str> {
         let mut answers = match answers {
             Ok(a) => a.into_iter(),
             Err(_) => {
                 self.obs.status = None;
                 self.obs.down = Some(PosDown::Error);
-                return 0;
+                return Vec::new();
             }
         };
-        let mut bad = 0;
+        let mut bad = Vec::new();
         let head = std::mem::take(&mut self.head);
         for h in &head {
             let answer = answers
                 .next()
                 .unwrap_or(Err(RpcError::Decode("missing answer".into())));
-            bad += self.apply_head(*h, answer);
+            if self.apply_head(*h, answer) > 0 {
+                bad.push(h.method());
+            }
         }
-        if self.obs.status.is_none() {
-            return bad;
+        if self.obs.status.is_some() {
+            self.plan();
+            self.note_progress();
         }
-        self.plan();
-        let wants = std::mem::take(&mut self.wants);
-        bad += self.tracker.apply(&wants, answers.collect(), &mut self.obs);
-        self.note_backfill();
         bad
     }
 
@@ -287,36 +313,58 @@ impl PosSource {
             self.tracker.set_target(latest, epoch);
         }
         if !self.tracker.planned() {
-            self.tracker.plan(start, len, epoch);
+            self.tracker.plan(start, len, epoch, grid);
             self.planned_at = Some(std::time::Instant::now());
         }
     }
 
-    /// Backlog calls for an extra request, or `None` when the regular batch suffices.
+    /// The next history request (at most the adaptive size), or `None` when nothing is left to read.
     pub fn extra_calls(&mut self) -> Option<Vec<Call>> {
         if self.obs.status.is_none() || self.obs.address.is_none() {
             return None;
         }
-        self.wants = self.tracker.backlog(BACKLOG_PER_REQUEST);
-        // In steady state the next regular batch carries the few new blocks and transactions (one request per
-        // poll); extra requests are only for the start-up backfill or a backlog larger than a batch.
-        if self.wants.is_empty() || (self.obs.backfilled && self.wants.len() < BACKLOG_IN_BATCH) {
-            self.wants.clear();
+        self.wants = self.tracker.backlog(self.history_size);
+        if self.wants.is_empty() {
             return None;
         }
         Some(self.wants.iter().map(|w| w.call()).collect())
     }
 
-    /// Applies the answers to [`Self::extra_calls`].
-    pub fn apply_extra(&mut self, answers: Vec<Result<Value, RpcError>>) -> usize {
+    /// Applies the answers to [`Self::extra_calls`]; returns the methods of malformed answers. A request that
+    /// answered grows the next one (up to the last size that timed out).
+    pub fn apply_extra(&mut self, answers: Vec<Result<Value, RpcError>>) -> Vec<&'static str> {
         let wants = std::mem::take(&mut self.wants);
         let bad = self.tracker.apply(&wants, answers, &mut self.obs);
-        self.note_backfill();
+        self.history_successes += 1;
+        if self.history_successes >= 8 && self.history_ceiling < BACKLOG_PER_REQUEST {
+            // The node's load changes: probe a larger size again now and then.
+            self.history_ceiling =
+                (self.history_ceiling + self.history_ceiling / 4 + 1).min(BACKLOG_PER_REQUEST);
+            self.history_successes = 0;
+        }
+        self.history_size = (self.history_size * 2).min(self.history_ceiling.max(1));
+        self.note_progress();
         bad
     }
 
-    /// Marks the start-up backfill complete once the tracker has caught up, and says how long it took.
-    fn note_backfill(&mut self) {
+    /// A history request failed as a whole. A timeout (or an answer too large) halves the size so the next one
+    /// fits; the wants stay in the backlog and are asked again, so the reads resume where they stopped.
+    pub fn history_failed(&mut self, e: &RpcError) {
+        self.wants.clear();
+        if matches!(e, RpcError::Timeout(_) | RpcError::TooLarge(_)) {
+            self.history_ceiling = self.history_size.saturating_sub(1).max(1);
+            self.history_size = (self.history_size / 2).max(1);
+            self.history_successes = 0;
+        }
+        self.note_progress();
+    }
+
+    /// Publishes the history progress, and marks the start-up backfill complete once the tracker has caught up
+    /// (saying how long it took).
+    fn note_progress(&mut self) {
+        self.obs.history.remaining_blocks = self.tracker.remaining_blocks();
+        self.obs.history.caught_up = self.tracker.caught_up();
+        self.obs.history.batch_size = self.history_size;
         if self.obs.backfilled || !self.tracker.caught_up() {
             return;
         }

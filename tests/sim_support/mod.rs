@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod fixtures;
+pub mod shapes;
+
 use std::time::Duration;
 
 use conflux_pos_exporter::sim::{EndpointSpec, FakePos, PosBackend, Sim, SimConfig, SimHandle};

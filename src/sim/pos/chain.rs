@@ -174,6 +174,10 @@ pub struct PosChain {
     pub(crate) auto_disputed: BTreeSet<String>,
     pub(crate) election_stopped: BTreeSet<String>,
     pub(crate) latest_voted: LatestVoted,
+    /// The CIP-99 transition view in force (from the params, else the chain id, else `u64::MAX`).
+    pub(crate) cip99_transition_view: u64,
+    /// The chain id's CIP-99 view, used when the params leave it unset (`u64::MAX` until a chain id is known).
+    pub(crate) chain_cip99_default: u64,
 }
 
 impl PosChain {
@@ -205,6 +209,8 @@ impl PosChain {
             auto_disputed: BTreeSet::new(),
             election_stopped: BTreeSet::new(),
             latest_voted: LatestVoted::Auto,
+            cip99_transition_view: p.cip99_transition_view.unwrap_or(u64::MAX),
+            chain_cip99_default: u64::MAX,
             p,
         };
         let through = chain.last_closed_term(s);

@@ -136,6 +136,24 @@ impl PosChain {
         self.latest_voted = mode;
     }
 
+    /// Adopts the CIP-99 transition view of `chain_id` unless the params set one (the simulator calls this
+    /// with its configured chain id, as a real node takes its defaults from its chain's config).
+    pub fn set_chain_id(&mut self, chain_id: u64) {
+        self.chain_cip99_default = super::params::cip99_transition_view_for(chain_id);
+        self.set_cip99_transition_view(self.p.cip99_transition_view);
+    }
+
+    /// Sets the CIP-99 transition view for the epochs that end from now on; `None` = the chain id's default.
+    pub fn set_cip99_transition_view(&mut self, view: Option<u64>) {
+        self.p.cip99_transition_view = view;
+        self.cip99_transition_view = view.unwrap_or(self.chain_cip99_default);
+    }
+
+    /// Force-retire look-back (epochs) the chain applies to an epoch ending at `view`.
+    pub fn force_retire_window(&self, view: u64) -> u64 {
+        super::params::force_retire_check_epoch_count(view, self.cip99_transition_view)
+    }
+
     /// Applies one JSON control command (`{"cmd": ..., ...}`); see the module docs of `sim::pos` for the list.
     pub fn control(&mut self, cmd: &Value) -> Result<Value, String> {
         self.control_typed(cmd).map_err(|e| e.to_string())
@@ -199,6 +217,13 @@ impl PosChain {
                 };
                 self.set_latest_voted(mode);
             }
+            "cip99_transition_view" => {
+                let view = match cmd.get("view") {
+                    None | Some(Value::Null) => None,
+                    Some(_) => Some(u64_field(cmd, "view")?),
+                };
+                self.set_cip99_transition_view(view);
+            }
             "state" => return Ok(self.state()),
             other => return Err(PosError::BadCommand(format!("unknown command {other:?}"))),
         }
@@ -249,6 +274,8 @@ impl PosChain {
             "pendingTransactions": self.pending.len(),
             "hiddenNext": self.hide_next,
             "latestVoted": format!("{:?}", self.latest_voted).to_lowercase(),
+            "cip99TransitionView": self.cip99_transition_view,
+            "forceRetireWindowEpochs": self.force_retire_window(latest),
         })
     }
 

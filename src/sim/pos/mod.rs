@@ -16,9 +16,11 @@
 //! - Seats and elections: see `seats.rs` (each term's seats, one Election per term, no seat competition).
 //!   `pos_getCommittee().elections` lists the two upcoming terms, final once closed at mid-term.
 //! - Force-retire, at the block ending epoch E ≠ 0: members of E's committee with no signature in the QCs of
-//!   epochs `E−n+1 … E` (n = `force_retire_epochs`) are retired at that view. Pre-history counts only through
+//!   epochs `E−n+1 … E` are retired at that view, where n = [`force_retire_check_epoch_count`] of the ending
+//!   view: 1 before the chain's CIP-99 transition view, 3 from it (mainnet 330 000, testnet 342 000, other
+//!   chains `u64::MAX`, i.e. always 1, unless `cip99_transition_view` is set). Pre-history counts only through
 //!   the anchor block: with `start_view > 0` its QC holds every initial member, so a member silent from the
-//!   start is retired after 3 whole silent epochs; on a genesis chain (`start_view = 0`) there is no earlier
+//!   start is retired after n whole silent epochs; on a genesis chain (`start_view = 0`) there is no earlier
 //!   signature, so an initial member silent from block 1 is retired at the end of epoch 1, as on a real genesis.
 //!   Because the next committee is fixed while executing the ending block, a retired member still serves in
 //!   epoch E+1 and leaves from E+2 on (its `availableVotes` are 0).
@@ -36,7 +38,8 @@
 //! `{"cmd":"empty_signatures","from":h,"to":h}`, `{"cmd":"dispute","address"}`,
 //! `{"cmd":"register","address","power","pow_address"?}`, `{"cmd":"retire","address","power"}`,
 //! `{"cmd":"add_member","address","voting_power" (or "power"),"pow_address"?}`, `{"cmd":"stop_election","address","stopped"?}`,
-//! `{"cmd":"latest_voted","mode":"auto"|"pending"|"null"}`, `{"cmd":"state"}`.
+//! `{"cmd":"latest_voted","mode":"auto"|"pending"|"null"}`, `{"cmd":"cip99_transition_view","view":n|null}`
+//! (`null` = the chain id's default), `{"cmd":"state"}`.
 
 mod chain;
 mod control;
@@ -54,6 +57,8 @@ mod step;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_cip99;
+#[cfg(test)]
 mod tests_control;
 #[cfg(test)]
 mod tests_rpc;
@@ -62,5 +67,8 @@ mod tests_stake;
 
 pub use chain::{LatestVoted, PosChain, Retirement};
 pub use error::PosError;
-pub use params::{MemberSpec, PosParams, MAX_POWER, MAX_VIEW};
-pub use rpc::{INVALID_PARAMS, METHOD_NOT_FOUND};
+pub use params::{
+    cip99_transition_view_for, force_retire_check_epoch_count, MemberSpec, PosParams,
+    MAINNET_LIKE_START_VIEW, MAX_POWER, MAX_VIEW,
+};
+pub use rpc::{INVALID_PARAMS, METHOD_NOT_FOUND, PROCESSING_ERROR};

@@ -26,6 +26,9 @@ pub struct MemberSpec {
 /// Largest `start_view` / `term_offset` accepted: far beyond any real chain, small enough that view and term
 /// arithmetic can never overflow.
 pub const MAX_VIEW: u64 = 1 << 48;
+/// Where [`PosParams::for_identities`] starts its chain: a view of mainnet's era after CIP-99 (330 000), rounded
+/// up to a whole epoch.
+pub const MAINNET_LIKE_START_VIEW: u64 = 400_000;
 /// Largest voting power accepted for one member or one staking command (sums of them must not overflow).
 pub const MAX_POWER: u64 = u32::MAX as u64;
 
@@ -37,8 +40,10 @@ pub struct PosParams {
     pub epoch_length: u64,
     /// Committee at start. Each member is treated as an established validator (see `start_view`).
     pub members: Vec<MemberSpec>,
-    /// How many epochs (the ending one included) a member must be silent in to be force-retired; 3 since CIP-99.
-    pub force_retire_epochs: u64,
+    /// First view from which the chain looks back 3 epochs for a vote before force-retiring (CIP-99); before
+    /// it, 1 epoch. `None` takes the value of the simulator's chain id (see [`cip99_transition_view_for`]);
+    /// a chain used outside the simulator then keeps the node's built-in default, `u64::MAX` (always 1 epoch).
+    pub cip99_transition_view: Option<u64>,
     /// Views a new stake waits in the in-queue before it is `locked` (mainnet 37 440).
     pub in_queue_locked_views: u64,
     /// Views retiring stake waits in the out-queue, and how long `forceRetired` lasts (mainnet 1 440).
@@ -74,7 +79,7 @@ impl Default for PosParams {
         Self {
             epoch_length: 120,
             members,
-            force_retire_epochs: 3,
+            cip99_transition_view: None,
             in_queue_locked_views: 37_440,
             out_queue_locked_views: 1_440,
             dispute_lock_views: 518_400,
@@ -95,11 +100,6 @@ impl PosParams {
         if self.epoch_length < 2 {
             return Err(PosError::InvalidParam(
                 "epoch_length must be at least 2".into(),
-            ));
-        }
-        if self.force_retire_epochs == 0 {
-            return Err(PosError::InvalidParam(
-                "force_retire_epochs must be at least 1".into(),
             ));
         }
         if self.start_view > MAX_VIEW || self.term_offset > MAX_VIEW {
@@ -128,7 +128,6 @@ impl PosParams {
     pub(crate) fn normalized(&self) -> Self {
         let mut p = self.clone();
         p.epoch_length = p.epoch_length.max(2);
-        p.force_retire_epochs = p.force_retire_epochs.max(1);
         p.start_view = p.start_view.min(MAX_VIEW);
         p.term_offset = p.term_offset.min(MAX_VIEW);
         let mut seen = std::collections::BTreeSet::new();
@@ -138,6 +137,27 @@ impl PosParams {
             m.voting_power > 0 && seen.insert(m.address.clone())
         });
         p
+    }
+}
+
+/// CIP-99 transition view the real node uses for `chain_id` (reference §6.6): mainnet 330 000, testnet
+/// 342 000, and for any other chain conflux-rust's built-in default `u64::MAX` (the 3-epoch look-back never
+/// starts), which is what a devnet without `pos_cip99_transition_view` in its config does.
+pub fn cip99_transition_view_for(chain_id: u64) -> u64 {
+    match chain_id {
+        1029 => 330_000,
+        1 => 342_000,
+        _ => u64::MAX,
+    }
+}
+
+/// Epochs (the ending one included) in which a committee member must have signed no QC to be force-retired
+/// at the block ending an epoch at `view`: conflux-rust's `force_retire_check_epoch_count(view)`.
+pub fn force_retire_check_epoch_count(view: u64, cip99_transition_view: u64) -> u64 {
+    if view >= cip99_transition_view {
+        3
+    } else {
+        1
     }
 }
 
@@ -159,7 +179,8 @@ pub(crate) fn parse_address(s: &str) -> Result<String, PosError> {
 
 impl PosParams {
     /// A chain whose committee holds every given node identity plus `external` always-on validators, started
-    /// mid-history (`start_view` > 0) so that members get the full 3-epoch look-back, as on mainnet.
+    /// mid-history like mainnet (at [`MAINNET_LIKE_START_VIEW`], past mainnet's CIP-99 view), so that on the
+    /// simulator's default chain id 1029 members get the full 3-epoch look-back.
     pub fn for_identities(identities: &[String], external: u64, epoch_length: u64) -> Self {
         let mut members: Vec<MemberSpec> = Vec::new();
         for (i, id) in identities.iter().enumerate() {
@@ -179,7 +200,7 @@ impl PosParams {
         Self {
             epoch_length,
             members,
-            start_view: 100 * epoch_length,
+            start_view: MAINNET_LIKE_START_VIEW.div_ceil(epoch_length.max(1)) * epoch_length.max(1),
             ..Self::default()
         }
     }

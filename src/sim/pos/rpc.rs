@@ -15,7 +15,18 @@ pub const METHOD_NOT_FOUND: i64 = -32601;
 /// JSON-RPC "invalid params".
 pub const INVALID_PARAMS: i64 = -32602;
 
+/// Conflux "exception error": state out of bound or not kept (reference §1.4).
+pub const PROCESSING_ERROR: i64 = -32016;
+
 type RpcResult = Result<Value, (i64, String)>;
+
+/// A −32016 with the node's message prefix.
+fn processing_error(detail: String) -> (i64, String) {
+    (
+        PROCESSING_ERROR,
+        format!("Error processing request: Msg error detail: {detail}"),
+    )
+}
 
 fn invalid(msg: impl std::fmt::Display) -> (i64, String) {
     (INVALID_PARAMS, format!("Invalid params: {msg}"))
@@ -151,18 +162,20 @@ impl PosChain {
             .map_or(Value::Null, render::block)
     }
 
-    /// The optional `view` parameter of state queries: defaults to `visible`, must not exceed it, and views
-    /// before the anchor are answered from the anchor state (the simulator has no earlier history).
+    /// The optional `view` parameter of state queries: defaults to `visible`. Like the real node, only the
+    /// states of epoch-ending blocks (and genesis) are kept; any other view after the anchor, or one not
+    /// committed yet, is −32016. Views up to the anchor are answered from the anchor state: the simulator has
+    /// no earlier blocks, so a client that starts reading there cannot find the epoch's first block.
     fn state_view(&self, v: Option<&Value>, visible: u64) -> Result<u64, (i64, String)> {
         let Some(v) = v else { return Ok(visible) };
         let view = parse_u64(v)?;
         if view > visible {
-            return Err((
-                INVALID_PARAMS,
-                format!(
-                    "Specified block {view} is not executed, the latest block number is {visible}"
-                ),
-            ));
+            return Err(processing_error(format!(
+                "Specified block {view} is not executed, the latest block number is {visible}"
+            )));
+        }
+        if view > self.p.start_view && !self.geo.ends_epoch(view) {
+            return Err(processing_error(format!("PoS state of {view} not found")));
         }
         Ok(view)
     }

@@ -92,7 +92,7 @@ impl PosChain {
                 epoch,
                 &committee,
                 &self.tallies,
-                self.p.force_retire_epochs,
+                self.force_retire_window(v),
             ) {
                 let retired = self
                     .accounts

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::tests::{addr, call, params, run_to};
+use super::tests::{addr, call, call_at, params, run_to};
 use super::*;
 
 #[test]
@@ -28,7 +28,7 @@ fn elections_list_the_two_upcoming_terms() {
         (json!("0x1e"), json!([]))
     );
     run_to(&mut c, 16);
-    let at15 = call(&c, "pos_getCommittee", json!(["0xf"]))["elections"].clone();
+    let at15 = call_at(&c, "pos_getCommittee", json!([]), 0xf)["elections"].clone();
     assert_eq!(
         (
             at15[0]["isFinalized"].clone(),
@@ -36,7 +36,7 @@ fn elections_list_the_two_upcoming_terms() {
         ),
         (json!(true), json!([]))
     );
-    let at16 = call(&c, "pos_getCommittee", json!(["0x10"]))["elections"].clone();
+    let at16 = call_at(&c, "pos_getCommittee", json!([]), 0x10)["elections"].clone();
     let seats: Vec<Value> = at16[1]["topElectingNodes"]
         .as_array()
         .cloned()

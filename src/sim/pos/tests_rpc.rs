@@ -186,11 +186,36 @@ fn every_quantity_is_a_hex_string() {
     }
     for (m, p) in [
         ("pos_getStatus", json!([])),
-        ("pos_getCommittee", json!(["0x3"])),
+        ("pos_getCommittee", json!(["0xa"])),
         ("pos_getAccount", json!([addr(2)])),
         ("pos_getRewardsByEpoch", json!(["0x1"])),
     ] {
         assert_no_numbers(&call(&c, m, p), m);
+    }
+}
+
+#[test]
+fn past_states_exist_only_at_epoch_ending_views() {
+    let c = busy_chain();
+    let not_found = |v: u64| {
+        Err((
+            PROCESSING_ERROR,
+            format!("Error processing request: Msg error detail: PoS state of {v} not found"),
+        ))
+    };
+    assert_eq!(c.rpc("pos_getCommittee", &[json!("0x5")], 25), not_found(5));
+    assert_eq!(
+        c.rpc("pos_getAccount", &[json!(addr(1)), json!("0xb")], 25),
+        not_found(11)
+    );
+    for view in ["0x0", "0xa", "0x14"] {
+        assert!(
+            c.rpc("pos_getCommittee", &[json!(view)], 25).is_ok(),
+            "{view}"
+        );
+        assert!(c
+            .rpc("pos_getAccount", &[json!(addr(1)), json!(view)], 25)
+            .is_ok());
     }
 }
 
@@ -210,14 +235,16 @@ fn a_lagging_node_sees_less() {
     );
     let h20 = call(&c, "pos_getBlockByNumber", json!(["0x14"]))["hash"].clone();
     assert_eq!(at("pos_getBlockByHash", json!([h20])), Ok(Value::Null));
-    let msg = "Specified block 13 is not executed, the latest block number is 12".to_string();
+    let msg = "Error processing request: Msg error detail: Specified block 20 is not executed, the latest \
+               block number is 12"
+        .to_string();
     assert_eq!(
-        at("pos_getAccount", json!([addr(1), "0xd"])),
-        Err((INVALID_PARAMS, msg.clone()))
+        at("pos_getAccount", json!([addr(1), "0x14"])),
+        Err((PROCESSING_ERROR, msg.clone()))
     );
     assert_eq!(
-        at("pos_getCommittee", json!(["0xd"])),
-        Err((INVALID_PARAMS, msg))
+        at("pos_getCommittee", json!(["0x14"])),
+        Err((PROCESSING_ERROR, msg))
     );
     let acc = at("pos_getAccount", json!([addr(7)])).unwrap_or_default();
     assert_eq!(
@@ -239,10 +266,10 @@ fn unknown_account_is_zero_filled() {
     let who = format!("0x{}", "ab".repeat(32));
     let acc = c.rpc(
         "pos_getAccount",
-        &[json!(who.to_uppercase().replace("0X", "0x")), json!("0x5")],
+        &[json!(who.to_uppercase().replace("0X", "0x")), json!("0xa")],
         25,
     );
-    let want = json!({"address": who, "blockNumber": "0x5", "status": {"availableVotes": "0x0", "forfeited": "0x0",
+    let want = json!({"address": who, "blockNumber": "0xa", "status": {"availableVotes": "0x0", "forfeited": "0x0",
         "forceRetired": null, "inQueue": [], "locked": "0x0", "outQueue": [], "unlocked": "0x0"}});
     assert_eq!(acc, Ok(want));
     let by_pow = call(

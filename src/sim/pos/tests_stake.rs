@@ -2,11 +2,11 @@
 
 use serde_json::{json, Value};
 
-use super::tests::{addr, all_txs, call, hex, params, run_to};
+use super::tests::{addr, all_txs, call, call_at, hex, params, run_to};
 use super::*;
 
 fn account(chain: &PosChain, who: &str, view: u64) -> Value {
-    call(chain, "pos_getAccount", json!([who, format!("{view:#x}")]))["status"].clone()
+    call_at(chain, "pos_getAccount", json!([who]), view)["status"].clone()
 }
 
 #[test]
