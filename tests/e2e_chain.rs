@@ -469,9 +469,12 @@ async fn a_slow_node_is_not_a_down_node() {
     })
     .await;
     // Answers take longer than the RPC timeout, for far less than poll.node_down_after (30 s by default).
-    sim.patch_endpoint("node", EndpointPatch::default().delay_ms(2 * RPC_TIMEOUT.as_millis() as u64))
-        .await
-        .unwrap();
+    sim.patch_endpoint(
+        "node",
+        EndpointPatch::default().delay_ms(2 * RPC_TIMEOUT.as_millis() as u64),
+    )
+    .await
+    .unwrap();
     let s = wait_for(a, T, "several timeouts", |s| timeouts(s) >= 3.0).await;
     assert_eq!(
         s.get("conflux_up", &[("node", "local")]),

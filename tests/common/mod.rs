@@ -191,26 +191,11 @@ pub async fn wait_pos_caught_up(addr: SocketAddr, node: &str, height: u64) -> Sc
     let h = height as f64;
     let g = |s: &Scrape, name: &str| s.get(name, &[("node", node)]);
     let what = format!("{node} caught up to PoS block {height}");
-    let s = wait_for(addr, DEADLINE, &what, |s| {
+    wait_for(addr, DEADLINE, &what, |s| {
         g(s, "conflux_pos_latest_committed_block") == Some(h)
+            && g(s, "conflux_pos_last_read_block") == Some(h)
+            && g(s, "conflux_pos_history_caught_up") == Some(1.0)
             && g(s, "conflux_pos_epochs_without_vote").is_some()
     })
-    .await;
-    if !s.series("conflux_pos_history_caught_up").is_empty() {
-        return wait_for(addr, DEADLINE, &what, |s| {
-            g(s, "conflux_pos_latest_committed_block") == Some(h)
-                && g(s, "conflux_pos_last_read_block") == Some(h)
-                && g(s, "conflux_pos_history_caught_up") == Some(1.0)
-                && g(s, "conflux_pos_epochs_without_vote").is_some()
-        })
-        .await;
-    }
-    // TEMPORARY until main's history metrics are merged: blocks are read one poll behind the status and their
-    // transactions one poll behind the blocks, so three more requests after the status cover them.
-    let req = |s: &Scrape| {
-        s.get("conflux_exporter_rpc_requests_total", &[("target", node)])
-            .unwrap_or(0.0)
-    };
-    let r0 = req(&s);
-    wait_for(addr, DEADLINE, &what, |s| req(s) >= r0 + 3.0).await
+    .await
 }

@@ -63,6 +63,13 @@ impl ChainReader {
     }
 
     async fn call(&self, method: &str, params: Value) -> Value {
+        self.try_call(method, params.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{method} {params}: {e}"))
+    }
+
+    /// One call; `Err` with the error object when the node answers with an error.
+    async fn try_call(&self, method: &str, params: Value) -> Result<Value, Value> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let text = self
             .client
@@ -77,25 +84,29 @@ impl ChainReader {
             .unwrap_or_else(|e| panic!("{method} answer: {e}"));
         let r: Value =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method}: {e}: {text}"));
-        assert!(r["error"].is_null(), "{method} {params}: {r}");
-        r["result"].clone()
+        if r["error"].is_null() {
+            Ok(r["result"].clone())
+        } else {
+            Err(r["error"].clone())
+        }
     }
 
-    /// The committee after view `view`: (its epoch, whether the address is in it).
-    async fn committee(&self, view: u64) -> (u64, bool) {
-        let c = self
-            .call("pos_getCommittee", json!([format!("{view:#x}")]))
-            .await;
+    /// The committee after view `view` (`None`: the latest state): its epoch and whether the address is in it.
+    /// `None` where the node keeps no state (a real node and the simulator only keep epoch-ending views).
+    async fn committee(&self, view: Option<u64>) -> Option<(u64, bool)> {
+        let params = view.map_or(json!([]), |v| json!([format!("{v:#x}")]));
+        let c = self.try_call("pos_getCommittee", params).await.ok()?;
         let cur = &c["currentCommittee"];
         let epoch = hex(&cur["epochNumber"]);
         let member =
             cur["nodes"].as_array().into_iter().flatten().any(|n| {
                 n["address"].as_str().map(str::to_ascii_lowercase) == Some(self.us.clone())
             });
-        (epoch, member)
+        Some((epoch, member))
     }
 
-    /// Reads every block up to `height` not read yet.
+    /// Reads every block up to `height` not read yet; `height` must be the endpoint's latest committed block (its
+    /// state epoch is read from `pos_getStatus`).
     pub async fn read_to(&mut self, height: u64) {
         let from = self.blocks.keys().next_back().map_or(self.first, |h| h + 1);
         for h in from..=height {
@@ -108,15 +119,18 @@ impl ChainReader {
                 s["account"].as_str().map(str::to_ascii_lowercase) == Some(self.us.clone())
             });
             if !self.members.contains_key(&epoch) {
-                // The committee of the epoch a block belongs to is the state after the block before it.
-                let (e, member) = self.committee(h.saturating_sub(1)).await;
-                if e == epoch {
-                    self.members.insert(epoch, member);
+                // The committee of the epoch a block belongs to is the state after the block before it (an
+                // epoch-ending view when this is the epoch's first block).
+                if let Some((e, member)) = self.committee(Some(h.saturating_sub(1))).await {
+                    if e == epoch {
+                        self.members.insert(epoch, member);
+                    }
                 }
             }
-            let (state, member_now) = self.committee(h).await;
-            self.members.entry(state).or_insert(member_now);
-            self.state_epoch.insert(h, state);
+            // The state after a block is the epoch of the block that follows it.
+            if h > self.first {
+                self.state_epoch.insert(h - 1, epoch);
+            }
             self.blocks.insert(
                 h,
                 BlockFacts {
@@ -126,6 +140,17 @@ impl ChainReader {
                     member: self.members.get(&epoch).copied().unwrap_or(false) || signed,
                 },
             );
+        }
+        let status = self.call("pos_getStatus", json!([])).await;
+        assert_eq!(hex(&status["latestCommitted"]), height, "{status}");
+        let state = hex(&status["epoch"]);
+        self.state_epoch.insert(height, state);
+        if !self.members.contains_key(&state) {
+            if let Some((e, member)) = self.committee(None).await {
+                if e == state {
+                    self.members.insert(state, member);
+                }
+            }
         }
     }
 
