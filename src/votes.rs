@@ -28,6 +28,8 @@ pub struct EpochRecord {
     pub unknown: u64,
     /// The node could not tell this epoch's committee: its blocks without our signature count as unknown.
     pub membership_unknowable: bool,
+    /// Blocks whose QC signatures the node does not know (empty): they could hide a signature of ours.
+    pub hidden_qc: u64,
 }
 
 /// How one block counted for us.
@@ -66,6 +68,8 @@ pub struct VoteLedger {
     pub last_height: Option<u64>,
     /// (height, timestamp µs) of recent blocks.
     pub recent: VecDeque<(u64, u64)>,
+    /// The node has no block before this epoch (chain start): epochs before it cannot hold a signature of ours.
+    pub history_start_epoch: Option<u64>,
 }
 
 impl VoteLedger {
@@ -124,6 +128,9 @@ impl VoteLedger {
             .find(|s| s.account.eq_ignore_ascii_case(us));
         let record = self.epochs.entry(block.epoch.0).or_default();
         record.blocks += 1;
+        if block.signatures.is_empty() {
+            record.hidden_qc += 1;
+        }
         let verdict = if let Some(sig) = ours {
             record.member = Some(true);
             record.voting_power = record.voting_power.max(sig.votes.0);
@@ -260,7 +267,8 @@ mod tests {
                 signed: 1,
                 missed: 2,
                 unknown: 1,
-                membership_unknowable: false
+                membership_unknowable: false,
+                hidden_qc: 1
             }
         );
         assert_eq!(l.block_interval_seconds(), Some(30.0));

@@ -138,19 +138,16 @@ fn counters(src: &PosSource) -> (u64, u64, u64) {
 fn verdict(src: &PosSource) -> Option<bool> {
     let s = src.obs.status.as_ref()?;
     let grid = src.obs.epoch_length.zip(src.obs.grid_point);
-    retire::judge(
-        &src.obs.ledger.epochs,
-        s.epoch.0,
-        s.latest_committed.0,
-        grid,
-        0,
-    )
-    .verdict
-    .at_risk
+    retire::judge(&src.obs.ledger, s.epoch.0, s.latest_committed.0, grid, 0)
+        .verdict
+        .at_risk
 }
 
 fn run(seed: u64) {
-    let mut chain = PosChain::new(PosParams::for_identities(&[US.to_string()], 3, LEN));
+    let mut params = PosParams::for_identities(&[US.to_string()], 3, LEN);
+    // The 3-epoch rule (as on mainnet), which the verdicts below are judged with.
+    params.cip99_transition_view = Some(0);
+    let mut chain = PosChain::new(params);
     let mut now = 1_000_000u64;
     let mut step = |chain: &mut PosChain, n: u64| {
         for _ in 0..n {

@@ -56,8 +56,24 @@ pub struct RetireVerdict {
 
 /// Applies the rule to the records of the current epoch `current` and the `window − 1` before it.
 pub fn assess(epochs: &BTreeMap<u64, EpochRecord>, current: u64, window: u64) -> RetireVerdict {
+    assess_from(epochs, current, window, None)
+}
+
+/// [`assess`] for a ledger whose node has no block before epoch `history_start` (chain start): earlier epochs of the
+/// window hold no signature of ours, so they are decided without a record.
+pub fn assess_from(
+    epochs: &BTreeMap<u64, EpochRecord>,
+    current: u64,
+    window: u64,
+    history_start: Option<u64>,
+) -> RetireVerdict {
     let mut epochs_without_vote = 0;
-    let mut e = current;
+    // An epoch without any committed block yet neither breaks nor extends the streak.
+    let started = |r: &EpochRecord| r.signed + r.missed + r.unknown > 0;
+    let mut e = match epochs.get(&current) {
+        Some(r) if !started(r) && current > 0 => current - 1,
+        _ => current,
+    };
     while epochs.get(&e).is_some_and(silent) {
         epochs_without_vote += 1;
         if e == 0 {
@@ -67,7 +83,7 @@ pub fn assess(epochs: &BTreeMap<u64, EpochRecord>, current: u64, window: u64) ->
     }
     RetireVerdict {
         epochs_without_vote,
-        at_risk: at_risk(epochs, current, window),
+        at_risk: at_risk(epochs, current, window, history_start),
     }
 }
 
@@ -77,32 +93,45 @@ fn silent(r: &EpochRecord) -> bool {
     r.member == Some(true) && r.signed == 0 && r.missed > 0
 }
 
-/// A member silent in `current` (it missed the blocks committed so far) is a candidate; any signature in the
-/// window's earlier epochs clears it. Epochs in which it was not a member cannot clear it; an epoch we know nothing
-/// about might have, so it makes the verdict unknown unless a known signature already decides. At an epoch's start,
-/// before any block of it is committed, there is no evidence of silence: not at risk.
-fn at_risk(epochs: &BTreeMap<u64, EpochRecord>, current: u64, window: u64) -> Option<bool> {
+/// A member that has not signed in `current` is a candidate; any signature in the window's earlier epochs clears
+/// it. Epochs in which it was not a member cannot clear it; an epoch we know nothing about might have, so it makes
+/// the verdict unknown unless a known signature already decides. "At risk" also needs evidence of silence: a
+/// missed block somewhere in the window. Without it (an epoch's start under a 1-epoch window, a new member before
+/// its first block) every member would be "at risk" at every epoch start, which no operator could act on.
+fn at_risk(
+    epochs: &BTreeMap<u64, EpochRecord>,
+    current: u64,
+    window: u64,
+    history_start: Option<u64>,
+) -> Option<bool> {
     let now = epochs.get(&current)?;
     if now.signed > 0 || now.member == Some(false) {
         return Some(false);
     }
     now.member?;
-    if now.missed == 0 {
-        return (now.unknown == 0).then_some(false);
-    }
     let window_start = current.saturating_sub(window.saturating_sub(1));
-    let earlier: Vec<Option<&EpochRecord>> =
-        (window_start..current).map(|e| epochs.get(&e)).collect();
-    if earlier.iter().flatten().any(|r| r.signed > 0) {
+    let earlier: Vec<(u64, Option<&EpochRecord>)> = (window_start..current)
+        .map(|e| (e, epochs.get(&e)))
+        .collect();
+    if earlier.iter().filter_map(|(_, r)| *r).any(|r| r.signed > 0) {
         return Some(false);
     }
-    let decided = |r: &&EpochRecord| {
-        r.member == Some(false) || (r.member == Some(true) && (r.missed > 0 || r.unknown == 0))
+    // An earlier epoch is decided when its blocks were read and none has an unknown QC that could hide our
+    // signature (membership does not matter: only a signature clears), or when the node has nothing before it.
+    let decided = |(e, r): &(u64, Option<&EpochRecord>)| match r {
+        Some(r) if r.blocks > 0 => r.hidden_qc == 0,
+        _ => history_start.is_some_and(|start| *e < start),
     };
-    earlier
-        .iter()
-        .all(|r| r.as_ref().is_some_and(decided))
-        .then_some(true)
+    if !earlier.iter().all(decided) {
+        return None;
+    }
+    let evidence = now.missed > 0 || earlier.iter().filter_map(|(_, r)| *r).any(silent);
+    match (evidence, now.unknown) {
+        (true, _) => Some(true),
+        (false, 0) => Some(false),
+        // Only unknown QCs so far in this epoch: they may or may not carry our signature.
+        (false, _) => None,
+    }
 }
 
 /// The verdict with the window the chain applies at the end of the current epoch.
@@ -119,7 +148,7 @@ pub struct Judgement {
 /// Judges the current epoch `epoch` at `latest_committed`: the window is chosen by the view of the epoch's end
 /// (the view the chain checks at), falling back to the latest view while the grid is unknown.
 pub fn judge(
-    epochs: &BTreeMap<u64, EpochRecord>,
+    ledger: &crate::votes::VoteLedger,
     epoch: u64,
     latest_committed: u64,
     grid: Option<(u64, u64)>,
@@ -128,7 +157,7 @@ pub fn judge(
     let epoch_end = grid.and_then(|(len, point)| epoch_last_block(latest_committed, point, len));
     let window = window_epochs(epoch_end.unwrap_or(latest_committed), transition_view);
     Judgement {
-        verdict: assess(epochs, epoch, window),
+        verdict: assess_from(&ledger.epochs, epoch, window, ledger.history_start_epoch),
         window,
         epoch_end,
     }
@@ -328,9 +357,13 @@ mod tests {
         let l = ledger(&[(8, unknown), (9, rec(true, 0)), (10, rec(true, 0))]);
         assert_eq!(
             assess(&l, 10, 3).at_risk,
-            None,
-            "epoch 8 membership unknown"
+            Some(true),
+            "epoch 8's blocks were read without our signature: its membership does not matter"
         );
+        // Epochs before the node's first block cannot clear; unread ones in the node's history can.
+        let l = ledger(&[(10, rec(true, 0))]);
+        assert_eq!(assess_from(&l, 10, 3, Some(10)).at_risk, Some(true));
+        assert_eq!(assess_from(&l, 10, 3, Some(9)).at_risk, None);
         // ...unless a known signature in the window already decides.
         let l = ledger(&[(9, rec(true, 4)), (10, rec(true, 0))]);
         assert_eq!(assess(&l, 10, 3).at_risk, Some(false));
@@ -339,9 +372,17 @@ mod tests {
         assert_eq!(assess(&l, 10, 1).at_risk, Some(true));
         // An earlier epoch whose blocks all had unknown QCs cannot clear nor condemn.
         let mut fog = rec(true, 0);
-        (fog.missed, fog.unknown) = (0, 10);
+        (fog.missed, fog.unknown, fog.hidden_qc) = (0, 10, 10);
         let l = ledger(&[(8, rec(true, 0)), (9, fog), (10, rec(true, 0))]);
         assert_eq!(assess(&l, 10, 3).at_risk, None);
+    }
+
+    #[test]
+    fn silent_earlier_epochs_are_evidence_from_the_first_block_of_the_last_one() {
+        let mut fresh = rec(true, 0);
+        (fresh.blocks, fresh.missed) = (0, 0);
+        let l = ledger(&[(8, rec(true, 0)), (9, rec(true, 0)), (10, fresh)]);
+        assert_eq!(assess(&l, 10, 3).at_risk, Some(true));
     }
 
     #[test]

@@ -249,7 +249,7 @@ impl PosFamilies {
         let transition =
             retire::cip99_transition_view(chain_id.unwrap_or(0), p.cip99_transition_view);
         let grid = p.epoch_length.zip(p.grid_point);
-        let j = retire::judge(&l.epochs, s.epoch.0, s.latest_committed.0, grid, transition);
+        let j = retire::judge(l, s.epoch.0, s.latest_committed.0, grid, transition);
         self.window_epochs
             .with_label_values(&[n])
             .set(j.window as f64);

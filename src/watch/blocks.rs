@@ -324,6 +324,10 @@ impl BlockTracker {
                     .insert(self.committee_view_for(b.height.0));
                 break;
             }
+            if self.anchor_missing && obs.ledger.last_height.is_none() {
+                // The node has no block before this one (chain start): earlier epochs hold no signature of ours.
+                obs.ledger.history_start_epoch = Some(epoch);
+            }
             let verdict = obs.ledger.record_block(b, &us);
             if verdict == Some(BlockVerdict::Missed) {
                 tracing::debug!(height = b.height.0, "committed block without our signature");

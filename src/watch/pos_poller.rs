@@ -126,7 +126,7 @@ fn check_forecast(node: &str, obs: &mut PosObs, chain_id: Option<u64>) {
     };
     let grid = obs.epoch_length.zip(obs.grid_point);
     let j = retire::judge(
-        &obs.ledger.epochs,
+        &obs.ledger,
         s.epoch.0,
         s.latest_committed.0,
         grid,
