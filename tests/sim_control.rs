@@ -199,3 +199,41 @@ async fn start_fails_cleanly_on_a_taken_port() {
     ));
     first.shutdown().await;
 }
+
+/// The PoS chain takes its CIP-99 transition view from the simulator's chain id, and the control API changes it.
+#[tokio::test]
+async fn force_retire_rule_follows_the_chain_id_and_the_control_api() {
+    use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
+    for (chain_id, view) in [
+        (1029, json!(330_000)),
+        (1, json!(342_000)),
+        (10, json!(u64::MAX)),
+    ] {
+        let sim = Sim::start(SimConfig {
+            chain_id,
+            network_id: chain_id,
+            pos: Some(Box::new(PosChain::new(PosParams::default()))),
+            endpoints: vec![EndpointSpec::node("local", Some(ID))],
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let state = sim.pos_control(&json!({"cmd": "state"})).unwrap();
+        assert_eq!(state["cip99TransitionView"], view, "chain {chain_id}");
+        assert_eq!(
+            state["forceRetireWindowEpochs"],
+            json!(1),
+            "genesis is before any transition"
+        );
+        let (status, _) = control_post(
+            &sim,
+            "/pos",
+            json!({"cmd": "cip99_transition_view", "view": 0}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let state = sim.pos_control(&json!({"cmd": "state"})).unwrap();
+        assert_eq!(state["forceRetireWindowEpochs"], json!(3));
+        sim.shutdown().await;
+    }
+}

@@ -30,7 +30,10 @@ pub struct Retirement {
 /// progress the simulator does not model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LatestVoted {
-    /// `latestCommitted + 1` while the voting power still voting reaches quorum, else `null`.
+    /// `null` while the voting power still voting is below quorum; otherwise `latestCommitted + 1` for about
+    /// half of the heights and `null` for the others (picked by the block hash, so every endpoint at one height
+    /// agrees). A real node reports `null` often: between committing a block and voting on the next proposal
+    /// (captured devnet: `null` at 0x172, `0x173` moments later).
     #[default]
     Auto,
     /// Always `latestCommitted + 1`.

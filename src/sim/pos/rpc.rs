@@ -129,7 +129,10 @@ impl PosChain {
                     .filter(|(a, _)| self.voters_of(a) >= 1)
                     .map(|(_, p)| p)
                     .sum();
-                (!c.nodes.is_empty() && live >= c.quorum()).then_some(visible + 1)
+                let pending = self
+                    .block(visible)
+                    .is_some_and(|b| super::ids::str_key(&b.hash) % 2 == 0);
+                (!c.nodes.is_empty() && live >= c.quorum() && pending).then_some(visible + 1)
             }
         }
     }
