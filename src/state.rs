@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use tokio::sync::Notify;
 
-use crate::assess::guard::{peer_voting, FailoverInputs, VoterInput};
+use crate::assess::guard_look::{FilesLook, NodeLook, SafetyMark, StorageLook};
 use crate::host::disk::{DiskError, DiskUsage};
 use crate::host::facts::ProcessFacts;
 use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
@@ -116,6 +116,9 @@ pub struct PosObs {
     pub latest_committed_seen_at: Option<SystemTime>,
     /// `test_posVotingStatus`: the node's local voting switch.
     pub voting_enabled: Option<bool>,
+    /// When `voting_enabled` was read (a slow head keeps the last one): the guard combines it with a key-file
+    /// scan only by these times, and treats an old reading as unknown.
+    pub voting_seen_at: Option<SystemTime>,
     /// The configured CIP-99 transition view (`pos.cip99_transition_view`); `None` = known per chain or default.
     pub cip99_transition_view: Option<u64>,
     /// How far the history reads are.
@@ -227,6 +230,8 @@ pub struct HostObs {
     pub keys: Option<KeyFilesReport>,
     /// Whether `keys.pos_key` was really probed (the `pos_config` directory was known).
     pub pos_key_checked: bool,
+    /// When the key files were scanned: the guard combines them with a voting switch only when they are newer.
+    pub scanned_at: SystemTime,
 }
 
 impl HostObs {
@@ -236,6 +241,28 @@ impl HostObs {
             Some(k) => (k.secure_storage_present(), k.secure_storage_save_present()),
             None => (None, None),
         }
+    }
+
+    /// The key-file scan as the double-voting guard reads it; file facts are unknown when the `pos_db`
+    /// directory itself is missing or unreadable (wrong path), never "absent".
+    pub fn files_look(&self) -> Option<FilesLook> {
+        let k = self.keys.as_ref()?;
+        let dir_known = k.pos_db_dir == Some(true);
+        let storage = match &k.secure_storage {
+            Ok(None) => Some(StorageLook::Absent),
+            Ok(Some(s)) => Some(StorageLook::Present(SafetyMark {
+                epoch: s.epoch,
+                last_voted_round: s.last_voted_round,
+                updated: s.safety_data_updated,
+            })),
+            Err(_) if k.secure_storage_present() == Some(true) => Some(StorageLook::Unreadable),
+            Err(_) => None,
+        };
+        Some(FilesLook {
+            scanned_at: self.scanned_at,
+            storage: storage.filter(|_| dir_known),
+            save_present: k.secure_storage_save_present().filter(|_| dir_known),
+        })
     }
 
     /// The safety data's owner: `secure_storage.json`'s, else the `.save`'s (the one `start_voting` would use).
@@ -272,14 +299,32 @@ pub struct NodeState {
 }
 
 impl NodeState {
-    /// The node's PoS address and voting switch as the double-voting guard sees them; both unknown while the
-    /// node is down, so a silent node is never counted as "not voting".
-    pub fn voter(&self) -> VoterInput<'_> {
+    /// The PoS address the node's poller knows (RPC, configuration, or the fallback it read itself); the one
+    /// the safety file's owner is checked against.
+    pub fn reported_pos_address(&self) -> Option<&str> {
+        self.pos.as_ref().and_then(|p| p.address.as_deref())
+    }
+
+    /// The node's PoS address as far as this snapshot knows it: reported, else its safety file's owner (a down
+    /// node still holds its key).
+    pub fn pos_address(&self) -> Option<&str> {
+        self.reported_pos_address()
+            .or_else(|| self.host.as_ref().and_then(HostObs::storage_owner))
+    }
+
+    /// Everything the double-voting guard needs from this node. The switch is unknown while the node is down, so
+    /// a silent node is never counted as "not voting"; its address stays (the guard also remembers it).
+    pub fn guard_look(&self) -> NodeLook {
         let pos = self.pos.as_ref().filter(|_| self.poll.up);
-        VoterInput {
-            node: &self.name,
-            pos_address: pos.and_then(|p| p.address.as_deref()),
-            voting_enabled: pos.and_then(|p| p.voting_enabled),
+        NodeLook {
+            node: self.name.clone(),
+            address: self.pos_address().map(str::to_string),
+            switch: pos.and_then(|p| p.voting_enabled),
+            switch_seen_at: pos.and_then(|p| p.voting_seen_at),
+            files: self.host.as_ref().and_then(HostObs::files_look),
+            force_retired: pos
+                .and_then(|p| p.account.as_ref())
+                .map(|a| a.status.force_retired.is_some()),
         }
     }
 }
@@ -323,26 +368,9 @@ impl State {
         self.references.iter_mut().find(|r| r.name == name)
     }
 
-    /// Every node's [`NodeState::voter`], in configuration order.
-    pub fn voters(&self) -> Vec<VoterInput<'_>> {
-        self.nodes.iter().map(NodeState::voter).collect()
-    }
-
-    /// The failover-state inputs of `node`: its switch, its safety files, and whether another configured node
-    /// votes with its key. `None` for an unknown node.
-    pub fn failover_inputs(&self, node: &str) -> Option<FailoverInputs> {
-        let n = self.nodes.iter().find(|n| n.name == node)?;
-        let voters = self.voters();
-        let (secure_storage_present, save_present) = n
-            .host
-            .as_ref()
-            .map_or((None, None), HostObs::storage_presence);
-        Some(FailoverInputs {
-            voting_enabled: n.voter().voting_enabled,
-            secure_storage_present,
-            save_present,
-            peer_voting: peer_voting(node, &voters),
-        })
+    /// Every node's [`NodeState::guard_look`], in configuration order.
+    pub fn guard_looks(&self) -> Vec<NodeLook> {
+        self.nodes.iter().map(NodeState::guard_look).collect()
     }
 
     /// True once every target has finished at least one poll (drives `/-/ready`).

@@ -74,11 +74,15 @@ async fn zero_config_without_a_node_says_so() {
         "--node.rpc-url",
         &format!("http://127.0.0.1:{dead}"),
     ]);
+    // The chain poller's failure is what decides conflux_up; the PoS poller's may be counted first.
     let body = wait_scrape(port, |b| {
-        b.lines().any(|l| {
-            l.strip_prefix("conflux_exporter_rpc_errors_total{kind=\"connect\",target=\"local\"} ")
+        b.contains("conflux_up{node=\"local\"} 0")
+            && b.lines().any(|l| {
+                l.strip_prefix(
+                    "conflux_exporter_rpc_errors_total{kind=\"connect\",target=\"local\"} ",
+                )
                 .is_some_and(|v| v != "0")
-        })
+            })
     })
     .await;
     assert!(body.contains("conflux_up{node=\"local\"} 0"), "{body}");

@@ -155,7 +155,6 @@ async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
     let start = sim.pos_height();
     let host = FakeHost::create(US);
     let app = exporter_for(&sim, "node", &host).await;
-    let instance = app.local_addr().to_string();
     let stack = Stack::start(&[app.local_addr()]).await;
     stack
         .prom
@@ -205,16 +204,16 @@ async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
     };
     let warn = warn.expect("the warning came before the forecast");
     assert_eq!((warn.path.as_str(), warn.severity()), ("/chat", "warning"));
-    assert_eq!(warn.labels["node"], "local");
-    assert_eq!(warn.labels["instance"], instance);
-    assert_eq!(warn.labels["job"], e2e_support::shipped::job_name());
+    // A fact about the key: one alert per key, whichever exporter reads it.
+    assert_eq!(warn.labels["pos_address"], US);
+    assert!(!warn.labels.contains_key("node") && !warn.labels.contains_key("instance"));
 
     let page = stack.wait_firing("ConfluxPosForceRetireImminent", T).await;
     assert_eq!(
         (page.path.as_str(), page.severity()),
         ("/pager", "critical")
     );
-    assert_eq!(page.labels["node"], "local");
+    assert_eq!(page.labels["pos_address"], US);
     assert!(
         warn.seq < page.seq && warn.at < page.at,
         "the chat warning comes first, then the page\n{}",
@@ -260,7 +259,7 @@ async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
 }
 
 #[tokio::test]
-async fn two_nodes_voting_with_one_key_page_and_resolve_after_failover_is_fixed() {
+async fn two_switches_warn_two_signers_page_once_per_key_and_both_resolve() {
     let mut standby = EndpointSpec::node("standby", Some(US));
     standby.voting = false;
     let sim = world(
@@ -299,24 +298,43 @@ async fn two_nodes_voting_with_one_key_page_and_resolve_after_failover_is_fixed(
         .await;
     assert_quiet_start(&stack).await;
 
+    // The standby's switch goes on: two switches, a warning to chat (a switch is not a signature).
     sim.patch_endpoint("standby", EndpointPatch::default().voting(true))
         .await
         .unwrap();
-    let page = stack.wait_firing("ConfluxPosMultipleActiveVoters", T).await;
+    let warn = stack.wait_firing("ConfluxPosMultipleActiveVoters", T).await;
+    assert_eq!((warn.path.as_str(), warn.severity()), ("/chat", "warning"));
+    assert_eq!(warn.labels["pos_address"], US);
+    let r = stack.prom.query(&voters).await;
+    assert_eq!(sample_value(&r[0]), 2.0, "two exporters, two voters");
+
+    // Both nodes now sign (their safety data advances): one page for the key, although two exporters see it.
+    hosts[0].sign(US, 8);
+    hosts[1].sign(US, 8);
+    let page = stack.wait_firing("ConfluxPosDoubleSigning", T).await;
     assert_eq!(
         (page.path.as_str(), page.severity()),
         ("/pager", "critical")
     );
     assert_eq!(page.labels["pos_address"], US);
-    let r = stack.prom.query(&voters).await;
-    assert_eq!(sample_value(&r[0]), 2.0, "two exporters, two voters");
+    let paged: std::collections::BTreeSet<_> = stack
+        .hook
+        .received()
+        .into_iter()
+        .filter(|n| n.alertname() == "ConfluxPosDoubleSigning" && n.status == "firing")
+        .map(|n| n.labels)
+        .collect();
+    assert_eq!(paged.len(), 1, "one alert per key: {paged:?}");
 
-    // The operator switches the standby off again: the page resolves.
+    // The operator switches the standby off again: both resolve.
     sim.patch_endpoint("standby", EndpointPatch::default().voting(false))
         .await
         .unwrap();
     stack
         .wait_notified("ConfluxPosMultipleActiveVoters", "resolved", T)
+        .await;
+    stack
+        .wait_notified("ConfluxPosDoubleSigning", "resolved", T)
         .await;
     assert_routing(&stack).await;
     drop(stack);

@@ -17,23 +17,45 @@ use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandl
 const KEY: &str = "0x5eed00000000000000000000000000000000000000000000000000000000c0de";
 const OTHER: &str = "0x0bad0000000000000000000000000000000000000000000000000000000000ff";
 const T: Duration = Duration::from_secs(8);
-const STATES: [&str; 8] = [
+const STATES: [&str; 11] = [
     "double_voting",
+    "two_voting_switches",
     "voting_without_secure_storage",
     "save_present_while_voting",
     "standby_holding_save_while_primary_votes",
+    "retired_not_signing",
     "primary_voting",
     "standby_ready",
+    "standby_fresh_storage",
     "standby_idle",
     "unknown",
+];
+const DANGEROUS: [&str; 5] = [
+    "double_voting",
+    "two_voting_switches",
+    "voting_without_secure_storage",
+    "save_present_while_voting",
+    "standby_holding_save_while_primary_votes",
 ];
 
 /// A realistic safety-rules store owned by `owner` (written as the node writes it: 64 hex, no `0x`).
 fn storage_json(owner: &str) -> String {
+    storage_at(owner, 1203, 1716203600)
+}
+
+/// The store after a signature at `round`, written at Unix second `updated`.
+fn storage_at(owner: &str, round: u64, updated: u64) -> String {
     let bare = owner.trim_start_matches("0x");
     format!(
-        r#"{{"owner_account":{{"data":"GetResponse","last_update":1716200000,"value":"{bare}"}},"safety_data":{{"data":"GetResponse","last_update":1716203600,"value":{{"epoch":14034,"last_voted_round":1203,"preferred_round":1201,"last_vote":null}}}},"waypoint":{{"data":"GetResponse","last_update":1716200000,"value":"0:bb0ed10f0000000000000000000000000000000000000000000000000000ff94"}}}}"#
+        r#"{{"owner_account":{{"data":"GetResponse","last_update":1716200000,"value":"{bare}"}},"safety_data":{{"data":"GetResponse","last_update":{updated},"value":{{"epoch":14034,"last_voted_round":{round},"preferred_round":1201,"last_vote":null}}}},"waypoint":{{"data":"GetResponse","last_update":1716200000,"value":"0:bb0ed10f0000000000000000000000000000000000000000000000000000ff94"}}}}"#
     )
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// One node's working directory with an empty `pos_db`, as a standby has before any hand-over.
@@ -58,6 +80,22 @@ impl NodeDir {
 
     fn write_storage(&self, owner: &str) {
         std::fs::write(self.file("secure_storage.json"), storage_json(owner)).expect("write");
+    }
+
+    /// What a node does when it signs: rewrites its safety data with a higher round, by rename.
+    fn sign(&self, owner: &str, round: u64) {
+        let tmp = self.file("secure_storage.json.tmp");
+        std::fs::write(&tmp, storage_at(owner, round, unix_now())).expect("write");
+        std::fs::rename(tmp, self.file("secure_storage.json")).expect("rename");
+    }
+
+    /// What a standby started with `pos_started_as_voter=false` creates: its own never-voted store.
+    fn fresh_storage(&self, owner: &str) {
+        std::fs::write(
+            self.file("secure_storage.json"),
+            storage_at(owner, 0, unix_now()),
+        )
+        .expect("write");
     }
 }
 
@@ -142,12 +180,43 @@ async fn set_voting(sim: &SimHandle, node: &str, on: bool) {
         .expect("patch voting");
 }
 
+/// Scrapes continuously until told to stop and returns every dangerous state seen per node: "checked every
+/// scrape", not only at the end of a step.
+fn watch_danger(
+    addr: std::net::SocketAddr,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<(usize, Vec<String>)>,
+) {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let (mut scrapes, mut seen) = (0, Vec::new());
+        while stopped.try_recv().is_err() {
+            let s = scrape(addr).await;
+            scrapes += 1;
+            // Once B's switch is on, A's leftover .save is rightly flagged: that is the hand-over's last step.
+            let b_votes = s.get("conflux_pos_voting_enabled", &[("node", "b")]) == Some(1.0);
+            for node in ["a", "b"] {
+                if let Some(st) = state_of(&s, node).filter(|st| DANGEROUS.contains(&st.as_str())) {
+                    if !(b_votes && node == "a" && st == "standby_holding_save_while_primary_votes")
+                    {
+                        seen.push(format!("{node}:{st}"));
+                    }
+                }
+            }
+        }
+        (scrapes, seen)
+    });
+    (stop, task)
+}
+
 #[tokio::test]
 async fn primary_standby_handover_step_by_step() {
     let sim = pair_sim(&[KEY.to_string()]).await;
     let (da, db) = (NodeDir::new(), NodeDir::new());
-    // The primary ran `start_voting --initialize`: it holds the live safety data.
+    // The primary holds live safety data; the standby (pos_started_as_voter=false) its own never-voted store.
     da.write_storage(KEY);
+    db.fresh_storage(KEY);
     let app = exporter(config_for(&[
         ("a", sim.url("a").unwrap(), work_dir_key(&da)),
         ("b", sim.url("b").unwrap(), work_dir_key(&db)),
@@ -155,28 +224,85 @@ async fn primary_standby_handover_step_by_step() {
     .await;
     let addr = app.local_addr();
 
-    let s = expect(addr, "start", "primary_voting", "standby_idle", 1.0).await;
+    let s = expect(
+        addr,
+        "start",
+        "primary_voting",
+        "standby_fresh_storage",
+        1.0,
+    )
+    .await;
     assert_eq!(
         s.get("conflux_pos_key_owner_mismatch", &[("node", "a")]),
         Some(0.0)
-    );
-    assert_eq!(
-        s.get("conflux_pos_key_owner_mismatch", &[("node", "b")]),
-        None,
-        "no safety file on the standby: nothing to compare"
     );
     assert_eq!(
         s.get("conflux_pos_safe_to_stop", &[("node", "a")]),
         Some(0.0),
         "the key sits in the committee"
     );
+    for input in ["voting_switch", "key_files"] {
+        let age = s.get(
+            "conflux_pos_guard_input_age_seconds",
+            &[("node", "b"), ("input", input)],
+        );
+        assert!(age.is_some_and(|a| a < 5.0), "{input} age {age:?}");
+    }
+    let holders = |s: &Scrape, st: &str| {
+        s.get(
+            "conflux_pos_key_holders",
+            &[("pos_address", KEY), ("state", st)],
+        )
+    };
+    assert_eq!(
+        (
+            holders(&s, "voting"),
+            holders(&s, "not_voting"),
+            holders(&s, "unknown")
+        ),
+        (Some(1.0), Some(1.0), Some(0.0))
+    );
 
-    // The mistake the guard exists for: the standby switched on while the primary still votes.
+    // The standby's switch turned on while the primary still votes: one switch too many, but not (yet) two
+    // signers: B's own store has never voted.
+    let t0 = std::time::Instant::now();
     set_voting(&sim, "b", true).await;
-    expect(addr, "both voting", "double_voting", "double_voting", 2.0).await;
+    let s = expect(
+        addr,
+        "two switches",
+        "two_voting_switches",
+        "two_voting_switches",
+        2.0,
+    )
+    .await;
+    assert_eq!(s.get("conflux_pos_signing", &[("node", "b")]), Some(0.0));
+    // Both now sign (their safety data advances): equivocation.
+    eprintln!(
+        "measured: second switch on -> two_voting_switches in {:?}",
+        t0.elapsed()
+    );
+    let t0 = std::time::Instant::now();
+    da.sign(KEY, 1204);
+    db.sign(KEY, 1204);
+    let s = expect(addr, "two signers", "double_voting", "double_voting", 2.0).await;
+    eprintln!(
+        "measured: second signature -> double_voting in {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(
+        s.get("conflux_pos_signing_holders", &[("pos_address", KEY)]),
+        Some(2.0)
+    );
     set_voting(&sim, "b", false).await;
-    expect(addr, "back", "primary_voting", "standby_idle", 1.0).await;
+    db.fresh_storage(KEY);
+    let s = expect(addr, "back", "primary_voting", "standby_fresh_storage", 1.0).await;
+    assert_eq!(
+        s.get("conflux_pos_signing_holders", &[("pos_address", KEY)]),
+        Some(1.0)
+    );
 
+    // A correct hand-over; no dangerous state may show in any scrape until B votes.
+    let (stop, watcher) = watch_danger(addr);
     // 1. stop_voting on A: the switch goes off and secure_storage.json becomes .save.
     set_voting(&sim, "a", false).await;
     std::fs::rename(
@@ -184,14 +310,14 @@ async fn primary_standby_handover_step_by_step() {
         da.file("secure_storage.json.save"),
     )
     .unwrap();
-    let s = expect(addr, "stopped on A", "standby_ready", "standby_idle", 0.0).await;
-    assert_eq!(
-        s.get(
-            "conflux_pos_secure_storage_present",
-            &[("node", "a"), ("file", "secure_storage.json")]
-        ),
-        Some(0.0)
-    );
+    let s = expect(
+        addr,
+        "stopped on A",
+        "standby_ready",
+        "standby_fresh_storage",
+        0.0,
+    )
+    .await;
     assert_eq!(
         s.get(
             "conflux_pos_secure_storage_present",
@@ -199,7 +325,6 @@ async fn primary_standby_handover_step_by_step() {
         ),
         Some(1.0)
     );
-
     // 2. Copy the .save to B's pos_db.
     std::fs::copy(
         da.file("secure_storage.json.save"),
@@ -207,14 +332,25 @@ async fn primary_standby_handover_step_by_step() {
     )
     .unwrap();
     expect(addr, "copied to B", "standby_ready", "standby_ready", 0.0).await;
-
-    // 3. start_voting on B: it consumes the .save and votes.
+    // 3. start_voting [false] on B: the .save is renamed over B's own store, and the switch goes on.
     std::fs::rename(
         db.file("secure_storage.json.save"),
         db.file("secure_storage.json"),
     )
     .unwrap();
     set_voting(&sim, "b", true).await;
+    wait_for(addr, T, "B primary", |s| {
+        state_of(s, "b").as_deref() == Some("primary_voting")
+    })
+    .await;
+    stop.send(()).unwrap();
+    let (scrapes, seen) = watcher.await.unwrap();
+    assert!(scrapes > 3, "watched {scrapes} scrapes");
+    assert!(
+        seen.is_empty(),
+        "dangerous states during a correct hand-over: {seen:?}"
+    );
+
     let s = expect(
         addr,
         "started on B",
@@ -259,6 +395,21 @@ async fn primary_standby_handover_step_by_step() {
         1.0,
     )
     .await;
+
+    // B stops answering: its switch is unknown, so nothing about the key is claimed safe or counted as 0.
+    sim.patch_endpoint("b", EndpointPatch::default().down(true))
+        .await
+        .expect("patch down");
+    let s = wait_for(addr, T, "B down", |s| {
+        state_of(s, "b").as_deref() == Some("unknown") && holders(s, "unknown") == Some(1.0)
+    })
+    .await;
+    assert_eq!(
+        voters(&s),
+        None,
+        "no active-voter count while a holder is unknown"
+    );
+    assert_eq!(s.get("conflux_pos_safe_to_stop", &[("node", "a")]), None);
 
     app.shutdown().await;
     sim.shutdown().await;

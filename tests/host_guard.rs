@@ -1,211 +1,203 @@
-//! The double-voting guard against the primary/standby hand-over of
-//! conflux-rust PR #2438 (node reference §4.2): every step, and the mistakes
-//! that make two nodes sign with one key.
+//! The double-voting guard against the primary/standby hand-over of conflux-rust PR #2438 as measured on a real
+//! node (issue 12): a standby creates its own never-voted `secure_storage.json` at start; `start_voting [false]`
+//! renames the `.save` over it; `[true]` turns the switch on without safety data; restarting the old primary with
+//! the default `pos_started_as_voter=true` makes a second signer. Every step through `GuardMemory` with a fake
+//! clock, switch reads and file scans alternating as the two pollers do.
 
-use conflux_pos_exporter::assess::guard::{
-    active_voters, failover_state, peer_voting, FailoverInputs, FailoverState as S, VoterInput,
+use std::time::{Duration, SystemTime};
+
+use conflux_pos_exporter::assess::guard::FailoverState as S;
+use conflux_pos_exporter::assess::guard_look::{
+    FilesLook, GuardMemory, GuardView, NodeLook, SafetyMark, StorageLook,
 };
 
 const KEY: &str = "eb0d497f27d8d73d12d6c5f13b12b5c0ebad872dc59536341cd1f31c4ede98d8";
 const KEY_0X: &str = "0xEB0D497F27D8D73D12D6C5F13B12B5C0EBAD872DC59536341CD1F31C4EDE98D8";
 
-fn v<'a>(node: &'a str, addr: Option<&'a str>, voting: Option<bool>) -> VoterInput<'a> {
-    VoterInput {
-        node,
-        pos_address: addr,
-        voting_enabled: voting,
-    }
-}
-
-fn inputs(
-    voting: Option<bool>,
-    ss: Option<bool>,
-    save: Option<bool>,
-    peer: Option<bool>,
-) -> FailoverInputs {
-    FailoverInputs {
-        voting_enabled: voting,
-        secure_storage_present: ss,
-        save_present: save,
-        peer_voting: peer,
-    }
-}
-
-#[test]
-fn failover_state_table() {
-    let (t, f, n) = (Some(true), Some(false), None);
-    let table = [
-        // voting, secure_storage.json, .save, peer votes -> state
-        (t, t, f, f, S::PrimaryVoting),
-        (t, t, f, t, S::DoubleVoting),
-        (t, f, t, t, S::DoubleVoting),
-        (t, n, n, t, S::DoubleVoting),
-        (t, f, f, f, S::VotingWithoutSecureStorage),
-        (t, f, n, n, S::VotingWithoutSecureStorage),
-        (t, t, t, f, S::SavePresentWhileVoting),
-        (t, t, t, n, S::SavePresentWhileVoting),
-        (t, t, f, n, S::Unknown),
-        (t, n, f, f, S::Unknown),
-        (f, f, t, t, S::StandbyHoldingSaveWhilePrimaryVotes),
-        (f, t, t, t, S::StandbyHoldingSaveWhilePrimaryVotes),
-        (f, f, t, f, S::StandbyReady),
-        (f, t, t, f, S::StandbyReady),
-        (f, t, f, f, S::StandbyIdle),
-        (f, f, f, t, S::StandbyIdle),
-        (f, n, f, n, S::StandbyIdle),
-        (f, t, t, n, S::Unknown),
-        (f, t, n, f, S::Unknown),
-        (n, t, f, f, S::Unknown),
-    ];
-    for (voting, ss, save, peer, want) in table {
-        let got = failover_state(inputs(voting, ss, save, peer));
-        assert_eq!(
-            got, want,
-            "voting={voting:?} ss={ss:?} save={save:?} peer={peer:?}"
-        );
-    }
-}
-/// The files and switch of one node, changed only the way the node's own
-/// RPCs change them (§4.1 of the node reference).
-#[derive(Clone, Copy)]
-struct Sim {
+/// One node's switch and `pos_db`, changed only the way the node's own RPCs and start-up change them.
+#[derive(Clone, Copy, Debug)]
+struct Node {
     voting: bool,
-    secure_storage: bool,
-    save: bool,
+    /// `secure_storage.json`: `Some(last_voted_round)`.
+    storage: Option<u64>,
+    /// `.save`: `Some(last_voted_round)`.
+    save: Option<u64>,
+    /// `test_posStartVoting [true]` without safety data: the switch is on but nothing can be signed.
+    broken: bool,
 }
 
-impl Sim {
-    /// Started with `pos_started_as_voter=false`: the safety-rules store is
-    /// created at start-up, nothing votes.
-    fn started_as_standby() -> Self {
-        Sim {
+impl Node {
+    /// Started with `pos_started_as_voter=false`: own fresh file (round 0), switch off.
+    fn standby() -> Self {
+        Node {
             voting: false,
-            secure_storage: true,
-            save: false,
+            storage: Some(0),
+            save: None,
+            broken: false,
         }
     }
-    fn start_voting_initialize(&mut self) {
-        self.voting = true;
+    /// Started as a voter (the default): own file, switch on, signs from round 1.
+    fn voter() -> Self {
+        Node {
+            voting: true,
+            storage: Some(1),
+            ..Self::standby()
+        }
     }
     fn stop_voting(&mut self) {
         self.voting = false;
-        if self.secure_storage {
-            self.secure_storage = false;
-            self.save = true;
+        self.save = self.storage.take();
+    }
+    /// `[false]`: the `.save` is renamed over the node's own file; fails without the own file.
+    fn start_voting_resume(&mut self) -> Result<(), &'static str> {
+        if self.storage.is_none() {
+            return Err("No such file or directory");
+        }
+        self.storage = Some(self.save.take().ok_or("no .save")?);
+        self.voting = true;
+        Ok(())
+    }
+    fn start_voting_true(&mut self) {
+        self.voting = true;
+        self.broken = self.storage.unwrap_or(0) == 0;
+    }
+    /// One round passes: a voting node with usable safety data signs.
+    fn tick(&mut self) {
+        if self.voting && !self.broken {
+            self.storage = self.storage.map(|r| r + 1);
         }
     }
-    fn start_voting_from_save(&mut self) {
-        assert!(self.save, "start_voting without --initialize needs a .save");
-        self.save = false;
-        self.secure_storage = true;
-        self.voting = true;
+}
+
+struct World {
+    memory: GuardMemory,
+    t: u64,
+}
+
+impl World {
+    fn at(&self) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + self.t)
+    }
+
+    fn look_of(&self, name: &str, addr: &str, n: &Node) -> NodeLook {
+        let mark = |r: u64| SafetyMark {
+            epoch: Some(3),
+            last_voted_round: Some(r),
+            updated: Some(1_800_000_000 + self.t),
+        };
+        NodeLook {
+            node: name.into(),
+            address: Some(addr.into()),
+            switch: Some(n.voting),
+            switch_seen_at: Some(self.at()),
+            files: Some(FilesLook {
+                scanned_at: self.at() + Duration::from_millis(1),
+                storage: Some(
+                    n.storage
+                        .map_or(StorageLook::Absent, |r| StorageLook::Present(mark(r))),
+                ),
+                save_present: Some(n.save.is_some()),
+            }),
+            force_retired: Some(false),
+        }
+    }
+
+    /// Two polls 5 s apart with a round in between, as the exporter would see the pair after a step.
+    fn observe(&mut self, a: &mut Node, b: &mut Node) -> (S, S, Option<usize>, Option<usize>) {
+        let mut v = GuardView::default();
+        for _ in 0..2 {
+            a.tick();
+            b.tick();
+            self.t += 5;
+            let looks = [self.look_of("A", KEY, a), self.look_of("B", KEY_0X, b)];
+            v = self
+                .memory
+                .look(&looks, self.at() + Duration::from_millis(2));
+        }
+        let k = v.keys[&format!("0x{KEY}")];
+        (
+            v.nodes[0].state,
+            v.nodes[1].state,
+            k.active_voters(),
+            k.signers(),
+        )
     }
 }
 
-/// States of A and B (same key) plus the voter count, as the exporter
-/// would compute them from the two nodes' observations.
-fn observe(a: Sim, b: Sim) -> (S, S, usize) {
-    let nodes = [
-        v("A", Some(KEY), Some(a.voting)),
-        v("B", Some(KEY_0X), Some(b.voting)),
-    ];
-    let state = |name: &str, s: Sim| {
-        failover_state(FailoverInputs {
-            voting_enabled: Some(s.voting),
-            secure_storage_present: Some(s.secure_storage),
-            save_present: Some(s.save),
-            peer_voting: peer_voting(name, &nodes),
-        })
-    };
-    let voters = active_voters(&nodes)[&format!("0x{KEY}")].voting;
-    (state("A", a), state("B", b), voters)
+fn world() -> World {
+    World {
+        memory: GuardMemory::default(),
+        t: 0,
+    }
 }
 
 #[test]
-fn hot_standby_handover_sequence() {
-    let mut a = Sim::started_as_standby();
-    let mut b = Sim::started_as_standby();
+fn measured_handover_sequence() {
+    let mut w = world();
+    let (mut a, mut b) = (Node::voter(), Node::standby());
     assert_eq!(
-        observe(a, b),
-        (S::StandbyIdle, S::StandbyIdle, 0),
-        "both start not voting"
+        w.observe(&mut a, &mut b),
+        (S::PrimaryVoting, S::StandbyFreshStorage, Some(1), Some(1))
     );
-
-    a.start_voting_initialize();
-    assert_eq!(
-        observe(a, b),
-        (S::PrimaryVoting, S::StandbyIdle, 1),
-        "A start_voting --initialize"
-    );
-
     a.stop_voting();
-    assert!(
-        !a.secure_storage && a.save,
-        "stop_voting renames the safety data to .save"
+    assert_eq!(
+        a.clone().start_voting_resume(),
+        Err("No such file or directory"),
+        "the stopped node cannot resume from its own .save"
     );
     assert_eq!(
-        observe(a, b),
-        (S::StandbyReady, S::StandbyIdle, 0),
-        "A stop_voting"
+        w.observe(&mut a, &mut b),
+        (S::StandbyReady, S::StandbyFreshStorage, Some(0), Some(0))
     );
-
     b.save = a.save; // the operator copies A's .save into B's pos_db
     assert_eq!(
-        observe(a, b),
-        (S::StandbyReady, S::StandbyReady, 0),
-        ".save copied to B"
+        w.observe(&mut a, &mut b),
+        (S::StandbyReady, S::StandbyReady, Some(0), Some(0))
     );
-
-    b.start_voting_from_save();
+    b.start_voting_resume().unwrap();
     assert_eq!(
-        observe(a, b),
-        (S::StandbyHoldingSaveWhilePrimaryVotes, S::PrimaryVoting, 1),
-        "B start_voting: A's leftover .save is now stale"
+        w.observe(&mut a, &mut b),
+        (
+            S::StandbyHoldingSaveWhilePrimaryVotes,
+            S::PrimaryVoting,
+            Some(1),
+            Some(1)
+        ),
+        "A's leftover .save is now stale"
+    );
+    a.save = None; // archived
+    assert_eq!(
+        w.observe(&mut a, &mut b),
+        (S::StandbyIdle, S::PrimaryVoting, Some(1), Some(1))
     );
 }
 
 #[test]
-fn handover_mistakes_are_flagged() {
-    // B starts voting while A still votes (A never ran stop_voting; an
-    // old .save was copied to B).
-    let mut a = Sim::started_as_standby();
-    let mut b = Sim::started_as_standby();
-    a.start_voting_initialize();
-    b.save = true;
-    b.start_voting_from_save();
-    assert_eq!(observe(a, b), (S::DoubleVoting, S::DoubleVoting, 2));
-
-    // Both were started as voters with the same key.
-    let both = Sim {
-        voting: true,
-        secure_storage: true,
-        save: false,
+fn restarting_the_old_primary_with_default_settings_is_two_signers() {
+    let mut w = world();
+    let (mut a, mut b) = (Node::voter(), Node::standby());
+    w.observe(&mut a, &mut b);
+    a.stop_voting();
+    b.save = a.save;
+    b.start_voting_resume().unwrap();
+    w.observe(&mut a, &mut b);
+    // Restart of A with pos_started_as_voter=true: it re-creates secure_storage.json and votes.
+    a = Node {
+        save: a.save,
+        ..Node::voter()
     };
-    assert_eq!(observe(both, both), (S::DoubleVoting, S::DoubleVoting, 2));
+    let (sa, sb, voters, signers) = w.observe(&mut a, &mut b);
+    assert_eq!((voters, signers), (Some(2), Some(2)));
+    assert_eq!((sa, sb), (S::DoubleVoting, S::DoubleVoting));
+}
 
-    // Fail-back from A's stale .save while B votes.
-    let mut a = Sim::started_as_standby();
-    let mut b = Sim::started_as_standby();
-    a.start_voting_initialize();
-    a.stop_voting();
-    b.save = true;
-    b.start_voting_from_save();
-    a.start_voting_from_save();
-    assert_eq!(observe(a, b), (S::DoubleVoting, S::DoubleVoting, 2));
-
-    // A restarts voting with --initialize while its .save still lies around.
-    let mut a = Sim::started_as_standby();
-    let b = Sim::started_as_standby();
-    a.start_voting_initialize();
-    a.stop_voting();
-    a.start_voting_initialize();
-    assert_eq!(
-        observe(a, b),
-        (S::VotingWithoutSecureStorage, S::StandbyIdle, 1)
-    );
-    a.secure_storage = true; // the node rewrites it on its next vote
-    assert_eq!(
-        observe(a, b),
-        (S::SavePresentWhileVoting, S::StandbyIdle, 1)
-    );
+#[test]
+fn start_voting_true_without_safety_data_is_a_switch_not_a_signer() {
+    let mut w = world();
+    let (mut a, mut b) = (Node::voter(), Node::standby());
+    w.observe(&mut a, &mut b);
+    b.start_voting_true();
+    let (sa, sb, voters, signers) = w.observe(&mut a, &mut b);
+    assert_eq!((sa, sb), (S::TwoVotingSwitches, S::TwoVotingSwitches));
+    assert_eq!((voters, signers), (Some(2), Some(1)));
 }

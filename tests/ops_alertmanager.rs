@@ -224,6 +224,7 @@ fn no_inhibition_can_mute_the_stake_protecting_alerts_and_warnings_never_mute_cr
         "ConfluxPosForceRetireImminent",
         "ConfluxPosForceRetired",
         "ConfluxPosMultipleActiveVoters",
+        "ConfluxPosDoubleSigning",
         "ConfluxPosSlashed",
         "ConfluxPosFailoverInconsistent",
         "ConfluxPosKeyMismatch",

@@ -52,8 +52,9 @@ fn camel_case_check_rejects_bad_names() {
 fn every_alert_has_summary_templated_description_and_runbook_link() {
     let anchors = markdown_anchors(&read("docs/runbook.md"));
     let with_node = alerts_tested_with_node_label();
+    // Facts about a key (retirement, votes, slashing) page once per pos_address; the rest are per node.
     assert!(
-        with_node.len() > 20,
+        with_node.len() > 15,
         "expected most alerts to be per node: {with_node:?}"
     );
     let mut problems = Vec::new();

@@ -9,8 +9,6 @@
 //! standby, `start_voting` there (which consumes the `.save`). Everything here
 //! is pure so that every step of that flow can be checked in a table test.
 
-use std::collections::BTreeMap;
-
 /// Brings a PoS address to the one spelling used for comparisons:
 /// lowercase, `0x`-prefixed, 64 hex digits.
 ///
@@ -30,139 +28,89 @@ pub fn normalize_pos_address(raw: &str) -> Option<String> {
     Some(format!("0x{}", hex.to_ascii_lowercase()))
 }
 
-/// One node's view as the guard needs it: which key it holds and whether its
-/// local voting switch (`test_posVotingStatus`) is on.
+/// What `secure_storage.json` holds, as far as the guard needs to know.
 ///
-/// Both are optional because a node may be down or its address not yet
-/// discovered; the guard must not guess in either case.
+/// A standby started with `pos_started_as_voter=false` creates its own file at start-up (owner = the key,
+/// `last_voted_round` 0, `last_vote` null): present, but nothing a `start_voting` could resume from. Only a file
+/// that has voted (`last_voted_round` > 0) is live safety data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VoterInput<'a> {
-    /// Configured node name (the `node` label).
-    pub node: &'a str,
-    /// PoS address in any accepted spelling, if known.
-    pub pos_address: Option<&'a str>,
-    /// The node's voting switch, if it could be read.
-    pub voting_enabled: Option<bool>,
+pub enum Storage {
+    /// No `secure_storage.json`.
+    Absent,
+    /// Present but never voted with (`last_voted_round` 0 or missing).
+    Fresh,
+    /// Present with safety data that has voted (or unreadable, which is treated as live: unknown is not safe).
+    Live,
 }
 
-/// How many nodes vote with one PoS key.
-///
-/// `voting > 1` is equivocation in progress. `unknown` counts nodes holding
-/// the key whose switch could not be read: with `voting + unknown > 1` the
-/// danger cannot be ruled out, which an alert may want to know.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct VoterCount {
-    /// Nodes whose voting switch is on.
-    pub voting: usize,
-    /// Nodes whose voting switch is unknown.
-    pub unknown: usize,
-    /// All nodes configured with this key, whatever their switch.
-    pub nodes: usize,
-}
-
-/// Counts voters per normalised PoS address (`conflux_pos_active_voters`).
-///
-/// Every address held by at least one node appears, with 0 voters when none
-/// votes, so an alert can also catch a key that nobody signs with. Nodes
-/// without a (valid) address cannot be attributed and are left out.
-pub fn active_voters(nodes: &[VoterInput<'_>]) -> BTreeMap<String, VoterCount> {
-    let mut out: BTreeMap<String, VoterCount> = BTreeMap::new();
-    for n in nodes {
-        let Some(addr) = n.pos_address.and_then(normalize_pos_address) else {
-            continue;
-        };
-        let entry = out.entry(addr).or_default();
-        entry.nodes += 1;
-        match n.voting_enabled {
-            Some(true) => entry.voting += 1,
-            Some(false) => {}
-            None => entry.unknown += 1,
-        }
-    }
-    out
-}
-
-/// Whether some *other* node signs with `node`'s key, for [`failover_state`].
-///
-/// `Some(true)` as soon as one other node votes; `Some(false)` only when every
-/// other holder of the key is known not to vote; `None` when `node`'s address
-/// is unknown or another holder's switch is unknown and none is seen voting.
-pub fn peer_voting(node: &str, nodes: &[VoterInput<'_>]) -> Option<bool> {
-    let me = nodes.iter().find(|n| n.node == node)?;
-    let addr = me.pos_address.and_then(normalize_pos_address)?;
-    let mut unknown = false;
-    for other in nodes.iter().filter(|n| n.node != node) {
-        if other.pos_address.and_then(normalize_pos_address).as_deref() != Some(addr.as_str()) {
-            continue;
-        }
-        match other.voting_enabled {
-            Some(true) => return Some(true),
-            Some(false) => {}
-            None => unknown = true,
-        }
-    }
-    if unknown {
-        None
-    } else {
-        Some(false)
-    }
-}
-
-/// Inputs of [`failover_state`] for one node; `None` means "could not be read".
+/// Inputs of [`failover_state`] for one node; `None` means "could not be read", or (for the file inputs) that
+/// the last file scan is older than the voting switch's current value and so cannot be combined with it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FailoverInputs {
     /// The node's voting switch (`test_posVotingStatus`).
     pub voting_enabled: Option<bool>,
-    /// `pos_db/secure_storage.json` exists.
-    pub secure_storage_present: Option<bool>,
+    /// The node's own safety data advanced recently: it really signs, not just has its switch on.
+    pub signing: Option<bool>,
+    /// `pos_db/secure_storage.json`.
+    pub storage: Option<Storage>,
     /// `pos_db/secure_storage.json.save` exists.
     pub save_present: Option<bool>,
-    /// Another node with the same PoS address votes (see [`peer_voting`]).
+    /// Another node holding the same PoS address has its switch on (or is seen signing).
     pub peer_voting: Option<bool>,
+    /// Another node holding the same PoS address is seen signing.
+    pub peer_signing: Option<bool>,
+    /// The key is force-retired (`pos_getAccount` status.forceRetired).
+    pub force_retired: Option<bool>,
 }
 
 /// Where a node stands in the primary/standby flow
 /// (`conflux_pos_failover_state{node,state}`), worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FailoverState {
-    /// This node votes and another node votes with the same key: equivocation
-    /// is happening now. Stop voting on one of them immediately.
+    /// This node and another node holding its key both sign (their safety data advances): equivocation is
+    /// happening now. Stop one of them immediately.
     DoubleVoting,
-    /// This node votes but `secure_storage.json` is missing: its safety data
-    /// (last voted round) is not where it should be, so a restart could sign
-    /// a conflicting vote. Check the `pos_db` path and the file.
+    /// This node and another holder both have their voting switch on, but two signers are not proven (one
+    /// may lack safety data and fail to sign, or its files are not visible). Still one switch too many.
+    TwoVotingSwitches,
+    /// This node votes but `secure_storage.json` is missing: its safety data (last voted round) is not where
+    /// it should be, so a restart could sign a conflicting vote. Check the `pos_db` path and the file.
     VotingWithoutSecureStorage,
-    /// This node votes while a `.save` still lies next to its safety data: a
-    /// later `start_voting` without `--initialize`, or a copy of that file to
-    /// another node, would resurrect stale safety data. Archive the `.save`.
+    /// This node votes while a `.save` still lies next to its safety data: a later `start_voting [false]`,
+    /// or a copy of that file to another node, would resurrect stale safety data. Archive the `.save`.
     SavePresentWhileVoting,
-    /// This node does not vote but holds a `.save` while the key votes on
-    /// another node: the `.save` is older than the votes signed since, so
-    /// starting to vote from it would equivocate. Remove it after hand-over.
+    /// This node does not vote but holds resumable safety data (a `.save`, or a `secure_storage.json` that
+    /// has voted) while the key votes on another node: starting to vote from it would equivocate.
     StandbyHoldingSaveWhilePrimaryVotes,
-    /// The normal primary: voting, safety data present, no `.save`, no other
-    /// voter for the key.
+    /// The switch is on but the key is force-retired and this node does not sign: it votes for nothing
+    /// until the key is registered again.
+    RetiredNotSigning,
+    /// The normal primary: voting, safety data present, no `.save`, no other voter for the key.
     PrimaryVoting,
-    /// Not voting and holding a `.save` while nobody votes with the key: the
-    /// hand-over is in progress and this node can take over with
-    /// `start_voting`.
+    /// Not voting and holding resumable safety data while nobody votes with the key: the hand-over is in
+    /// progress and this node can take over with `start_voting [false]`.
     StandbyReady,
-    /// Not voting and no `.save`: a standby that cannot take over until a
-    /// fresh `.save` is copied in. Normal while a primary votes.
+    /// Not voting, no `.save`, only its own never-voted `secure_storage.json` (started with
+    /// `pos_started_as_voter=false`): cannot take over until a `.save` is copied in.
+    StandbyFreshStorage,
+    /// Not voting and no safety files at all.
     StandbyIdle,
-    /// Inputs are missing, so no state can be claimed.
+    /// Inputs are missing or not from one consistent look, so no state can be claimed.
     Unknown,
 }
 
 impl FailoverState {
     /// Every state, in label order, so a caller can export a full 0/1 set.
-    pub const ALL: [FailoverState; 8] = [
+    pub const ALL: [FailoverState; 11] = [
         FailoverState::DoubleVoting,
+        FailoverState::TwoVotingSwitches,
         FailoverState::VotingWithoutSecureStorage,
         FailoverState::SavePresentWhileVoting,
         FailoverState::StandbyHoldingSaveWhilePrimaryVotes,
+        FailoverState::RetiredNotSigning,
         FailoverState::PrimaryVoting,
         FailoverState::StandbyReady,
+        FailoverState::StandbyFreshStorage,
         FailoverState::StandbyIdle,
         FailoverState::Unknown,
     ];
@@ -171,13 +119,16 @@ impl FailoverState {
     pub fn as_str(self) -> &'static str {
         match self {
             FailoverState::DoubleVoting => "double_voting",
+            FailoverState::TwoVotingSwitches => "two_voting_switches",
             FailoverState::VotingWithoutSecureStorage => "voting_without_secure_storage",
             FailoverState::SavePresentWhileVoting => "save_present_while_voting",
             FailoverState::StandbyHoldingSaveWhilePrimaryVotes => {
                 "standby_holding_save_while_primary_votes"
             }
+            FailoverState::RetiredNotSigning => "retired_not_signing",
             FailoverState::PrimaryVoting => "primary_voting",
             FailoverState::StandbyReady => "standby_ready",
+            FailoverState::StandbyFreshStorage => "standby_fresh_storage",
             FailoverState::StandbyIdle => "standby_idle",
             FailoverState::Unknown => "unknown",
         }
@@ -188,6 +139,7 @@ impl FailoverState {
         matches!(
             self,
             FailoverState::DoubleVoting
+                | FailoverState::TwoVotingSwitches
                 | FailoverState::VotingWithoutSecureStorage
                 | FailoverState::SavePresentWhileVoting
                 | FailoverState::StandbyHoldingSaveWhilePrimaryVotes
@@ -195,35 +147,54 @@ impl FailoverState {
     }
 }
 
-/// Classifies one node. A dangerous state that the known inputs already prove
-/// wins even when other inputs are missing; a normal state is claimed only when
-/// every input it rests on is known.
+/// Classifies one node. A dangerous state that the known inputs already prove wins even when other inputs are
+/// missing; a normal state is claimed only when every input it rests on is known.
 pub fn failover_state(i: FailoverInputs) -> FailoverState {
-    use FailoverState as S;
     match i.voting_enabled {
-        Some(true) => {
-            if i.peer_voting == Some(true) {
-                S::DoubleVoting
-            } else if i.secure_storage_present == Some(false) {
-                S::VotingWithoutSecureStorage
-            } else if i.save_present == Some(true) {
-                S::SavePresentWhileVoting
-            } else if i.peer_voting == Some(false)
-                && i.secure_storage_present == Some(true)
-                && i.save_present == Some(false)
-            {
-                S::PrimaryVoting
-            } else {
-                S::Unknown
-            }
+        Some(true) => voting_state(i),
+        Some(false) => standby_state(i),
+        None => FailoverState::Unknown,
+    }
+}
+
+fn voting_state(i: FailoverInputs) -> FailoverState {
+    use FailoverState as S;
+    if i.peer_voting == Some(true) {
+        if i.signing == Some(true) && i.peer_signing == Some(true) {
+            S::DoubleVoting
+        } else {
+            S::TwoVotingSwitches
         }
-        Some(false) => match (i.save_present, i.peer_voting) {
-            (Some(true), Some(true)) => S::StandbyHoldingSaveWhilePrimaryVotes,
-            (Some(true), Some(false)) => S::StandbyReady,
-            (Some(false), _) => S::StandbyIdle,
-            _ => S::Unknown,
-        },
-        None => S::Unknown,
+    } else if i.storage == Some(Storage::Absent) {
+        S::VotingWithoutSecureStorage
+    } else if i.save_present == Some(true) {
+        S::SavePresentWhileVoting
+    } else if i.force_retired == Some(true) && i.signing != Some(true) {
+        S::RetiredNotSigning
+    } else if i.peer_voting == Some(false)
+        && matches!(i.storage, Some(Storage::Fresh | Storage::Live))
+        && i.save_present == Some(false)
+    {
+        S::PrimaryVoting
+    } else {
+        S::Unknown
+    }
+}
+
+fn standby_state(i: FailoverInputs) -> FailoverState {
+    use FailoverState as S;
+    let holding = i.save_present == Some(true) || i.storage == Some(Storage::Live);
+    if holding {
+        return match i.peer_voting {
+            Some(true) => S::StandbyHoldingSaveWhilePrimaryVotes,
+            Some(false) => S::StandbyReady,
+            None => S::Unknown,
+        };
+    }
+    match (i.save_present, i.storage) {
+        (Some(false), Some(Storage::Fresh)) => S::StandbyFreshStorage,
+        (Some(false), Some(Storage::Absent)) => S::StandbyIdle,
+        _ => S::Unknown,
     }
 }
 
@@ -278,154 +249,5 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use FailoverState as S;
-
-    const KEY: &str = "eb0d497f27d8d73d12d6c5f13b12b5c0ebad872dc59536341cd1f31c4ede98d8";
-    const KEY_0X: &str = "0xEB0D497F27D8D73D12D6C5F13B12B5C0EBAD872DC59536341CD1F31C4EDE98D8";
-    const OTHER: &str = "0x046c00000000000000000000000000000000000000000000000000000000433c";
-
-    #[test]
-    fn normalizes_both_spellings_and_rejects_garbage() {
-        let want = format!("0x{KEY}");
-        assert_eq!(normalize_pos_address(KEY).as_deref(), Some(want.as_str()));
-        assert_eq!(
-            normalize_pos_address(KEY_0X).as_deref(),
-            Some(want.as_str())
-        );
-        assert_eq!(
-            normalize_pos_address(&format!(" {KEY}\n")).as_deref(),
-            Some(want.as_str())
-        );
-        assert_eq!(normalize_pos_address(&KEY[..63]), None);
-        assert_eq!(normalize_pos_address(&format!("{KEY}00")), None);
-        assert_eq!(
-            normalize_pos_address(&format!("0x{}", "g".repeat(64))),
-            None
-        );
-        assert_eq!(normalize_pos_address(""), None);
-    }
-
-    fn v<'a>(node: &'a str, addr: Option<&'a str>, voting: Option<bool>) -> VoterInput<'a> {
-        VoterInput {
-            node,
-            pos_address: addr,
-            voting_enabled: voting,
-        }
-    }
-
-    #[test]
-    fn active_voters_counts_per_key_across_spellings() {
-        let nodes = [
-            v("a", Some(KEY), Some(true)),
-            v("b", Some(KEY_0X), Some(true)),
-            v("c", Some(KEY), None),
-            v("d", Some(OTHER), Some(false)),
-            v("e", None, Some(true)),
-            v("f", Some("not-an-address"), Some(true)),
-        ];
-        let got = active_voters(&nodes);
-        assert_eq!(got.len(), 2);
-        assert_eq!(
-            got[&format!("0x{KEY}")],
-            VoterCount {
-                voting: 2,
-                unknown: 1,
-                nodes: 3
-            }
-        );
-        assert_eq!(
-            got[OTHER],
-            VoterCount {
-                voting: 0,
-                unknown: 0,
-                nodes: 1
-            }
-        );
-    }
-
-    #[test]
-    fn peer_voting_is_only_certain_when_every_peer_is_known() {
-        let nodes = [
-            v("a", Some(KEY), Some(true)),
-            v("b", Some(KEY_0X), Some(false)),
-            v("c", Some(OTHER), Some(true)),
-            v("d", None, Some(false)),
-        ];
-        assert_eq!(
-            peer_voting("a", &nodes),
-            Some(false),
-            "c votes, but with another key"
-        );
-        assert_eq!(peer_voting("b", &nodes), Some(true));
-        assert_eq!(peer_voting("c", &nodes), Some(false));
-        assert_eq!(peer_voting("d", &nodes), None, "own address unknown");
-        assert_eq!(peer_voting("zz", &nodes), None, "no such node");
-        let with_unknown = [v("a", Some(KEY), Some(true)), v("b", Some(KEY), None)];
-        assert_eq!(peer_voting("a", &with_unknown), None);
-        let unknown_and_voting = [
-            v("a", Some(KEY), Some(false)),
-            v("b", Some(KEY), None),
-            v("c", Some(KEY), Some(true)),
-        ];
-        assert_eq!(peer_voting("a", &unknown_and_voting), Some(true));
-    }
-
-    #[test]
-    fn labels_are_unique_and_danger_is_flagged() {
-        let labels: std::collections::BTreeSet<_> = S::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(labels.len(), S::ALL.len());
-        let dangerous: Vec<_> = S::ALL
-            .iter()
-            .filter(|s| s.is_dangerous())
-            .map(|s| s.as_str())
-            .collect();
-        assert_eq!(
-            dangerous,
-            [
-                "double_voting",
-                "voting_without_secure_storage",
-                "save_present_while_voting",
-                "standby_holding_save_while_primary_votes"
-            ]
-        );
-    }
-
-    #[test]
-    fn owner_verdicts() {
-        assert_eq!(owner_verdict(Some(KEY_0X), Some(KEY)), OwnerVerdict::Match);
-        assert_eq!(
-            owner_verdict(Some(OTHER), Some(KEY)),
-            OwnerVerdict::Mismatch {
-                expected: OTHER.to_string(),
-                found: format!("0x{KEY}")
-            }
-        );
-        assert_eq!(owner_verdict(None, Some(KEY)), OwnerVerdict::Unknown);
-        assert_eq!(owner_verdict(Some(KEY), None), OwnerVerdict::Unknown);
-        assert_eq!(
-            owner_verdict(Some("0x12"), Some(KEY)),
-            OwnerVerdict::Unknown
-        );
-    }
-
-    #[test]
-    fn safe_to_stop_only_when_in_no_current_or_future_term() {
-        let none: [&str; 0] = [];
-        assert_eq!(safe_to_stop(KEY, &none, &none), Some(true));
-        assert_eq!(safe_to_stop(KEY, &[OTHER], &[OTHER]), Some(true));
-        assert_eq!(
-            safe_to_stop(KEY, &[OTHER, KEY_0X], &none),
-            Some(false),
-            "in the committee"
-        );
-        assert_eq!(
-            safe_to_stop(KEY_0X, &none, &[KEY.to_string()]),
-            Some(false),
-            "elected for a future term"
-        );
-        assert_eq!(safe_to_stop(KEY, &["garbage"], &none), Some(true));
-        assert_eq!(safe_to_stop("0x1", &none, &none), None);
-    }
-}
+#[path = "guard_tests.rs"]
+mod tests;

@@ -2,5 +2,7 @@
 //! the exporter applies lives here, so it can be unit-tested exhaustively.
 
 pub mod guard;
+pub mod guard_keys;
+pub mod guard_look;
 pub mod lag;
 pub mod retire;

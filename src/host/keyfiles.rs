@@ -146,6 +146,9 @@ pub struct SecureStorage {
 /// Everything the probe found for one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyFilesReport {
+    /// Whether the `pos_db` directory exists; `None` when that could not be checked. Without it the files below
+    /// read as absent, but the truth is that the exporter looks in the wrong place (or the node never ran PoS).
+    pub pos_db_dir: Option<bool>,
     /// `Ok(None)`: no `pos_key`.
     pub pos_key: Result<Option<PosKeyFile>, KeyFileError>,
     /// `Ok(None)`: no `secure_storage.json`.
@@ -188,6 +191,7 @@ impl KeyFilesReport {
 /// Inspects the three files. Blocking; see [`probe_key_files_async`].
 pub fn probe_key_files(paths: &KeyFilePaths) -> KeyFilesReport {
     KeyFilesReport {
+        pos_db_dir: dir_exists(&paths.pos_db_dir),
         pos_key: stat_pos_key(&paths.pos_key),
         secure_storage: read_storage(&paths.secure_storage()),
         secure_storage_save: read_storage(&paths.secure_storage_save()),
@@ -206,6 +210,7 @@ pub async fn probe_key_files_async(paths: KeyFilePaths) -> KeyFilesReport {
                 detail: format!("blocking task failed: {join}"),
             };
             KeyFilesReport {
+                pos_db_dir: None,
                 pos_key: Err(err.clone()),
                 secure_storage: Err(err.clone()),
                 secure_storage_save: Err(err),
@@ -218,6 +223,14 @@ pub async fn probe_key_files_async(paths: KeyFilePaths) -> KeyFilesReport {
 /// others.
 pub fn permissions_ok(mode: u32) -> bool {
     mode & 0o044 == 0
+}
+
+fn dir_exists(path: &Path) -> Option<bool> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Some(meta.is_dir()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Some(false),
+        Err(_) => None,
+    }
 }
 
 fn stat_pos_key(path: &Path) -> Result<Option<PosKeyFile>, KeyFileError> {

@@ -198,3 +198,36 @@ fn probing_never_modifies_the_files() {
         .collect();
     assert_eq!(names.len(), 2, "no temp or lock files created: {names:?}");
 }
+
+#[test]
+fn a_missing_pos_db_directory_is_reported_as_such() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths = KeyFilePaths::under_working_dir(dir.path());
+    let r = probe_key_files(&paths);
+    assert_eq!(r.pos_db_dir, Some(false));
+    // The files read as absent, but the guard must not take that for "the node has no safety data".
+    assert_eq!(r.secure_storage_present(), Some(false));
+    let obs = crate::state::HostObs {
+        process: crate::state::ProcessObs::NotWatched,
+        disks: Vec::new(),
+        keys: Some(r),
+        pos_key_checked: true,
+        scanned_at: std::time::SystemTime::UNIX_EPOCH,
+    };
+    let look = obs.files_look().expect("a scan");
+    assert_eq!((look.storage, look.save_present), (None, None));
+
+    std::fs::create_dir(dir.path().join("pos_db")).expect("mkdir");
+    let obs = crate::state::HostObs {
+        keys: Some(probe_key_files(&paths)),
+        ..obs
+    };
+    let look = obs.files_look().expect("a scan");
+    assert_eq!(
+        (look.storage, look.save_present),
+        (
+            Some(crate::assess::guard_look::StorageLook::Absent),
+            Some(false)
+        )
+    );
+}

@@ -31,7 +31,7 @@ pub fn reference_states() -> impl Iterator<Item = &'static str> {
 catalogue! {
     /// Node chain health and the reference comparison.
     pub struct ChainFamilies {
-        up: Gauge("conflux_up", ["node"], "1 when the last poll of the node's RPC answered cfx_getStatus, 0 when it did not (see conflux_exporter_rpc_errors_total for why)."),
+        up: Gauge("conflux_up", ["node"], "1 while the node answers cfx_getStatus (asked alone, so slow history reads never affect it; timeouts count only after poll.node_down_after of silence), 0 when it does not (see conflux_exporter_rpc_errors_total for why); absent until the first poll ends."),
         node_info: Gauge("conflux_node_info", ["node", "version", "chain_id", "network_id"], "Always 1 while the node is up; labels carry cfx_clientVersion and the chain and network ids."),
         epoch_number: Gauge("conflux_epoch_number", ["node", "tag"], "The node's epoch number per tag (latest_mined, latest_state, latest_confirmed, latest_finalized, latest_checkpoint) from cfx_getStatus."),
         block_age: Gauge("conflux_block_age_seconds", ["node"], "Seconds since the timestamp of the node's latest_mined pivot block (0 when the block is from the future)."),
@@ -96,6 +96,9 @@ impl ChainFamilies {
 
     fn publish_node(&self, node: &NodeState, refs: &[RefView], now: SystemTime) {
         let n = node.name.as_str();
+        if !node.poll.polled {
+            return; // not asked yet: neither up nor down
+        }
         let Some(c) = node.chain.as_ref().filter(|_| node.poll.up) else {
             self.up.with_label_values(&[n]).set(0.0);
             return;

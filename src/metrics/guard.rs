@@ -1,57 +1,151 @@
-//! The double-voting guard across the configured nodes: how many vote with each PoS key, where each node stands
-//! in a primary/standby hand-over, whether its safety data belongs to its own key, and whether it may be
-//! stopped without missing votes. Verdicts come from `assess::guard`; this file only turns them into series.
+//! The double-voting guard across the configured nodes: how many hold, switch on and actually sign with each PoS
+//! key, where each node stands in a primary/standby hand-over, how old the inputs of that verdict are, whether its
+//! safety data belongs to its own key, and whether it may be stopped without missing votes. Verdicts come from
+//! `assess::guard` and `assess::guard_look`; this file only remembers between publishes, logs state changes and
+//! turns verdicts into series.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 use super::def::catalogue;
-use crate::assess::guard::{
-    active_voters, failover_state, owner_verdict, safe_to_stop, FailoverState, OwnerVerdict,
-};
+use crate::assess::guard::{owner_verdict, safe_to_stop, FailoverState, OwnerVerdict};
+use crate::assess::guard_look::{GuardMemory, GuardView, KeyCount, NodeVerdict};
 use crate::state::{HostObs, NodeState, State};
 
 catalogue! {
     /// Guard families.
     pub struct GuardFamilies {
-        active_voters: Gauge("conflux_pos_active_voters", ["pos_address"], "How many of this exporter's configured nodes holding the PoS address have their voting switch on (test_posVotingStatus); above 1 is equivocation in progress (the double-voting guard). Nodes that are down or whose address is unknown are not counted."),
-        failover_state: Gauge("conflux_pos_failover_state", ["node", "state"], "1 for the node's primary/standby state, 0 for the others: primary_voting, standby_ready, standby_idle, unknown, and the dangerous double_voting, voting_without_secure_storage, save_present_while_voting, standby_holding_save_while_primary_votes. Inputs: the voting switch, secure_storage.json / .save presence, and whether another configured node votes with the same key."),
+        active_voters: Gauge("conflux_pos_active_voters", ["pos_address"], "How many of this exporter's configured nodes holding the PoS address have their voting switch on (test_posVotingStatus); above 1 means one switch too many (see conflux_pos_signing_holders for actual signers). Absent while a holder's switch is unknown (node down, RPC timed out) unless two are already on: an unknown is never counted as off. A node that stops answering still holds its key."),
+        key_holders: Gauge("conflux_pos_key_holders", ["pos_address", "state"], "Configured nodes holding the PoS address by voting switch: state voting, not_voting or unknown (down, timed out, not served; a node whose own address is unknown and might vote counts as unknown for every key)."),
+        signing_holders: Gauge("conflux_pos_signing_holders", ["pos_address"], "How many of this exporter's nodes holding the PoS address actually sign: their own pos_db/secure_storage.json safety data (epoch, last_voted_round) advanced within the last 120 s. Above 1 is equivocation in progress. Absent while a holder's signing is unknown (key files not visible) unless two already sign."),
+        signing: Gauge("conflux_pos_signing", ["node"], "1 when the node's own safety data (secure_storage.json epoch / last_voted_round) advanced within the last 120 s, i.e. it signs votes or timeouts, not merely has its switch on; 0 when the switch is off, the file is absent or did not advance; absent when the files are not visible."),
+        failover_state: Gauge("conflux_pos_failover_state", ["node", "state"], "1 for the node's primary/standby state, 0 for the others: primary_voting, standby_ready, standby_fresh_storage, standby_idle, retired_not_signing, unknown, and the dangerous double_voting (two signers), two_voting_switches, voting_without_secure_storage, save_present_while_voting, standby_holding_save_while_primary_votes. The key files are combined with the voting switch only when scanned while the switch held its current value (after its first and before its latest reading of that value); otherwise the state is unknown until such a scan exists."),
+        input_age: Gauge("conflux_pos_guard_input_age_seconds", ["node", "input"], "Age of the failover verdict's inputs at publish: input voting_switch (last test_posVotingStatus read) and key_files (last scan of pos_db). Absent while that input is unknown."),
         owner_mismatch: Gauge("conflux_pos_key_owner_mismatch", ["node"], "1 when owner_account in pos_db/secure_storage.json (else the .save) differs from the node's PoS address: the safety data is another key's. Absent while either side is unknown."),
-        safe_to_stop: Gauge("conflux_pos_safe_to_stop", ["node"], "1 when our PoS address is neither in the current committee nor among the elected or electing nodes of the two upcoming terms (pos_getCommittee), so the node can stop without missing votes; the exporter never calls stop_election."),
+        safe_to_stop: Gauge("conflux_pos_safe_to_stop", ["node"], "1 when our PoS address is neither in the current committee nor among the elected or electing nodes of the two upcoming terms (pos_getCommittee), so the node can stop without missing votes; the exporter never calls stop_election. Absent while the node's own switch or another holder's switch is unknown."),
+    }
+}
+
+/// The guard's families plus what it remembers between publishes (switch history, safety-data movement, last
+/// logged state per node).
+pub struct Guard {
+    /// The series.
+    pub families: GuardFamilies,
+    memory: Mutex<(GuardMemory, BTreeMap<String, FailoverState>)>,
+}
+
+impl Guard {
+    /// Registers the families.
+    pub fn register(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
+        Ok(Self {
+            families: GuardFamilies::register(registry)?,
+            memory: Mutex::new(Default::default()),
+        })
+    }
+
+    /// Judges the state at `now`, logs state changes, and re-derives every guard series.
+    pub fn publish(&self, state: &State, now: SystemTime) -> GuardView {
+        let mut memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
+        let view = memory.0.look(&state.guard_looks(), now);
+        for v in &view.nodes {
+            log_change(&mut memory.1, v);
+        }
+        drop(memory);
+        self.families.publish(state, &view);
+        view
+    }
+}
+
+/// Logs a node's state when it differs from the last known one. `unknown` (an input missing for a poll or two)
+/// is not remembered, so a state interrupted by it is not logged again: one line per real change.
+fn log_change(logged: &mut BTreeMap<String, FailoverState>, v: &NodeVerdict) {
+    let (n, st) = (&v.node, v.state.as_str());
+    if v.state == FailoverState::Unknown {
+        tracing::debug!(node = %n, inputs = ?v.inputs, "PoS failover state unknown for now");
+        return;
+    }
+    if logged.insert(v.node.clone(), v.state) == Some(v.state) {
+        return;
+    }
+    match v.state {
+        s if s.is_dangerous() => {
+            tracing::error!(node = %n, state = st, inputs = ?v.inputs, "dangerous PoS failover state: two voters for one key, or safety files inconsistent with the voting switch")
+        }
+        FailoverState::RetiredNotSigning => {
+            tracing::warn!(node = %n, state = st, "voting switch on but the PoS key is force-retired and this node does not sign: it votes for nothing until the key is registered again")
+        }
+        _ => tracing::info!(node = %n, state = st, "PoS failover state"),
     }
 }
 
 impl GuardFamilies {
-    /// Re-derives every guard series from `state`.
-    pub fn publish(&self, state: &State) {
+    fn publish(&self, state: &State, view: &GuardView) {
         self.reset_gauges();
-        let voters = state.voters();
-        for (address, count) in active_voters(&voters) {
-            self.active_voters
-                .with_label_values(&[&address])
-                .set(count.voting as f64);
+        for (address, count) in &view.keys {
+            self.publish_key(address, count);
         }
-        for node in &state.nodes {
-            let n = node.name.as_str();
-            if let Some(inputs) = state.failover_inputs(n) {
-                let current = failover_state(inputs);
-                for s in FailoverState::ALL {
-                    self.failover_state
-                        .with_label_values(&[n, s.as_str()])
-                        .set(if s == current { 1.0 } else { 0.0 });
-                }
-            }
-            self.publish_node(node);
+        for (node, v) in state.nodes.iter().zip(&view.nodes) {
+            self.publish_verdict(v);
+            let key = v.address.as_ref().and_then(|a| view.keys.get(a));
+            let known =
+                v.inputs.voting_enabled.is_some() && key.is_some_and(|k| k.switch_unknown == 0);
+            self.publish_node(node, known);
         }
     }
 
-    fn publish_node(&self, node: &NodeState) {
+    fn publish_key(&self, address: &str, c: &KeyCount) {
+        for (state, n) in [
+            ("voting", c.switch_on),
+            ("not_voting", c.switch_off),
+            ("unknown", c.switch_unknown),
+        ] {
+            self.key_holders
+                .with_label_values(&[address, state])
+                .set(n as f64);
+        }
+        if let Some(n) = c.active_voters() {
+            self.active_voters
+                .with_label_values(&[address])
+                .set(n as f64);
+        }
+        if let Some(n) = c.signers() {
+            self.signing_holders
+                .with_label_values(&[address])
+                .set(n as f64);
+        }
+    }
+
+    fn publish_verdict(&self, v: &NodeVerdict) {
+        let n = v.node.as_str();
+        for s in FailoverState::ALL {
+            self.failover_state
+                .with_label_values(&[n, s.as_str()])
+                .set(if s == v.state { 1.0 } else { 0.0 });
+        }
+        if let Some(s) = v.signing {
+            self.signing.with_label_values(&[n]).set(flag(s));
+        }
+        for (input, age) in [("voting_switch", v.switch_age), ("key_files", v.files_age)] {
+            if let Some(age) = age {
+                self.input_age
+                    .with_label_values(&[n, input])
+                    .set(age.as_secs_f64());
+            }
+        }
+    }
+
+    /// Owner cross-check and safe-to-stop; the latter only when every holder's switch of the key is known.
+    fn publish_node(&self, node: &NodeState, switches_known: bool) {
         let n = node.name.as_str();
-        let address = node.voter().pos_address;
+        let address = node.reported_pos_address();
         let owner = node.host.as_ref().and_then(HostObs::storage_owner);
         match owner_verdict(address, owner) {
             OwnerVerdict::Match => self.owner_mismatch.with_label_values(&[n]).set(0.0),
             OwnerVerdict::Mismatch { .. } => self.owner_mismatch.with_label_values(&[n]).set(1.0),
             OwnerVerdict::Unknown => {}
         }
-        let Some(pos) = node.pos.as_ref().filter(|_| node.poll.up) else {
+        let Some(pos) = node.pos.as_ref().filter(|_| node.poll.up && switches_known) else {
             return;
         };
         let (Some(us), Some(c)) = (&pos.address, &pos.committee) else {
@@ -69,10 +163,16 @@ impl GuardFamilies {
             .flat_map(|e| e.top_electing_nodes.iter().map(|m| m.address.as_str()))
             .collect();
         if let Some(safe) = safe_to_stop(us, &seated, &electing) {
-            self.safe_to_stop
-                .with_label_values(&[n])
-                .set(if safe { 1.0 } else { 0.0 });
+            self.safe_to_stop.with_label_values(&[n]).set(flag(safe));
         }
+    }
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
     }
 }
 
@@ -94,54 +194,76 @@ mod tests {
             pos: up.then(|| PosObs {
                 address: Some(KEY.into()),
                 voting_enabled: voting,
+                voting_seen_at: Some(SystemTime::now()),
                 ..Default::default()
             }),
             ..Default::default()
         }
     }
 
-    fn families() -> (prometheus::Registry, GuardFamilies) {
+    fn families() -> (prometheus::Registry, Guard) {
         let r = prometheus::Registry::new();
-        let f = GuardFamilies::register(&r).unwrap();
-        (r, f)
+        let g = Guard::register(&r).unwrap();
+        (r, g)
     }
 
-    fn state_of(f: &GuardFamilies, n: &str) -> Vec<&'static str> {
+    fn state_of(g: &Guard, n: &str) -> Vec<&'static str> {
         FailoverState::ALL
             .iter()
-            .filter(|s| f.failover_state.with_label_values(&[n, s.as_str()]).get() == 1.0)
+            .filter(|s| {
+                g.families
+                    .failover_state
+                    .with_label_values(&[n, s.as_str()])
+                    .get()
+                    == 1.0
+            })
             .map(|s| s.as_str())
             .collect()
     }
 
+    fn text(r: &prometheus::Registry) -> String {
+        let mut buf = Vec::new();
+        prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &r.gather(), &mut buf)
+            .unwrap();
+        String::from_utf8(buf).unwrap()
+    }
+
     #[test]
-    fn voters_are_counted_per_key_and_a_down_node_is_not_a_voter() {
-        let (registry, f) = families();
+    fn a_down_holder_is_unknown_not_a_non_voter() {
+        let (registry, g) = families();
+        let now = SystemTime::now();
         let mut state = State {
             nodes: vec![node("a", true, Some(true)), node("b", true, Some(true))],
             ..Default::default()
         };
-        f.publish(&state);
+        for n in &mut state.nodes {
+            n.poll.last_success = Some(now);
+        }
+        g.publish(&state, now);
+        let f = &g.families;
         assert_eq!(f.active_voters.with_label_values(&[KEY]).get(), 2.0);
-        assert_eq!(state_of(&f, "a"), ["double_voting"]);
-        assert_eq!(state_of(&f, "b"), ["double_voting"]);
+        // No key files visible: two switches, signers not proven.
+        assert_eq!(state_of(&g, "a"), ["two_voting_switches"]);
+        assert_eq!(state_of(&g, "b"), ["two_voting_switches"]);
+        assert!(!text(&registry).contains("conflux_pos_signing_holders{"));
 
         state.nodes[1] = node("b", false, None);
-        f.publish(&state);
-        assert_eq!(f.active_voters.with_label_values(&[KEY]).get(), 1.0);
-        assert_eq!(state_of(&f, "b"), ["unknown"]);
-        // Without its safety files known, A's primary state cannot be claimed.
-        assert_eq!(state_of(&f, "a"), ["unknown"]);
-        // No committee read: safe-to-stop is not claimed; no files: no owner verdict.
-        let mut buf = Vec::new();
-        prometheus::Encoder::encode(
-            &prometheus::TextEncoder::new(),
-            &registry.gather(),
-            &mut buf,
-        )
-        .unwrap();
-        let text = String::from_utf8(buf).unwrap();
-        assert!(!text.contains("conflux_pos_safe_to_stop{"), "{text}");
-        assert!(!text.contains("conflux_pos_key_owner_mismatch{"), "{text}");
+        g.publish(&state, now);
+        assert_eq!(state_of(&g, "b"), ["unknown"]);
+        assert_eq!(state_of(&g, "a"), ["unknown"]);
+        let t = text(&registry);
+        assert!(
+            !t.contains("conflux_pos_active_voters{"),
+            "unknown holder: no count\n{t}"
+        );
+        let unknown =
+            format!("conflux_pos_key_holders{{pos_address=\"{KEY}\",state=\"unknown\"}} 1");
+        assert!(t.contains(&unknown), "{t}");
+        assert!(!t.contains("conflux_pos_safe_to_stop{"), "{t}");
+        assert!(!t.contains("conflux_pos_key_owner_mismatch{"), "{t}");
+        assert!(
+            t.contains("conflux_pos_guard_input_age_seconds{input=\"voting_switch\",node=\"a\"} 0"),
+            "{t}"
+        );
     }
 }

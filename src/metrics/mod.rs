@@ -9,6 +9,7 @@ pub mod exporter;
 pub mod guard;
 pub mod host;
 pub mod pos;
+pub mod pos_keys;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -41,7 +42,7 @@ pub struct Metrics {
     /// PoS participation and risk.
     pub pos: pos::PosFamilies,
     /// The double-voting guard.
-    pub guard: guard::GuardFamilies,
+    pub guard: guard::Guard,
     /// Node process, disks and PoS key files.
     pub host: host::HostFamilies,
     /// Self-metrics, shared with the RPC clients as their observer.
@@ -54,7 +55,7 @@ impl Metrics {
         let registry = Registry::new();
         let chain = chain::ChainFamilies::register(&registry)?;
         let pos = pos::PosFamilies::register(&registry)?;
-        let guard = guard::GuardFamilies::register(&registry)?;
+        let guard = guard::Guard::register(&registry)?;
         let host = host::HostFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
         exporter
@@ -75,7 +76,7 @@ impl Metrics {
     pub fn publish(&self, state: &State, now: SystemTime) {
         self.chain.publish(state, now);
         self.pos.publish(state, now);
-        self.guard.publish(state);
+        self.guard.publish(state, now);
         self.host.publish(state);
     }
 

@@ -1,10 +1,12 @@
 //! PoS participation, force-retire risk, committee, account, transactions and rewards of each node, from the PoS
 //! source's facts and the pure verdicts in `assess::retire`. Series that need the full force-retire window are
 //! published only once the start-up backfill has completed, so a half-read window is never shown as a verdict.
+//! Facts about an address (votes, risk, account, rewards, slashing) are published once per key by
+//! `pos_keys`, from the node that has read furthest; every node gets its own node facts.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::def::{catalogue, sync_counter, sync_float_counter};
+use super::def::{catalogue, sync_counter};
 use crate::assess::retire;
 use crate::state::{NodeState, PosDown, State};
 
@@ -37,17 +39,17 @@ catalogue! {
         latest_voted: Gauge("conflux_pos_latest_voted_block", ["node"], "Height of the newest voted but uncommitted PoS block; absent when the node reports null."),
         block_lag: Gauge("conflux_pos_block_lag", ["node"], "Median latest committed PoS block of the usable references on the node's chain minus the node's; absent when no reference serves pos_getStatus."),
         block_age: Gauge("conflux_pos_committed_block_age_seconds", ["node"], "Seconds since the timestamp (microseconds on chain) of the newest committed PoS block read; at most one poll behind."),
-        votes_signed: Counter("conflux_pos_votes_signed_total", ["node"], "Committed PoS blocks whose QC carries our signature."),
-        votes_missed: Counter("conflux_pos_votes_missed_total", ["node"], "Committed PoS blocks of epochs in which we are a committee member whose QC lacks our signature."),
-        votes_unknown: Counter("conflux_pos_votes_unknown_total", ["node"], "Committed PoS blocks of our committee epochs whose QC the node does not know (empty signatures, catch-up): neither signed nor missed."),
+        votes_signed: Counter("conflux_pos_votes_signed_total", ["node", "pos_address"], "Committed PoS blocks whose QC carries our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        votes_missed: Counter("conflux_pos_votes_missed_total", ["node", "pos_address"], "Committed PoS blocks of epochs in which we are a committee member whose QC lacks our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        votes_unknown: Counter("conflux_pos_votes_unknown_total", ["node", "pos_address"], "Committed PoS blocks of our committee epochs whose QC the node does not know (empty signatures, catch-up): neither signed nor missed. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         epoch_blocks: Gauge("conflux_pos_epoch_blocks", ["node"], "Committed PoS blocks read so far in the current epoch."),
-        epoch_blocks_signed: Gauge("conflux_pos_epoch_blocks_signed", ["node"], "Of those, blocks carrying our signature."),
-        consecutive_missed: Gauge("conflux_pos_consecutive_missed_blocks", ["node"], "Committee blocks without our signature since our last signed one."),
-        last_signed_block: Gauge("conflux_pos_last_signed_block", ["node"], "Height of the last committed PoS block carrying our signature."),
-        last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node"], "Chain timestamp of that block, in Unix seconds."),
-        proposed: Counter("conflux_pos_blocks_proposed_total", ["node"], "Committed PoS blocks whose miner (leader) is our address."),
-        epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node"], "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block."),
-        at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (we missed this epoch's committed blocks and signed nothing in the earlier epochs of the chain's look-back window); absent while the history cannot decide (see conflux_pos_force_retire_risk_known)."),
+        epoch_blocks_signed: Gauge("conflux_pos_epoch_blocks_signed", ["node", "pos_address"], "Of those, blocks carrying our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        consecutive_missed: Gauge("conflux_pos_consecutive_missed_blocks", ["node", "pos_address"], "Committee blocks without our signature since our last signed one. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_signed_block: Gauge("conflux_pos_last_signed_block", ["node", "pos_address"], "Height of the last committed PoS block carrying our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node", "pos_address"], "Chain timestamp of that block, in Unix seconds. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        proposed: Counter("conflux_pos_blocks_proposed_total", ["node", "pos_address"], "Committed PoS blocks whose miner (leader) is our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node", "pos_address"], "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node", "pos_address"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (we missed this epoch's committed blocks and signed nothing in the earlier epochs of the chain's look-back window); absent while the history cannot decide (see conflux_pos_force_retire_risk_known). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         risk_known: Gauge("conflux_pos_force_retire_risk_known", ["node"], "1 when the vote history read so far decides the force-retire verdict; 0 while it cannot (backfill incomplete, committee unknown): the risk is then unknown, never assumed absent."),
         window_epochs: Gauge("conflux_pos_force_retire_window_epochs", ["node"], "Epochs the chain looks back at the end of the current epoch: 1 before the chain's CIP-99 transition view, 3 from it (known for chains 1029 and 1, else pos.cip99_transition_view, else the node's default of 1)."),
         forecast_missed: Counter("conflux_pos_force_retire_forecast_missed_total", ["node"], "Force-retirements of our address applied by the chain while we watched, at an epoch end we had not flagged as at risk: our forecast was wrong."),
@@ -56,44 +58,44 @@ catalogue! {
         backfill_complete: Gauge("conflux_pos_backfill_complete", ["node"], "1 once the force-retire window (current epoch and the two before it) has been read; until then participation verdicts are not published."),
         backfill_remaining: Gauge("conflux_pos_backfill_remaining_blocks", ["node"], "Committed PoS blocks known but not read yet."),
         history_batch: Gauge("conflux_pos_history_batch_size", ["node"], "Calls per history request now: halved after a timeout, grown after successes, so a slow node still makes progress."),
-        eta: Gauge("conflux_pos_force_retire_eta_seconds", ["node"], "While at risk: seconds until the epoch end that retires us (remaining blocks times the observed block interval)."),
-        eta_timestamp: Gauge("conflux_pos_force_retire_expected_timestamp_seconds", ["node"], "While at risk: Unix time at which the epoch end that retires us is expected (the same forecast as the ETA, as a wall-clock time)."),
+        eta: Gauge("conflux_pos_force_retire_eta_seconds", ["node", "pos_address"], "While at risk: seconds until the epoch end that retires us (remaining blocks times the observed block interval). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        eta_timestamp: Gauge("conflux_pos_force_retire_expected_timestamp_seconds", ["node", "pos_address"], "While at risk: Unix time at which the epoch end that retires us is expected (the same forecast as the ETA, as a wall-clock time). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         remaining_blocks: Gauge("conflux_pos_epoch_remaining_blocks", ["node"], "PoS blocks left in the current epoch, the epoch-ending block included."),
         block_interval: Gauge("conflux_pos_block_interval_seconds", ["node"], "Observed seconds per committed PoS block over the last blocks read (from chain timestamps)."),
         epoch_length: Gauge("conflux_pos_epoch_length_blocks", ["node"], "PoS epoch length in blocks, from the election schedule (120 on mainnet)."),
-        committee_member: Gauge("conflux_pos_committee_member", ["node"], "1 when our address is in the current PoS committee."),
-        voting_power: Gauge("conflux_pos_voting_power", ["node"], "Our voting power in the current committee (0 when not a member)."),
+        committee_member: Gauge("conflux_pos_committee_member", ["node", "pos_address"], "1 when our address is in the current PoS committee. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        voting_power: Gauge("conflux_pos_voting_power", ["node", "pos_address"], "Our voting power in the current committee (0 when not a member). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         committee_power: Gauge("conflux_pos_committee_voting_power", ["node", "kind"], "The current committee's total voting power and the quorum (kind=total|quorum)."),
-        election_candidate: Gauge("conflux_pos_election_candidate", ["node", "term_start_block", "finalized"], "For each of the two upcoming terms: 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes."),
-        account_votes: Gauge("conflux_pos_account_votes", ["node", "state"], "Our PoS votes (1 vote = 1000 CFX) by state: available, locked, unlocked, in_queue, out_queue, forfeited."),
-        registered: Gauge("conflux_pos_registered", ["node"], "1 when pos_getAccount knows our address (the node answers a zero-filled account, not an error, for an address that never registered)."),
-        force_retired: Gauge("conflux_pos_force_retired", ["node"], "1 while our account is force-retired (status.forceRetired is set)."),
-        force_retired_block: Gauge("conflux_pos_force_retired_block", ["node"], "PoS block at which we were force-retired; absent when not."),
-        queue_block: Gauge("conflux_pos_queue_next_maturity_block", ["node", "queue"], "PoS block at which the next in-queue item locks or out-queue item unlocks; absent when the queue is empty."),
-        queue_seconds: Gauge("conflux_pos_queue_next_maturity_seconds", ["node", "queue"], "Estimated seconds until then, at the observed block interval."),
-        elections: Counter("conflux_pos_election_transactions_total", ["node"], "Executed Election transactions sent by our address."),
-        last_election_term: Gauge("conflux_pos_last_election_target_term", ["node"], "Target term of our latest Election transaction."),
-        own_txs: Counter("conflux_pos_own_transactions_total", ["node", "type"], "Register, UpdateVotingPower and Retire transactions naming our address."),
+        election_candidate: Gauge("conflux_pos_election_candidate", ["node", "pos_address", "term_start_block", "finalized"], "For each of the two upcoming terms: 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        account_votes: Gauge("conflux_pos_account_votes", ["node", "pos_address", "state"], "Our PoS votes (1 vote = 1000 CFX) by state: available, locked, unlocked, in_queue, out_queue, forfeited. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        registered: Gauge("conflux_pos_registered", ["node", "pos_address"], "1 when pos_getAccount knows our address (the node answers a zero-filled account, not an error, for an address that never registered). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        force_retired: Gauge("conflux_pos_force_retired", ["node", "pos_address"], "1 while our account is force-retired (status.forceRetired is set). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        force_retired_block: Gauge("conflux_pos_force_retired_block", ["node", "pos_address"], "PoS block at which we were force-retired; absent when not. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        queue_block: Gauge("conflux_pos_queue_next_maturity_block", ["node", "pos_address", "queue"], "PoS block at which the next in-queue item locks or out-queue item unlocks; absent when the queue is empty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        queue_seconds: Gauge("conflux_pos_queue_next_maturity_seconds", ["node", "pos_address", "queue"], "Estimated seconds until then, at the observed block interval. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        elections: Counter("conflux_pos_election_transactions_total", ["node", "pos_address"], "Executed Election transactions sent by our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_election_term: Gauge("conflux_pos_last_election_target_term", ["node", "pos_address"], "Target term of our latest Election transaction. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        own_txs: Counter("conflux_pos_own_transactions_total", ["node", "pos_address", "type"], "Register, UpdateVotingPower and Retire transactions naming our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         txs: Counter("conflux_pos_transactions_total", ["node", "type"], "PoS transactions of every committed block read, chain-wide, by type."),
-        slashed: Gauge("conflux_pos_slashed", ["node"], "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty."),
-        reward: FloatCounter("conflux_pos_reward_cfx_total", ["node"], "PoS rewards of our address in CFX, over the epochs read."),
-        last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node"], "Our PoS reward in the last completed epoch read, in CFX (0 when none)."),
+        slashed: Gauge("conflux_pos_slashed", ["node", "pos_address"], "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        reward: FloatCounter("conflux_pos_reward_cfx_total", ["node", "pos_address"], "PoS rewards of our address in CFX, over the epochs read. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward in the last completed epoch read, in CFX (0 when none). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         voting_enabled: Gauge("conflux_pos_voting_enabled", ["node"], "1 when the node's local voting switch is on (test_posVotingStatus); absent when the port does not serve it."),
     }
 }
 
-fn unix_now(now: SystemTime) -> f64 {
+pub(super) fn unix_now(now: SystemTime) -> f64 {
     now.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
 }
 
-fn since(t: Option<SystemTime>, now: SystemTime) -> f64 {
+pub(super) fn since(t: Option<SystemTime>, now: SystemTime) -> f64 {
     t.and_then(|t| now.duration_since(t).ok())
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-fn flag(b: bool) -> f64 {
+pub(super) fn flag(b: bool) -> f64 {
     if b {
         1.0
     } else {
@@ -105,13 +107,21 @@ impl PosFamilies {
     /// Re-derives every PoS series from `state` at `now`.
     pub fn publish(&self, state: &State, now: SystemTime) {
         self.reset_gauges();
-        for node in &state.nodes {
-            self.publish_node(node, state, now);
+        let readers = super::pos_keys::key_readers(state);
+        for (node, reader) in state.nodes.iter().zip(readers) {
+            if !reader {
+                super::pos_keys::forget_counters(self, node);
+            }
+            self.publish_node(node, state, now, reader);
         }
     }
 
-    fn publish_node(&self, node: &NodeState, state: &State, now: SystemTime) {
+    /// Node facts for every node; the facts about its address only when `reader` (see `pos_keys`).
+    fn publish_node(&self, node: &NodeState, state: &State, now: SystemTime, reader: bool) {
         let n = node.name.as_str();
+        if !node.poll.polled {
+            return;
+        }
         let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
             self.up.with_label_values(&[n]).set(0.0);
             return;
@@ -192,60 +202,43 @@ impl PosFamilies {
             self.remaining_blocks.with_label_values(&[n]).set(r as f64);
         }
         self.publish_committee(n, p);
-        self.publish_account(n, p, s.latest_committed.0, interval);
-        let Some(_) = &p.address else { return };
-        let l = &p.ledger;
-        sync_counter(&self.votes_signed, &[n], l.signed_total);
-        sync_counter(&self.votes_missed, &[n], l.missed_total);
-        sync_counter(&self.votes_unknown, &[n], l.unknown_total);
-        sync_counter(&self.proposed, &[n], l.proposed_total);
-        sync_counter(&self.elections, &[n], p.activity.elections);
-        for t in ["Register", "UpdateVotingPower", "Retire"] {
-            sync_counter(
-                &self.own_txs,
-                &[n, t],
-                p.activity.own_tx_by_type.get(t).copied().unwrap_or(0),
-            );
-        }
-        sync_float_counter(
-            &self.reward,
-            &[n],
-            p.activity.reward_drip_total as f64 / DRIP_PER_CFX,
-        );
-        if let Some(r) = p.activity.last_epoch_reward_drip {
-            self.last_reward
-                .with_label_values(&[n])
-                .set(r as f64 / DRIP_PER_CFX);
-        }
-        if let Some(t) = p.activity.last_election_target_term {
-            self.last_election_term
-                .with_label_values(&[n])
-                .set(t as f64);
-        }
         self.publish_history(n, p);
+        let judged = self.publish_judgement(n, p, chain_id);
+        if let Some(address) = p.address.as_deref().filter(|_| reader) {
+            let k = super::pos_keys::KeyFacts {
+                node: n,
+                address,
+                pos: p,
+                latest: s.latest_committed.0,
+                epoch: s.epoch.0,
+                interval,
+                remaining,
+                judged,
+                now,
+            };
+            super::pos_keys::publish_key(self, &k);
+        }
+    }
+
+    /// The node's reading of the force-retire window (node facts): `None` until the backfill has completed, else
+    /// the judgement and the at-risk verdict (`None` = the history cannot decide).
+    fn publish_judgement(
+        &self,
+        n: &str,
+        p: &crate::state::PosObs,
+        chain_id: Option<u64>,
+    ) -> Option<(retire::Judgement, Option<bool>)> {
+        let s = p.status.as_ref()?;
         if !p.backfilled {
             // The window is still being read: no participation verdicts yet, and the risk is unknown.
             self.risk_known.with_label_values(&[n]).set(0.0);
-            return;
+            return None;
         }
+        let l = &p.ledger;
         let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
         self.epoch_blocks
             .with_label_values(&[n])
             .set(current.blocks as f64);
-        self.epoch_blocks_signed
-            .with_label_values(&[n])
-            .set(current.signed as f64);
-        self.consecutive_missed
-            .with_label_values(&[n])
-            .set(l.consecutive_missed as f64);
-        if let Some(h) = l.last_signed_block {
-            self.last_signed_block.with_label_values(&[n]).set(h as f64);
-        }
-        if let Some(ts) = l.last_vote_timestamp_us {
-            self.last_vote_ts
-                .with_label_values(&[n])
-                .set(ts as f64 / 1e6);
-        }
         let transition =
             retire::cip99_transition_view(chain_id.unwrap_or(0), p.cip99_transition_view);
         let grid = p.epoch_length.zip(p.grid_point);
@@ -253,9 +246,6 @@ impl PosFamilies {
         self.window_epochs
             .with_label_values(&[n])
             .set(j.window as f64);
-        self.epochs_without_vote
-            .with_label_values(&[n])
-            .set(j.verdict.epochs_without_vote as f64);
         // Already force-retired: the risk has materialised; conflux_pos_force_retired carries it now.
         let retired = p
             .account
@@ -265,15 +255,7 @@ impl PosFamilies {
         self.risk_known
             .with_label_values(&[n])
             .set(flag(at_risk.is_some()));
-        let Some(at_risk) = at_risk else { return };
-        self.at_risk.with_label_values(&[n]).set(flag(at_risk));
-        if let (true, Some(r), Some(i)) = (at_risk, remaining, interval) {
-            let eta = retire::eta_seconds(r, i, since(p.latest_committed_seen_at, now));
-            self.eta.with_label_values(&[n]).set(eta);
-            self.eta_timestamp
-                .with_label_values(&[n])
-                .set(unix_now(now) + eta);
-        }
+        Some((j, at_risk))
     }
 
     fn publish_history(&self, n: &str, p: &crate::state::PosObs) {
@@ -306,80 +288,5 @@ impl PosFamilies {
         self.committee_power
             .with_label_values(&[n, "quorum"])
             .set(cc.quorum_voting_power.0 as f64);
-        let Some(us) = p.address.as_deref() else {
-            return;
-        };
-        let ours = cc.nodes.iter().find(|m| m.address.eq_ignore_ascii_case(us));
-        self.committee_member
-            .with_label_values(&[n])
-            .set(flag(ours.is_some()));
-        self.voting_power
-            .with_label_values(&[n])
-            .set(ours.map_or(0.0, |m| m.voting_power.0 as f64));
-        for e in &c.elections {
-            let candidate = e
-                .top_electing_nodes
-                .iter()
-                .any(|m| m.address.eq_ignore_ascii_case(us));
-            let start = e.start_block_number.0.to_string();
-            self.election_candidate
-                .with_label_values(&[n, &start, if e.is_finalized { "true" } else { "false" }])
-                .set(flag(candidate));
-        }
-    }
-
-    fn publish_account(
-        &self,
-        n: &str,
-        p: &crate::state::PosObs,
-        latest: u64,
-        interval: Option<f64>,
-    ) {
-        let Some(a) = &p.account else { return };
-        self.registered
-            .with_label_values(&[n])
-            .set(flag(a.is_registered()));
-        let st = &a.status;
-        let in_queue: u64 = st.in_queue.iter().map(|i| i.power.0).sum();
-        let out_queue: u64 = st.out_queue.iter().map(|i| i.power.0).sum();
-        for (state, v) in [
-            ("available", st.available_votes.0),
-            ("locked", st.locked.0),
-            ("unlocked", st.unlocked.0),
-            ("in_queue", in_queue),
-            ("out_queue", out_queue),
-            ("forfeited", st.forfeited.0),
-        ] {
-            self.account_votes
-                .with_label_values(&[n, state])
-                .set(v as f64);
-        }
-        self.force_retired
-            .with_label_values(&[n])
-            .set(flag(st.force_retired.is_some()));
-        if let Some(b) = st.force_retired {
-            self.force_retired_block
-                .with_label_values(&[n])
-                .set(b.0 as f64);
-        }
-        for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
-            if let Some(end) = items.iter().map(|i| i.end_block_number.0).min() {
-                self.queue_block
-                    .with_label_values(&[n, queue])
-                    .set(end as f64);
-                if let Some(i) = interval {
-                    self.queue_seconds
-                        .with_label_values(&[n, queue])
-                        .set(end.saturating_sub(latest) as f64 * i);
-                }
-            }
-        }
-        let relocked = st
-            .out_queue
-            .iter()
-            .any(|i| i.end_block_number.0 >= a.block_number.0 + SLASH_RELOCK_MIN_BLOCKS);
-        self.slashed
-            .with_label_values(&[n])
-            .set(flag(relocked || p.activity.dispute_seen));
     }
 }

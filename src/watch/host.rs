@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Poller;
-use crate::assess::guard::{failover_state, owner_verdict, FailoverState, OwnerVerdict};
+use crate::assess::guard::{owner_verdict, OwnerVerdict};
 use crate::config::NodeConfig;
 use crate::host::disk::{disk_targets, DiskProber};
 use crate::host::facts::{read_process_facts_async, restriction_hint, Restricted};
@@ -126,7 +126,7 @@ struct Logged {
     keys: BTreeMap<&'static str, Option<String>>,
     key_permissions_ok: Option<bool>,
     owner: Option<OwnerVerdict>,
-    failover: Option<FailoverState>,
+    pos_db_dir: Option<Option<bool>>,
 }
 
 /// Probes one node's host side.
@@ -230,6 +230,14 @@ impl HostPoller {
             }
         }
         let Some(k) = &obs.keys else { return };
+        if self.logged.pos_db_dir != Some(k.pos_db_dir) {
+            if k.pos_db_dir == Some(false) {
+                // Not a failover danger: either the node never ran PoS here or the exporter looks in the wrong
+                // place. The guard treats the files as unknown, never as "absent".
+                tracing::warn!(node = %n, "no pos_db directory where the node's safety files should be: check work_dir / pos_dir (or the node has never started PoS); the failover state stays unknown");
+            }
+            self.logged.pos_db_dir = Some(k.pos_db_dir);
+        }
         let files = [
             ("pos_key", k.pos_key.as_ref().err()),
             ("secure_storage.json", k.secure_storage.as_ref().err()),
@@ -256,26 +264,24 @@ impl HostPoller {
         }
     }
 
-    /// Writes the observation and logs verdict changes that need the other nodes' facts (owner, failover).
+    /// Writes the observation and logs owner changes. The failover state is judged and logged by the publisher,
+    /// which sees every node's switch and files together (`metrics::guard`).
     fn record(&mut self, obs: HostObs) {
         let mut state = self.hub.lock();
         let Some(node) = state.node_mut(&self.node) else {
             return;
         };
-        // Unchanged facts (the common case between restarts) do not wake the publisher.
-        let changed = node.host.as_ref() != Some(&obs);
+        // Every scan wakes the publisher: even unchanged files are a newer look the guard may combine with a
+        // voting switch that changed since the previous scan.
         node.host = Some(obs);
-        let address = node.voter().pos_address.map(str::to_string);
+        let address = node.reported_pos_address().map(str::to_string);
         let owner = node
             .host
             .as_ref()
             .and_then(HostObs::storage_owner)
             .map(str::to_string);
-        let failover = state.failover_inputs(&self.node).map(failover_state);
         drop(state);
-        if changed {
-            self.hub.changed();
-        }
+        self.hub.changed();
 
         let verdict = owner_verdict(address.as_deref(), owner.as_deref());
         if self.logged.owner.as_ref() != Some(&verdict) {
@@ -292,18 +298,6 @@ impl HostPoller {
                 _ => {}
             }
             self.logged.owner = Some(verdict);
-        }
-        if failover != self.logged.failover {
-            match failover {
-                Some(f) if f.is_dangerous() => {
-                    tracing::error!(node = %self.node, state = f.as_str(), "dangerous PoS failover state: two voters for one key, or safety files inconsistent with the voting switch")
-                }
-                Some(f) => {
-                    tracing::info!(node = %self.node, state = f.as_str(), "PoS failover state")
-                }
-                None => {}
-            }
-            self.logged.failover = failover;
         }
     }
 }
@@ -332,12 +326,15 @@ impl Poller for HostPoller {
                 usage,
             });
         }
+        // Taken before the read: a scan counts as newer than a switch reading only if it started after it.
+        let scanned_at = std::time::SystemTime::now();
         let (keys, pos_key_checked) = self.probe_keys(work_dir.as_deref()).await;
         let obs = HostObs {
             process,
             disks,
             keys,
             pos_key_checked,
+            scanned_at,
         };
         self.log_files(&obs);
         self.record(obs);

@@ -268,9 +268,13 @@ impl PosSource {
             (Head::Voting, Ok(v)) => match v.as_bool() {
                 Some(b) => {
                     self.obs.voting_enabled = Some(b);
+                    self.obs.voting_seen_at = Some(std::time::SystemTime::now());
                     0
                 }
-                None => 1,
+                None => {
+                    self.obs.voting_enabled = None;
+                    1
+                }
             },
             (Head::Voting, Err(_)) => {
                 self.obs.voting_enabled = None;

@@ -25,6 +25,15 @@ pub struct FakeHost {
 }
 
 impl FakeHost {
+    /// Signs as the node does: rewrites `pos_db/secure_storage.json` (by rename) with a higher round.
+    pub fn sign(&self, pos_address: &str, round: u64) {
+        let dir = self.work_dir.join("pos_db");
+        let tmp = dir.join("secure_storage.json.tmp");
+        std::fs::write(&tmp, secure_storage_round(pos_address, unix_now(), round))
+            .expect("write safety data");
+        std::fs::rename(&tmp, dir.join("secure_storage.json")).expect("rename safety data");
+    }
+
     /// Lays out the working directory for a node whose PoS address is `pos_address` and starts the child.
     pub fn create(pos_address: &str) -> Self {
         let shm = Path::new("/dev/shm");
@@ -131,10 +140,15 @@ fn unix_now() -> u64 {
 
 /// A safety-rules store as a voting node writes it: the owner's PoS address and the last vote's safety data.
 pub fn secure_storage(pos_address: &str, last_update: u64) -> String {
+    secure_storage_round(pos_address, last_update, 7)
+}
+
+/// The same store after a signature at `round` (what a signing node rewrites on every vote).
+pub fn secure_storage_round(pos_address: &str, last_update: u64, round: u64) -> String {
     serde_json::json!({
         "owner_account": {"data": "GetResponse", "last_update": last_update, "value": pos_address},
         "safety_data": {"data": "GetResponse", "last_update": last_update, "value": {
-            "epoch": 1, "last_voted_round": 7, "preferred_round": 6, "last_vote": null
+            "epoch": 1, "last_voted_round": round, "preferred_round": round.saturating_sub(1), "last_vote": null
         }},
         "consensus_key": {"data": "GetResponse", "last_update": last_update, "value": "redacted"}
     })

@@ -179,8 +179,9 @@ pub(crate) fn parse_address(s: &str) -> Result<String, PosError> {
 
 impl PosParams {
     /// A chain whose committee holds every given node identity plus `external` always-on validators, started
-    /// mid-history like mainnet (at [`MAINNET_LIKE_START_VIEW`], past mainnet's CIP-99 view), so that on the
-    /// simulator's default chain id 1029 members get the full 3-epoch look-back.
+    /// mid-history like mainnet (at [`MAINNET_LIKE_START_VIEW`]) with mainnet's CIP-99 view, so members get the
+    /// full 3-epoch look-back, also for a chain used outside the simulator. Set `cip99_transition_view` to
+    /// `None` to follow the simulator's chain id instead (the CLI does).
     pub fn for_identities(identities: &[String], external: u64, epoch_length: u64) -> Self {
         let mut members: Vec<MemberSpec> = Vec::new();
         for (i, id) in identities.iter().enumerate() {
@@ -201,6 +202,7 @@ impl PosParams {
             epoch_length,
             members,
             start_view: MAINNET_LIKE_START_VIEW.div_ceil(epoch_length.max(1)) * epoch_length.max(1),
+            cip99_transition_view: Some(cip99_transition_view_for(1029)),
             ..Self::default()
         }
     }

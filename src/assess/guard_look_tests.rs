@@ -1,0 +1,402 @@
+//! Tests of `assess::guard_look` with a fake clock: unknown holders, stale scans, signers versus switches.
+
+use super::*;
+use FailoverState as S;
+
+const KEY: &str = "0x5eed00000000000000000000000000000000000000000000000000000000c0de";
+const BARE: &str = "5eed00000000000000000000000000000000000000000000000000000000c0de";
+const T0: u64 = 1_800_000_000;
+
+fn at(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + secs)
+}
+
+fn mark(round: u64, updated: u64) -> StorageLook {
+    StorageLook::Present(SafetyMark {
+        epoch: Some(7),
+        last_voted_round: Some(round),
+        updated: Some(T0 + updated),
+    })
+}
+
+/// One node: switch read at `switch_at`, files scanned at `scan_at`.
+fn node(
+    name: &str,
+    switch: Option<bool>,
+    switch_at: u64,
+    storage: StorageLook,
+    save: bool,
+    scan_at: u64,
+) -> NodeLook {
+    NodeLook {
+        node: name.into(),
+        address: Some(KEY.into()),
+        switch,
+        switch_seen_at: Some(at(switch_at)),
+        files: Some(FilesLook {
+            scanned_at: at(scan_at),
+            storage: Some(storage),
+            save_present: Some(save),
+        }),
+        force_retired: Some(false),
+    }
+}
+
+fn states(v: &GuardView) -> Vec<S> {
+    v.nodes.iter().map(|n| n.state).collect()
+}
+
+#[test]
+fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
+    let mut m = GuardMemory::default();
+    // Old primary A holds a stale .save; new primary B votes and signs.
+    let a = node("a", Some(false), 1, StorageLook::Absent, true, 1);
+    let b0 = node("b", Some(true), 1, mark(10, 0), false, 1);
+    let b1 = node("b", Some(true), 6, mark(12, 5), false, 6);
+    m.look(&[a.clone(), b0], at(1));
+    let v = m.look(&[a.clone(), b1.clone()], at(6));
+    assert_eq!(
+        states(&v),
+        [S::StandbyHoldingSaveWhilePrimaryVotes, S::PrimaryVoting]
+    );
+    assert_eq!(v.keys[KEY].active_voters(), Some(1));
+    assert_eq!(v.keys[KEY].signers(), Some(1));
+
+    // B's RPC times out; its files are not visible to this exporter either (remote host).
+    let mut b_down = b1.clone();
+    b_down.switch = None;
+    b_down.switch_seen_at = None;
+    b_down.files = None;
+    let v = m.look(&[a.clone(), b_down], at(10));
+    assert_eq!(states(&v), [S::Unknown, S::Unknown], "never standby_ready");
+    let k = v.keys[KEY];
+    assert_eq!(
+        (k.holders, k.switch_unknown),
+        (2, 1),
+        "B still holds the key"
+    );
+    assert_eq!(k.active_voters(), None, "not undercounted as 0");
+    assert_eq!(k.signers(), None);
+
+    // B's RPC times out but its files (same host) keep advancing: it signs, so A's .save is still stale.
+    let mut b_timeout = b1;
+    b_timeout.switch = None;
+    b_timeout.switch_seen_at = None;
+    b_timeout.files = Some(FilesLook {
+        scanned_at: at(11),
+        storage: Some(mark(15, 11)),
+        save_present: Some(false),
+    });
+    let v = m.look(&[a, b_timeout], at(12));
+    assert_eq!(
+        states(&v),
+        [S::StandbyHoldingSaveWhilePrimaryVotes, S::Unknown]
+    );
+    assert_eq!(v.keys[KEY].signers(), Some(1));
+    assert_eq!(v.nodes[1].signing, Some(true));
+}
+
+#[test]
+fn an_old_switch_reading_is_unknown() {
+    let mut m = GuardMemory::default();
+    let a = node("a", Some(false), 100, StorageLook::Absent, true, 100);
+    let b = node("b", Some(false), 100, StorageLook::Absent, false, 100);
+    let v = m.look(&[a.clone(), b.clone()], at(101));
+    assert_eq!(v.nodes[0].state, S::StandbyReady);
+    // B's PoS head keeps timing out: its last reading ages.
+    let mut b_old = b;
+    b_old.switch_seen_at = Some(at(100));
+    let late = 101 + SWITCH_STALE_AFTER.as_secs();
+    let v = m.look(&[a, b_old], at(late));
+    assert_eq!(
+        v.nodes[0].state,
+        S::Unknown,
+        "A's .save is not 'ready' on B's old word"
+    );
+    assert_eq!(v.keys[KEY].active_voters(), None);
+}
+
+#[test]
+fn a_node_of_unknown_key_keeps_standby_ready_unknown() {
+    let mut m = GuardMemory::default();
+    let a = node("a", Some(false), 1, StorageLook::Absent, true, 1);
+    let mut stranger = node("x", None, 0, StorageLook::Absent, false, 1);
+    stranger.address = None;
+    stranger.files = None;
+    let v = m.look(&[a.clone(), stranger.clone()], at(2));
+    assert_eq!(v.nodes[0].state, S::Unknown);
+    assert_eq!(v.keys[KEY].active_voters(), None);
+    // Known not to vote: it cannot be a second voter of any key.
+    stranger.switch = Some(false);
+    let v = m.look(&[a, stranger], at(3));
+    assert_eq!(v.nodes[0].state, S::StandbyReady);
+    assert_eq!(v.keys[KEY].active_voters(), Some(0));
+}
+
+#[test]
+fn a_down_node_keeps_its_remembered_address() {
+    let mut m = GuardMemory::default();
+    let a = node("a", Some(false), 1, StorageLook::Absent, true, 1);
+    let b = node("b", Some(true), 1, mark(3, 0), false, 1);
+    m.look(&[a.clone(), b.clone()], at(2));
+    let mut gone = b;
+    gone.address = None;
+    gone.switch = None;
+    gone.files = None;
+    let v = m.look(&[a, gone], at(3));
+    assert_eq!(v.nodes[1].address.as_deref(), Some(KEY));
+    assert_eq!(v.keys[KEY].holders, 2);
+    assert_eq!(v.nodes[0].state, S::Unknown);
+}
+
+/// The correct takeover on B, seen with every ordering of switch reads and file scans (item 2).
+#[test]
+fn stale_scans_never_produce_a_dangerous_state_during_a_correct_takeover() {
+    // (description, switch on B, switch read at, B's scan: storage, .save, scanned at, B's expected state)
+    let rows: [(&str, bool, u64, StorageLook, bool, u64, S); 6] = [
+        ("before", false, 10, mark(0, 0), true, 10, S::StandbyReady),
+        // start_voting [false] at 11: .save renamed over the own file, switch on. Scan still from 10.
+        (
+            "switch fresh, scan old",
+            true,
+            12,
+            mark(0, 0),
+            true,
+            10,
+            S::Unknown,
+        ),
+        (
+            "scan at the switch read",
+            true,
+            12,
+            mark(40, 9),
+            false,
+            12,
+            S::PrimaryVoting,
+        ),
+        (
+            "scan newer",
+            true,
+            15,
+            mark(40, 9),
+            false,
+            16,
+            S::PrimaryVoting,
+        ),
+        // A scan taken before the switch read but after the switch was first seen on is consistent.
+        (
+            "switch read again, scan between",
+            true,
+            20,
+            mark(41, 18),
+            false,
+            18,
+            S::PrimaryVoting,
+        ),
+        ("still", true, 25, mark(42, 24), false, 24, S::PrimaryVoting),
+    ];
+    let mut m = GuardMemory::default();
+    let a = node("a", Some(false), 0, StorageLook::Absent, false, 0);
+    for (what, on, read, storage, save, scan, want) in rows {
+        let b = node("b", Some(on), read, storage, save, scan);
+        let now = read.max(scan) + 1;
+        let v = m.look(&[a.clone(), b], at(now));
+        assert_eq!(v.nodes[1].state, want, "{what}");
+        assert!(
+            !v.nodes[0].state.is_dangerous(),
+            "{what}: A {:?}",
+            v.nodes[0].state
+        );
+        assert_eq!(
+            v.nodes[1].switch_age,
+            Some(Duration::from_secs(now - read)),
+            "{what}"
+        );
+        assert_eq!(
+            v.nodes[1].files_age,
+            Some(Duration::from_secs(now - scan)),
+            "{what}"
+        );
+    }
+}
+
+#[test]
+fn the_stop_is_consistent_too() {
+    let mut m = GuardMemory::default();
+    let b = node("b", Some(false), 0, StorageLook::Absent, false, 0);
+    m.look(
+        &[node("a", Some(true), 0, mark(5, 0), false, 0), b.clone()],
+        at(1),
+    );
+    // stop_voting at 3: switch off, file renamed to .save. The scan from 2 still shows the live file.
+    let v = m.look(
+        &[node("a", Some(false), 4, mark(5, 0), false, 2), b.clone()],
+        at(4),
+    );
+    assert_eq!(v.nodes[0].state, S::Unknown, "old scan + new switch");
+    // The scan at 5 is newer than the switch read at 4: the switch may have moved again meanwhile.
+    let v = m.look(
+        &[
+            node("a", Some(false), 4, StorageLook::Absent, true, 5),
+            b.clone(),
+        ],
+        at(5),
+    );
+    assert_eq!(v.nodes[0].state, S::Unknown, "new scan + old switch");
+    let v = m.look(
+        &[node("a", Some(false), 6, StorageLook::Absent, true, 5), b],
+        at(6),
+    );
+    assert_eq!(v.nodes[0].state, S::StandbyReady);
+}
+
+#[test]
+fn a_stale_switch_with_a_fresh_scan_is_not_combined() {
+    // stop_voting at 3 renames the live file; the switch read at 2 still says on, the scan at 4 sees no file.
+    let mut m = GuardMemory::default();
+    let b = node("b", Some(false), 0, StorageLook::Absent, false, 0);
+    m.look(
+        &[node("a", Some(true), 1, mark(5, 0), false, 1), b.clone()],
+        at(1),
+    );
+    let v = m.look(
+        &[node("a", Some(true), 2, StorageLook::Absent, true, 4), b],
+        at(4),
+    );
+    assert_eq!(
+        v.nodes[0].state,
+        S::PrimaryVoting,
+        "judged on the scan at 1, taken while the switch was on"
+    );
+    assert_eq!(v.nodes[0].files_age, Some(Duration::from_secs(0)));
+}
+
+#[test]
+fn switches_are_not_signers() {
+    let mut m = GuardMemory::default();
+    // A signs; B got `test_posStartVoting [true]` without safety data: switch on, nothing advances.
+    let look = |t: u64, round: u64| {
+        [
+            node("a", Some(true), t, mark(round, t), false, t),
+            node("b", Some(true), t, mark(0, 0), false, t),
+        ]
+    };
+    m.look(&look(0, 10), at(0));
+    let v = m.look(&look(5, 11), at(5));
+    assert_eq!(states(&v), [S::TwoVotingSwitches, S::TwoVotingSwitches]);
+    assert_eq!(
+        (v.nodes[0].signing, v.nodes[1].signing),
+        (Some(true), Some(false))
+    );
+    let k = v.keys[KEY];
+    assert_eq!((k.active_voters(), k.signers()), (Some(2), Some(1)));
+
+    // Old primary restarted with pos_started_as_voter=true: a new own file, then it signs too.
+    let both = |t: u64, ra: u64, rb: u64| {
+        [
+            node("a", Some(true), t, mark(ra, t), false, t),
+            node("b", Some(true), t, mark(rb, t), false, t),
+        ]
+    };
+    m.look(&both(10, 12, 1), at(10));
+    let v = m.look(&both(15, 13, 2), at(15));
+    assert_eq!(states(&v), [S::DoubleVoting, S::DoubleVoting]);
+    assert_eq!(v.keys[KEY].signers(), Some(2));
+
+    // B stops signing; two minutes later it no longer counts as a signer.
+    let v = m.look(&both(20, 14, 2), at(20));
+    assert_eq!(v.keys[KEY].signers(), Some(2), "signed within the window");
+    let late = 15 + SIGNING_WINDOW.as_secs() + 1;
+    let v = m.look(&both(late, 15, 2), at(late));
+    assert_eq!(v.keys[KEY].signers(), Some(1));
+}
+
+#[test]
+fn an_old_primary_restarted_as_voter_signs_at_its_first_scan() {
+    let mut m = GuardMemory::default();
+    // After the hand-over: switch off, no store, the stale .save still there.
+    m.look(
+        &[node("a", Some(false), 0, StorageLook::Absent, true, 0)],
+        at(0),
+    );
+    // Restarted with pos_started_as_voter=true: a new store that has already voted, written since the last scan.
+    let v = m.look(&[node("a", Some(true), 10, mark(2, 9), true, 10)], at(10));
+    assert_eq!(v.nodes[0].signing, Some(true));
+    // A store copied in from elsewhere (written long before the previous scan) is not a signature.
+    let mut m = GuardMemory::default();
+    m.look(
+        &[node("b", Some(false), 20, StorageLook::Absent, false, 20)],
+        at(20),
+    );
+    let v = m.look(&[node("b", Some(true), 30, mark(2, 5), false, 30)], at(30));
+    assert_eq!(v.nodes[0].signing, Some(false));
+}
+
+#[test]
+fn a_resumed_save_is_not_a_signature() {
+    let mut m = GuardMemory::default();
+    // Standby's own fresh file, then the .save (round 900, written 30 s ago) renamed over it.
+    m.look(&[node("b", Some(false), 0, mark(0, 0), true, 0)], at(0));
+    let v = m.look(
+        &[node("b", Some(true), 40, mark(900, 10), false, 40)],
+        at(40),
+    );
+    assert_eq!(v.nodes[0].signing, Some(false));
+    let v = m.look(
+        &[node("b", Some(true), 45, mark(901, 44), false, 45)],
+        at(45),
+    );
+    assert_eq!(v.nodes[0].signing, Some(true));
+}
+
+#[test]
+fn a_fresh_file_that_starts_voting_signs_at_once() {
+    // Old primary restarted with pos_started_as_voter=true: new own file, then its first vote.
+    let mut m = GuardMemory::default();
+    m.look(&[node("a", Some(true), 0, mark(0, 0), true, 0)], at(0));
+    let v = m.look(&[node("a", Some(true), 5, mark(1, 4), true, 5)], at(5));
+    assert_eq!(v.nodes[0].signing, Some(true));
+}
+
+#[test]
+fn without_movement_signing_is_unknown_until_the_window_has_passed() {
+    let mut m = GuardMemory::default();
+    let v = m.look(&[node("b", Some(true), 0, mark(9, 0), false, 0)], at(1));
+    assert_eq!(v.nodes[0].signing, None, "just started watching");
+    let late = SIGNING_WINDOW.as_secs() + 1;
+    let v = m.look(
+        &[node("b", Some(true), late, mark(9, 0), false, late)],
+        at(late),
+    );
+    assert_eq!(v.nodes[0].signing, Some(false));
+    // A never-voted store cannot be signing, even at first sight.
+    let mut m = GuardMemory::default();
+    let v = m.look(&[node("b", Some(true), 0, mark(0, 0), false, 0)], at(1));
+    assert_eq!(v.nodes[0].signing, Some(false));
+}
+
+#[test]
+fn movement_before_the_switch_went_off_does_not_count_after_it_goes_on() {
+    let mut m = GuardMemory::default();
+    m.look(&[node("b", Some(true), 0, mark(5, 0), false, 0)], at(0));
+    let v = m.look(&[node("b", Some(true), 5, mark(6, 5), false, 5)], at(5));
+    assert_eq!(v.nodes[0].signing, Some(true));
+    let v = m.look(&[node("b", Some(false), 10, mark(6, 5), false, 10)], at(10));
+    assert_eq!(v.nodes[0].signing, Some(false));
+    // `[true]` on a node that cannot sign: the switch is on again, nothing moves.
+    let v = m.look(&[node("b", Some(true), 15, mark(6, 5), false, 15)], at(15));
+    assert_eq!(v.nodes[0].signing, Some(false));
+    let v = m.look(&[node("b", Some(true), 20, mark(7, 20), false, 20)], at(20));
+    assert_eq!(v.nodes[0].signing, Some(true));
+}
+
+#[test]
+fn force_retired_key_that_does_not_sign() {
+    let mut m = GuardMemory::default();
+    let mut a = node("a", Some(true), 300, mark(9, 0), false, 300);
+    a.force_retired = Some(true);
+    a.address = Some(BARE.into());
+    let v = m.look(&[a], at(301));
+    assert_eq!(v.nodes[0].state, S::RetiredNotSigning);
+    assert_eq!(v.nodes[0].address.as_deref(), Some(KEY), "normalised");
+}
