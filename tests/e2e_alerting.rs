@@ -5,15 +5,16 @@
 //! The shipped files are used as they are, except (see `e2e_support::shipped`): every `for:` is divided by 120
 //! (2 minutes become 1 second), Alertmanager's `group_wait`/`group_interval`/`repeat_interval` are divided by 60
 //! and its webhook URLs point at the test's receiver (same paths). Prometheus scrapes and evaluates every 250 ms
-//! in the shipped job `conflux-pos-exporter`. The chain is shrunk the same way: PoS blocks every 100 ms instead
-//! of ~30 s and epochs of 40 blocks instead of 120, so the rules' block-count thresholds keep their meaning.
+//! in the shipped job `conflux-pos-exporter`. The chain is shrunk the same way: epochs of 40 blocks instead of
+//! 120, so the rules' block-count thresholds keep their meaning. Where the order of a page and the chain's verdict
+//! matters, the test commits the PoS blocks itself (manual mode), so a loaded machine cannot reorder them.
 
 mod common;
 mod e2e_support;
 mod ops_common;
 
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use common::tools::sample_value;
 use common::*;
@@ -29,18 +30,20 @@ const US: &str = "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a
 /// PoS epoch length in blocks: a silent member is at risk after 2-3 epochs (80-120 blocks), long after the 20
 /// missed blocks of ConfluxPosNotVoting, as on mainnet (20 blocks vs 240-360).
 const L: u64 = 40;
+/// PoS block interval where the chain runs on its own.
 const BLOCK: Duration = Duration::from_millis(100);
-/// Bound for each wait; every step normally takes a few seconds.
-const T: Duration = Duration::from_secs(30);
+/// Bound for each wait; every step normally takes a few seconds, more on a loaded machine.
+const T: Duration = DEADLINE;
 
-async fn world(endpoints: Vec<EndpointSpec>) -> SimHandle {
+/// The world; `blocks` `None` = PoS blocks only when the test commits them.
+async fn world(endpoints: Vec<EndpointSpec>, blocks: Option<Duration>) -> SimHandle {
     sim(SimConfig {
         pos: Some(Box::new(PosChain::new(PosParams::for_identities(
             &[US.to_string()],
             3,
             L,
         )))),
-        pos_block_interval: Some(BLOCK),
+        pos_block_interval: blocks,
         pow_epoch_interval: Some(Duration::from_millis(500)),
         endpoints,
         ..Default::default()
@@ -65,13 +68,6 @@ async fn exporter_for(sim: &SimHandle, node: &str, host: &FakeHost) -> App {
 /// well have less than 100 GB available, and the stand-in node process inherits the test runner's open-file
 /// limit. They are left out of the "healthy world is quiet" check; their routing is still checked.
 const MACHINE_ALERTS: &[&str] = &["ConfluxDiskSpaceLow", "ConfluxOpenFileLimitLow"];
-
-fn unix_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
 
 /// The shipped routing, checked on everything delivered: critical only pages, warning only goes to chat, info
 /// reaches neither (the Watchdog goes to the dead man's switch, other info alerts to the "null" receiver).
@@ -146,11 +142,17 @@ async fn assert_quiet_start(stack: &Stack) {
 
 #[tokio::test]
 async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
-    let sim = world(vec![
-        EndpointSpec::node("node", Some(US)),
-        EndpointSpec::reference("ref"),
-    ])
+    let sim = world(
+        vec![
+            EndpointSpec::node("node", Some(US)),
+            EndpointSpec::reference("ref"),
+        ],
+        None,
+    )
     .await;
+    // A few blocks into the epoch, all signed: the member is healthy when the watch begins.
+    sim.advance_pos(2).unwrap();
+    let start = sim.pos_height();
     let host = FakeHost::create(US);
     let app = exporter_for(&sim, "node", &host).await;
     let stack = Stack::start(&[app.local_addr()]).await;
@@ -169,14 +171,44 @@ async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
         .await
         .unwrap();
 
-    let warn = stack.wait_firing("ConfluxPosNotVoting", T).await;
+    // The test commits the blocks, each batch read by the exporter before the next, up to the points that
+    // matter: 20 missed blocks (the warning), then epoch by epoch, one block into each new epoch to see whether the
+    // forecast turned, until the forecast says the next block ends the epoch that retires us. The chain then
+    // waits: the page must come from the forecast alone.
+    let a = app.local_addr();
+    let mut warn = None;
+    let mut s = wait_pos_caught_up(a, "local", sim.pos_height()).await;
+    let retiring_block = loop {
+        let g = |n: &str| s.get(n, &[("node", "local")]);
+        let missed = g("conflux_pos_consecutive_missed_blocks").unwrap_or(0.0) as u64;
+        if warn.is_none() && missed >= 20 {
+            // Blocks wait for the chat warning, so it precedes the page whatever the machine's speed.
+            warn = Some(stack.wait_firing("ConfluxPosNotVoting", T).await);
+        }
+        let remaining = g("conflux_pos_epoch_remaining_blocks").expect("remaining blocks") as u64;
+        let h = sim.pos_height();
+        let n = if g("conflux_pos_force_retire_at_risk") == Some(1.0) {
+            if remaining == 1 {
+                break h + 1;
+            }
+            remaining - 1
+        } else if warn.is_none() {
+            20 - missed
+        } else if remaining == L {
+            1
+        } else {
+            remaining
+        };
+        assert!(h + n < start + 5 * L, "never at risk:\n{}", s.text);
+        s = wait_pos_caught_up(a, "local", sim.advance_pos(n).unwrap()).await;
+    };
+    let warn = warn.expect("the warning came before the forecast");
     assert_eq!((warn.path.as_str(), warn.severity()), ("/chat", "warning"));
     // A fact about the key: one alert per key, whichever exporter reads it.
     assert_eq!(warn.labels["pos_address"], US);
     assert!(!warn.labels.contains_key("node") && !warn.labels.contains_key("instance"));
 
     let page = stack.wait_firing("ConfluxPosForceRetireImminent", T).await;
-    let paged_at = unix_now();
     assert_eq!(
         (page.path.as_str(), page.severity()),
         ("/pager", "critical")
@@ -187,24 +219,21 @@ async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
         "the chat warning comes first, then the page\n{}",
         stack.diagnostics().await
     );
-
-    // The page is only useful if it arrives before the chain retires the validator.
-    let deadline = std::time::Instant::now() + T;
-    let retired_at = loop {
-        let st = sim.pos_control(&json!({"cmd": "state"})).unwrap();
-        if let Some(r) = st["retirements"]
+    // The page came while the chain had not retired us; the very next block does, as forecast.
+    let retired = |sim: &SimHandle| -> Vec<serde_json::Value> {
+        sim.pos_control(&json!({"cmd": "state"})).unwrap()["retirements"]
             .as_array()
-            .and_then(|rs| rs.iter().find(|r| r["address"] == US))
-        {
-            break r["timeUs"].as_f64().unwrap() / 1e6;
-        }
-        assert!(std::time::Instant::now() < deadline, "never retired");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r["address"] == US)
+            .collect()
     };
-    assert!(
-        paged_at < retired_at,
-        "paged at {paged_at:.3}, retired at {retired_at:.3}: the page came too late"
-    );
+    assert!(retired(&sim).is_empty(), "paged after the retirement");
+    sim.advance_pos(1).unwrap();
+    let r = retired(&sim);
+    assert_eq!(r.len(), 1, "the forecast block retires us: {r:?}");
+    assert_eq!(r[0]["view"].as_u64(), Some(retiring_block));
 
     // After retirement the votes sit in the out-queue and unlock within 2 h: ConfluxPosUnlockSoon (info) fires.
     // Alertmanager gets it and routes it to "null"; no webhook ever sees it.
@@ -233,11 +262,14 @@ async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
 async fn two_switches_warn_two_signers_page_once_per_key_and_both_resolve() {
     let mut standby = EndpointSpec::node("standby", Some(US));
     standby.voting = false;
-    let sim = world(vec![
-        EndpointSpec::node("primary", Some(US)),
-        standby,
-        EndpointSpec::reference("ref"),
-    ])
+    let sim = world(
+        vec![
+            EndpointSpec::node("primary", Some(US)),
+            standby,
+            EndpointSpec::reference("ref"),
+        ],
+        Some(BLOCK),
+    )
     .await;
     // One exporter per node, as on two hosts; both call their node "local".
     let hosts = [FakeHost::create(US), FakeHost::create(US)];

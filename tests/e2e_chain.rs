@@ -376,7 +376,7 @@ async fn faults_are_counted_by_kind_and_never_crash() {
             "http_status",
         ),
         (
-            EndpointPatch::default().delay_ms(1000),
+            EndpointPatch::default().delay_ms(2 * RPC_TIMEOUT.as_millis() as u64),
             EndpointPatch::default().delay_ms(0),
             "timeout",
         ),
@@ -468,10 +468,13 @@ async fn a_slow_node_is_not_a_down_node() {
         s.get("conflux_up", &[("node", "local")]) == Some(1.0)
     })
     .await;
-    // Answers take longer than the 300 ms deadline, for far less than poll.node_down_after (30 s by default).
-    sim.patch_endpoint("node", EndpointPatch::default().delay_ms(700))
-        .await
-        .unwrap();
+    // Answers take longer than the RPC timeout, for far less than poll.node_down_after (30 s by default).
+    sim.patch_endpoint(
+        "node",
+        EndpointPatch::default().delay_ms(2 * RPC_TIMEOUT.as_millis() as u64),
+    )
+    .await
+    .unwrap();
     let s = wait_for(a, T, "several timeouts", |s| timeouts(s) >= 3.0).await;
     assert_eq!(
         s.get("conflux_up", &[("node", "local")]),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::MissedTickBehavior;
 
-use super::shared::{now_secs, now_us, Shared};
+use super::shared::{now_us, Shared};
 
 /// Which chain a ticker advances.
 #[derive(Clone, Copy, Debug)]
@@ -22,20 +22,24 @@ pub fn spawn(shared: &Arc<Shared>, chain: Chain, every: Duration) {
     let stop = shared.root.clone();
     let tracker = shared.tracker.clone();
     tracker.spawn(async move {
-        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        let (start, start_us) = (tokio::time::Instant::now(), now_us());
+        let mut interval = tokio::time::interval_at(start + every, every);
         // Skip keeps the blocks on a fixed time grid, like consensus rounds: a late tick does not push every later
         // block back (Delay would make the chain drift slower under load and bias every interval measurement).
         interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
-            tokio::select! {
+            let due = tokio::select! {
                 _ = stop.cancelled() => break,
-                _ = interval.tick() => {}
-            }
+                due = interval.tick() => due,
+            };
+            // The block carries the time it was due, not the time a busy machine got round to it: its timestamp
+            // stays on the grid, so intervals measured from the chain are exact under load too.
+            let at_us = start_us + due.duration_since(start).as_micros() as u64;
             let mut world = shared.world();
             match chain {
-                Chain::Pow => world.advance_pow(1, now_secs()),
+                Chain::Pow => world.advance_pow(1, at_us / 1_000_000),
                 Chain::Pos => {
-                    if let Err(e) = world.advance_pos(1, now_us()) {
+                    if let Err(e) = world.advance_pos(1, at_us) {
                         tracing::warn!(error = %e, "PoS ticker stopped");
                         break;
                     }

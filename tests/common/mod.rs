@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod pos;
+pub mod tally;
 pub mod tools;
 
 use std::collections::BTreeMap;
@@ -13,8 +14,17 @@ use conflux_pos_exporter::app::App;
 use conflux_pos_exporter::config::{self, Cli, Config};
 use conflux_pos_exporter::sim::{Sim, SimConfig, SimHandle};
 
-/// Exporter configuration for tests: fast polls, short timeouts, listening on port 0, built through the real
-/// TOML path so the tests exercise the same validation as users.
+/// RPC timeout of the test exporters. Generous on purpose: on a loaded 2-core machine a loopback answer can take
+/// several hundred milliseconds, and a spurious timeout would drop the node's series mid-test. Tests that inject
+/// a delay make it a multiple of this.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Deadline of a wait that should succeed within a few polls: it only bounds a hang (a loaded machine may be
+/// many times slower than an idle one), it is never what a test measures.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Exporter configuration for tests: fast polls, listening on port 0, built through the real TOML path so the
+/// tests exercise the same validation as users.
 pub fn exporter_config(
     nodes: &[(&str, String)],
     references: &[(&str, String)],
@@ -30,8 +40,9 @@ pub fn exporter_config_every(
     extra_node_keys: &str,
     ms: u64,
 ) -> Config {
+    let timeout = RPC_TIMEOUT.as_millis();
     let mut text = format!(
-        "[web]\nlisten_address = \"127.0.0.1:0\"\n[poll]\nnode_interval = \"{ms}ms\"\nreference_interval = \"{ms}ms\"\nrpc_timeout = \"300ms\"\nauto_reference = false\n",
+        "[web]\nlisten_address = \"127.0.0.1:0\"\n[poll]\nnode_interval = \"{ms}ms\"\nreference_interval = \"{ms}ms\"\nrpc_timeout = \"{timeout}ms\"\nauto_reference = false\n",
     );
     for (name, url) in nodes {
         text.push_str(&format!(
@@ -170,4 +181,21 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
+}
+
+/// Waits until the exporter at `addr` has accounted every committed PoS block up to `height` for node `node`:
+/// its status reports `height` and the history up to it is read (`conflux_pos_history_caught_up` 1 with
+/// `conflux_pos_last_read_block` at `height`). Waits on what the exporter says it has read, never on a count of
+/// polls or requests, so it holds whatever the polling schedule.
+pub async fn wait_pos_caught_up(addr: SocketAddr, node: &str, height: u64) -> Scrape {
+    let h = height as f64;
+    let g = |s: &Scrape, name: &str| s.get(name, &[("node", node)]);
+    let what = format!("{node} caught up to PoS block {height}");
+    wait_for(addr, DEADLINE, &what, |s| {
+        g(s, "conflux_pos_latest_committed_block") == Some(h)
+            && g(s, "conflux_pos_last_read_block") == Some(h)
+            && g(s, "conflux_pos_history_caught_up") == Some(1.0)
+            && g(s, "conflux_pos_epochs_without_vote").is_some()
+    })
+    .await
 }
