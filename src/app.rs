@@ -162,17 +162,16 @@ impl App {
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), w));
             // PoS in its own task: its history reads may be slow without ever holding up the liveness check.
-            let p = PosPoller {
-                node: n.name.clone(),
+            let p = PosPoller::new(
+                n.name.clone(),
                 client,
-                hub: ctx.hub.clone(),
-                pos: PosSource::new(n.pos_address.clone())
+                ctx.hub.clone(),
+                PosSource::new(n.pos_address.clone())
                     .with_pos_db_dir(host_spec.configured_pos_db_dir())
                     .with_cip99_transition_view(n.cip99_transition_view),
-                timeout: config.history_timeout,
-                budget: config.node_interval,
-                head_timeouts: 0,
-            };
+                config.history_timeout,
+                config.node_interval,
+            );
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), p));
             // Host probes send no RPC, so they run in their own task at the node's interval.

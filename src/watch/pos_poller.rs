@@ -32,8 +32,8 @@ pub struct PosPoller {
     pub timeout: Duration,
     /// Time one poll may spend on history requests before the head is refreshed again.
     pub budget: Duration,
-    /// Consecutive head timeouts.
-    pub head_timeouts: u32,
+    /// Consecutive head timeouts (the poller's own memory, not configuration).
+    head_timeouts: u32,
 }
 
 impl Poller for PosPoller {
@@ -76,6 +76,26 @@ impl Poller for PosPoller {
 }
 
 impl PosPoller {
+    /// A poller for `node`; `timeout` bounds each PoS request, `budget` the history reads of one poll.
+    pub fn new(
+        node: String,
+        client: Arc<Client>,
+        hub: Arc<Hub>,
+        pos: PosSource,
+        timeout: Duration,
+        budget: Duration,
+    ) -> Self {
+        Self {
+            node,
+            client,
+            hub,
+            pos,
+            timeout,
+            budget,
+            head_timeouts: 0,
+        }
+    }
+
     fn chain_up(&self) -> bool {
         let state = self.hub.lock();
         state.nodes.iter().any(|n| n.name == self.node && n.poll.up)
