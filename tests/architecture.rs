@@ -1,0 +1,69 @@
+//! The house rules of the code base, checked from its text: no module import cycles inside `src/` (of the
+//! exporter and of the simulator crate).
+
+#[path = "support/modgraph.rs"]
+mod modgraph;
+
+use std::path::Path;
+
+fn assert_acyclic(src: &Path) {
+    let graph = modgraph::read_crate(src);
+    assert!(
+        graph.len() > 10,
+        "read only {} modules under {}",
+        graph.len(),
+        src.display()
+    );
+    let cycles = modgraph::sibling_cycles(&graph);
+    assert!(
+        cycles.is_empty(),
+        "module cycles under {}:\n{}",
+        src.display(),
+        cycles
+            .iter()
+            .map(|c| format!("  {}", c.join(", ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn exporter_modules_have_no_cycles() {
+    assert_acyclic(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+}
+
+#[test]
+fn simulator_modules_have_no_cycles() {
+    assert_acyclic(&Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/conflux-sim/src"));
+}
+
+/// The checker itself: a ring through `use` groups and `super::` is found; a parent and its child are not a ring.
+#[test]
+fn the_checker_finds_a_ring_and_spares_parents() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = src.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("lib.rs", "pub mod a;\npub mod b;\n");
+    write("a/mod.rs", "pub mod x;\npub mod y;\nuse crate::a::x::X;\n");
+    write("a/x.rs", "use super::{y::Y, *};\npub struct X;\n");
+    write(
+        "a/y.rs",
+        "// crate::b is only a comment\npub struct Y(crate::a::x::X);\n",
+    );
+    write("b.rs", "use crate::{a::{self, x::X}};\n");
+    let graph = modgraph::read_crate(src);
+    assert_eq!(
+        modgraph::sibling_cycles(&graph),
+        vec![vec!["a::x -> a::y", "a::y -> a::x"]]
+    );
+    write("a/y.rs", "pub struct Y(crate::b::B);\n");
+    let graph = modgraph::read_crate(src);
+    assert_eq!(
+        modgraph::sibling_cycles(&graph),
+        vec![vec!["a -> b", "b -> a"]]
+    );
+}
