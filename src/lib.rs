@@ -20,7 +20,6 @@
 //! - [`server`]: HTTP endpoints (TLS, basic auth and gzip included).
 //! - [`webconfig`]: the `--web.config.file` (exporter-toolkit format).
 //! - [`app`]: wiring and shutdown.
-//! - [`sim`]: a simulated Conflux chain and JSON-RPC nodes, for tests, the demo and benchmarks.
 
 pub mod app;
 pub mod assess;
@@ -29,7 +28,6 @@ pub mod host;
 pub mod metrics;
 pub mod rpc;
 pub mod server;
-pub mod sim;
 pub mod state;
 pub mod votes;
 pub mod watch;

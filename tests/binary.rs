@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use conflux_pos_exporter::sim::{EndpointSpec, SimConfig};
+use conflux_sim::{EndpointSpec, SimConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
 

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, InjectedError, SimConfig, SimHandle};
+use conflux_sim::{EndpointPatch, EndpointSpec, InjectedError, SimConfig, SimHandle};
 
 const T: Duration = Duration::from_secs(10);
 

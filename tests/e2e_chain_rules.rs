@@ -11,8 +11,8 @@ use common::pos::*;
 use common::*;
 use conflux_pos_exporter::app::App;
 use conflux_pos_exporter::config::Config;
-use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
-use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
+use conflux_sim::pos::{PosChain, PosParams};
+use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
 
 /// A simulated chain `chain_id` whose committee holds our key (voting), blocks produced only by the test.
 async fn chain(chain_id: u64) -> SimHandle {

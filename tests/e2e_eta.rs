@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::pos::*;
 use common::*;
-use conflux_pos_exporter::sim::EndpointPatch;
+use conflux_sim::EndpointPatch;
 
 #[tokio::test]
 async fn eta_matches_the_real_retirement_time() {
@@ -77,7 +77,7 @@ async fn eta_matches_the_real_retirement_time() {
 }
 
 /// The chain's timestamp (seconds) of PoS block `height`, read from the reference endpoint.
-async fn block_timestamp(sim: &conflux_pos_exporter::sim::SimHandle, height: u64) -> f64 {
+async fn block_timestamp(sim: &conflux_sim::SimHandle, height: u64) -> f64 {
     let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "pos_getBlockByNumber",
         "params": [format!("{height:#x}")]});
     let text = reqwest::Client::new()

@@ -17,8 +17,8 @@ use common::pos::{L, US};
 use common::tally::ChainReader;
 use common::*;
 use conflux_pos_exporter::app::App;
-use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
-use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, InjectedError, SimConfig, SimHandle};
+use conflux_sim::pos::{PosChain, PosParams};
+use conflux_sim::{EndpointPatch, EndpointSpec, InjectedError, SimConfig, SimHandle};
 use serde_json::json;
 
 /// Blocks committed during the run: six epochs.

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::*;
 use conflux_pos_exporter::config::{self, Cli};
-use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
-use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
+use conflux_sim::pos::{PosChain, PosParams};
+use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
 
 const KEY: &str = "0x5eed00000000000000000000000000000000000000000000000000000000c0de";
 const OTHER: &str = "0x0bad0000000000000000000000000000000000000000000000000000000000ff";

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use conflux_pos_exporter::config::{self, Cli};
-use conflux_pos_exporter::sim::{EndpointSpec, SimConfig};
+use conflux_sim::{EndpointSpec, SimConfig};
 
 const KEY: &str = "0x5eed00000000000000000000000000000000000000000000000000000000c0de";
 const T: Duration = Duration::from_secs(8);

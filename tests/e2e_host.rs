@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use common::*;
 use conflux_pos_exporter::config::{self, Cli};
 use conflux_pos_exporter::host::facts::read_process_facts;
-use conflux_pos_exporter::sim::{EndpointSpec, SimConfig, SimHandle};
+use conflux_sim::{EndpointSpec, SimConfig, SimHandle};
 
 const T: Duration = Duration::from_secs(8);
 

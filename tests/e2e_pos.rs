@@ -6,7 +6,7 @@ mod common;
 use common::pos::*;
 use common::*;
 use conflux_pos_exporter::app::App;
-use conflux_pos_exporter::sim::{EndpointPatch, SimHandle};
+use conflux_sim::{EndpointPatch, SimHandle};
 use serde_json::json;
 
 /// Poll interval of the exporters here. Blocks are produced by the test (manual mode), so the interval only sets

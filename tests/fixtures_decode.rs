@@ -3,7 +3,7 @@
 //! (`fixtures/rpc-real/**`). Fixtures are read from `tests/fixtures/<set>` if the repo has a copy, else from
 //! the sibling `shared/fixtures/<set>` (see `sim_support/fixtures.rs`).
 
-#[path = "sim_support/fixtures.rs"]
+#[path = "support/fixtures.rs"]
 mod fixtures;
 
 use conflux_pos_exporter::rpc::cfx::{Block, Status};

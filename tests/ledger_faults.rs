@@ -5,8 +5,8 @@
 
 use conflux_pos_exporter::assess::retire;
 use conflux_pos_exporter::rpc::RpcError;
-use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
 use conflux_pos_exporter::watch::pos::PosSource;
+use conflux_sim::pos::{PosChain, PosParams};
 use serde_json::{json, Value};
 
 const US: &str = "0xabababababababababababababababababababababababababababababababab";

@@ -40,7 +40,7 @@ fn build_deb(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(target.join("release")).unwrap();
     std::fs::copy(BIN, target.join("release").join(PKG)).unwrap();
     run(Command::new("cargo")
-        .args(["deb", "--no-build", "--fast", "-o"])
+        .args(["deb", "-p", PKG, "--no-build", "--fast", "-o"])
         .arg(dir.join("out"))
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(env!("CARGO_MANIFEST_DIR")));

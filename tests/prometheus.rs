@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::tools::{promtool_check_metrics, sample_value, Prometheus};
 use common::*;
-use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig};
+use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig};
 
 #[tokio::test]
 async fn real_prometheus_scrapes_lag_and_promtool_is_clean() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conflux_pos_exporter::rpc::{Call, Client, ClientSettings, NoopObserver, RpcError};
-use conflux_pos_exporter::sim::{EndpointSpec, SimConfig, SimHandle};
+use conflux_sim::{EndpointSpec, SimConfig, SimHandle};
 use serde_json::json;
 
 /// A simulated node and a bare client to it with the given answer size cap.

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use common::*;
-use conflux_pos_exporter::sim::{EndpointPatch, EndpointSpec, SimConfig};
+use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
 

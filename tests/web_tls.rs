@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use common::tools::{sample_value, tool, Prometheus};
 use common::*;
-use conflux_pos_exporter::sim::{EndpointSpec, SimConfig};
 use conflux_pos_exporter::webconfig;
+use conflux_sim::{EndpointSpec, SimConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
 const PASSWORD: &str = "correct horse battery staple";

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use conflux_pos_exporter::app::App;
 use conflux_pos_exporter::config::{self, Cli, Config};
-use conflux_pos_exporter::sim::{Sim, SimConfig, SimHandle};
+use conflux_sim::{Sim, SimConfig, SimHandle};
 
 /// RPC timeout of the test exporters. Generous on purpose: on a loaded 2-core machine a loopback answer can take
 /// several hundred milliseconds, and a spurious timeout would drop the node's series mid-test. Tests that inject

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use conflux_pos_exporter::app::App;
-use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
-use conflux_pos_exporter::sim::{EndpointSpec, SimConfig, SimHandle};
+use conflux_sim::pos::{PosChain, PosParams};
+use conflux_sim::{EndpointSpec, SimConfig, SimHandle};
 use serde_json::{json, Value};
 
 use super::{exporter, exporter_config_every, sim, Scrape};

@@ -1,9 +1,11 @@
 //! The one implementation of every control action, shared by `SimHandle` (Rust tests) and the HTTP control
-//! API (scripts, demos), plus the bookkeeping of which endpoint is listening.
+//! API (scripts, demos), plus the bookkeeping of which endpoint is listening. Taking an endpoint down or up
+//! needs the RPC server, which itself reads this state: that transition lives in `updown`, so neither
+//! module imports the other.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -11,10 +13,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::patch::EndpointPatch;
 use super::stats::RequestStats;
 use super::world::World;
-use super::{rpc, SimError};
+use super::SimError;
 
 /// Most blocks one advance may produce: every epoch costs memory and every PoS block a backend call made
 /// under the world lock, so a typo in a control body must not stall or exhaust the simulator.
@@ -88,37 +89,9 @@ impl Shared {
         self.listeners.lock().await.insert(name.to_string(), l);
     }
 
-    /// Applies a patch to endpoint `name` and starts or stops its listener if `down` changed.
-    /// Returns the endpoint's new state. If the port cannot be re-bound, the endpoint stays down.
-    pub async fn patch_endpoint(
-        self: &Arc<Self>,
-        name: &str,
-        patch: &EndpointPatch,
-    ) -> Result<Value, SimError> {
-        let mut listeners = self.listeners.lock().await;
-        let effects = self.world().patch(name, patch)?;
-        match effects.down_changed {
-            Some(true) => {
-                if let Some(l) = listeners.remove(name) {
-                    stop_listening(l, true).await;
-                }
-            }
-            Some(false) => {
-                let addr = self.addr(name)?;
-                match rpc::bind(addr).await {
-                    Ok((listener, _)) => {
-                        listeners.insert(name.to_string(), rpc::serve(self, name, listener));
-                    }
-                    Err(e) => {
-                        self.world().endpoint_mut(name)?.view.down = true;
-                        return Err(e);
-                    }
-                }
-            }
-            None => {}
-        }
-        drop(listeners);
-        self.endpoint_state(name)
+    /// The listening endpoints, locked: whoever holds the guard owns every down/up transition until it drops.
+    pub async fn listeners(&self) -> tokio::sync::MutexGuard<'_, BTreeMap<String, Listening>> {
+        self.listeners.lock().await
     }
 
     /// Stops accepting on endpoint `name` but lets open connections finish (used by `test_stop`, whose
@@ -187,7 +160,7 @@ impl Shared {
 }
 
 /// Stops an accept loop and waits until its socket is closed; optionally cuts open connections too.
-async fn stop_listening(l: Listening, abort_connections: bool) {
+pub async fn stop_listening(l: Listening, abort_connections: bool) {
     l.accept.cancel();
     if abort_connections {
         l.conns.cancel();

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::dispatch::{Body, Item};
+use super::call::{Body, Item};
 
 /// A read of past PoS data: what a real node answers slowly under load (0.01–50 s per call), unlike its
 /// status calls. Tags such as `latest_committed` read the head and stay cheap.
@@ -112,7 +112,7 @@ pub fn lost_without_pos(body: &Body) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::dispatch::parse;
+    use crate::call::parse;
 
     #[test]
     fn history_reads_are_counted_per_call() {

@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
+use super::call::{Body, Ctx, Effect, Item, NetParams};
 use super::chain::PowChain;
 use super::config::{EndpointSpec, SimConfig};
-use super::dispatch::{self, Body, Ctx, Effect, Item, NetParams};
+use super::dispatch;
 use super::endpoint::{EndpointView, SafetyFile};
 use super::patch::{EndpointPatch, PatchEffects};
 use super::pos_hook::PosBackend;

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::dispatch::{Answer, Ctx, Effect};
+use super::call::{Answer, Ctx, Effect};
 use super::endpoint::SafetyFile;
 use super::wire::{derive_h256, derive_u64, parse_qty, qty, RpcError};
 
@@ -108,10 +108,10 @@ fn register(ctx: &Ctx<'_>, params: &[Value]) -> Result<Value, RpcError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::chain::PowChain;
-    use crate::sim::config::{EndpointSpec, StatusOffsets};
-    use crate::sim::dispatch::NetParams;
-    use crate::sim::endpoint::EndpointView;
+    use crate::call::NetParams;
+    use crate::chain::PowChain;
+    use crate::config::{EndpointSpec, StatusOffsets};
+    use crate::endpoint::EndpointView;
 
     const ID: &str = "0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 

@@ -3,12 +3,14 @@
 
 #![allow(dead_code)]
 
+/// One copy for both crates: the captures live in the repository's `tests/fixtures/`.
+#[path = "../../../../tests/support/fixtures.rs"]
 pub mod fixtures;
 pub mod shapes;
 
 use std::time::Duration;
 
-use conflux_pos_exporter::sim::{EndpointSpec, FakePos, PosBackend, Sim, SimConfig, SimHandle};
+use conflux_sim::{EndpointSpec, FakePos, PosBackend, Sim, SimConfig, SimHandle};
 use serde_json::{json, Value};
 
 /// A PoS address used as the node identity in tests.

@@ -1,4 +1,6 @@
-//! A simulated Conflux network for the exporter's integration tests, demo and benchmarks.
+//! `conflux_sim`: a simulated Conflux network for conflux-pos-exporter's integration tests, demo and
+//! benchmarks. Its own crate: it depends on nothing of the exporter, so it checks the exporter's decoders
+//! instead of mirroring them.
 //!
 //! It replaces real conflux-rust nodes: each endpoint is a loopback HTTP port that speaks the node's JSON-RPC
 //! exactly (hex quantities, H256 hashes, verbose base32 addresses, real error codes, batches answered in a
@@ -9,10 +11,12 @@
 //! - [`config`]: [`SimConfig`], [`EndpointSpec`] and the documented status offsets.
 //! - `chain`: the PoW chain (pivot hash and timestamp per epoch). `world`: chain + PoS + endpoint views.
 //! - [`endpoint`]: one endpoint's view and faults; [`patch`]: [`EndpointPatch`], the control type.
-//! - `dispatch`: JSON-RPC envelopes and routing; `cfx` and `local`: method handlers; [`wire`]: encodings.
+//! - `call`: a parsed request body and what a handler reads and answers; `dispatch`: routing and response
+//!   envelopes; `cfx` and `local`: method handlers; [`wire`]: encodings.
 //! - `classify`: history reads (slowed by `history_delay_ms`) and calls a node without PoS drops (`pos_disabled`).
 //! - `rpc`, `control`, `serve`: the hyper servers; `shared`: the control actions used by both the HTTP
-//!   control API and [`SimHandle`]; `ticker`: the block clocks.
+//!   control API and [`SimHandle`]; `updown`: taking an endpoint's listener down and up; `ticker`: the block
+//!   clocks.
 //! - [`pos_hook`]: the [`PosBackend`] trait a PoS chain model implements; [`fake_pos`]: a recording double.
 //! - [`stats`]: the per-endpoint [`RequestStats`].
 //!
@@ -28,6 +32,7 @@ pub mod pos_hook;
 pub mod stats;
 pub mod wire;
 
+mod call;
 mod cfx;
 mod chain;
 mod classify;
@@ -38,6 +43,7 @@ mod rpc;
 mod serve;
 mod shared;
 mod ticker;
+mod updown;
 mod world;
 
 use std::collections::BTreeMap;
@@ -180,7 +186,7 @@ impl SimHandle {
         name: &str,
         patch: EndpointPatch,
     ) -> Result<Value, SimError> {
-        self.shared.patch_endpoint(name, &patch).await
+        updown::patch_endpoint(&self.shared, name, &patch).await
     }
 
     /// Produces `n` PoW epochs now (same as `POST /control/advance {"pow": n}`); returns the new tip.

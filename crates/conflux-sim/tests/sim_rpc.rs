@@ -1,12 +1,12 @@
 //! The simulator's JSON-RPC surface over real HTTP: shapes, encodings, batches, namespaces, transport rules
 //! and the request log.
 
-mod sim_support;
+mod support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use sim_support::*;
+use support::*;
 
 #[tokio::test]
 async fn batch_answers_every_id_in_any_order_with_node_shapes() {
@@ -276,12 +276,9 @@ async fn request_log_counts_http_requests_calls_and_dangerous_methods() {
 async fn pos_calls_are_routed_to_the_backend_at_each_endpoints_height() {
     let sim = start(true).await;
     assert_eq!(sim.advance_pos(12).unwrap(), 12);
-    sim.patch_endpoint(
-        "ref",
-        conflux_pos_exporter::sim::EndpointPatch::default().pos_lag(4),
-    )
-    .await
-    .unwrap();
+    sim.patch_endpoint("ref", conflux_sim::EndpointPatch::default().pos_lag(4))
+        .await
+        .unwrap();
     let local = result(&sim.url("local").unwrap(), "pos_getStatus", json!([])).await;
     let reference = result(&sim.url("ref").unwrap(), "pos_getStatus", json!([])).await;
     assert_eq!(local["latestCommitted"], json!("0xc"));

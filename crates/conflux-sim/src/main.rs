@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
-use conflux_pos_exporter::sim::{EndpointKind, EndpointSpec, Sim, SimConfig};
+use conflux_sim::pos::{PosChain, PosParams};
+use conflux_sim::{EndpointKind, EndpointSpec, Sim, SimConfig};
 
 /// Command-line flags.
 #[derive(Debug, Parser)]
@@ -28,7 +28,7 @@ struct Args {
     #[arg(long)]
     network_id: Option<u64>,
     /// Tip epoch at start.
-    #[arg(long, default_value_t = conflux_pos_exporter::sim::config::DEFAULT_INITIAL_EPOCH)]
+    #[arg(long, default_value_t = conflux_sim::config::DEFAULT_INITIAL_EPOCH)]
     initial_epoch: u64,
     /// Time between PoW epochs ("0s" = manual: advance through the control API only).
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
@@ -129,21 +129,19 @@ fn config(args: Args) -> SimConfig {
         .iter()
         .filter_map(|n| n.identity.clone())
         .collect();
-    let pos: Option<Box<dyn conflux_pos_exporter::sim::pos_hook::PosBackend>> = (!args.no_pos)
-        .then(|| {
-            let mut params = PosParams::for_identities(
-                &identities,
-                args.pos_external_members,
-                args.pos_epoch_length,
-            );
-            params.cip99_transition_view = args.pos_cip99_transition_view;
-            // The chain's starting block is "now", so ages and last-vote times look like a live network's.
-            params.start_time_us = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as u64);
-            Box::new(PosChain::new(params))
-                as Box<dyn conflux_pos_exporter::sim::pos_hook::PosBackend>
-        });
+    let pos: Option<Box<dyn conflux_sim::pos_hook::PosBackend>> = (!args.no_pos).then(|| {
+        let mut params = PosParams::for_identities(
+            &identities,
+            args.pos_external_members,
+            args.pos_epoch_length,
+        );
+        params.cip99_transition_view = args.pos_cip99_transition_view;
+        // The chain's starting block is "now", so ages and last-vote times look like a live network's.
+        params.start_time_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        Box::new(PosChain::new(params)) as Box<dyn conflux_sim::pos_hook::PosBackend>
+    });
     let nonzero = |d: Duration| (!d.is_zero()).then_some(d);
     let mut endpoints: Vec<EndpointSpec> = args
         .nodes

@@ -1,5 +1,5 @@
 //! Where the captured RPC answers live and how to read them: `tests/fixtures/<set>` when the repo carries a
-//! copy, else `shared/fixtures/<set>` in a sibling `shared/` of the repo or of any folder above it (CI puts the
+//! copy (the exporter's and the simulator crate's tests both read this one file), else `shared/fixtures/<set>` in a sibling `shared/` of the repo or of any folder above it (CI puts the
 //! repo and `shared/` side by side; engineers' worktrees sit one level deeper).
 
 #![allow(dead_code)]
@@ -12,7 +12,12 @@ use serde_json::Value;
 /// never pass by finding nothing.
 pub fn dir(set: &str) -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut tried = vec![manifest.join("tests/fixtures").join(set)];
+    // The repository's copy: under this crate, or under the workspace root for the simulator crate.
+    let mut tried: Vec<PathBuf> = manifest
+        .ancestors()
+        .take(3)
+        .map(|a| a.join("tests/fixtures").join(set))
+        .collect();
     tried.extend(
         manifest
             .ancestors()

@@ -241,7 +241,7 @@ impl EndpointView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::config::EndpointSpec;
+    use crate::config::EndpointSpec;
     use serde_json::json;
 
     fn view() -> EndpointView {

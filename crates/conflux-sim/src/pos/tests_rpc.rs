@@ -1,6 +1,7 @@
 //! RPC surface: shapes against the node's documented responses, lagging views, parameter errors.
 //!
-//! The fixtures are read from `tests/fixtures/rpc/` of the crate, or from `$CONFLUX_FIXTURES_DIR`.
+//! The fixtures are read from `tests/fixtures/rpc/` of the workspace root (one copy for both crates), or from
+//! `$CONFLUX_FIXTURES_DIR`.
 
 use std::path::PathBuf;
 
@@ -14,7 +15,7 @@ fn fixture(name: &str) -> Value {
         .map(PathBuf::from)
         .into_iter()
         .collect();
-    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rpc"));
+    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/rpc"));
     for dir in &dirs {
         if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
             let doc: Value =

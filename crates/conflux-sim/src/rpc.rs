@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use super::serve::{self, Handler, ServeOptions};
 use super::shared::{Listening, Shared};
-use super::{classify, dispatch, SimError};
+use super::{call, classify, SimError};
 
 /// Largest accepted request body, the node's 10 MiB limit (reference §1.3).
 const MAX_BODY: usize = 10 * 1024 * 1024;
@@ -97,7 +97,7 @@ async fn handle(
             "request body too large or unreadable\n",
         ));
     };
-    let body = dispatch::parse(&bytes);
+    let body = call::parse(&bytes);
     let (delay_ms, pos_disabled) = {
         let mut world = shared.world();
         match world.endpoint_mut(&name) {

@@ -1,12 +1,12 @@
 //! Endpoint views and fault injection over real HTTP, driven through `SimHandle` methods.
 
-mod sim_support;
+mod support;
 
 use std::time::Duration;
 
-use conflux_pos_exporter::sim::{EndpointPatch, InjectedError};
+use conflux_sim::{EndpointPatch, InjectedError};
 use serde_json::json;
-use sim_support::*;
+use support::*;
 
 fn patch() -> EndpointPatch {
     EndpointPatch::default()

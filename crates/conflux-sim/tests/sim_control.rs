@@ -1,12 +1,12 @@
 //! The HTTP control API (what demos and scripts use) and the automatic block clocks.
 
-mod sim_support;
+mod support;
 
 use std::time::Duration;
 
-use conflux_pos_exporter::sim::{EndpointSpec, Sim, SimConfig};
+use conflux_sim::{EndpointSpec, Sim, SimConfig};
 use serde_json::json;
-use sim_support::*;
+use support::*;
 
 #[tokio::test]
 async fn control_api_changes_what_rpc_returns() {
@@ -159,7 +159,7 @@ async fn tickers_advance_both_chains() {
         endpoints: vec![EndpointSpec::node("local", Some(ID))],
         pow_epoch_interval: Some(Duration::from_millis(20)),
         pos_block_interval: Some(Duration::from_millis(20)),
-        pos: Some(Box::new(conflux_pos_exporter::sim::FakePos::default())),
+        pos: Some(Box::new(conflux_sim::FakePos::default())),
         ..SimConfig::default()
     };
     let sim = Sim::start(cfg).await.unwrap();
@@ -203,7 +203,7 @@ async fn start_fails_cleanly_on_a_taken_port() {
 /// The PoS chain takes its CIP-99 transition view from the simulator's chain id, and the control API changes it.
 #[tokio::test]
 async fn force_retire_rule_follows_the_chain_id_and_the_control_api() {
-    use conflux_pos_exporter::sim::pos::{PosChain, PosParams};
+    use conflux_sim::pos::{PosChain, PosParams};
     for (chain_id, view) in [
         (1029, json!(330_000)),
         (1, json!(342_000)),

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::dispatch::Ctx;
+use super::call::Ctx;
 use super::wire::{derive_h256, derive_u64, parse_qty, qty, verbose_address, RpcError};
 
 /// What `cfx_clientVersion` reports: the current mainnet release in the node's own version format.
@@ -181,11 +181,11 @@ fn block(ctx: &Ctx<'_>, epoch: u64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::chain::PowChain;
-    use crate::sim::config::{EndpointSpec, StatusOffsets};
-    use crate::sim::dispatch::NetParams;
-    use crate::sim::endpoint::EndpointView;
-    use crate::sim::patch::EndpointPatch;
+    use crate::call::NetParams;
+    use crate::chain::PowChain;
+    use crate::config::{EndpointSpec, StatusOffsets};
+    use crate::endpoint::EndpointView;
+    use crate::patch::EndpointPatch;
 
     fn fixture() -> (NetParams, PowChain, EndpointView) {
         let net = NetParams {

@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use super::patch::EndpointPatch;
 use super::serve::{self, Handler, ServeOptions};
 use super::shared::Shared;
-use super::SimError;
+use super::{updown, SimError};
 
 /// Control bodies are small JSON objects.
 const MAX_BODY: usize = 1024 * 1024;
@@ -75,7 +75,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<By
         (Method::POST, ["control", "endpoint", name]) => {
             let name = (*name).to_string();
             match body_as::<EndpointPatch>(req).await {
-                Ok(patch) => shared.patch_endpoint(&name, &patch).await,
+                Ok(patch) => updown::patch_endpoint(&shared, &name, &patch).await,
                 Err(e) => Err(e),
             }
         }

@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
+use super::call::{self, Body};
 use super::config::{EndpointSpec, SimConfig};
-use super::dispatch::{self, Body};
 use super::endpoint::SafetyFile;
 use super::fake_pos::FakePos;
 use super::patch::EndpointPatch;
@@ -30,7 +30,7 @@ fn world(pos: bool) -> World {
 /// Sends one call and returns `(result, error code)`.
 fn call(w: &mut World, ep: &str, method: &str, params: Value) -> Value {
     let req = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let body = dispatch::parse(req.to_string().as_bytes());
+    let body = call::parse(req.to_string().as_bytes());
     w.answer(ep, &body).unwrap().body.unwrap()
 }
 
@@ -174,7 +174,7 @@ fn local_control_methods_change_the_switch_and_stop_the_node() {
     let r = call(&mut w, "n1", "test_posStartVoting", json!([false]));
     assert_eq!(r["result"], Value::Null, "{r}");
     assert_eq!(w.state_json()["pos"]["voters"], json!({A: 2}));
-    let body = dispatch::parse(br#"{"jsonrpc":"2.0","id":9,"method":"test_stop"}"#);
+    let body = call::parse(br#"{"jsonrpc":"2.0","id":9,"method":"test_stop"}"#);
     let reply = w.answer("n2", &body).unwrap();
     assert!(reply.stop);
     assert_eq!(reply.body.unwrap()["result"], Value::Null);
@@ -189,7 +189,7 @@ fn batches_keep_every_id_but_not_the_order() {
         .map(|i| json!({"jsonrpc":"2.0","id":i,"method":"cfx_epochNumber","params":[]}))
         .collect();
     for _ in 0..20 {
-        let body = dispatch::parse(Value::Array(reqs.clone()).to_string().as_bytes());
+        let body = call::parse(Value::Array(reqs.clone()).to_string().as_bytes());
         let out = w.answer("n1", &body).unwrap().body.unwrap();
         let ids: Vec<i64> = out
             .as_array()
@@ -207,7 +207,7 @@ fn batches_keep_every_id_but_not_the_order() {
 #[test]
 fn notifications_get_no_answer_and_bad_bodies_get_envelope_errors() {
     let mut w = world(false);
-    let body = dispatch::parse(br#"{"jsonrpc":"2.0","method":"cfx_epochNumber"}"#);
+    let body = call::parse(br#"{"jsonrpc":"2.0","method":"cfx_epochNumber"}"#);
     assert_eq!(w.answer("n1", &body).unwrap().body, None);
     let out = w.answer("n1", &Body::ParseError).unwrap().body.unwrap();
     assert_eq!(code(&out), Some(-32700));

@@ -2,13 +2,13 @@
 //! connection of any request holding a `pos_*` call (losing the whole batch), and a loaded node is slow for
 //! history reads only (each one adds `history_delay_ms`, status calls stay fast).
 
-mod sim_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use conflux_pos_exporter::sim::EndpointPatch;
+use conflux_sim::EndpointPatch;
 use serde_json::{json, Value};
-use sim_support::*;
+use support::*;
 
 fn req(id: u64, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
