@@ -1,7 +1,13 @@
 //! The real binary: zero-config start with no node, config errors naming the key, `--config.check` redaction,
 //! secrets kept out of logs, and graceful shutdown on SIGTERM.
 
-mod common;
+mod support {
+    pub mod ports;
+    pub mod world;
+}
+
+use support::ports::*;
+use support::world::*;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -66,8 +72,8 @@ async fn wait_scrape(port: u16, cond: impl Fn(&str) -> bool) -> String {
 async fn zero_config_without_a_node_says_so() {
     // The default node URL is 127.0.0.1:12539; point the flag at a port nobody listens on to be independent of the
     // machine, keeping every other default.
-    let dead = common::free_port();
-    let port = common::free_port();
+    let dead = free_port();
+    let port = free_port();
     let child = spawn(&[
         "--web.listen-address",
         &format!("127.0.0.1:{port}"),
@@ -97,7 +103,7 @@ async fn zero_config_without_a_node_says_so() {
 
 #[tokio::test]
 async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
-    let sim = common::sim(SimConfig {
+    let sim = sim(SimConfig {
         endpoints: vec![
             EndpointSpec::node("node", None),
             EndpointSpec::reference("ref"),
@@ -106,8 +112,8 @@ async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
     })
     .await;
     let secret = "SeCrEtApIkEy0123456789";
-    let dead = common::free_port();
-    let port = common::free_port();
+    let dead = free_port();
+    let port = free_port();
     let child = spawn(&[
         "--web.listen-address",
         &format!("127.0.0.1:{port}"),

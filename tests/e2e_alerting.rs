@@ -2,28 +2,45 @@
 //! `alerts/conflux-pos.rules.yml` -> real Alertmanager loaded with the shipped `examples/alertmanager.yml` ->
 //! the webhook receivers (`/pager`, `/chat`, `/deadmansswitch`), recorded by a small HTTP server in the test.
 //!
-//! The shipped files are used as they are, except (see `e2e_support::shipped`): every `for:` is divided by 120
+//! The shipped files are used as they are, except (see `shipped`): every `for:` is divided by 120
 //! (2 minutes become 1 second), Alertmanager's `group_wait`/`group_interval`/`repeat_interval` are divided by 60
 //! and its webhook URLs point at the test's receiver (same paths). Prometheus scrapes and evaluates every 250 ms
 //! in the shipped job `conflux-pos-exporter`. The chain is shrunk the same way: epochs of 40 blocks instead of
 //! 120, so the rules' block-count thresholds keep their meaning. Where the order of a page and the chain's verdict
 //! matters, the test commits the PoS blocks itself (manual mode), so a loaded machine cannot reorder them.
 
-mod common;
-mod e2e_support;
-mod ops_common;
+mod support {
+    pub mod alertmanager;
+    pub mod exporter;
+    pub mod exposition;
+    pub mod hostfiles;
+    pub mod ports;
+    pub mod process;
+    pub mod prometheus;
+    pub mod ready;
+    pub mod repo;
+    pub mod scrape;
+    pub mod shipped;
+    pub mod stack;
+    pub mod tools;
+    pub mod webhook;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::hostfiles::*;
+use support::prometheus::*;
+use support::scrape::*;
+use support::stack::*;
+use support::webhook::*;
+use support::world::*;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::tools::sample_value;
-use common::*;
 use conflux_pos_exporter::app::App;
 use conflux_sim::pos::{PosChain, PosParams};
 use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
-use e2e_support::hostfiles::FakeHost;
-use e2e_support::stack::Stack;
-use e2e_support::webhook::Notified;
 use serde_json::json;
 
 const US: &str = "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";

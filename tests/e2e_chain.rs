@@ -1,11 +1,20 @@
 //! The exporter against the simulator, end to end over real HTTP: every chain series, the three lag outcomes,
 //! node down, fork, catch-up, methods not served, faults, one request per poll, and the read-only guarantee.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod scrape;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::scrape::*;
+use support::world::*;
 
 use std::time::Duration;
 
-use common::*;
 use conflux_sim::{EndpointPatch, EndpointSpec, InjectedError, SimConfig, SimHandle};
 
 const T: Duration = Duration::from_secs(10);

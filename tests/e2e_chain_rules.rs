@@ -3,12 +3,22 @@
 //! chain's verdict, a node far too slow for history reads stays "up" and still completes its history, and a node
 //! without PoS (which drops any request carrying a `pos_*` call) is up with PoS unavailable.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod pos;
+    pub mod scrape;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::pos::*;
+use support::scrape::*;
+use support::world::*;
 
 use std::time::Duration;
 
-use common::pos::*;
-use common::*;
 use conflux_pos_exporter::app::App;
 use conflux_pos_exporter::config::Config;
 use conflux_sim::pos::{PosChain, PosParams};

@@ -1,7 +1,7 @@
 //! Every panel of both shipped dashboards shows data: a simulated world rich enough for all of them is watched by
 //! the exporter, a real Prometheus scrapes it with the shipped rule file loaded unmodified (so the recorded
 //! series the panels use exist), and every panel query, with the dashboard variables set to "all"
-//! (`ops_common::default_vars`), is run as an instant query against Prometheus' HTTP API. Each must return at
+//! (`default_vars`), is run as an instant query against Prometheus' HTTP API. Each must return at
 //! least one series.
 //!
 //! The world, driven block by block (manual PoS, epochs of 10 blocks):
@@ -15,22 +15,39 @@
 //!   process) on a tmpfs that keeps filling, so the process, disk (incl. time until full) and key-file panels
 //!   have data.
 
-mod common;
-mod e2e_support;
-mod ops_common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod grafana;
+    pub mod hostfiles;
+    pub mod ports;
+    pub mod process;
+    pub mod prometheus;
+    pub mod ready;
+    pub mod repo;
+    pub mod scrape;
+    pub mod shipped;
+    pub mod tools;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::grafana::*;
+use support::hostfiles::*;
+use support::prometheus::*;
+use support::repo::*;
+use support::scrape::*;
+use support::shipped;
+use support::world::*;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::tools::Prometheus;
-use common::*;
 use conflux_pos_exporter::app::App;
 use conflux_pos_exporter::config::{self, Cli};
 use conflux_sim::pos::{PosChain, PosParams};
 use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};
-use e2e_support::hostfiles::FakeHost;
-use e2e_support::shipped;
-use ops_common::{dashboard_exprs, default_vars, PanelExpr, DASHBOARDS};
 use serde_json::json;
 
 const A: &str = "0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
@@ -174,7 +191,7 @@ async fn every_dashboard_panel_returns_data() {
     let hosts: Vec<FakeHost> = NODES.iter().map(|(_, id)| FakeHost::create(id)).collect();
     let _filling = hosts[0].start_filling();
     let app = watch(&sim, &hosts).await;
-    let rules = ops_common::repo(shipped::RULES);
+    let rules = repo(shipped::RULES);
     let prom = Prometheus::start(
         &shipped::prometheus_config(&[app.local_addr()], INTERVAL, &rules, None),
         &[],
@@ -236,10 +253,8 @@ async fn every_dashboard_panel_returns_data() {
         ),
     ] {
         // Rule results follow the scrapes by one evaluation.
-        prom.wait_query(expr, T, |r| {
-            r.len() == 1 && common::tools::sample_value(&r[0]) == expected
-        })
-        .await;
+        prom.wait_query(expr, T, |r| r.len() == 1 && sample_value(&r[0]) == expected)
+            .await;
     }
     drop(prom);
     app.shutdown().await;

@@ -1,12 +1,19 @@
 //! The force-retire ETA against the simulator's real retirement time. Alone in its test binary so no other test
 //! competes for the CPU while the chain's timing is measured.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod pos;
+    pub mod scrape;
+    pub mod world;
+}
+
+use support::pos::*;
+use support::scrape::*;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::pos::*;
-use common::*;
 use conflux_sim::EndpointPatch;
 
 #[tokio::test]

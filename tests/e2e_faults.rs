@@ -9,13 +9,24 @@
 //! `FAULT_SEED=<n>` replays another schedule; the seed is printed. The default schedule (3) loses a committee
 //! answer at an epoch start while the member is silent, the case that once made misses disappear.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod pos;
+    pub mod scrape;
+    pub mod tally;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::pos::*;
+use support::scrape::*;
+use support::tally::*;
+use support::world::*;
 
 use std::time::Duration;
 
-use common::pos::{L, US};
-use common::tally::ChainReader;
-use common::*;
 use conflux_pos_exporter::app::App;
 use conflux_sim::pos::{PosChain, PosParams};
 use conflux_sim::{EndpointPatch, EndpointSpec, InjectedError, SimConfig, SimHandle};
@@ -197,7 +208,7 @@ fn window(s: &Scrape) -> u64 {
 }
 
 fn retired_by(sim: &SimHandle, height: u64) -> bool {
-    common::pos::retirements(sim)
+    retirements(sim)
         .iter()
         .any(|r| r["view"].as_u64().is_some_and(|v| v <= height))
 }

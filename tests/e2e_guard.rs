@@ -4,12 +4,21 @@
 //! step. Also: safe-to-stop from the committee, the owner cross-check, and the PoS-address fallback from
 //! `pos_db/secure_storage.json`.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod scrape;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::scrape::*;
+use support::world::*;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::*;
 use conflux_pos_exporter::config::{self, Cli};
 use conflux_sim::pos::{PosChain, PosParams};
 use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig, SimHandle};

@@ -2,13 +2,22 @@
 //! node that never ran PoS, or the exporter pointed at the wrong work dir) is one warning naming the problem, never
 //! an error-level "dangerous failover state"; a real danger is logged at error level once per change.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod scrape;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::scrape::*;
+use support::world::*;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::*;
 use conflux_pos_exporter::config::{self, Cli};
 use conflux_sim::{EndpointSpec, SimConfig};
 

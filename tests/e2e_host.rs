@@ -3,14 +3,23 @@
 //! directories, a missing data dir reported as an error; the PoS key file's presence and permissions; and the
 //! RPC-port lookup when nothing is configured.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod scrape;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::scrape::*;
+use support::world::*;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::*;
 use conflux_pos_exporter::config::{self, Cli};
 use conflux_pos_exporter::host::facts::read_process_facts;
 use conflux_sim::{EndpointSpec, SimConfig, SimHandle};

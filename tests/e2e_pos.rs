@@ -1,10 +1,20 @@
 //! PoS participation end to end: the exporter against the simulator's PoS chain, whose force-retire verdicts
 //! follow conflux-rust's rule. The exporter's forecast is compared with the chain's own verdict block by block.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod pos;
+    pub mod scrape;
+    pub mod tally;
+    pub mod world;
+}
 
-use common::pos::*;
-use common::*;
+use support::exposition::*;
+use support::pos::*;
+use support::scrape::*;
+use support::tally::*;
+
 use conflux_pos_exporter::app::App;
 use conflux_sim::{EndpointPatch, SimHandle};
 use serde_json::json;
@@ -314,7 +324,7 @@ async fn a_restart_mid_epoch_gives_the_same_numbers_as_a_continuous_run() {
     // Both equal the chain's own tally of every block since the simulator's anchor (the whole chain lies within
     // the restarted exporter's backfill window).
     let h = sim.pos_height();
-    let mut chain = common::tally::ChainReader::new(sim.url("ref").unwrap(), US, anchor);
+    let mut chain = ChainReader::new(sim.url("ref").unwrap(), US, anchor);
     chain.read_to(h).await;
     let t = chain.tally(anchor, h);
     for (name, want) in [

@@ -4,11 +4,14 @@
 //! test` says which of them each alert matches. The alerts' label sets are the ones the promtool unit tests
 //! expect (`alerts/tests/*.yml`), i.e. what the rules really produce.
 
-mod ops_common;
+mod support {
+    pub mod repo;
+    pub mod tools;
+}
+
+use support::repo::*;
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use ops_common::*;
 
 type Labels = BTreeMap<String, String>;
 

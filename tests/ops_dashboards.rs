@@ -4,11 +4,21 @@
 //! every panel, `$__rate_interval` in rate queries, only known metrics, and every expression parses as PromQL
 //! (`promtool check rules` on a scratch rule file).
 
-mod ops_common;
+mod support {
+    pub mod grafana;
+    pub mod promql;
+    pub mod repo;
+    pub mod rules;
+    pub mod tools;
+}
+
+use support::grafana::*;
+use support::promql::*;
+use support::repo::*;
+use support::rules::*;
 
 use std::collections::BTreeSet;
 
-use ops_common::*;
 use serde_json::Value;
 
 const DS_VAR: &str = "${datasource}";

@@ -2,11 +2,16 @@
 //! `alerts/tests/` passes, every alert has both a firing case and a near miss that must not fire, and the example
 //! Prometheus configuration (which loads the rules by relative path) is valid.
 
-mod ops_common;
+mod support {
+    pub mod repo;
+    pub mod rules;
+    pub mod tools;
+}
+
+use support::repo::*;
+use support::rules::*;
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use ops_common::*;
 
 fn test_files() -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(repo("alerts/tests"))

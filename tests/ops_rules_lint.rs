@@ -4,11 +4,18 @@
 //! routing them through `examples/alertmanager.yml` with `amtool`), counters are the only things rated, the scrape
 //! job is named only where the convention says, and every metric named is one the exporter publishes.
 
-mod ops_common;
+mod support {
+    pub mod promql;
+    pub mod repo;
+    pub mod rules;
+    pub mod tools;
+}
 
-use std::collections::BTreeSet;
+use support::promql::*;
+use support::repo::*;
+use support::rules::*;
 
-use ops_common::*;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn alerts() -> Vec<Rule> {
     rules().into_iter().filter(|r| r.alert.is_some()).collect()
@@ -349,4 +356,47 @@ fn github_anchors_follow_githubs_rules() {
     .map(|s| s.to_string())
     .collect();
     assert_eq!(a, want);
+}
+
+/// The prefix every `runbook_url` starts with: the base from the external label `runbook_base_url`, else the
+/// copy the Debian package installs; the anchor after `#` is the alert name in lower case.
+const RUNBOOK_BASE: &str = "{{ with $externalLabels.runbook_base_url }}{{ . }}{{ else }}file:///usr/share/conflux-pos-exporter/docs/runbook.md{{ end }}#";
+
+/// GitHub's heading anchors of a Markdown document (lower case; punctuation other than `-`/`_` dropped; spaces
+/// become `-`; repeated headings get `-1`, `-2`, ...). Headings inside code fences do not count.
+fn markdown_anchors(md: &str) -> BTreeSet<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = BTreeSet::new();
+    let mut in_fence = false;
+    for line in md.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if in_fence {
+            continue;
+        }
+        let hashes = line.chars().take_while(|c| *c == '#').count();
+        if hashes == 0 || hashes > 6 || !line[hashes..].starts_with(' ') {
+            continue;
+        }
+        let slug: String = line[hashes..]
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect();
+        let n = seen.entry(slug.clone()).or_insert(0);
+        out.insert(if *n == 0 {
+            slug.clone()
+        } else {
+            format!("{slug}-{n}")
+        });
+        *n += 1;
+    }
+    out
 }

@@ -5,14 +5,16 @@
 //! the installed config (`--config.check`, as the service user), then purges.
 //! Needs cargo-deb, dpkg, systemd-analyze (bash scripts/test installs them).
 
-mod common;
+mod support {
+    pub mod tools;
+}
+
+use support::tools::*;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-use common::tools::tool;
 
 const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
 const PKG: &str = "conflux-pos-exporter";

@@ -1,12 +1,28 @@
 //! Real Prometheus scrapes the exporter (watching the simulator) and PromQL sees the lag; `promtool check
 //! metrics` is clean on a live scrape.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod ports;
+    pub mod process;
+    pub mod prometheus;
+    pub mod ready;
+    pub mod scrape;
+    pub mod tools;
+    pub mod world;
+}
 
+use support::exporter::*;
+use support::process::*;
+use support::prometheus::*;
+use support::scrape::*;
+use support::tools::*;
+use support::world::*;
+
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::tools::{promtool_check_metrics, sample_value, Prometheus};
-use common::*;
 use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig};
 
 #[tokio::test]
@@ -56,4 +72,31 @@ async fn real_prometheus_scrapes_lag_and_promtool_is_clean() {
     assert_eq!(sample_value(&up[0]), 1.0);
     app.shutdown().await;
     sim.shutdown().await;
+}
+
+/// Runs `promtool check metrics` on an exposition; returns (exit code, output).
+fn promtool_check_metrics(exposition: &str) -> (i32, String) {
+    use std::io::Write;
+    let mut promtool = Guarded::spawn(
+        Command::new(tool("promtool"))
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+        "promtool",
+    );
+    promtool
+        .child()
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let out = promtool.output();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
 }

@@ -1,7 +1,11 @@
 //! The read-only guarantee at the wire: a state-changing method is refused by the client before any byte reaches
 //! the node, proven against the simulator's request log.
 
-mod common;
+mod support {
+    pub mod world;
+}
+
+use support::world::*;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +16,7 @@ use serde_json::json;
 
 /// A simulated node and a bare client to it with the given answer size cap.
 async fn node_and_client(max_response_bytes: usize) -> (SimHandle, Client) {
-    let sim = common::sim(SimConfig {
+    let sim = sim(SimConfig {
         endpoints: vec![EndpointSpec::node("node", None)],
         ..Default::default()
     })

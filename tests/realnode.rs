@@ -3,17 +3,21 @@
 //! Run with `scripts/test-realnode`; without `CONFLUX_REALNODE=1` or without `shared/realnode` beside the
 //! repository every test prints one "skipped: …" line and passes.
 
+// The shared support modules this suite uses (declared by path like its own modules, which rustfmt needs here).
 #[path = "realnode/checks.rs"]
 mod checks;
-mod common;
 #[path = "realnode/devnet.rs"]
 mod devnet;
 #[path = "realnode/exporter.rs"]
 mod exporter;
+#[path = "support/exposition.rs"]
+mod exposition;
 #[path = "realnode/failover.rs"]
 mod failover;
 #[path = "realnode/failover_checks.rs"]
 mod failover_checks;
+#[path = "support/ports.rs"]
+mod ports;
 #[path = "realnode/recorder.rs"]
 mod recorder;
 #[path = "realnode/retire.rs"]
@@ -26,6 +30,7 @@ use std::time::Duration;
 use checks::{requests_per_poll, up_zero, value, votes_against_chain};
 use devnet::Devnet;
 use exporter::{Exporter, Watched};
+use exposition::Scrape;
 use recorder::Recorder;
 
 /// The exporter's default node poll interval, for requests per poll.
@@ -153,7 +158,7 @@ async fn healthy_validator_stays_up_and_its_votes_match_the_chain() {
         Ok((_, sc)) => sc,
         Err(last) => {
             fail.push("history never caught up".into());
-            common::Scrape::parse(last)
+            Scrape::parse(last)
         }
     };
     if value(&sc, "conflux_pos_history_caught_up", "node0").is_none() {

@@ -2,12 +2,21 @@
 //! is gzip-compressed for clients that ask (and identical once decompressed), and a taken listen address names
 //! `--web.listen-address` once.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod exposition;
+    pub mod scrape;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::exposition::*;
+use support::scrape::*;
+use support::world::*;
 
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use common::*;
 use conflux_sim::{EndpointPatch, EndpointSpec, SimConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");

@@ -3,14 +3,26 @@
 //! the 401 and its `WWW-Authenticate`, and the debug log of the real binary never contains the password or the
 //! hash. The certificate is self-signed, made by the openssl CLI for this test only.
 
-mod common;
+mod support {
+    pub mod exporter;
+    pub mod ports;
+    pub mod process;
+    pub mod prometheus;
+    pub mod ready;
+    pub mod tools;
+    pub mod world;
+}
+
+use support::exporter::*;
+use support::ports::*;
+use support::prometheus::*;
+use support::tools::*;
+use support::world::*;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::tools::{sample_value, tool, Prometheus};
-use common::*;
 use conflux_pos_exporter::webconfig;
 use conflux_sim::{EndpointSpec, SimConfig};
 

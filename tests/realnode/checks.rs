@@ -1,7 +1,7 @@
 //! Judgements over a recorded run: `conflux_up` against the suite's own status probes, requests per poll, the
 //! vote counters against the chain's signatures, and the failover verdicts scrape by scrape.
 
-use super::common::Scrape;
+use super::exposition::Scrape;
 use super::recorder::{Probe, Sample};
 use super::rpc::Rpc;
 

@@ -59,7 +59,7 @@ pub fn config_check(nodes: &[Watched], extra: &str) -> Result<(), String> {
 impl Exporter {
     pub fn start(nodes: &[Watched], extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = super::common::free_port();
+        let port = super::ports::free_port();
         let cfg = dir.path().join("exporter.toml");
         std::fs::write(&cfg, config_text(port, nodes, extra)).unwrap();
         let log = dir.path().join("exporter.log");

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::checks::failover_state;
-use super::common::Scrape;
 use super::devnet::Devnet;
 use super::exporter::{self, Exporter, Watched};
+use super::exposition::Scrape;
 use super::failover_checks::{equivocation_timeline, every_scrape, once_per_address};
 use super::recorder::{until, Recorder};
 use super::{report, watched, RULE_3_EPOCHS};

@@ -2,7 +2,7 @@
 //! signals about a second holder appeared, and whether chain facts about the key are published once.
 
 use super::checks::{failover_state, first_after, for_address, value};
-use super::common::Scrape;
+use super::exposition::Scrape;
 use super::failover::{state_is, states, NODES};
 use super::recorder::Sample;
 

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::common::Scrape;
+use super::exposition::Scrape;
 use super::rpc::Rpc;
 
 /// One scrape (or why it failed), `at` seconds after the recorder started.

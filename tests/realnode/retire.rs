@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::checks::{self, failover_state, value};
-use super::common;
 use super::devnet::Devnet;
 use super::exporter::{self, Exporter};
+use super::exposition::Scrape;
 use super::recorder::{until, Recorder};
 use super::{liveness, report, watched, RULE_3_EPOCHS};
 
@@ -57,7 +57,7 @@ pub async fn retirement(test: &str, cip99: Option<u64>) {
         .await
     {
         let ewv = checks::lines(
-            &common::Scrape::parse(last),
+            &Scrape::parse(last),
             "conflux_pos_epochs_without_vote",
             node,
         );

@@ -2,8 +2,6 @@
 //! copy (the exporter's and the simulator crate's tests both read this one file), else `shared/fixtures/<set>` in a sibling `shared/` of the repo or of any folder above it (CI puts the
 //! repo and `shared/` side by side; engineers' worktrees sit one level deeper).
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -75,6 +73,7 @@ pub struct Capture {
     /// The JSON-RPC request body, or a transport description such as `"GET /"`; `None` when not recorded.
     pub request: Option<Value>,
     /// HTTP status and content type, when recorded.
+    #[allow(dead_code)] // read by the simulator's shape test, not by the decoder test
     pub http: Option<(u16, String)>,
     /// The response body (`None`: the connection closed without an answer; `Some(Null)`: an empty body).
     pub body: Option<Value>,

@@ -1,12 +1,17 @@
 //! The HTTP control API (what demos and scripts use) and the automatic block clocks.
 
-mod support;
+mod support {
+    pub mod control;
+    pub mod rpc;
+    pub mod sim;
+    pub mod wire;
+}
 
 use std::time::Duration;
 
 use conflux_sim::{EndpointSpec, Sim, SimConfig};
 use serde_json::json;
-use support::*;
+use support::{control::*, rpc::*, sim::*, wire::*};
 
 #[tokio::test]
 async fn control_api_changes_what_rpc_returns() {

@@ -1,12 +1,16 @@
 //! Endpoint views and fault injection over real HTTP, driven through `SimHandle` methods.
 
-mod support;
+mod support {
+    pub mod rpc;
+    pub mod sim;
+    pub mod wire;
+}
 
 use std::time::Duration;
 
 use conflux_sim::{EndpointPatch, InjectedError};
 use serde_json::json;
-use support::*;
+use support::{rpc::*, sim::*, wire::*};
 
 fn patch() -> EndpointPatch {
     EndpointPatch::default()

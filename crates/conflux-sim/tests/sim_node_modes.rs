@@ -2,13 +2,18 @@
 //! connection of any request holding a `pos_*` call (losing the whole batch), and a loaded node is slow for
 //! history reads only (each one adds `history_delay_ms`, status calls stay fast).
 
-mod support;
+mod support {
+    pub mod control;
+    pub mod rpc;
+    pub mod sim;
+    pub mod wire;
+}
 
 use std::time::{Duration, Instant};
 
 use conflux_sim::EndpointPatch;
 use serde_json::{json, Value};
-use support::*;
+use support::{control::*, rpc::*, sim::*, wire::*};
 
 fn req(id: u64, method: &str, params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})

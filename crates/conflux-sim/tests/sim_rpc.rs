@@ -1,12 +1,16 @@
 //! The simulator's JSON-RPC surface over real HTTP: shapes, encodings, batches, namespaces, transport rules
 //! and the request log.
 
-mod support;
+mod support {
+    pub mod rpc;
+    pub mod sim;
+    pub mod wire;
+}
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use support::*;
+use support::{rpc::*, sim::*, wire::*};
 
 #[tokio::test]
 async fn batch_answers_every_id_in_any_order_with_node_shapes() {

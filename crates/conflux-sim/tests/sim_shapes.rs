@@ -1,9 +1,16 @@
 //! The simulator answers like the real node: for every capture in `shared/fixtures/rpc-real/` (devnet,
 //! devnet in its first minute, node without PoS), the same request sent to the simulator gets an answer of the
-//! same JSON structure (see `sim_support/shapes.rs`), the same HTTP status and content type, and a closed
+//! same JSON structure (see `support/shapes.rs`), the same HTTP status and content type, and a closed
 //! connection where the real node closed it.
 
-mod support;
+mod support {
+    /// One copy for both crates: the captures live in the repository's `tests/fixtures/`.
+    #[path = "../../../../tests/support/fixtures.rs"]
+    pub mod fixtures;
+    pub mod rpc;
+    pub mod shapes;
+    pub mod wire;
+}
 
 use std::collections::BTreeMap;
 
@@ -11,8 +18,8 @@ use conflux_sim::pos::{MemberSpec, PosChain, PosParams};
 use conflux_sim::{EndpointPatch, EndpointSpec, Sim, SimConfig, SimHandle};
 use serde_json::{json, Value};
 use support::fixtures::{real_captures, Capture};
+use support::rpc::{client, post_raw, result};
 use support::shapes::{compare, Seen};
-use support::{client, post_raw, result};
 
 /// The devnet's four validators, so captured `pos_getAccount` requests ask about a real member.
 const MEMBERS: [&str; 4] = [
@@ -160,7 +167,7 @@ async fn adapt(url: &str, c: &Capture) -> Option<Value> {
     if let Some(ty) = ty.filter(|_| c.method() == "pos_getTransactionByNumber") {
         // Transaction numbers differ between chains: ask for one of the same type.
         let status = result(url, "pos_getStatus", json!([])).await;
-        let last = support::qty(&status["latestTxNumber"]);
+        let last = support::wire::qty(&status["latestTxNumber"]);
         for n in (1..=last).rev() {
             let p = json!([format!("{n:#x}")]);
             if result(url, "pos_getTransactionByNumber", p.clone()).await["type"] == ty {
@@ -264,8 +271,8 @@ async fn every_real_capture_has_the_same_shape_in_the_simulator() {
         let url = sim.url(if nopos { "nopos" } else { "node" }).unwrap();
         // Without PoS the real node closed the connection on these too: compared below like any capture.
         if NOT_MODELLED.contains(&c.method().as_str()) && !(nopos && c.body.is_none()) {
-            let r = support::call(&url, &c.method(), json!([])).await;
-            if support::code(&r) != Some(-32601) {
+            let r = support::rpc::call(&url, &c.method(), json!([])).await;
+            if support::rpc::code(&r) != Some(-32601) {
                 failures.push(format!("{}: not modelled, yet answered {r}", c.name));
             }
             continue;

@@ -6,8 +6,6 @@
 //! same method shows that kind at that place (the real node answers both there); the non-null side is then
 //! compared with that other capture.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;

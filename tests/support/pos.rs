@@ -1,6 +1,5 @@
-//! PoS scenario helpers shared by the PoS end-to-end tests: a simulator whose committee holds (or not) our node's
-//! key, an exporter watching it, and the chain's own verdicts read back from the simulator.
-#![allow(dead_code)]
+//! PoS scenarios of the end-to-end tests: a simulator whose committee holds (or not) our node's key, an exporter
+//! watching it, and the chain's own verdicts read back from the simulator.
 
 use std::time::Duration;
 
@@ -9,12 +8,16 @@ use conflux_sim::pos::{PosChain, PosParams};
 use conflux_sim::{EndpointSpec, SimConfig, SimHandle};
 use serde_json::{json, Value};
 
-use super::{exporter, exporter_config_every, sim, Scrape};
+use super::exporter::{exporter, exporter_config_every};
+use super::exposition::Scrape;
+use super::world::sim;
 
 pub const US: &str = "0xabababababababababababababababababababababababababababababababab";
 pub const L: u64 = 10;
+#[allow(dead_code)] // not every PoS scenario test waits with the default timeout
 pub const T: Duration = Duration::from_secs(20);
 
+#[allow(dead_code)] // scenarios with a custom committee build their own simulator
 pub async fn pos_sim(member: bool, voting: bool, blocks: Option<Duration>) -> SimHandle {
     let ids = if member { vec![US.to_string()] } else { vec![] };
     let mut node = EndpointSpec::node("node", Some(US));
@@ -30,6 +33,7 @@ pub async fn pos_sim(member: bool, voting: bool, blocks: Option<Duration>) -> Si
     .await
 }
 
+#[allow(dead_code)] // scenarios with a custom exporter config start their own
 pub async fn watch(sim: &SimHandle, ms: u64) -> App {
     exporter(exporter_config_every(
         &[("local", sim.url("node").unwrap())],
@@ -40,6 +44,7 @@ pub async fn watch(sim: &SimHandle, ms: u64) -> App {
     .await
 }
 
+#[allow(dead_code)] // scenarios that read other nodes' series do not use it
 pub fn g(s: &Scrape, name: &str) -> Option<f64> {
     s.get(name, &[("node", "local")])
 }

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::ops_common;
+use super::repo;
 
 /// The shipped alerting and recording rules.
 pub const RULES: &str = "alerts/conflux-pos.rules.yml";
@@ -139,7 +139,7 @@ pub fn changed_lines_only(
 
 /// The shipped rules with every `for:` divided by [`FOR_DIVISOR`].
 pub fn scaled_rules() -> String {
-    let original = ops_common::read(RULES);
+    let original = repo::read(RULES);
     let (text, n) =
         scale_durations(&original, "for", FOR_DIVISOR).unwrap_or_else(|e| panic!("{RULES}: {e}"));
     assert!(n > 0, "{RULES} has no for: to scale");
@@ -149,6 +149,7 @@ pub fn scaled_rules() -> String {
 }
 
 /// Writes [`scaled_rules`] into `dir` and returns the file's path.
+#[allow(dead_code)] // only the alerting stack writes scaled rules
 pub fn write_scaled_rules(dir: &Path) -> PathBuf {
     let path = dir.join("conflux-pos.rules.yml");
     std::fs::write(&path, scaled_rules()).expect("write the scaled rules");
@@ -158,7 +159,7 @@ pub fn write_scaled_rules(dir: &Path) -> PathBuf {
 /// The shipped Alertmanager example with its webhooks pointed at `webhook_base` and its timers divided by
 /// [`TIMER_DIVISOR`].
 pub fn alertmanager_config(webhook_base: &str) -> String {
-    let original = ops_common::read(ALERTMANAGER);
+    let original = repo::read(ALERTMANAGER);
     let (mut text, urls) =
         redirect_urls(&original, webhook_base).unwrap_or_else(|e| panic!("{ALERTMANAGER}: {e}"));
     assert!(urls >= 3, "pager, chat and deadmansswitch webhooks");
@@ -178,14 +179,14 @@ pub fn alertmanager_config(webhook_base: &str) -> String {
 
 /// The scrape job name of `examples/prometheus.yml` (the rules' contract: `up{job="conflux-pos-exporter"}`).
 pub fn job_name() -> String {
-    let doc = ops_common::yaml(PROMETHEUS);
+    let doc = repo::yaml(PROMETHEUS);
     let job = doc["scrape_configs"][0]["job_name"]
         .as_str()
         .unwrap_or_else(|| panic!("{PROMETHEUS}: no scrape_configs[0].job_name"))
         .to_string();
     assert_eq!(
         job,
-        ops_common::JOB,
+        repo::JOB,
         "the example's job name is the rules' job name"
     );
     job
@@ -205,6 +206,7 @@ pub fn prometheus_config(
 /// The same scrape job without rules or alerting: what the test Prometheus starts with, so the shipped rules are
 /// loaded (by a reload) only once every target has been scraped. Otherwise `absent(up)` of the exporter-down alert
 /// would count Prometheus' own start-up, which the scaled-down `for:` cannot absorb on a loaded machine.
+#[allow(dead_code)] // only the alerting stack starts scrape-only
 pub fn scrape_only_config(targets: &[SocketAddr], interval: Duration) -> String {
     config_text(targets, interval, None, None)
 }

@@ -8,11 +8,13 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinHandle;
+
+use super::process::Guarded;
 
 /// The fake host of one node; the child process is killed when dropped.
 pub struct FakeHost {
@@ -21,11 +23,12 @@ pub struct FakeHost {
     pub work_dir: PathBuf,
     /// The pid file naming [`FakeHost::pid`].
     pub pid_file: PathBuf,
-    child: Child,
+    child: Guarded,
 }
 
 impl FakeHost {
     /// Signs as the node does: rewrites `pos_db/secure_storage.json` (by rename) with a higher round.
+    #[allow(dead_code)] // only the guard-signing tests sign
     pub fn sign(&self, pos_address: &str, round: u64) {
         let dir = self.work_dir.join("pos_db");
         let tmp = dir.join("secure_storage.json.tmp");
@@ -56,15 +59,16 @@ impl FakeHost {
             secure_storage(pos_address, unix_now()),
         )
         .expect("write secure_storage.json");
-        let child = Command::new("sleep")
-            .arg("600")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the stand-in node process (sleep)");
+        let child = Guarded::spawn(
+            Command::new("sleep")
+                .arg("600")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "the stand-in node process (sleep)",
+        );
         let pid_file = dir.path().join("conflux.pid");
-        std::fs::write(&pid_file, format!("{}\n", child.id())).expect("write pid file");
+        std::fs::write(&pid_file, format!("{}\n", child.pid())).expect("write pid file");
         Self {
             _dir: dir,
             work_dir,
@@ -75,7 +79,7 @@ impl FakeHost {
 
     /// The stand-in node process.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 
     /// The `[[node]]` keys pointing the exporter at this host (TOML lines).
@@ -112,13 +116,6 @@ impl FakeHost {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }))
-    }
-}
-
-impl Drop for FakeHost {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

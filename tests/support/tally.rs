@@ -2,7 +2,6 @@
 //! blocks: who signed each block (its QC) and which committee that block's epoch had. Read over JSON-RPC from a
 //! simulator endpoint that no fault touches, with none of the exporter's code, so the exporter's counters and
 //! forecasts can be checked against it.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
@@ -168,7 +167,11 @@ impl ChainReader {
         }
         t
     }
+}
 
+/// The chain's own verdicts, read back from the tally: only the fault test replays the rule against them.
+#[allow(dead_code)] // e2e_pos reads the tally through `ChainReader` without these
+impl ChainReader {
     /// The chain's force-retire candidate after block `height` with a look-back of `window` epochs: a member of
     /// the current (state) epoch's committee with no signature in the blocks committed so far in that epoch nor in
     /// the `window − 1` epochs before it.

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::common::tools::Prometheus;
+use super::prometheus::Prometheus;
 
 use super::alertmanager::Alertmanager;
 use super::shipped;

@@ -1,46 +1,18 @@
-//! Real Prometheus tools for tests: locating them and running a Prometheus server on a loopback port with its
-//! own temporary data directory, killed when dropped.
-#![allow(dead_code)]
+//! Real Prometheus for tests: running a Prometheus server on a loopback port with its
+//! own temporary data directory, killed when dropped (its process is a [`Guarded`]); reading a query's sample.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Finds a tool on PATH, or fails with the command that installs it.
-pub fn tool(name: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|f| f.is_file()))
-        .unwrap_or_else(|| panic!("{name} not found: run `bash scripts/test`, which installs Debian's prometheus tools"))
-}
-
-/// Runs `promtool check metrics` on an exposition; returns (exit code, output).
-pub fn promtool_check_metrics(exposition: &str) -> (i32, String) {
-    use std::io::Write;
-    let mut child = Command::new(tool("promtool"))
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(exposition.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
+use super::ports::free_port;
+use super::process::Guarded;
+use super::ready::wait_ready;
+use super::tools::tool;
 
 /// A Prometheus server for one test.
 pub struct Prometheus {
-    child: Child,
+    _child: Guarded,
     /// Base URL, e.g. `http://127.0.0.1:PORT`.
     pub url: String,
     _dir: tempfile::TempDir,
@@ -53,7 +25,7 @@ impl Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("prometheus.yml");
         std::fs::write(&cfg, config).unwrap();
-        let port = super::free_port();
+        let port = free_port();
         let data = dir.path().join("data");
         let mut cmd = Command::new(tool("prometheus"));
         cmd.arg(format!("--config.file={}", cfg.display()))
@@ -68,9 +40,8 @@ impl Prometheus {
             .stderr(Stdio::from(
                 std::fs::File::create(dir.path().join("prometheus.log")).unwrap(),
             ));
-        let child = cmd.spawn().expect("prometheus starts");
         let p = Self {
-            child,
+            _child: Guarded::spawn(&mut cmd, "prometheus"),
             url: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         };
@@ -83,6 +54,7 @@ impl Prometheus {
     }
 
     /// Replaces the configuration and reloads it (needs `--web.enable-lifecycle`).
+    #[allow(dead_code)] // only the alerting stack reloads its Prometheus
     pub async fn reload(&self, config: &str) {
         std::fs::write(self._dir.path().join("prometheus.yml"), config).unwrap();
         let r = reqwest::Client::new()
@@ -99,6 +71,7 @@ impl Prometheus {
     }
 
     /// Directory for files the test wants next to the config.
+    #[allow(dead_code)] // only the alerting stack reads its Prometheus directory
     pub fn dir(&self) -> &Path {
         self._dir.path()
     }
@@ -140,36 +113,10 @@ impl Prometheus {
     }
 }
 
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The numeric value of an instant-vector sample.
 pub fn sample_value(sample: &serde_json::Value) -> f64 {
     sample["value"][1]
         .as_str()
         .and_then(|v| v.parse().ok())
         .expect("sample value")
-}
-
-/// Polls `{url}/-/ready` (Prometheus and Alertmanager both serve it) until it answers 2xx, or fails with the
-/// program's log after `timeout`.
-pub async fn wait_ready(url: &str, what: &str, timeout: Duration, log: impl Fn() -> String) {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Ok(r) = reqwest::get(format!("{url}/-/ready")).await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} not ready; log:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -1,16 +1,19 @@
 //! A real Alertmanager for one test: loopback port, its own temporary data directory, clustering off, killed when
-//! dropped.
+//! dropped (its process is a [`Guarded`]).
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::find_tool;
+use super::ports::free_port;
+use super::process::Guarded;
+use super::ready::wait_ready;
+use super::tools::find_tool;
 
 /// A running Alertmanager.
 pub struct Alertmanager {
-    child: Child,
+    _child: Guarded,
     /// `http://127.0.0.1:PORT`
     pub url: String,
     /// The address Prometheus sends alerts to.
@@ -29,10 +32,10 @@ impl Alertmanager {
         let dir = tempfile::tempdir().expect("alertmanager temp dir");
         let cfg = dir.path().join("alertmanager.yml");
         std::fs::write(&cfg, config).expect("write alertmanager.yml");
-        let port = crate::common::free_port();
+        let port = free_port();
         let log = std::fs::File::create(dir.path().join("alertmanager.log")).expect("log file");
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", cfg.display()))
+        let mut cmd = Command::new(bin);
+        cmd.arg(format!("--config.file={}", cfg.display()))
             .arg(format!(
                 "--storage.path={}",
                 dir.path().join("data").display()
@@ -42,16 +45,14 @@ impl Alertmanager {
             .arg("--cluster.listen-address=")
             .arg("--log.level=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("alertmanager starts");
+            .stderr(Stdio::from(log));
         let am = Self {
-            child,
+            _child: Guarded::spawn(&mut cmd, "alertmanager"),
             url: format!("http://127.0.0.1:{port}"),
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
             dir,
         };
-        crate::common::tools::wait_ready(&am.url, "alertmanager", Duration::from_secs(20), || {
+        wait_ready(&am.url, "alertmanager", Duration::from_secs(20), || {
             am.log()
         })
         .await;
@@ -100,12 +101,5 @@ impl Alertmanager {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-}
-
-impl Drop for Alertmanager {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

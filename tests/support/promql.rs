@@ -3,7 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{known_metric, run};
+use super::repo::run;
+use super::rules::known_metric;
 
 /// Metric names an expression selects (not functions, keywords, labels, numbers or durations). Good enough for
 /// the PromQL in this repository: strings, label matchers, ranges and `by (...)`-style lists are dropped first.
@@ -81,6 +82,7 @@ pub fn counter_functions(expr: &str) -> Vec<(String, String)> {
 
 /// Checks that every expression parses as PromQL, by writing them as recording rules into a temporary rules file
 /// and running `promtool check rules` on it. `exprs` are (name for messages, expression).
+#[allow(dead_code)] // only the dashboard lint parses its expressions with promtool
 pub fn promtool_check_exprs(exprs: &[(String, String)]) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let path = dir.path().join("exprs.rules.yml");

@@ -1,0 +1,55 @@
+//! Child processes of the tests (the exporter binary, Prometheus, Alertmanager, helper programs): every running
+//! child is owned by a [`Guarded`] whose drop kills and reaps it, so a failing assert or a panic never leaks a
+//! process.
+
+use std::process::{Child, Command};
+
+/// A running child process, killed and reaped when dropped.
+pub struct Guarded {
+    /// Always `Some` until [`Guarded::output`] hands the child over to be waited for.
+    child: Option<Child>,
+}
+
+impl Guarded {
+    /// Spawns `cmd`; panics naming `what` if it cannot start.
+    pub fn spawn(cmd: &mut Command, what: &str) -> Self {
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("{what} does not start: {e}"));
+        Self { child: Some(child) }
+    }
+
+    /// The child's process id.
+    #[allow(dead_code)] // only children whose pid is published (the fake node process) need it
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The child itself (to take its pipes or signal it); it stays owned by the guard.
+    #[allow(dead_code)] // only children fed through a pipe need it
+    pub fn child(&mut self) -> &mut Child {
+        self.child
+            .as_mut()
+            .expect("the child is owned until output()")
+    }
+
+    /// Closes the child's stdin, waits for it to exit and collects its output (it is reaped either way).
+    #[allow(dead_code)] // only children whose output is read need it
+    pub fn output(mut self) -> std::process::Output {
+        let child = self
+            .child
+            .take()
+            .expect("the child is owned until output()");
+        child.wait_with_output().expect("wait for the child")
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        // Already exited is fine: kill fails, wait reaps.
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
