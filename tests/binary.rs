@@ -3,52 +3,39 @@
 
 mod support {
     pub mod ports;
+    pub mod process;
     pub mod world;
 }
 
 use support::ports::*;
+use support::process::Guarded;
 use support::world::*;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use conflux_sim::{EndpointSpec, SimConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
 
-fn spawn(args: &[&str]) -> Child {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts")
+fn spawn(args: &[&str]) -> Guarded {
+    Guarded::spawn(
+        Command::new(BIN)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+        "the exporter binary",
+    )
 }
 
-fn terminate(mut child: Child) -> (i32, String) {
-    // SIGTERM, then collect the logs.
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "exporter did not exit on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut logs = String::new();
-    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-        logs.push_str(&line.unwrap());
-        logs.push('\n');
-    }
-    (status.code().unwrap_or(-1), logs)
+/// SIGTERM, then the exit code and the logs.
+fn terminate(child: Guarded) -> (i32, String) {
+    let out = child.terminate(Duration::from_secs(10));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 async fn wait_scrape(port: u16, cond: impl Fn(&str) -> bool) -> String {

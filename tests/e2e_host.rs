@@ -6,18 +6,20 @@
 mod support {
     pub mod exporter;
     pub mod exposition;
+    pub mod process;
     pub mod scrape;
     pub mod world;
 }
 
 use support::exporter::*;
 use support::exposition::*;
+use support::process::Guarded;
 use support::scrape::*;
 use support::world::*;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use conflux_pos_exporter::config::{self, Cli};
@@ -27,19 +29,20 @@ use conflux_sim::{EndpointSpec, SimConfig, SimHandle};
 const T: Duration = Duration::from_secs(8);
 
 /// A stand-in node process with RLIMIT_NOFILE 1024:4096, killed when dropped.
-struct Proc(Child);
+struct Proc(Guarded);
 
 impl Proc {
     fn start() -> Self {
-        let child = Command::new("prlimit")
-            .args(["--nofile=1024:4096", "sleep", "60"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn prlimit");
+        let child = Guarded::spawn(
+            Command::new("prlimit")
+                .args(["--nofile=1024:4096", "sleep", "60"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "prlimit",
+        );
         // prlimit sets the limit on itself and execs sleep under the same pid.
-        let comm = format!("/proc/{}/comm", child.id());
+        let comm = format!("/proc/{}/comm", child.pid());
         let deadline = Instant::now() + Duration::from_secs(5);
         while !std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "sleep") {
             assert!(Instant::now() < deadline, "sleep did not start");
@@ -49,19 +52,12 @@ impl Proc {
     }
 
     fn pid(&self) -> u32 {
-        self.0.id()
+        self.0.pid()
     }
 
-    fn stop(mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+    /// Stops the process now (the guard would when the test ends).
+    fn stop(self) {
+        drop(self);
     }
 }
 

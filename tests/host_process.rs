@@ -6,8 +6,14 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod support {
+    pub mod process;
+}
+
+use support::process::Guarded;
 
 use conflux_pos_exporter::host::facts::{read_process_facts, Restricted};
 use conflux_pos_exporter::host::limits::LimitValue;
@@ -35,18 +41,19 @@ impl FakeNode {
     }
 
     /// Starts it with RLIMIT_NOFILE 1024:4096, in the temp dir as cwd.
-    fn start(&self) -> Child {
-        let child = Command::new("prlimit")
-            .arg("--nofile=1024:4096")
-            .arg(self.dir.path().join(&self.name))
-            .arg("30")
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn prlimit");
-        let comm = format!("/proc/{}/comm", child.id());
+    fn start(&self) -> Guarded {
+        let child = Guarded::spawn(
+            Command::new("prlimit")
+                .arg("--nofile=1024:4096")
+                .arg(self.dir.path().join(&self.name))
+                .arg("30")
+                .current_dir(self.dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "prlimit",
+        );
+        let comm = format!("/proc/{}/comm", child.pid());
         wait_until(|| std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == self.name));
         child
     }
@@ -64,9 +71,9 @@ fn wait_until(mut cond: impl FnMut() -> bool) {
     }
 }
 
-fn stop(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
+/// Stops a child now (its guard would at the end of the test anyway).
+fn stop(child: Guarded) {
+    drop(child);
 }
 
 fn by_pid_file(node: &FakeNode) -> ProcessQuery {
@@ -87,7 +94,7 @@ fn by_name(node: &FakeNode) -> ProcessQuery {
 fn finds_and_reads_a_restarting_node() {
     let node = FakeNode::new();
     let child = node.start();
-    let pid = child.id() as i32;
+    let pid = child.pid() as i32;
     std::fs::write(node.pid_file(), format!("{pid}\n")).expect("write pid file");
 
     let found = find_node_process(&by_pid_file(&node)).expect("by pid file");
@@ -120,7 +127,7 @@ fn finds_and_reads_a_restarting_node() {
 
     std::thread::sleep(Duration::from_millis(30));
     let child = node.start();
-    let new_pid = child.id() as i32;
+    let new_pid = child.pid() as i32;
     std::fs::write(node.pid_file(), format!("{new_pid}\n")).expect("rewrite pid file");
     assert_ne!(new_pid, pid);
     let found = find_node_process(&ProcessQuery {
@@ -141,14 +148,14 @@ fn two_processes_with_one_name_are_ambiguous_and_fall_back_to_the_pid_file() {
     let (a, b) = (node.start(), node.start());
     let err = find_node_process(&by_name(&node)).expect_err("ambiguous");
     assert_eq!(err.kind(), "ambiguous", "{err}");
-    std::fs::write(node.pid_file(), b.id().to_string()).expect("pid file");
+    std::fs::write(node.pid_file(), b.pid().to_string()).expect("pid file");
     let query = ProcessQuery {
         process_name: Some(node.name.clone()),
         ..by_pid_file(&node)
     };
     assert_eq!(
         find_node_process(&query).map(|f| f.pid).ok(),
-        Some(b.id() as i32)
+        Some(b.pid() as i32)
     );
     std::fs::write(node.pid_file(), "not a pid").expect("pid file");
     match find_node_process(&query) {
@@ -204,19 +211,20 @@ async fn finds_the_test_process_by_its_loopback_listener() {
 }
 
 /// A child listening on 127.0.0.1 (python3), and its port.
-fn spawn_listener() -> (Child, u16) {
-    let mut child = Command::new("python3")
-        .args([
-            "-c",
-            "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\n\
-             print(s.getsockname()[1],flush=True)\ntime.sleep(30)",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn python3");
+fn spawn_listener() -> (Guarded, u16) {
+    let mut child = Guarded::spawn(
+        Command::new("python3")
+            .args([
+                "-c",
+                "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\n\
+                 print(s.getsockname()[1],flush=True)\ntime.sleep(30)",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped()),
+        "python3",
+    );
     let mut line = String::new();
-    let stdout = child.stdout.take().expect("stdout");
+    let stdout = child.child().stdout.take().expect("stdout");
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("port line");
@@ -234,7 +242,7 @@ fn finds_a_child_by_its_listening_port() {
     .expect("by port");
     assert_eq!(
         (found.pid, found.found_by),
-        (child.id() as i32, FoundBy::ListeningPort)
+        (child.pid() as i32, FoundBy::ListeningPort)
     );
     stop(child);
 }
@@ -313,11 +321,11 @@ fn other_users_process_is_partly_readable() {
         return;
     }
     let (child, port) = spawn_listener();
-    let fds = std::fs::read_dir(format!("/proc/{}/fd", child.id()))
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", child.pid()))
         .expect("fds")
         .count();
 
-    let plain = probe_as_nobody(child.id(), port, "");
+    let plain = probe_as_nobody(child.pid(), port, "");
     assert_eq!(plain["readable"], false);
     assert_eq!(plain["restricted"], serde_json::json!(["fd_list", "cwd"]));
     assert_eq!(plain["has_cwd"], false);
@@ -336,7 +344,7 @@ fn other_users_process_is_partly_readable() {
         "{hint}"
     );
 
-    let dac = probe_as_nobody(child.id(), port, "+dac_read_search");
+    let dac = probe_as_nobody(child.pid(), port, "+dac_read_search");
     assert_eq!(dac["restricted"], serde_json::json!(["cwd"]));
     assert_eq!(dac["open_fds"], fds);
     assert_eq!(
@@ -344,12 +352,12 @@ fn other_users_process_is_partly_readable() {
         "fd links also need CAP_SYS_PTRACE"
     );
 
-    let ptrace = probe_as_nobody(child.id(), port, "+sys_ptrace");
+    let ptrace = probe_as_nobody(child.pid(), port, "+sys_ptrace");
     assert_eq!(ptrace["restricted"], serde_json::json!(["fd_list"]));
     assert_eq!(ptrace["has_cwd"], true);
 
-    let both = probe_as_nobody(child.id(), port, "+dac_read_search,+sys_ptrace");
+    let both = probe_as_nobody(child.pid(), port, "+dac_read_search,+sys_ptrace");
     assert_eq!(both["readable"], true);
-    assert_eq!(both["lookup"], child.id().to_string());
+    assert_eq!(both["lookup"], child.pid().to_string());
     stop(child);
 }

@@ -15,6 +15,7 @@ mod support {
 
 use support::exporter::*;
 use support::ports::*;
+use support::process::Guarded;
 use support::prometheus::*;
 use support::tools::*;
 use support::world::*;
@@ -165,26 +166,25 @@ async fn the_binary_never_logs_the_password_or_the_hash() {
     let dir = tempfile::tempdir().unwrap();
     let hash = write_web_config(dir.path());
     let port = free_port();
-    let child = Command::new(BIN)
-        .args([
-            "--web.listen-address",
-            &format!("127.0.0.1:{port}"),
-            "--log.level",
-            "debug",
-        ])
-        .args([
-            "--reference.auto",
-            "false",
-            "--node.rpc-url",
-            "http://127.0.0.1:9",
-        ])
-        .arg("--web.config.file")
-        .arg(dir.path().join("web.yml"))
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "--web.listen-address",
+        &format!("127.0.0.1:{port}"),
+        "--log.level",
+        "debug",
+    ])
+    .args([
+        "--reference.auto",
+        "false",
+        "--node.rpc-url",
+        "http://127.0.0.1:9",
+    ])
+    .arg("--web.config.file")
+    .arg(dir.path().join("web.yml"))
+    .env_remove("RUST_LOG")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    let child = Guarded::spawn(&mut cmd, "the exporter binary");
     let url = format!("https://localhost:{port}/metrics");
     let mut answered = false;
     for _ in 0..200 {
@@ -206,10 +206,7 @@ async fn the_binary_never_logs_the_password_or_the_hash() {
         .arg(dir.path().join("web.yml"))
         .output()
         .unwrap();
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+    let out = tokio::task::spawn_blocking(move || child.terminate(Duration::from_secs(10)))
         .await
         .unwrap();
     let log =

@@ -3,6 +3,7 @@
 //! process.
 
 use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
 /// A running child process, killed and reaped when dropped.
 pub struct Guarded {
@@ -31,6 +32,23 @@ impl Guarded {
         self.child
             .as_mut()
             .expect("the child is owned until output()")
+    }
+
+    /// Sends SIGTERM (what systemd sends) and waits up to `timeout` for the child to exit, then collects its
+    /// output. Fails the test if it does not exit in time; the guard then kills it.
+    #[allow(dead_code)] // only the tests of the exporter binary stop a child by signal
+    pub fn terminate(mut self, timeout: Duration) -> std::process::Output {
+        let pid = self.pid().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + timeout;
+        while self.child().try_wait().expect("try_wait").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "pid {pid} did not exit on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.output()
     }
 
     /// Closes the child's stdin, waits for it to exit and collects its output (it is reaped either way).
