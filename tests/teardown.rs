@@ -61,3 +61,24 @@ fn terminate_collects_the_output_of_a_child_that_exits_on_sigterm() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "bye\n");
 }
+
+#[test]
+fn a_child_that_ignores_sigterm_is_killed_and_reaped_and_the_test_fails() {
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        "trap '' TERM; echo ready; while :; do sleep 0.05; done",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    let mut child = Guarded::spawn(&mut cmd, "sh");
+    let pid = child.pid();
+    let mut line = String::new();
+    let stdout = child.child().stdout.take().unwrap();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // The child never exits on its own, so the deadline passes however loaded the machine is.
+    let outcome = std::panic::catch_unwind(move || child.terminate(Duration::from_millis(300)));
+    assert!(outcome.is_err(), "terminate must fail the test");
+    assert!(!exists(pid), "pid {pid} outlived its guard");
+}

@@ -3,7 +3,7 @@
 //! process.
 
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A running child process, killed and reaped when dropped.
 pub struct Guarded {
@@ -34,21 +34,29 @@ impl Guarded {
             .expect("the child is owned until output()")
     }
 
-    /// Sends SIGTERM (what systemd sends) and waits up to `timeout` for the child to exit, then collects its
-    /// output. Fails the test if it does not exit in time; the guard then kills it.
+    /// Sends SIGTERM (what systemd sends) and waits up to `timeout` for the child to exit, reading its output
+    /// meanwhile (a chatty child cannot block on a full pipe). Fails the test if it does not exit in time, after
+    /// killing and reaping it.
     #[allow(dead_code)] // only the tests of the exporter binary stop a child by signal
     pub fn terminate(mut self, timeout: Duration) -> std::process::Output {
         let pid = self.pid().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let deadline = Instant::now() + timeout;
-        while self.child().try_wait().expect("try_wait").is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "pid {pid} did not exit on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let child = self
+            .child
+            .take()
+            .expect("the child is owned until output()");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(out) => out.expect("wait for the child"),
+            Err(_) => {
+                let _ = Command::new("kill").args(["-KILL", &pid]).status();
+                let _ = waiter.join(); // the waiter reaps it
+                panic!("pid {pid} did not exit on SIGTERM within {timeout:?}");
+            }
         }
-        self.output()
     }
 
     /// Closes the child's stdin, waits for it to exit and collects its output (it is reaped either way).
