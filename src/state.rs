@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use crate::assess::guard_look::{FilesLook, NodeLook, SafetyMark, StorageLook};
+use crate::assess::lag::RefView;
 use crate::host::disk::{DiskError, DiskUsage};
 use crate::host::facts::ProcessFacts;
 use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
@@ -366,6 +367,20 @@ impl State {
     /// The reference named `name`.
     pub fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
         self.references.iter_mut().find(|r| r.name == name)
+    }
+
+    /// Every reference as the lag verdicts see it, in configuration order.
+    pub fn reference_views(&self) -> Vec<RefView<'_>> {
+        self.references
+            .iter()
+            .map(|r| RefView {
+                up: r.poll.up,
+                chain_id: r.chain_id,
+                epoch: r.epoch,
+                hashes: &r.hashes,
+                pos_committed: r.pos_latest_committed,
+            })
+            .collect()
     }
 
     /// Every node's [`NodeState::guard_look`], in configuration order.

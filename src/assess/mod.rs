@@ -7,3 +7,5 @@ pub mod guard_keys;
 pub mod guard_look;
 pub mod lag;
 pub mod retire;
+pub mod stake;
+pub mod terms;

@@ -1,10 +1,11 @@
 //! Core-space health of each node and the reference comparison: what `watch::chain` and `watch::reference`
 //! observed, turned into series. Everything here is re-derived from the state on each publish.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::def::catalogue;
-use crate::assess::lag::{epoch_lag, hash_mismatch, reference_epoch, RefView};
+use super::value::{age_seconds, flag};
+use crate::assess::lag::{catching_up, epoch_lag, hash_mismatch, reference_epoch, RefView};
 use crate::rpc::ERROR_KINDS;
 use crate::state::{NodeState, State};
 
@@ -48,26 +49,11 @@ catalogue! {
     }
 }
 
-fn unix(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 impl ChainFamilies {
     /// Re-derives every series from `state` at `now`.
     pub fn publish(&self, state: &State, now: SystemTime) {
         self.reset_gauges();
-        let refs: Vec<RefView> = state
-            .references
-            .iter()
-            .map(|r| RefView {
-                up: r.poll.up,
-                chain_id: r.chain_id,
-                epoch: r.epoch,
-                hashes: &r.hashes,
-            })
-            .collect();
+        let refs = state.reference_views();
         for node in &state.nodes {
             self.publish_node(node, &refs, now);
         }
@@ -75,7 +61,7 @@ impl ChainFamilies {
             let name = r.name.as_str();
             self.reference_up
                 .with_label_values(&[name])
-                .set(if r.poll.up { 1.0 } else { 0.0 });
+                .set(flag(r.poll.up));
             let current = if r.poll.up {
                 "ok"
             } else {
@@ -84,7 +70,7 @@ impl ChainFamilies {
             for s in reference_states() {
                 self.reference_state
                     .with_label_values(&[name, s])
-                    .set(if s == current { 1.0 } else { 0.0 });
+                    .set(flag(s == current));
             }
             if let (true, Some(e)) = (r.poll.up, r.epoch) {
                 self.reference_epoch
@@ -128,20 +114,20 @@ impl ChainFamilies {
         if let Some(ts) = c.best_block_timestamp {
             self.block_age
                 .with_label_values(&[n])
-                .set((unix(now) - ts as f64).max(0.0));
+                .set(age_seconds(now, ts as f64));
         }
         if let Some(phase) = &c.sync_phase {
             for p in SYNC_PHASES {
                 self.sync_phase
                     .with_label_values(&[n, p])
-                    .set(if p == phase { 1.0 } else { 0.0 });
+                    .set(flag(p == phase));
             }
             if !SYNC_PHASES.contains(&phase.as_str()) {
                 self.sync_phase.with_label_values(&[n, phase]).set(1.0);
             }
             self.catching_up
                 .with_label_values(&[n])
-                .set(if phase == "NormalSyncPhase" { 0.0 } else { 1.0 });
+                .set(flag(catching_up(phase)));
         }
         if let Some(p) = c.peers {
             self.peers.with_label_values(&[n]).set(p as f64);
@@ -158,9 +144,7 @@ impl ChainFamilies {
                 .set(epoch_lag(re, s.epoch_number.0) as f64);
         }
         if let Some(m) = hash_mismatch(&node.confirmed_hashes, refs, chain_id) {
-            self.hash_mismatch
-                .with_label_values(&[n])
-                .set(if m { 1.0 } else { 0.0 });
+            self.hash_mismatch.with_label_values(&[n]).set(flag(m));
         }
     }
 }

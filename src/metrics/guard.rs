@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use super::def::catalogue;
+use super::value::flag;
 use crate::assess::guard::{owner_verdict, safe_to_stop, FailoverState, OwnerVerdict};
 use crate::assess::guard_look::{GuardMemory, GuardView, KeyCount, NodeVerdict};
 use crate::state::{HostObs, NodeState, State};
@@ -121,7 +122,7 @@ impl GuardFamilies {
         for s in FailoverState::ALL {
             self.failover_state
                 .with_label_values(&[n, s.as_str()])
-                .set(if s == v.state { 1.0 } else { 0.0 });
+                .set(flag(s == v.state));
         }
         if let Some(s) = v.signing {
             self.signing.with_label_values(&[n]).set(flag(s));
@@ -165,14 +166,6 @@ impl GuardFamilies {
         if let Some(safe) = safe_to_stop(us, &seated, &electing) {
             self.safe_to_stop.with_label_values(&[n]).set(flag(safe));
         }
-    }
-}
-
-fn flag(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
     }
 }
 

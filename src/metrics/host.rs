@@ -3,6 +3,7 @@
 //! process that is gone leaves `process_up` 0 with no fd, limit or memory series behind.
 
 use super::def::catalogue;
+use super::value::flag;
 use crate::host::keyfiles::KeyFileError;
 use crate::host::limits::SoftHard;
 use crate::state::{HostObs, NodeState, ProcessObs, State};
@@ -29,14 +30,6 @@ catalogue! {
         secure_storage_present: Gauge("conflux_pos_secure_storage_present", ["node", "file"], "1 when pos_db holds the file (secure_storage.json: the live safety data; secure_storage.json.save: the copy stop_voting leaves for a hand-over), 0 when not."),
         safety_data_updated: Gauge("conflux_pos_safety_data_updated_timestamp_seconds", ["node"], "last_update of the safety data in secure_storage.json, in Unix seconds: the node rewrites it whenever it signs a vote or timeout."),
         key_file_probe_error: Gauge("conflux_pos_key_file_probe_error", ["node", "file", "kind"], "1 when a PoS key file could not be inspected (permission_denied, malformed, too_large, io); its dependent series are then absent."),
-    }
-}
-
-fn flag(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
     }
 }
 

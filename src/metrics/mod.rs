@@ -1,6 +1,24 @@
 //! The metric catalogue and the single publish step. Each group file declares its families with the
 //! `catalogue!` macro; [`catalogue`] lists them all (docs and lint tests are generated from it), and
 //! [`Metrics::publish`] turns the state into series and encodes the exposition once, so a scrape only copies bytes.
+//!
+//! # Adding a metric (three files)
+//!
+//! 1. **Declare it** in the `catalogue!` block of its group: `chain.rs`, `pos.rs`, `guard.rs`, `host.rs` or
+//!    `exporter.rs` — one line: field, kind, full name (`conflux_` prefix, base units, `_total` for counters),
+//!    labels (`node` first; no label whose values grow without bound, such as a block number), help text. The
+//!    `catalogue_follows_prometheus_conventions` test below checks the name.
+//! 2. **Set it** from a fact of [`crate::state::State`] in the group's publish fn: the same file for chain, guard
+//!    and host; `pos_node.rs` for a node's PoS facts, `pos_keys.rs` for facts about a PoS address. Gauges are
+//!    reset before every publish, so a fact that is unknown simply leaves the series absent — never write 0 for
+//!    "unknown". If the value needs a chain rule (a threshold, a comparison, a verdict), write it as a pure
+//!    function in `src/assess/` with its unit test and call it; `metrics/` only publishes. Add a case to the
+//!    group's publisher test (`pos_node_tests.rs` for PoS) when the series has a subtle absent/zero rule.
+//! 3. **Regenerate the docs**: `UPDATE_DOCS=1 cargo test --test docs` rewrites the table in `docs/metrics.md`
+//!    (the README links to it; nothing else lists metrics by hand).
+//!
+//! A new family group (a new file) is the exception: it also needs a line in [`catalogue`], a field in
+//! [`Metrics`] and its `register`/`publish` calls below.
 
 pub mod chain;
 pub(crate) mod def;
@@ -10,6 +28,8 @@ pub mod guard;
 pub mod host;
 pub mod pos;
 pub mod pos_keys;
+pub mod pos_node;
+pub mod value;
 
 use std::sync::Arc;
 use std::time::SystemTime;

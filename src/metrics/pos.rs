@@ -1,20 +1,9 @@
-//! PoS participation, force-retire risk, committee, account, transactions and rewards of each node, from the PoS
-//! source's facts and the pure verdicts in `assess::retire`. Series that need the full force-retire window are
-//! published only once the start-up backfill has completed, so a half-read window is never shown as a verdict.
-//! Facts about an address (votes, risk, account, rewards, slashing) are published once per key by
-//! `pos_keys`, from the node that has read furthest; every node gets its own node facts.
+//! The PoS families: the catalogue only. Publishing is split by whose fact it is: `pos_node` publishes each
+//! node's own facts (status, history, the force-retire window as the node read it) and hands the facts about its
+//! PoS address to `pos_keys`, which publishes them once per key. Verdicts come from `assess`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use super::def::catalogue;
 
-use super::def::{catalogue, sync_counter};
-use crate::assess::retire;
-use crate::state::{NodeState, PosDown, State};
-
-/// An out-queue item this far ahead of the account's view is the dispute relock (518 400 blocks since CIP-156),
-/// never an ordinary unlock (1 440–18 720 blocks).
-pub const SLASH_RELOCK_MIN_BLOCKS: u64 = 500_000;
-/// Drip per CFX.
-pub const DRIP_PER_CFX: f64 = 1e18;
 /// Transaction types the node reports, pre-created so rates start at zero.
 pub const TX_TYPES: &[&str] = &[
     "BlockMetadata",
@@ -66,7 +55,8 @@ catalogue! {
         committee_member: Gauge("conflux_pos_committee_member", ["node", "pos_address"], "1 when our address is in the current PoS committee. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         voting_power: Gauge("conflux_pos_voting_power", ["node", "pos_address"], "Our voting power in the current committee (0 when not a member). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         committee_power: Gauge("conflux_pos_committee_voting_power", ["node", "kind"], "The current committee's total voting power and the quorum (kind=total|quorum)."),
-        election_candidate: Gauge("conflux_pos_election_candidate", ["node", "pos_address", "term_start_block", "finalized"], "For each of the two upcoming terms: 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        election_candidate: Gauge("conflux_pos_election_candidate", ["node", "pos_address", "term", "finalized"], "For each of the two upcoming terms (term=next|after_next; their start blocks are conflux_pos_election_term_start_block): 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        election_term_start: Gauge("conflux_pos_election_term_start_block", ["node", "term"], "PoS block (view) at which each of the two upcoming terms starts (term=next|after_next), from pos_getCommittee's elections."),
         account_votes: Gauge("conflux_pos_account_votes", ["node", "pos_address", "state"], "Our PoS votes (1 vote = 1000 CFX) by state: available, locked, unlocked, in_queue, out_queue, forfeited. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         registered: Gauge("conflux_pos_registered", ["node", "pos_address"], "1 when pos_getAccount knows our address (the node answers a zero-filled account, not an error, for an address that never registered). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         force_retired: Gauge("conflux_pos_force_retired", ["node", "pos_address"], "1 while our account is force-retired (status.forceRetired is set). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
@@ -81,212 +71,5 @@ catalogue! {
         reward: FloatCounter("conflux_pos_reward_cfx_total", ["node", "pos_address"], "PoS rewards of our address in CFX, over the epochs read. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward in the last completed epoch read, in CFX (0 when none). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         voting_enabled: Gauge("conflux_pos_voting_enabled", ["node"], "1 when the node's local voting switch is on (test_posVotingStatus); absent when the port does not serve it."),
-    }
-}
-
-pub(super) fn unix_now(now: SystemTime) -> f64 {
-    now.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
-pub(super) fn since(t: Option<SystemTime>, now: SystemTime) -> f64 {
-    t.and_then(|t| now.duration_since(t).ok())
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
-pub(super) fn flag(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
-    }
-}
-
-impl PosFamilies {
-    /// Re-derives every PoS series from `state` at `now`.
-    pub fn publish(&self, state: &State, now: SystemTime) {
-        self.reset_gauges();
-        let readers = super::pos_keys::key_readers(state);
-        for (node, reader) in state.nodes.iter().zip(readers) {
-            if !reader {
-                super::pos_keys::forget_counters(self, node);
-            }
-            self.publish_node(node, state, now, reader);
-        }
-    }
-
-    /// Node facts for every node; the facts about its address only when `reader` (see `pos_keys`).
-    fn publish_node(&self, node: &NodeState, state: &State, now: SystemTime, reader: bool) {
-        let n = node.name.as_str();
-        if !node.poll.polled {
-            return;
-        }
-        let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
-            self.up.with_label_values(&[n]).set(0.0);
-            return;
-        };
-        self.address_known
-            .with_label_values(&[n])
-            .set(flag(p.address.is_some()));
-        if let Some(a) = &p.address {
-            self.info.with_label_values(&[n, a]).set(1.0);
-        }
-        if let Some(v) = p.voting_enabled {
-            self.voting_enabled.with_label_values(&[n]).set(flag(v));
-        }
-        for t in TX_TYPES {
-            sync_counter(
-                &self.txs,
-                &[n, t],
-                p.activity.tx_by_type.get(*t).copied().unwrap_or(0),
-            );
-        }
-        let Some(s) = &p.status else {
-            self.up.with_label_values(&[n]).set(0.0);
-            let current = p.down.unwrap_or(PosDown::Error);
-            for r in [
-                PosDown::NotStarted,
-                PosDown::NotServed,
-                PosDown::NoAnswer,
-                PosDown::Error,
-            ] {
-                self.unavailable_reason
-                    .with_label_values(&[n, r.label()])
-                    .set(flag(r == current));
-            }
-            return;
-        };
-        self.up.with_label_values(&[n]).set(1.0);
-        self.epoch.with_label_values(&[n]).set(s.epoch.0 as f64);
-        self.latest_committed
-            .with_label_values(&[n])
-            .set(s.latest_committed.0 as f64);
-        if let Some(v) = s.latest_voted {
-            self.latest_voted.with_label_values(&[n]).set(v.0 as f64);
-        }
-        if let Some(ts) = p.newest_block_timestamp_us {
-            self.block_age
-                .with_label_values(&[n])
-                .set((unix_now(now) - ts as f64 / 1e6).max(0.0));
-        }
-        let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
-        let mut refs: Vec<u64> = state
-            .references
-            .iter()
-            .filter(|r| r.poll.up && r.chain_id.is_some() && r.chain_id == chain_id)
-            .filter_map(|r| r.pos_latest_committed)
-            .collect();
-        refs.sort_unstable();
-        if let Some(median) = refs
-            .get(refs.len().saturating_sub(1) / 2)
-            .filter(|_| !refs.is_empty())
-        {
-            self.block_lag
-                .with_label_values(&[n])
-                .set(*median as f64 - s.latest_committed.0 as f64);
-        }
-        let interval = p.ledger.block_interval_seconds();
-        if let Some(i) = interval {
-            self.block_interval.with_label_values(&[n]).set(i);
-        }
-        let last_block = match (p.epoch_length, p.grid_point) {
-            (Some(len), Some(grid)) => {
-                self.epoch_length.with_label_values(&[n]).set(len as f64);
-                retire::epoch_last_block(s.latest_committed.0, grid, len)
-            }
-            _ => None,
-        };
-        let remaining = last_block.map(|l| retire::remaining_blocks(s.latest_committed.0, l));
-        if let Some(r) = remaining {
-            self.remaining_blocks.with_label_values(&[n]).set(r as f64);
-        }
-        self.publish_committee(n, p);
-        self.publish_history(n, p);
-        let judged = self.publish_judgement(n, p, chain_id);
-        if let Some(address) = p.address.as_deref().filter(|_| reader) {
-            let k = super::pos_keys::KeyFacts {
-                node: n,
-                address,
-                pos: p,
-                latest: s.latest_committed.0,
-                epoch: s.epoch.0,
-                interval,
-                remaining,
-                judged,
-                now,
-            };
-            super::pos_keys::publish_key(self, &k);
-        }
-    }
-
-    /// The node's reading of the force-retire window (node facts): `None` until the backfill has completed, else
-    /// the judgement and the at-risk verdict (`None` = the history cannot decide).
-    fn publish_judgement(
-        &self,
-        n: &str,
-        p: &crate::state::PosObs,
-        chain_id: Option<u64>,
-    ) -> Option<(retire::Judgement, Option<bool>)> {
-        let s = p.status.as_ref()?;
-        if !p.backfilled {
-            // The window is still being read: no participation verdicts yet, and the risk is unknown.
-            self.risk_known.with_label_values(&[n]).set(0.0);
-            return None;
-        }
-        let l = &p.ledger;
-        let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
-        self.epoch_blocks
-            .with_label_values(&[n])
-            .set(current.blocks as f64);
-        let transition =
-            retire::cip99_transition_view(chain_id.unwrap_or(0), p.cip99_transition_view);
-        let grid = p.epoch_length.zip(p.grid_point);
-        let j = retire::judge(l, s.epoch.0, s.latest_committed.0, grid, transition);
-        self.window_epochs
-            .with_label_values(&[n])
-            .set(j.window as f64);
-        // Already force-retired: the risk has materialised; conflux_pos_force_retired carries it now.
-        let retired = p
-            .account
-            .as_ref()
-            .is_some_and(|a| a.status.force_retired.is_some());
-        let at_risk = j.verdict.at_risk.map(|r| r && !retired);
-        self.risk_known
-            .with_label_values(&[n])
-            .set(flag(at_risk.is_some()));
-        Some((j, at_risk))
-    }
-
-    fn publish_history(&self, n: &str, p: &crate::state::PosObs) {
-        sync_counter(&self.forecast_missed, &[n], p.forecast.missed_total);
-        if let Some(h) = p.ledger.last_height {
-            self.last_read_block.with_label_values(&[n]).set(h as f64);
-        }
-        self.history_caught_up
-            .with_label_values(&[n])
-            .set(flag(p.history.caught_up));
-        self.backfill_complete
-            .with_label_values(&[n])
-            .set(flag(p.backfilled));
-        if let Some(r) = p.history.remaining_blocks {
-            self.backfill_remaining
-                .with_label_values(&[n])
-                .set(r as f64);
-        }
-        self.history_batch
-            .with_label_values(&[n])
-            .set(p.history.batch_size as f64);
-    }
-
-    fn publish_committee(&self, n: &str, p: &crate::state::PosObs) {
-        let Some(c) = &p.committee else { return };
-        let cc = &c.current_committee;
-        self.committee_power
-            .with_label_values(&[n, "total"])
-            .set(cc.total_voting_power.0 as f64);
-        self.committee_power
-            .with_label_values(&[n, "quorum"])
-            .set(cc.quorum_voting_power.0 as f64);
     }
 }

@@ -7,9 +7,12 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::def::{sync_counter, sync_float_counter};
-use super::pos::{flag, since, unix_now, PosFamilies, DRIP_PER_CFX, SLASH_RELOCK_MIN_BLOCKS};
+use super::pos::PosFamilies;
+use super::value::{cfx, flag, seconds_since, unix_seconds};
 use crate::assess::guard::normalize_pos_address;
 use crate::assess::retire::{self, Judgement};
+use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
+use crate::assess::terms::{seat, upcoming};
 use crate::state::{NodeState, PosObs, State};
 
 /// For each configured node, whether it is the one whose reading of its address's chain facts is published: the
@@ -113,11 +116,12 @@ pub fn publish_key(f: &PosFamilies, k: &KeyFacts<'_>) {
     let Some(at_risk) = *at_risk else { return };
     f.at_risk.with_label_values(&kk).set(flag(at_risk));
     if let (true, Some(r), Some(i)) = (at_risk, k.remaining, k.interval) {
-        let eta = retire::eta_seconds(r, i, since(k.pos.latest_committed_seen_at, k.now));
+        let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
+        let eta = retire::eta_seconds(r, i, since_latest);
         f.eta.with_label_values(&kk).set(eta);
         f.eta_timestamp
             .with_label_values(&kk)
-            .set(unix_now(k.now) + eta);
+            .set(unix_seconds(k.now) + eta);
     }
 }
 
@@ -133,12 +137,9 @@ fn activity(f: &PosFamilies, k: &KeyFacts<'_>) {
         let n = p.activity.own_tx_by_type.get(t).copied().unwrap_or(0);
         sync_counter(&f.own_txs, &[k.node, k.address, t], n);
     }
-    let cfx = p.activity.reward_drip_total as f64 / DRIP_PER_CFX;
-    sync_float_counter(&f.reward, &kk, cfx);
+    sync_float_counter(&f.reward, &kk, cfx(p.activity.reward_drip_total));
     if let Some(r) = p.activity.last_epoch_reward_drip {
-        f.last_reward
-            .with_label_values(&kk)
-            .set(r as f64 / DRIP_PER_CFX);
+        f.last_reward.with_label_values(&kk).set(cfx(r));
     }
     if let Some(t) = p.activity.last_election_target_term {
         f.last_election_term.with_label_values(&kk).set(t as f64);
@@ -147,25 +148,19 @@ fn activity(f: &PosFamilies, k: &KeyFacts<'_>) {
 
 fn committee(f: &PosFamilies, k: &KeyFacts<'_>) {
     let Some(c) = &k.pos.committee else { return };
-    let (us, kk) = (k.address, [k.node, k.address]);
-    let cc = &c.current_committee;
-    let ours = cc.nodes.iter().find(|m| m.address.eq_ignore_ascii_case(us));
+    let kk = [k.node, k.address];
+    let power = seat(&c.current_committee, k.address);
     f.committee_member
         .with_label_values(&kk)
-        .set(flag(ours.is_some()));
+        .set(flag(power.is_some()));
     f.voting_power
         .with_label_values(&kk)
-        .set(ours.map_or(0.0, |m| m.voting_power.0 as f64));
-    for e in &c.elections {
-        let candidate = e
-            .top_electing_nodes
-            .iter()
-            .any(|m| m.address.eq_ignore_ascii_case(us));
-        let start = e.start_block_number.0.to_string();
-        let finalized = if e.is_finalized { "true" } else { "false" };
+        .set(power.unwrap_or(0) as f64);
+    for u in upcoming(&c.elections, k.address) {
+        let finalized = if u.finalized { "true" } else { "false" };
         f.election_candidate
-            .with_label_values(&[k.node, us, &start, finalized])
-            .set(flag(candidate));
+            .with_label_values(&[k.node, k.address, u.term.label(), finalized])
+            .set(flag(u.candidate));
     }
 }
 
@@ -176,14 +171,12 @@ fn account(f: &PosFamilies, k: &KeyFacts<'_>) {
         .with_label_values(&kk)
         .set(flag(a.is_registered()));
     let st = &a.status;
-    let in_queue: u64 = st.in_queue.iter().map(|i| i.power.0).sum();
-    let out_queue: u64 = st.out_queue.iter().map(|i| i.power.0).sum();
     for (state, v) in [
         ("available", st.available_votes.0),
         ("locked", st.locked.0),
         ("unlocked", st.unlocked.0),
-        ("in_queue", in_queue),
-        ("out_queue", out_queue),
+        ("in_queue", queued_votes(&st.in_queue)),
+        ("out_queue", queued_votes(&st.out_queue)),
         ("forfeited", st.forfeited.0),
     ] {
         f.account_votes
@@ -197,23 +190,19 @@ fn account(f: &PosFamilies, k: &KeyFacts<'_>) {
         f.force_retired_block.with_label_values(&kk).set(b.0 as f64);
     }
     for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
-        if let Some(end) = items.iter().map(|i| i.end_block_number.0).min() {
+        if let Some(end) = next_maturity(items) {
             let labels = [k.node, k.address, queue];
             f.queue_block.with_label_values(&labels).set(end as f64);
             if let Some(i) = k.interval {
                 f.queue_seconds
                     .with_label_values(&labels)
-                    .set(end.saturating_sub(k.latest) as f64 * i);
+                    .set(seconds_until_block(end, k.latest, i));
             }
         }
     }
-    let relocked = st
-        .out_queue
-        .iter()
-        .any(|i| i.end_block_number.0 >= a.block_number.0 + SLASH_RELOCK_MIN_BLOCKS);
     f.slashed
         .with_label_values(&kk)
-        .set(flag(relocked || k.pos.activity.dispute_seen));
+        .set(flag(slashed(a, k.pos.activity.dispute_seen)));
 }
 
 #[cfg(test)]
