@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use super::def::catalogue;
-use super::value::{age_seconds, flag};
+use super::value::{age_seconds, flag, set};
 use crate::assess::lag::{catching_up, epoch_lag, hash_mismatch, reference_epoch, RefView};
 use crate::rpc::ERROR_KINDS;
 use crate::state::{NodeState, State};
@@ -59,23 +59,17 @@ impl ChainFamilies {
         }
         for r in &state.references {
             let name = r.name.as_str();
-            self.reference_up
-                .with_label_values(&[name])
-                .set(flag(r.poll.up));
+            set(&self.reference_up, &[name], flag(r.poll.up));
             let current = if r.poll.up {
                 "ok"
             } else {
                 r.poll.last_error_kind.unwrap_or("not_polled")
             };
             for s in reference_states() {
-                self.reference_state
-                    .with_label_values(&[name, s])
-                    .set(flag(s == current));
+                set(&self.reference_state, &[name, s], flag(s == current));
             }
             if let (true, Some(e)) = (r.poll.up, r.epoch) {
-                self.reference_epoch
-                    .with_label_values(&[name])
-                    .set(e as f64);
+                set(&self.reference_epoch, &[name], e as f64);
             }
         }
     }
@@ -86,20 +80,22 @@ impl ChainFamilies {
             return; // not asked yet: neither up nor down
         }
         let Some(c) = node.chain.as_ref().filter(|_| node.poll.up) else {
-            self.up.with_label_values(&[n]).set(0.0);
+            set(&self.up, &[n], 0.0);
             return;
         };
-        self.up.with_label_values(&[n]).set(1.0);
+        set(&self.up, &[n], 1.0);
         let s = &c.status;
         let chain_id = s.chain_id.0;
-        self.node_info
-            .with_label_values(&[
+        set(
+            &self.node_info,
+            &[
                 n,
                 c.version.as_deref().unwrap_or("unknown"),
                 &chain_id.to_string(),
                 &s.network_id.0.to_string(),
-            ])
-            .set(1.0);
+            ],
+            1.0,
+        );
         for (tag, v) in [
             ("latest_mined", s.epoch_number),
             ("latest_state", s.latest_state),
@@ -107,44 +103,36 @@ impl ChainFamilies {
             ("latest_finalized", s.latest_finalized),
             ("latest_checkpoint", s.latest_checkpoint),
         ] {
-            self.epoch_number
-                .with_label_values(&[n, tag])
-                .set(v.0 as f64);
+            set(&self.epoch_number, &[n, tag], v.0 as f64);
         }
         if let Some(ts) = c.best_block_timestamp {
-            self.block_age
-                .with_label_values(&[n])
-                .set(age_seconds(now, ts as f64));
+            set(&self.block_age, &[n], age_seconds(now, ts as f64));
         }
         if let Some(phase) = &c.sync_phase {
             for p in SYNC_PHASES {
-                self.sync_phase
-                    .with_label_values(&[n, p])
-                    .set(flag(p == phase));
+                set(&self.sync_phase, &[n, p], flag(p == phase));
             }
             if !SYNC_PHASES.contains(&phase.as_str()) {
-                self.sync_phase.with_label_values(&[n, phase]).set(1.0);
+                set(&self.sync_phase, &[n, phase], 1.0);
             }
-            self.catching_up
-                .with_label_values(&[n])
-                .set(flag(catching_up(phase)));
+            set(&self.catching_up, &[n], flag(catching_up(phase)));
         }
         if let Some(p) = c.peers {
-            self.peers.with_label_values(&[n]).set(p as f64);
+            set(&self.peers, &[n], p as f64);
         }
-        self.txpool_pending
-            .with_label_values(&[n])
-            .set(s.pending_tx_number.0 as f64);
+        set(&self.txpool_pending, &[n], s.pending_tx_number.0 as f64);
         for m in &c.unavailable {
-            self.method_unavailable.with_label_values(&[n, m]).set(1.0);
+            set(&self.method_unavailable, &[n, m], 1.0);
         }
         if let Some(re) = reference_epoch(refs, chain_id) {
-            self.epoch_lag
-                .with_label_values(&[n])
-                .set(epoch_lag(re, s.epoch_number.0) as f64);
+            set(
+                &self.epoch_lag,
+                &[n],
+                epoch_lag(re, s.epoch_number.0) as f64,
+            );
         }
         if let Some(m) = hash_mismatch(&node.confirmed_hashes, refs, chain_id) {
-            self.hash_mismatch.with_label_values(&[n]).set(flag(m));
+            set(&self.hash_mismatch, &[n], flag(m));
         }
     }
 }

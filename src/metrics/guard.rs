@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use super::def::catalogue;
-use super::value::flag;
+use super::value::{flag, set};
 use crate::assess::guard::{owner_verdict, safe_to_stop, FailoverState, OwnerVerdict};
 use crate::assess::guard_look::{GuardMemory, GuardView, KeyCount, NodeVerdict};
 use crate::state::{HostObs, NodeState, State};
@@ -101,37 +101,27 @@ impl GuardFamilies {
             ("not_voting", c.switch_off),
             ("unknown", c.switch_unknown),
         ] {
-            self.key_holders
-                .with_label_values(&[address, state])
-                .set(n as f64);
+            set(&self.key_holders, &[address, state], n as f64);
         }
         if let Some(n) = c.active_voters() {
-            self.active_voters
-                .with_label_values(&[address])
-                .set(n as f64);
+            set(&self.active_voters, &[address], n as f64);
         }
         if let Some(n) = c.signers() {
-            self.signing_holders
-                .with_label_values(&[address])
-                .set(n as f64);
+            set(&self.signing_holders, &[address], n as f64);
         }
     }
 
     fn publish_verdict(&self, v: &NodeVerdict) {
         let n = v.node.as_str();
         for s in FailoverState::ALL {
-            self.failover_state
-                .with_label_values(&[n, s.as_str()])
-                .set(flag(s == v.state));
+            set(&self.failover_state, &[n, s.as_str()], flag(s == v.state));
         }
         if let Some(s) = v.signing {
-            self.signing.with_label_values(&[n]).set(flag(s));
+            set(&self.signing, &[n], flag(s));
         }
         for (input, age) in [("voting_switch", v.switch_age), ("key_files", v.files_age)] {
             if let Some(age) = age {
-                self.input_age
-                    .with_label_values(&[n, input])
-                    .set(age.as_secs_f64());
+                set(&self.input_age, &[n, input], age.as_secs_f64());
             }
         }
     }
@@ -142,8 +132,8 @@ impl GuardFamilies {
         let address = node.reported_pos_address();
         let owner = node.host.as_ref().and_then(HostObs::storage_owner);
         match owner_verdict(address, owner) {
-            OwnerVerdict::Match => self.owner_mismatch.with_label_values(&[n]).set(0.0),
-            OwnerVerdict::Mismatch { .. } => self.owner_mismatch.with_label_values(&[n]).set(1.0),
+            OwnerVerdict::Match => set(&self.owner_mismatch, &[n], 0.0),
+            OwnerVerdict::Mismatch { .. } => set(&self.owner_mismatch, &[n], 1.0),
             OwnerVerdict::Unknown => {}
         }
         let Some(pos) = node.pos.as_ref().filter(|_| node.poll.up && switches_known) else {
@@ -164,7 +154,7 @@ impl GuardFamilies {
             .flat_map(|e| e.top_electing_nodes.iter().map(|m| m.address.as_str()))
             .collect();
         if let Some(safe) = safe_to_stop(us, &seated, &electing) {
-            self.safe_to_stop.with_label_values(&[n]).set(flag(safe));
+            set(&self.safe_to_stop, &[n], flag(safe));
         }
     }
 }

@@ -3,7 +3,7 @@
 //! process that is gone leaves `process_up` 0 with no fd, limit or memory series behind.
 
 use super::def::catalogue;
-use super::value::flag;
+use super::value::{flag, set};
 use crate::host::keyfiles::KeyFileError;
 use crate::host::limits::SoftHard;
 use crate::state::{HostObs, NodeState, ProcessObs, State};
@@ -49,26 +49,18 @@ impl HostFamilies {
         match &h.process {
             ProcessObs::NotWatched => {}
             ProcessObs::Failed(f) => {
-                self.process_up.with_label_values(&[n]).set(0.0);
-                self.process_probe_error
-                    .with_label_values(&[n, f.kind])
-                    .set(1.0);
+                set(&self.process_up, &[n], 0.0);
+                set(&self.process_probe_error, &[n, f.kind], 1.0);
             }
             ProcessObs::Found { facts, .. } => {
-                self.process_up.with_label_values(&[n]).set(1.0);
-                self.start_time
-                    .with_label_values(&[n])
-                    .set(facts.start_time_seconds);
-                self.rss
-                    .with_label_values(&[n])
-                    .set(facts.resident_memory_bytes as f64);
+                set(&self.process_up, &[n], 1.0);
+                set(&self.start_time, &[n], facts.start_time_seconds);
+                set(&self.rss, &[n], facts.resident_memory_bytes as f64);
                 if let Some(fds) = facts.open_fds {
-                    self.open_fds.with_label_values(&[n]).set(fds as f64);
+                    set(&self.open_fds, &[n], fds as f64);
                 }
                 self.publish_limits(n, facts.max_open_files);
-                self.readable
-                    .with_label_values(&[n])
-                    .set(flag(facts.readable()));
+                set(&self.readable, &[n], flag(facts.readable()));
             }
         }
         for d in &h.disks {
@@ -76,51 +68,34 @@ impl HostFamilies {
             let labels = [n, path.as_ref()];
             match &d.usage {
                 Ok(u) => {
-                    self.disk_available
-                        .with_label_values(&labels)
-                        .set(u.available_bytes as f64);
-                    self.disk_size
-                        .with_label_values(&labels)
-                        .set(u.size_bytes as f64);
-                    self.disk_free
-                        .with_label_values(&labels)
-                        .set(u.free_bytes as f64);
+                    set(&self.disk_available, &labels, u.available_bytes as f64);
+                    set(&self.disk_size, &labels, u.size_bytes as f64);
+                    set(&self.disk_free, &labels, u.free_bytes as f64);
                 }
-                Err(e) => self
-                    .disk_probe_error
-                    .with_label_values(&[n, path.as_ref(), e.kind()])
-                    .set(1.0),
+                Err(e) => set(&self.disk_probe_error, &[n, &path, e.kind()], 1.0),
             }
         }
         self.publish_keys(n, h);
     }
 
     fn publish_limits(&self, n: &str, limits: SoftHard) {
-        self.max_fds
-            .with_label_values(&[n, "soft"])
-            .set(limits.soft.as_f64());
-        self.max_fds
-            .with_label_values(&[n, "hard"])
-            .set(limits.hard.as_f64());
+        set(&self.max_fds, &[n, "soft"], limits.soft.as_f64());
+        set(&self.max_fds, &[n, "hard"], limits.hard.as_f64());
     }
 
     fn publish_keys(&self, n: &str, h: &HostObs) {
         let Some(k) = &h.keys else { return };
         let error = |file: &str, e: Option<&KeyFileError>| {
             if let Some(e) = e {
-                self.key_file_probe_error
-                    .with_label_values(&[n, file, e.kind()])
-                    .set(1.0);
+                set(&self.key_file_probe_error, &[n, file, e.kind()], 1.0);
             }
         };
         if h.pos_key_checked {
             if let Some(p) = k.pos_key_present() {
-                self.key_present.with_label_values(&[n]).set(flag(p));
+                set(&self.key_present, &[n], flag(p));
             }
             if let Some(ok) = k.pos_key_permissions_ok() {
-                self.key_permissions_ok
-                    .with_label_values(&[n])
-                    .set(flag(ok));
+                set(&self.key_permissions_ok, &[n], flag(ok));
             }
             error("pos_key", k.pos_key.as_ref().err());
         }
@@ -128,9 +103,7 @@ impl HostFamilies {
         let results = [&k.secure_storage, &k.secure_storage_save];
         for ((file, present), result) in STORAGE_FILES.into_iter().zip(presence).zip(results) {
             if let Some(p) = present {
-                self.secure_storage_present
-                    .with_label_values(&[n, file])
-                    .set(flag(p));
+                set(&self.secure_storage_present, &[n, file], flag(p));
             }
             error(file, result.as_ref().err());
         }
@@ -141,9 +114,7 @@ impl HostFamilies {
             .and_then(Option::as_ref)
             .and_then(|s| s.safety_data_updated);
         if let Some(t) = updated {
-            self.safety_data_updated
-                .with_label_values(&[n])
-                .set(t as f64);
+            set(&self.safety_data_updated, &[n], t as f64);
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::def::{sync_counter, sync_float_counter};
 use super::pos::PosFamilies;
-use super::value::{cfx, flag, seconds_since, unix_seconds};
+use super::value::{cfx, flag, seconds_since, set, unix_seconds};
 use crate::assess::guard::normalize_pos_address;
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
@@ -98,30 +98,26 @@ pub fn publish_key(f: &PosFamilies, k: &KeyFacts<'_>) {
     };
     let (l, kk) = (&k.pos.ledger, [k.node, k.address]);
     let current = l.epochs.get(&k.epoch).cloned().unwrap_or_default();
-    f.epoch_blocks_signed
-        .with_label_values(&kk)
-        .set(current.signed as f64);
-    f.consecutive_missed
-        .with_label_values(&kk)
-        .set(l.consecutive_missed as f64);
+    set(&f.epoch_blocks_signed, &kk, current.signed as f64);
+    set(&f.consecutive_missed, &kk, l.consecutive_missed as f64);
     if let Some(h) = l.last_signed_block {
-        f.last_signed_block.with_label_values(&kk).set(h as f64);
+        set(&f.last_signed_block, &kk, h as f64);
     }
     if let Some(ts) = l.last_vote_timestamp_us {
-        f.last_vote_ts.with_label_values(&kk).set(ts as f64 / 1e6);
+        set(&f.last_vote_ts, &kk, ts as f64 / 1e6);
     }
-    f.epochs_without_vote
-        .with_label_values(&kk)
-        .set(j.verdict.epochs_without_vote as f64);
+    set(
+        &f.epochs_without_vote,
+        &kk,
+        j.verdict.epochs_without_vote as f64,
+    );
     let Some(at_risk) = *at_risk else { return };
-    f.at_risk.with_label_values(&kk).set(flag(at_risk));
+    set(&f.at_risk, &kk, flag(at_risk));
     if let (true, Some(r), Some(i)) = (at_risk, k.remaining, k.interval) {
         let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
         let eta = retire::eta_seconds(r, i, since_latest);
-        f.eta.with_label_values(&kk).set(eta);
-        f.eta_timestamp
-            .with_label_values(&kk)
-            .set(unix_seconds(k.now) + eta);
+        set(&f.eta, &kk, eta);
+        set(&f.eta_timestamp, &kk, unix_seconds(k.now) + eta);
     }
 }
 
@@ -139,10 +135,10 @@ fn activity(f: &PosFamilies, k: &KeyFacts<'_>) {
     }
     sync_float_counter(&f.reward, &kk, cfx(p.activity.reward_drip_total));
     if let Some(r) = p.activity.last_epoch_reward_drip {
-        f.last_reward.with_label_values(&kk).set(cfx(r));
+        set(&f.last_reward, &kk, cfx(r));
     }
     if let Some(t) = p.activity.last_election_target_term {
-        f.last_election_term.with_label_values(&kk).set(t as f64);
+        set(&f.last_election_term, &kk, t as f64);
     }
 }
 
@@ -150,26 +146,22 @@ fn committee(f: &PosFamilies, k: &KeyFacts<'_>) {
     let Some(c) = &k.pos.committee else { return };
     let kk = [k.node, k.address];
     let power = seat(&c.current_committee, k.address);
-    f.committee_member
-        .with_label_values(&kk)
-        .set(flag(power.is_some()));
-    f.voting_power
-        .with_label_values(&kk)
-        .set(power.unwrap_or(0) as f64);
+    set(&f.committee_member, &kk, flag(power.is_some()));
+    set(&f.voting_power, &kk, power.unwrap_or(0) as f64);
     for u in upcoming(&c.elections, k.address) {
         let finalized = if u.finalized { "true" } else { "false" };
-        f.election_candidate
-            .with_label_values(&[k.node, k.address, u.term.label(), finalized])
-            .set(flag(u.candidate));
+        set(
+            &f.election_candidate,
+            &[k.node, k.address, u.term.label(), finalized],
+            flag(u.candidate),
+        );
     }
 }
 
 fn account(f: &PosFamilies, k: &KeyFacts<'_>) {
     let Some(a) = &k.pos.account else { return };
     let kk = [k.node, k.address];
-    f.registered
-        .with_label_values(&kk)
-        .set(flag(a.is_registered()));
+    set(&f.registered, &kk, flag(a.is_registered()));
     let st = &a.status;
     for (state, v) in [
         ("available", st.available_votes.0),
@@ -179,30 +171,30 @@ fn account(f: &PosFamilies, k: &KeyFacts<'_>) {
         ("out_queue", queued_votes(&st.out_queue)),
         ("forfeited", st.forfeited.0),
     ] {
-        f.account_votes
-            .with_label_values(&[k.node, k.address, state])
-            .set(v as f64);
+        set(&f.account_votes, &[k.node, k.address, state], v as f64);
     }
-    f.force_retired
-        .with_label_values(&kk)
-        .set(flag(st.force_retired.is_some()));
+    set(&f.force_retired, &kk, flag(st.force_retired.is_some()));
     if let Some(b) = st.force_retired {
-        f.force_retired_block.with_label_values(&kk).set(b.0 as f64);
+        set(&f.force_retired_block, &kk, b.0 as f64);
     }
     for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
         if let Some(end) = next_maturity(items) {
             let labels = [k.node, k.address, queue];
-            f.queue_block.with_label_values(&labels).set(end as f64);
+            set(&f.queue_block, &labels, end as f64);
             if let Some(i) = k.interval {
-                f.queue_seconds
-                    .with_label_values(&labels)
-                    .set(seconds_until_block(end, k.latest, i));
+                set(
+                    &f.queue_seconds,
+                    &labels,
+                    seconds_until_block(end, k.latest, i),
+                );
             }
         }
     }
-    f.slashed
-        .with_label_values(&kk)
-        .set(flag(slashed(a, k.pos.activity.dispute_seen)));
+    set(
+        &f.slashed,
+        &kk,
+        flag(slashed(a, k.pos.activity.dispute_seen)),
+    );
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use super::def::sync_counter;
 use super::pos::{PosFamilies, TX_TYPES};
 use super::pos_keys::{forget_counters, key_readers, publish_key, KeyFacts};
-use super::value::{age_seconds, flag};
+use super::value::{age_seconds, flag, set};
 use crate::assess::lag::{epoch_lag, reference_pos_block, RefView};
 use crate::assess::retire;
 use crate::assess::stake::risk_unless_retired;
@@ -36,17 +36,15 @@ impl PosFamilies {
             return;
         }
         let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
-            self.up.with_label_values(&[n]).set(0.0);
+            set(&self.up, &[n], 0.0);
             return;
         };
-        self.address_known
-            .with_label_values(&[n])
-            .set(flag(p.address.is_some()));
+        set(&self.address_known, &[n], flag(p.address.is_some()));
         if let Some(a) = &p.address {
-            self.info.with_label_values(&[n, a]).set(1.0);
+            set(&self.info, &[n, a], 1.0);
         }
         if let Some(v) = p.voting_enabled {
-            self.voting_enabled.with_label_values(&[n]).set(flag(v));
+            set(&self.voting_enabled, &[n], flag(v));
         }
         for t in TX_TYPES {
             sync_counter(
@@ -59,39 +57,37 @@ impl PosFamilies {
             self.publish_unavailable(n, p.down);
             return;
         };
-        self.up.with_label_values(&[n]).set(1.0);
-        self.epoch.with_label_values(&[n]).set(s.epoch.0 as f64);
-        self.latest_committed
-            .with_label_values(&[n])
-            .set(s.latest_committed.0 as f64);
+        set(&self.up, &[n], 1.0);
+        set(&self.epoch, &[n], s.epoch.0 as f64);
+        set(&self.latest_committed, &[n], s.latest_committed.0 as f64);
         if let Some(v) = s.latest_voted {
-            self.latest_voted.with_label_values(&[n]).set(v.0 as f64);
+            set(&self.latest_voted, &[n], v.0 as f64);
         }
         if let Some(ts) = p.newest_block_timestamp_us {
-            self.block_age
-                .with_label_values(&[n])
-                .set(age_seconds(now, ts as f64 / 1e6));
+            set(&self.block_age, &[n], age_seconds(now, ts as f64 / 1e6));
         }
         let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
         if let Some(median) = chain_id.and_then(|c| reference_pos_block(refs, c)) {
-            self.block_lag
-                .with_label_values(&[n])
-                .set(epoch_lag(median, s.latest_committed.0) as f64);
+            set(
+                &self.block_lag,
+                &[n],
+                epoch_lag(median, s.latest_committed.0) as f64,
+            );
         }
         let interval = p.ledger.block_interval_seconds();
         if let Some(i) = interval {
-            self.block_interval.with_label_values(&[n]).set(i);
+            set(&self.block_interval, &[n], i);
         }
         let last_block = match (p.epoch_length, p.grid_point) {
             (Some(len), Some(grid)) => {
-                self.epoch_length.with_label_values(&[n]).set(len as f64);
+                set(&self.epoch_length, &[n], len as f64);
                 retire::epoch_last_block(s.latest_committed.0, grid, len)
             }
             _ => None,
         };
         let remaining = last_block.map(|l| retire::remaining_blocks(s.latest_committed.0, l));
         if let Some(r) = remaining {
-            self.remaining_blocks.with_label_values(&[n]).set(r as f64);
+            set(&self.remaining_blocks, &[n], r as f64);
         }
         self.publish_committee(n, p);
         self.publish_history(n, p);
@@ -123,69 +119,61 @@ impl PosFamilies {
         let s = p.status.as_ref()?;
         if !p.backfilled {
             // The window is still being read: no participation verdicts yet, and the risk is unknown.
-            self.risk_known.with_label_values(&[n]).set(0.0);
+            set(&self.risk_known, &[n], 0.0);
             return None;
         }
         let l = &p.ledger;
         let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
-        self.epoch_blocks
-            .with_label_values(&[n])
-            .set(current.blocks as f64);
+        set(&self.epoch_blocks, &[n], current.blocks as f64);
         let transition =
             retire::cip99_transition_view(chain_id.unwrap_or(0), p.cip99_transition_view);
         let grid = p.epoch_length.zip(p.grid_point);
         let j = retire::judge(l, s.epoch.0, s.latest_committed.0, grid, transition);
-        self.window_epochs
-            .with_label_values(&[n])
-            .set(j.window as f64);
+        set(&self.window_epochs, &[n], j.window as f64);
         let at_risk = risk_unless_retired(j.verdict.at_risk, p.account.as_ref());
-        self.risk_known
-            .with_label_values(&[n])
-            .set(flag(at_risk.is_some()));
+        set(&self.risk_known, &[n], flag(at_risk.is_some()));
         Some((j, at_risk))
     }
 
     fn publish_history(&self, n: &str, p: &PosObs) {
         sync_counter(&self.forecast_missed, &[n], p.forecast.missed_total);
         if let Some(h) = p.ledger.last_height {
-            self.last_read_block.with_label_values(&[n]).set(h as f64);
+            set(&self.last_read_block, &[n], h as f64);
         }
-        self.history_caught_up
-            .with_label_values(&[n])
-            .set(flag(p.history.caught_up));
-        self.backfill_complete
-            .with_label_values(&[n])
-            .set(flag(p.backfilled));
+        set(&self.history_caught_up, &[n], flag(p.history.caught_up));
+        set(&self.backfill_complete, &[n], flag(p.backfilled));
         if let Some(r) = p.history.remaining_blocks {
-            self.backfill_remaining
-                .with_label_values(&[n])
-                .set(r as f64);
+            set(&self.backfill_remaining, &[n], r as f64);
         }
-        self.history_batch
-            .with_label_values(&[n])
-            .set(p.history.batch_size as f64);
+        set(&self.history_batch, &[n], p.history.batch_size as f64);
     }
 
     /// The committee's size and the upcoming terms' start blocks: the chain's, the same for every address.
     fn publish_committee(&self, n: &str, p: &PosObs) {
         let Some(c) = &p.committee else { return };
         let cc = &c.current_committee;
-        self.committee_power
-            .with_label_values(&[n, "total"])
-            .set(cc.total_voting_power.0 as f64);
-        self.committee_power
-            .with_label_values(&[n, "quorum"])
-            .set(cc.quorum_voting_power.0 as f64);
+        set(
+            &self.committee_power,
+            &[n, "total"],
+            cc.total_voting_power.0 as f64,
+        );
+        set(
+            &self.committee_power,
+            &[n, "quorum"],
+            cc.quorum_voting_power.0 as f64,
+        );
         for (term, e) in schedule(&c.elections) {
-            self.election_term_start
-                .with_label_values(&[n, term.label()])
-                .set(e.start_block_number.0 as f64);
+            set(
+                &self.election_term_start,
+                &[n, term.label()],
+                e.start_block_number.0 as f64,
+            );
         }
     }
 
     /// PoS is down while the node is up: `up` 0 and why, one reason at 1 and the others at 0.
     fn publish_unavailable(&self, n: &str, down: Option<PosDown>) {
-        self.up.with_label_values(&[n]).set(0.0);
+        set(&self.up, &[n], 0.0);
         let current = down.unwrap_or(PosDown::Error);
         for r in [
             PosDown::NotStarted,
@@ -193,9 +181,11 @@ impl PosFamilies {
             PosDown::NoAnswer,
             PosDown::Error,
         ] {
-            self.unavailable_reason
-                .with_label_values(&[n, r.label()])
-                .set(flag(r == current));
+            set(
+                &self.unavailable_reason,
+                &[n, r.label()],
+                flag(r == current),
+            );
         }
     }
 }

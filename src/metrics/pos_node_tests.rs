@@ -125,6 +125,13 @@ fn node() -> NodeState {
     }
 }
 
+fn one_node() -> State {
+    State {
+        nodes: vec![node()],
+        ..Default::default()
+    }
+}
+
 fn reference(up: bool, chain_id: u64, pos: Option<u64>) -> ReferenceState {
     ReferenceState {
         poll: PollStatus {
@@ -162,10 +169,7 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 #[test]
 fn upcoming_terms_are_named_and_their_start_blocks_are_values() {
-    let t = published(&State {
-        nodes: vec![node()],
-        ..Default::default()
-    });
+    let t = published(&one_node());
     let start = "conflux_pos_election_term_start_block";
     assert_eq!(
         value(&t, start, &[("node", "n0"), ("term", "next")]),
@@ -220,10 +224,7 @@ fn pos_lag_is_against_the_median_of_usable_references_only() {
 
 #[test]
 fn risk_is_unknown_until_backfilled_and_ends_with_retirement() {
-    let mut state = State {
-        nodes: vec![node()],
-        ..Default::default()
-    };
+    let mut state = one_node();
     let k = [("node", "n0"), ("pos_address", KEY)];
     let t = published(&state);
     assert_eq!(
@@ -266,10 +267,7 @@ fn risk_is_unknown_until_backfilled_and_ends_with_retirement() {
 
 #[test]
 fn slashing_is_published_from_the_relock() {
-    let mut state = State {
-        nodes: vec![node()],
-        ..Default::default()
-    };
+    let mut state = one_node();
     let k = [("node", "n0"), ("pos_address", KEY)];
     let slashed = |s: &State| value(&published(s), "conflux_pos_slashed", &k);
     state.nodes[0].pos.as_mut().unwrap().account = Some(account(190, Some(190 + 18_720), None));
@@ -282,10 +280,7 @@ fn slashing_is_published_from_the_relock() {
 
 #[test]
 fn a_node_without_pos_says_why_and_shows_nothing_else() {
-    let mut state = State {
-        nodes: vec![node()],
-        ..Default::default()
-    };
+    let mut state = one_node();
     let p = state.nodes[0].pos.as_mut().unwrap();
     p.status = None;
     p.down = Some(PosDown::NotServed);

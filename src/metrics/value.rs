@@ -6,6 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Drip per CFX: the chain counts amounts in drip, the catalogue in CFX.
 pub const DRIP_PER_CFX: f64 = 1e18;
 
+/// Sets the gauge series of `family` with `labels` to `value`: the one way every publisher writes a sample.
+pub fn set(family: &prometheus::GaugeVec, labels: &[&str], value: f64) {
+    family.with_label_values(labels).set(value);
+}
+
 /// 1 for true, 0 for false.
 pub fn flag(b: bool) -> f64 {
     if b {
