@@ -117,6 +117,15 @@ pub struct GuardView {
     pub keys: BTreeMap<String, KeyCount>,
 }
 
+impl GuardView {
+    /// Whether the switches that decide "safe to stop" for `v` are all known: its own and every other holder's of
+    /// its key (a holder whose switch is unknown might be the one voting, so nothing may be claimed safe).
+    pub fn switches_known(&self, v: &NodeVerdict) -> bool {
+        let key = v.address.as_ref().and_then(|a| self.keys.get(a));
+        v.inputs.voting_enabled.is_some() && key.is_some_and(|k| k.switch_unknown == 0)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 struct Remembered {
     address: Option<String>,

@@ -61,6 +61,7 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
     );
     assert_eq!(v.keys[KEY].active_voters(), Some(1));
     assert_eq!(v.keys[KEY].signers(), Some(1));
+    assert!(v.switches_known(&v.nodes[0]) && v.switches_known(&v.nodes[1]));
 
     // B's RPC times out; its files are not visible to this exporter either (remote host).
     let mut b_down = b1.clone();
@@ -77,6 +78,11 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
     );
     assert_eq!(k.active_voters(), None, "not undercounted as 0");
     assert_eq!(k.signers(), None);
+    assert!(
+        !v.switches_known(&v.nodes[0]),
+        "A's own switch is known, B's is not"
+    );
+    assert!(!v.switches_known(&v.nodes[1]));
 
     // B's RPC times out but its files (same host) keep advancing: it signs, so A's .save is still stale.
     let mut b_timeout = b1;

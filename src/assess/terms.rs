@@ -2,7 +2,8 @@
 //! The upcoming terms are named by their place (`next`, `after_next`), never by their start block, so that the
 //! published label set stays the same from term to term; the start block is a value.
 
-use crate::rpc::pos::{Committee, Election, NodeVotes};
+use super::guard::{normalize_pos_address, safe_to_stop};
+use crate::rpc::pos::{Committee, CommitteeState, Election, NodeVotes};
 
 /// One of the two upcoming terms the chain elects (reference §3: `elections` holds exactly two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +66,32 @@ pub fn upcoming(elections: &[Election], address: &str) -> Vec<Upcoming> {
         .collect()
 }
 
-/// Addresses are hex: the node's spelling and ours may differ in case.
+/// Whether `address` may stop without missing votes: no seat in the current committee nor among the electing
+/// or elected nodes of either upcoming term ([`safe_to_stop`]); `None` for an address that is not one.
+pub fn free_to_stop(c: &CommitteeState, address: &str) -> Option<bool> {
+    let seated: Vec<&str> = c
+        .current_committee
+        .nodes
+        .iter()
+        .map(|m| m.address.as_str())
+        .collect();
+    let electing: Vec<&str> = c
+        .elections
+        .iter()
+        .flat_map(|e| e.top_electing_nodes.iter().map(|m| m.address.as_str()))
+        .collect();
+    safe_to_stop(address, &seated, &electing)
+}
+
+/// The same key however spelled (case, `0x` prefix); text that is not a key compares case-insensitively.
 fn find<'a>(nodes: &'a [NodeVotes], address: &str) -> Option<&'a NodeVotes> {
+    let ours = normalize_pos_address(address);
     nodes
         .iter()
-        .find(|m| m.address.eq_ignore_ascii_case(address))
+        .find(|m| match (&ours, normalize_pos_address(&m.address)) {
+            (Some(a), Some(b)) => *a == b,
+            _ => m.address.eq_ignore_ascii_case(address),
+        })
 }
 
 #[cfg(test)]
@@ -103,6 +125,39 @@ mod tests {
         assert_eq!(seat(&c, "0xab"), Some(2));
         assert_eq!(seat(&c, "0xCD"), Some(1));
         assert_eq!(seat(&c, "0xef"), None);
+        let key = "0x".to_string() + &"ab".repeat(32);
+        let c = Committee {
+            nodes: vec![votes(&key.to_uppercase()[2..], 3)],
+            ..c
+        };
+        assert_eq!(seat(&c, &key), Some(3), "a key with and without 0x");
+    }
+
+    #[test]
+    fn free_to_stop_only_without_any_seat() {
+        let us = "0x".to_string() + &"ab".repeat(32);
+        let other = "0x".to_string() + &"cd".repeat(32);
+        let committee = |nodes| Committee {
+            epoch_number: HexU64(3),
+            quorum_voting_power: HexU64(1),
+            total_voting_power: HexU64(1),
+            nodes,
+        };
+        let state = |seated: &str, electing: &str| CommitteeState {
+            current_committee: committee(vec![votes(seated, 1)]),
+            elections: vec![
+                election(20, true, vec![]),
+                election(30, false, vec![votes(electing, 1)]),
+            ],
+        };
+        assert_eq!(free_to_stop(&state(&other, &other), &us), Some(true));
+        assert_eq!(free_to_stop(&state(&us, &other), &us), Some(false));
+        assert_eq!(
+            free_to_stop(&state(&other, &us), &us),
+            Some(false),
+            "after_next seats us"
+        );
+        assert_eq!(free_to_stop(&state(&other, &other), "junk"), None);
     }
 
     #[test]

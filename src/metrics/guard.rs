@@ -10,8 +10,9 @@ use std::time::SystemTime;
 
 use super::def::catalogue;
 use super::value::{flag, set};
-use crate::assess::guard::{owner_verdict, safe_to_stop, FailoverState, OwnerVerdict};
+use crate::assess::guard::{owner_verdict, FailoverState, OwnerVerdict};
 use crate::assess::guard_look::{GuardMemory, GuardView, KeyCount, NodeVerdict};
+use crate::assess::terms::free_to_stop;
 use crate::state::{HostObs, NodeState, State};
 
 catalogue! {
@@ -88,10 +89,7 @@ impl GuardFamilies {
         }
         for (node, v) in state.nodes.iter().zip(&view.nodes) {
             self.publish_verdict(v);
-            let key = v.address.as_ref().and_then(|a| view.keys.get(a));
-            let known =
-                v.inputs.voting_enabled.is_some() && key.is_some_and(|k| k.switch_unknown == 0);
-            self.publish_node(node, known);
+            self.publish_node(node, view.switches_known(v));
         }
     }
 
@@ -142,18 +140,7 @@ impl GuardFamilies {
         let (Some(us), Some(c)) = (&pos.address, &pos.committee) else {
             return;
         };
-        let seated: Vec<&str> = c
-            .current_committee
-            .nodes
-            .iter()
-            .map(|m| m.address.as_str())
-            .collect();
-        let electing: Vec<&str> = c
-            .elections
-            .iter()
-            .flat_map(|e| e.top_electing_nodes.iter().map(|m| m.address.as_str()))
-            .collect();
-        if let Some(safe) = safe_to_stop(us, &seated, &electing) {
+        if let Some(safe) = free_to_stop(c, us) {
             set(&self.safe_to_stop, &[n], flag(safe));
         }
     }
@@ -247,6 +234,54 @@ mod tests {
         assert!(
             t.contains("conflux_pos_guard_input_age_seconds{input=\"voting_switch\",node=\"a\"} 0"),
             "{t}"
+        );
+    }
+
+    #[test]
+    fn safe_to_stop_follows_the_seats_once_every_switch_is_known() {
+        use crate::rpc::pos::{Committee, CommitteeState, NodeVotes};
+        use crate::rpc::wire::HexU64;
+        let (registry, g) = families();
+        let now = SystemTime::now();
+        let seats = |address: &str| CommitteeState {
+            current_committee: Committee {
+                epoch_number: HexU64(1),
+                quorum_voting_power: HexU64(1),
+                total_voting_power: HexU64(1),
+                nodes: vec![NodeVotes {
+                    address: address.into(),
+                    voting_power: HexU64(1),
+                }],
+            },
+            elections: vec![],
+        };
+        let mut a = node("a", true, Some(false));
+        a.pos.as_mut().unwrap().committee = Some(seats(&KEY.replace('1', "2")));
+        let mut state = State {
+            nodes: vec![a],
+            ..Default::default()
+        };
+        let safe = |r: &prometheus::Registry| {
+            let t = text(r);
+            let line = t
+                .lines()
+                .find(|l| l.starts_with("conflux_pos_safe_to_stop{"));
+            line.map(|l| l.rsplit(' ').next().unwrap().to_string())
+        };
+        g.publish(&state, now);
+        assert_eq!(safe(&registry).as_deref(), Some("1"));
+        state.nodes[0].pos.as_mut().unwrap().committee = Some(seats(&KEY[2..]));
+        g.publish(&state, now);
+        assert_eq!(
+            safe(&registry).as_deref(),
+            Some("0"),
+            "seated (the committee spells the key without 0x)"
+        );
+        state.nodes[0].pos.as_mut().unwrap().voting_enabled = None;
+        g.publish(&state, now);
+        assert!(
+            !text(&registry).contains("conflux_pos_safe_to_stop{"),
+            "own switch unknown"
         );
     }
 }
