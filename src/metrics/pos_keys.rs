@@ -1,48 +1,36 @@
-//! Which node speaks for each PoS key. Facts about an address (votes signed and missed, force-retire risk,
-//! account, rewards, slashing) are the chain's, not a node's: a standby sharing the primary's key reads exactly the
-//! same history, and publishing it under both names showed a standby "signing" votes it never cast. Each address's
-//! facts are therefore published once, from the most advanced node that is up and holds it.
+//! The facts about a PoS key (votes signed and missed, force-retire risk, account, rewards, slashing), published
+//! once per key from the node `assess::readers` chooses: they are the chain's, not a node's, and publishing them
+//! under a standby sharing the primary's key showed it "signing" votes it never cast.
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::def::{sync_counter, sync_float_counter};
 use super::pos::PosFamilies;
 use super::value::{cfx, flag, seconds_since, set, unix_seconds};
-use crate::assess::guard::normalize_pos_address;
+use crate::assess::readers::{self, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
 use crate::assess::terms::{seat, upcoming};
 use crate::state::{NodeState, PosObs, State};
 
-/// For each configured node, whether it is the one whose reading of its address's chain facts is published: the
-/// up node with a PoS status that has read furthest (latest committed block, then history read), the first in
-/// configuration order on a tie. Nodes without a known address or PoS status speak for nothing.
+/// For each configured node, whether it publishes its address's chain facts ([`readers::key_readers`]): up, with
+/// a PoS status, and the furthest read.
 pub fn key_readers(state: &State) -> Vec<bool> {
-    let mut best: BTreeMap<String, (usize, (u64, u64))> = BTreeMap::new();
-    for (i, node) in state.nodes.iter().enumerate() {
-        let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
-            continue;
-        };
-        let (Some(addr), Some(s)) = (
-            p.address.as_deref().and_then(normalize_pos_address),
-            &p.status,
-        ) else {
-            continue;
-        };
-        let progress = (s.latest_committed.0, p.ledger.last_height.unwrap_or(0));
-        match best.get(&addr) {
-            Some((_, seen)) if *seen >= progress => {}
-            _ => {
-                best.insert(addr, (i, progress));
+    let candidates: Vec<Candidate> = state
+        .nodes
+        .iter()
+        .map(|node| {
+            let p = node.pos.as_ref().filter(|_| node.poll.up);
+            Candidate {
+                address: p.and_then(|p| p.address.as_deref()),
+                progress: p.and_then(|p| {
+                    let s = p.status.as_ref()?;
+                    Some((s.latest_committed.0, p.ledger.last_height.unwrap_or(0)))
+                }),
             }
-        }
-    }
-    let mut out = vec![false; state.nodes.len()];
-    for (i, _) in best.values() {
-        out[*i] = true;
-    }
-    out
+        })
+        .collect();
+    readers::key_readers(&candidates)
 }
 
 /// What the reading node knows about its key at this publish.
