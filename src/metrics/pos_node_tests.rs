@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::assess::votes::EpochRecord;
 use crate::metrics::pos::PosFamilies;
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{
@@ -11,7 +12,6 @@ use crate::rpc::pos::{
 };
 use crate::rpc::wire::HexU64;
 use crate::state::{ChainObs, NodeState, PollStatus, PosDown, PosObs, ReferenceState, State};
-use crate::votes::EpochRecord;
 
 const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
 
