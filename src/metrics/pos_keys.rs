@@ -4,14 +4,46 @@
 
 use std::time::SystemTime;
 
-use super::def::{sync_counter, sync_float_counter};
-use super::pos::PosFamilies;
+use super::def::{catalogue, sync_counter, sync_float_counter};
 use super::value::{cfx, flag, seconds_since, set, unix_seconds};
 use crate::assess::readers::{self, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
 use crate::assess::terms::{seat, upcoming};
 use crate::state::{NodeState, PosObs, State};
+
+catalogue! {
+    /// Facts about a PoS key, once per key.
+    pub struct PosKeyFamilies {
+        votes_signed: Counter("conflux_pos_votes_signed_total", ["node", "pos_address"], "Committed PoS blocks whose QC carries our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        votes_missed: Counter("conflux_pos_votes_missed_total", ["node", "pos_address"], "Committed PoS blocks of epochs in which we are a committee member whose QC lacks our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        votes_unknown: Counter("conflux_pos_votes_unknown_total", ["node", "pos_address"], "Committed PoS blocks of our committee epochs whose QC the node does not know (empty signatures, catch-up): neither signed nor missed. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        epoch_blocks_signed: Gauge("conflux_pos_epoch_blocks_signed", ["node", "pos_address"], "Of those, blocks carrying our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        consecutive_missed: Gauge("conflux_pos_consecutive_missed_blocks", ["node", "pos_address"], "Committee blocks without our signature since our last signed one. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_signed_block: Gauge("conflux_pos_last_signed_block", ["node", "pos_address"], "Height of the last committed PoS block carrying our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node", "pos_address"], "Chain timestamp of that block, in Unix seconds. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        proposed: Counter("conflux_pos_blocks_proposed_total", ["node", "pos_address"], "Committed PoS blocks whose miner (leader) is our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node", "pos_address"], "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node", "pos_address"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (we missed this epoch's committed blocks and signed nothing in the earlier epochs of the chain's look-back window); absent while the history cannot decide (see conflux_pos_force_retire_risk_known). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        eta: Gauge("conflux_pos_force_retire_eta_seconds", ["node", "pos_address"], "While at risk: seconds until the epoch end that retires us (remaining blocks times the observed block interval). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        eta_timestamp: Gauge("conflux_pos_force_retire_expected_timestamp_seconds", ["node", "pos_address"], "While at risk: Unix time at which the epoch end that retires us is expected (the same forecast as the ETA, as a wall-clock time). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        committee_member: Gauge("conflux_pos_committee_member", ["node", "pos_address"], "1 when our address is in the current PoS committee. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        voting_power: Gauge("conflux_pos_voting_power", ["node", "pos_address"], "Our voting power in the current committee (0 when not a member). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        election_candidate: Gauge("conflux_pos_election_candidate", ["node", "pos_address", "term", "finalized"], "For each of the two upcoming terms (term=next|after_next; their start blocks are conflux_pos_election_term_start_block): 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        account_votes: Gauge("conflux_pos_account_votes", ["node", "pos_address", "state"], "Our PoS votes (1 vote = 1000 CFX) by state: available, locked, unlocked, in_queue, out_queue, forfeited. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        registered: Gauge("conflux_pos_registered", ["node", "pos_address"], "1 when pos_getAccount knows our address (the node answers a zero-filled account, not an error, for an address that never registered). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        force_retired: Gauge("conflux_pos_force_retired", ["node", "pos_address"], "1 while our account is force-retired (status.forceRetired is set). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        force_retired_block: Gauge("conflux_pos_force_retired_block", ["node", "pos_address"], "PoS block at which we were force-retired; absent when not. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        queue_block: Gauge("conflux_pos_queue_next_maturity_block", ["node", "pos_address", "queue"], "PoS block at which the next in-queue item locks or out-queue item unlocks; absent when the queue is empty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        queue_seconds: Gauge("conflux_pos_queue_next_maturity_seconds", ["node", "pos_address", "queue"], "Estimated seconds until then, at the observed block interval. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        elections: Counter("conflux_pos_election_transactions_total", ["node", "pos_address"], "Executed Election transactions sent by our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_election_term: Gauge("conflux_pos_last_election_target_term", ["node", "pos_address"], "Target term of our latest Election transaction. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        own_txs: Counter("conflux_pos_own_transactions_total", ["node", "pos_address", "type"], "Register, UpdateVotingPower and Retire transactions naming our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        slashed: Gauge("conflux_pos_slashed", ["node", "pos_address"], "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        reward: FloatCounter("conflux_pos_reward_cfx_total", ["node", "pos_address"], "PoS rewards of our address in CFX, over the epochs read. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward in the last completed epoch read, in CFX (0 when none). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+    }
+}
 
 /// For each configured node, whether it publishes its address's chain facts ([`readers::key_readers`]): up, with
 /// a PoS status, and the furthest read.
@@ -56,7 +88,7 @@ pub struct KeyFacts<'a> {
 }
 
 /// Counters of a key that a node no longer reads for: dropped, so the key's counters appear once.
-pub fn forget_counters(f: &PosFamilies, node: &NodeState) {
+pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
     let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_deref()) else {
         return;
     };
@@ -77,7 +109,7 @@ pub fn forget_counters(f: &PosFamilies, node: &NodeState) {
 }
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
-pub fn publish_key(f: &PosFamilies, k: &KeyFacts<'_>) {
+pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     committee(f, k);
     account(f, k);
     activity(f, k);
@@ -109,7 +141,7 @@ pub fn publish_key(f: &PosFamilies, k: &KeyFacts<'_>) {
     }
 }
 
-fn activity(f: &PosFamilies, k: &KeyFacts<'_>) {
+fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let (p, kk) = (k.pos, [k.node, k.address]);
     let l = &p.ledger;
     sync_counter(&f.votes_signed, &kk, l.signed_total);
@@ -130,7 +162,7 @@ fn activity(f: &PosFamilies, k: &KeyFacts<'_>) {
     }
 }
 
-fn committee(f: &PosFamilies, k: &KeyFacts<'_>) {
+fn committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let Some(c) = &k.pos.committee else { return };
     let kk = [k.node, k.address];
     let power = seat(&c.current_committee, k.address);
@@ -146,7 +178,7 @@ fn committee(f: &PosFamilies, k: &KeyFacts<'_>) {
     }
 }
 
-fn account(f: &PosFamilies, k: &KeyFacts<'_>) {
+fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let Some(a) = &k.pos.account else { return };
     let kk = [k.node, k.address];
     set(&f.registered, &kk, flag(a.is_registered()));
@@ -237,45 +269,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(key_readers(&tie), [true, false]);
-    }
-
-    #[test]
-    fn a_keys_facts_appear_once_and_follow_the_reader() {
-        let r = prometheus::Registry::new();
-        let f = PosFamilies::register(&r).unwrap();
-        let mut state = State {
-            nodes: vec![
-                node(true, KEY, 100, Some(100)),
-                node(true, KEY, 90, Some(90)),
-            ],
-            ..Default::default()
-        };
-        for (i, n) in state.nodes.iter_mut().enumerate() {
-            n.name = format!("n{i}");
-            n.pos.as_mut().unwrap().ledger.signed_total = 27;
-        }
-        let signed = |f: &PosFamilies| {
-            let mut out = Vec::new();
-            for m in prometheus::core::Collector::collect(&f.votes_signed) {
-                for s in m.get_metric() {
-                    let labels: Vec<String> = s
-                        .get_label()
-                        .iter()
-                        .map(|l| l.value().to_string())
-                        .collect();
-                    out.push(labels.join(","));
-                }
-            }
-            out
-        };
-        f.publish(&state, SystemTime::now());
-        assert_eq!(
-            signed(&f),
-            [format!("n0,{KEY}")],
-            "the standby does not show votes it never cast"
-        );
-        state.nodes[0].poll.up = false;
-        f.publish(&state, SystemTime::now());
-        assert_eq!(signed(&f), [format!("n1,{KEY}")]);
     }
 }

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::assess::votes::EpochRecord;
 use crate::metrics::pos::PosFamilies;
+use crate::metrics::pos_keys::PosKeyFamilies;
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{
     Account, AccountStatus, Committee, CommitteeState, Election, NodeVotes, PosStatus, QueueItem,
@@ -148,7 +149,8 @@ fn reference(up: bool, chain_id: u64, pos: Option<u64>) -> ReferenceState {
 fn published(state: &State) -> String {
     let r = prometheus::Registry::new();
     let f = PosFamilies::register(&r).unwrap();
-    f.publish(state, SystemTime::now());
+    let keys = PosKeyFamilies::register(&r).unwrap();
+    f.publish(state, SystemTime::now(), &keys);
     let mut buf = Vec::new();
     prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &r.gather(), &mut buf).unwrap();
     String::from_utf8(buf).unwrap()
@@ -307,4 +309,55 @@ fn a_node_without_pos_says_why_and_shows_nothing_else() {
         "node down: no PoS reason\n{t}"
     );
     assert!(!t.contains("conflux_pos_address_known{"), "{t}");
+}
+
+/// A node holding `KEY` at PoS block `committed`, with history read to `read`.
+fn reader_node(up: bool, committed: u64, read: Option<u64>) -> NodeState {
+    let mut n = node();
+    n.poll.up = up;
+    let p = n.pos.as_mut().unwrap();
+    p.status.as_mut().unwrap().latest_committed = HexU64(committed);
+    p.ledger.last_height = read;
+    n
+}
+
+#[test]
+fn a_keys_facts_appear_once_and_follow_the_reader() {
+    let r = prometheus::Registry::new();
+    let f = PosFamilies::register(&r).unwrap();
+    let keys = PosKeyFamilies::register(&r).unwrap();
+    let mut state = State {
+        nodes: vec![
+            reader_node(true, 100, Some(100)),
+            reader_node(true, 90, Some(90)),
+        ],
+        ..Default::default()
+    };
+    for (i, n) in state.nodes.iter_mut().enumerate() {
+        n.name = format!("n{i}");
+        n.pos.as_mut().unwrap().ledger.signed_total = 27;
+    }
+    let signed = |f: &PosKeyFamilies| {
+        let mut out = Vec::new();
+        for m in prometheus::core::Collector::collect(&f.votes_signed) {
+            for s in m.get_metric() {
+                let labels: Vec<String> = s
+                    .get_label()
+                    .iter()
+                    .map(|l| l.value().to_string())
+                    .collect();
+                out.push(labels.join(","));
+            }
+        }
+        out
+    };
+    f.publish(&state, SystemTime::now(), &keys);
+    assert_eq!(
+        signed(&keys),
+        [format!("n0,{KEY}")],
+        "the standby does not show votes it never cast"
+    );
+    state.nodes[0].poll.up = false;
+    f.publish(&state, SystemTime::now(), &keys);
+    assert_eq!(signed(&keys), [format!("n1,{KEY}")]);
 }
