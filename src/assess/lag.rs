@@ -98,16 +98,21 @@ mod tests {
         }
     }
 
+    /// Three usable references on 1029, one down, one on another chain.
+    fn mixed(h: &BTreeMap<u64, String>) -> Vec<RefView<'_>> {
+        vec![
+            r(true, 1029, 100, h),
+            r(true, 1029, 300, h),
+            r(true, 1029, 200, h),
+            r(false, 1029, 999, h),
+            r(true, 1, 5, h),
+        ]
+    }
+
     #[test]
     fn pos_median_needs_an_up_reference_on_the_chain_serving_pos() {
         let h = BTreeMap::new();
-        let mut refs = vec![
-            r(true, 1029, 100, &h),
-            r(true, 1029, 300, &h),
-            r(true, 1029, 200, &h),
-            r(false, 1029, 999, &h),
-            r(true, 1, 5, &h),
-        ];
+        let mut refs = mixed(&h);
         assert_eq!(reference_pos_block(&refs, 1029), Some(2000));
         refs[2].pos_committed = None;
         assert_eq!(
@@ -139,13 +144,7 @@ mod tests {
     #[test]
     fn median_ignores_down_and_foreign_references() {
         let h = BTreeMap::new();
-        let refs = [
-            r(true, 1029, 100, &h),
-            r(true, 1029, 300, &h),
-            r(true, 1029, 200, &h),
-            r(false, 1029, 999, &h),
-            r(true, 1, 5, &h),
-        ];
+        let refs = mixed(&h);
         assert_eq!(reference_epoch(&refs, 1029), Some(200));
         assert_eq!(
             reference_epoch(&refs[..2], 1029),

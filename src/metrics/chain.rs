@@ -10,7 +10,8 @@ use crate::rpc::ERROR_KINDS;
 use crate::state::{NodeState, State};
 
 /// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
-/// show the state set even before a node enters a phase.
+/// show the state set even before a node enters a phase. The simulator keeps its own copy on purpose: it must not
+/// read the exporter's code, or it would mirror the exporter instead of checking it.
 pub const SYNC_PHASES: &[&str] = &[
     "CatchUpRecoverBlockHeaderFromDbPhase",
     "CatchUpSyncBlockHeaderPhase",
