@@ -137,3 +137,135 @@ impl ChainFamilies {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::metrics::test_support::{present, text, value};
+    use crate::rpc::cfx::Status;
+    use crate::rpc::wire::HexU64;
+    use crate::state::{ChainObs, PollStatus, ReferenceState};
+
+    fn poll(polled: bool, up: bool, kind: Option<&'static str>) -> PollStatus {
+        PollStatus {
+            polled,
+            up,
+            last_error_kind: kind,
+            ..Default::default()
+        }
+    }
+
+    fn node(name: &str, poll: PollStatus) -> NodeState {
+        let h = HexU64;
+        let status = Status {
+            epoch_number: h(1000),
+            latest_state: h(995),
+            latest_confirmed: h(990),
+            latest_finalized: h(900),
+            latest_checkpoint: h(800),
+            chain_id: h(1029),
+            network_id: h(1029),
+            pending_tx_number: h(3),
+        };
+        NodeState {
+            name: name.into(),
+            chain: Some(ChainObs {
+                status,
+                version: Some("conflux-rust/v2".into()),
+                best_block_timestamp: Some(9_970),
+                sync_phase: Some("CatchUpSyncBlockPhase".into()),
+                peers: Some(8),
+                unavailable: vec![],
+                malformed: vec![],
+            }),
+            poll,
+            ..Default::default()
+        }
+    }
+
+    fn reference(name: &str, poll: PollStatus, chain: u64, epoch: u64) -> ReferenceState {
+        ReferenceState {
+            name: name.into(),
+            chain_id: Some(chain),
+            epoch: poll.up.then_some(epoch),
+            poll,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_node_and_its_references_from_a_fixture_state() {
+        let r = prometheus::Registry::new();
+        let f = ChainFamilies::register(&r).unwrap();
+        let state = State {
+            nodes: vec![
+                node("a", poll(true, true, None)),
+                node("b", poll(true, false, Some("timeout"))),
+                node("c", poll(false, false, None)),
+            ],
+            references: vec![
+                reference("ok", poll(true, true, None), 1029, 1010),
+                reference("slow", poll(true, false, Some("timeout")), 1029, 9_999),
+                reference("other", poll(true, true, None), 1, 5),
+            ],
+        };
+        f.publish(&state, UNIX_EPOCH + Duration::from_secs(10_000));
+        let t = text(&r);
+        let a = [("node", "a")];
+        assert_eq!(value(&t, "conflux_up", &a), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_epoch_lag", &a),
+            Some(10.0),
+            "only the usable reference"
+        );
+        assert_eq!(value(&t, "conflux_block_age_seconds", &a), Some(30.0));
+        assert_eq!(value(&t, "conflux_catching_up", &a), Some(1.0));
+        let phase = |p| value(&t, "conflux_sync_phase", &[("node", "a"), ("phase", p)]);
+        assert_eq!(phase("CatchUpSyncBlockPhase"), Some(1.0));
+        assert_eq!(phase("NormalSyncPhase"), Some(0.0));
+        assert!(
+            !present(&t, "conflux_reference_hash_mismatch"),
+            "no common epoch yet"
+        );
+
+        assert_eq!(value(&t, "conflux_up", &[("node", "b")]), Some(0.0));
+        assert_eq!(
+            value(
+                &t,
+                "conflux_epoch_number",
+                &[("node", "b"), ("tag", "latest_mined")]
+            ),
+            None
+        );
+        assert_eq!(
+            value(&t, "conflux_up", &[("node", "c")]),
+            None,
+            "never polled: neither up nor down"
+        );
+
+        let state_of = |r, s| {
+            value(
+                &t,
+                "conflux_reference_state",
+                &[("reference", r), ("state", s)],
+            )
+        };
+        assert_eq!(state_of("slow", "timeout"), Some(1.0));
+        assert_eq!(state_of("slow", "ok"), Some(0.0));
+        assert_eq!(state_of("ok", "ok"), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_reference_up", &[("reference", "slow")]),
+            Some(0.0)
+        );
+        assert_eq!(
+            value(
+                &t,
+                "conflux_reference_epoch_number",
+                &[("reference", "slow")]
+            ),
+            None
+        );
+    }
+}

@@ -149,6 +149,7 @@ impl GuardFamilies {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::test_support::{text, value};
     use crate::state::{PollStatus, PosObs};
 
     const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
@@ -189,13 +190,6 @@ mod tests {
             })
             .map(|s| s.as_str())
             .collect()
-    }
-
-    fn text(r: &prometheus::Registry) -> String {
-        let mut buf = Vec::new();
-        prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &r.gather(), &mut buf)
-            .unwrap();
-        String::from_utf8(buf).unwrap()
     }
 
     #[test]
@@ -262,19 +256,15 @@ mod tests {
             ..Default::default()
         };
         let safe = |r: &prometheus::Registry| {
-            let t = text(r);
-            let line = t
-                .lines()
-                .find(|l| l.starts_with("conflux_pos_safe_to_stop{"));
-            line.map(|l| l.rsplit(' ').next().unwrap().to_string())
+            value(&text(r), "conflux_pos_safe_to_stop", &[("node", "a")])
         };
         g.publish(&state, now);
-        assert_eq!(safe(&registry).as_deref(), Some("1"));
+        assert_eq!(safe(&registry), Some(1.0));
         state.nodes[0].pos.as_mut().unwrap().committee = Some(seats(&KEY[2..]));
         g.publish(&state, now);
         assert_eq!(
-            safe(&registry).as_deref(),
-            Some("0"),
+            safe(&registry),
+            Some(0.0),
             "seated (the committee spells the key without 0x)"
         );
         state.nodes[0].pos.as_mut().unwrap().voting_enabled = None;

@@ -118,3 +118,125 @@ impl HostFamilies {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::host::disk::{DiskError, DiskUsage};
+    use crate::host::facts::ProcessFacts;
+    use crate::host::limits::LimitValue;
+    use crate::host::process::FoundBy;
+    use crate::metrics::test_support::{present, text, value};
+    use crate::state::{DiskObs, ProbeFailure};
+
+    fn host(process: ProcessObs) -> HostObs {
+        HostObs {
+            process,
+            disks: vec![
+                DiskObs {
+                    path: PathBuf::from("/data"),
+                    usage: Ok(DiskUsage {
+                        available_bytes: 10,
+                        size_bytes: 100,
+                        free_bytes: 20,
+                    }),
+                },
+                DiskObs {
+                    path: PathBuf::from("/gone"),
+                    usage: Err(DiskError::NotFound {
+                        path: PathBuf::from("/gone"),
+                    }),
+                },
+            ],
+            keys: None,
+            pos_key_checked: false,
+            scanned_at: SystemTime::now(),
+        }
+    }
+
+    fn published(process: ProcessObs) -> String {
+        let r = prometheus::Registry::new();
+        let f = HostFamilies::register(&r).unwrap();
+        let state = State {
+            nodes: vec![NodeState {
+                name: "n".into(),
+                host: Some(host(process)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        f.publish(&state);
+        text(&r)
+    }
+
+    #[test]
+    fn a_failed_probe_says_why_and_leaves_no_stale_series() {
+        let t = published(ProcessObs::Failed(ProbeFailure {
+            kind: "not_found",
+            message: "no process listens on 12539".into(),
+        }));
+        let n = ("node", "n");
+        assert_eq!(value(&t, "conflux_node_process_up", &[n]), Some(0.0));
+        let error = [n, ("kind", "not_found")];
+        assert_eq!(
+            value(&t, "conflux_node_process_probe_error", &error),
+            Some(1.0)
+        );
+        for absent in [
+            "conflux_node_process_open_fds",
+            "conflux_node_process_max_fds",
+        ] {
+            assert!(!present(&t, absent), "{absent}\n{t}");
+        }
+        let data = [n, ("path", "/data")];
+        assert_eq!(value(&t, "conflux_disk_available_bytes", &data), Some(10.0));
+        assert_eq!(value(&t, "conflux_disk_free_bytes", &data), Some(20.0));
+        let gone = [n, ("path", "/gone"), ("kind", "not_found")];
+        assert_eq!(value(&t, "conflux_disk_probe_error", &gone), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_disk_size_bytes", &[n, ("path", "/gone")]),
+            None
+        );
+        assert!(
+            !present(&t, "conflux_pos_key_present"),
+            "key files not checked"
+        );
+    }
+
+    #[test]
+    fn a_found_process_with_an_unlimited_hard_limit() {
+        let facts = ProcessFacts {
+            pid: 42,
+            start_time_seconds: 1_700_000_000.0,
+            resident_memory_bytes: 4096,
+            open_fds: None,
+            max_open_files: SoftHard {
+                soft: LimitValue::Limited(1024),
+                hard: LimitValue::Unlimited,
+            },
+            cwd: None,
+            restricted: vec![],
+        };
+        let t = published(ProcessObs::Found {
+            found_by: FoundBy::ListeningPort,
+            facts,
+        });
+        let n = ("node", "n");
+        assert_eq!(value(&t, "conflux_node_process_up", &[n]), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_node_process_resident_memory_bytes", &[n]),
+            Some(4096.0)
+        );
+        let max = "conflux_node_process_max_fds";
+        assert_eq!(value(&t, max, &[n, ("limit", "soft")]), Some(1024.0));
+        assert_eq!(value(&t, max, &[n, ("limit", "hard")]), Some(f64::INFINITY));
+        assert!(
+            !present(&t, "conflux_node_process_open_fds"),
+            "unreadable count: absent"
+        );
+        assert!(!present(&t, "conflux_node_process_probe_error"));
+    }
+}

@@ -29,6 +29,8 @@ pub mod guard;
 pub mod host;
 pub mod pos;
 pub mod pos_keys;
+#[cfg(test)]
+mod test_support;
 pub mod value;
 
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use crate::assess::votes::EpochRecord;
 use crate::metrics::pos::PosFamilies;
 use crate::metrics::pos_keys::PosKeyFamilies;
+use crate::metrics::test_support::{text, value};
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{
     Account, AccountStatus, Committee, CommitteeState, Election, NodeVotes, PosStatus, QueueItem,
@@ -151,22 +152,7 @@ fn published(state: &State) -> String {
     let f = PosFamilies::register(&r).unwrap();
     let keys = PosKeyFamilies::register(&r).unwrap();
     f.publish(state, SystemTime::now(), &keys);
-    let mut buf = Vec::new();
-    prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &r.gather(), &mut buf).unwrap();
-    String::from_utf8(buf).unwrap()
-}
-
-/// The value of the series `name` with exactly `labels` (in any order), if present.
-fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let mut want: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-    want.sort();
-    text.lines().find_map(|l| {
-        let rest = l.strip_prefix(name)?.strip_prefix('{')?;
-        let (body, v) = rest.split_once("} ")?;
-        let mut got: Vec<String> = body.split(',').map(str::to_string).collect();
-        got.sort();
-        (got == want).then(|| v.parse().ok()).flatten()
-    })
+    text(&r)
 }
 
 #[test]
