@@ -13,6 +13,7 @@ use crate::host::disk::{DiskError, DiskUsage};
 use crate::host::facts::ProcessFacts;
 use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
 use crate::host::process::FoundBy;
+use crate::pos_address::PosAddress;
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 use crate::votes::VoteLedger;
@@ -90,8 +91,8 @@ pub struct PosActivity {
 /// What the last PoS poll of a node returned, plus the accumulated vote record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PosObs {
-    /// Our PoS address (lowercase `0x` + 64 hex), when known.
-    pub address: Option<String>,
+    /// Our PoS address, when known.
+    pub address: Option<PosAddress>,
     /// `pos_getStatus`; `None` while PoS is unavailable.
     pub status: Option<PosStatus>,
     /// Why PoS is unavailable, when it is.
@@ -266,17 +267,17 @@ impl HostObs {
     }
 
     /// The safety data's owner: `secure_storage.json`'s, else the `.save`'s (the one `start_voting` would use).
-    pub fn storage_owner(&self) -> Option<&str> {
+    pub fn storage_owner(&self) -> Option<&PosAddress> {
         let k = self.keys.as_ref()?;
         owner_of(&k.secure_storage).or_else(|| owner_of(&k.secure_storage_save))
     }
 }
 
-fn owner_of(r: &Result<Option<SecureStorage>, KeyFileError>) -> Option<&str> {
+fn owner_of(r: &Result<Option<SecureStorage>, KeyFileError>) -> Option<&PosAddress> {
     r.as_ref()
         .ok()
         .and_then(Option::as_ref)
-        .and_then(|s| s.owner_account.as_deref())
+        .and_then(|s| s.owner_account.as_ref())
 }
 
 /// One configured node.
@@ -301,13 +302,13 @@ pub struct NodeState {
 impl NodeState {
     /// The PoS address the node's poller knows (RPC, configuration, or the fallback it read itself); the one
     /// the safety file's owner is checked against.
-    pub fn reported_pos_address(&self) -> Option<&str> {
-        self.pos.as_ref().and_then(|p| p.address.as_deref())
+    pub fn reported_pos_address(&self) -> Option<&PosAddress> {
+        self.pos.as_ref().and_then(|p| p.address.as_ref())
     }
 
     /// The node's PoS address as far as this snapshot knows it: reported, else its safety file's owner (a down
     /// node still holds its key).
-    pub fn pos_address(&self) -> Option<&str> {
+    pub fn pos_address(&self) -> Option<&PosAddress> {
         self.reported_pos_address()
             .or_else(|| self.host.as_ref().and_then(HostObs::storage_owner))
     }
@@ -318,7 +319,7 @@ impl NodeState {
         let pos = self.pos.as_ref().filter(|_| self.poll.up);
         NodeLook {
             node: self.name.clone(),
-            address: self.pos_address().map(str::to_string),
+            address: self.pos_address().cloned(),
             switch: pos.and_then(|p| p.voting_enabled),
             switch_seen_at: pos.and_then(|p| p.voting_seen_at),
             files: self.host.as_ref().and_then(HostObs::files_look),
@@ -429,3 +430,7 @@ impl Hub {
         self.notify.notified().await;
     }
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

@@ -58,7 +58,7 @@ proptest! {
 
     #[test]
     fn pos_answers_never_panic(first in answers(4), second in answers(4)) {
-        let mut pos = PosSource::new(Some(format!("0x{}", "ab".repeat(32))));
+        let mut pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(&"ab".repeat(32)).ok());
         for results in [first, second] {
             let calls = pos.calls();
             let mut results = results;
@@ -75,7 +75,7 @@ proptest! {
 #[test]
 fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
     let us = format!("0x{}", "ab".repeat(32));
-    let mut pos = PosSource::new(Some(us.clone()));
+    let mut pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(&us).ok());
     let calls = pos.calls();
     let mut results: Vec<Result<Value, RpcError>> = vec![
         Ok(

@@ -83,7 +83,7 @@ impl GuardFamilies {
     fn publish(&self, state: &State, view: &GuardView) {
         self.reset_gauges();
         for (address, count) in &view.keys {
-            self.publish_key(address, count);
+            self.publish_key(address.as_str(), count);
         }
         for (node, v) in state.nodes.iter().zip(&view.nodes) {
             self.publish_verdict(v);
@@ -151,20 +151,13 @@ impl GuardFamilies {
         let (Some(us), Some(c)) = (&pos.address, &pos.committee) else {
             return;
         };
-        let seated: Vec<&str> = c
-            .current_committee
-            .nodes
-            .iter()
-            .map(|m| m.address.as_str())
-            .collect();
-        let electing: Vec<&str> = c
+        let seated = c.current_committee.nodes.iter().map(|m| &m.address);
+        let electing = c
             .elections
             .iter()
-            .flat_map(|e| e.top_electing_nodes.iter().map(|m| m.address.as_str()))
-            .collect();
-        if let Some(safe) = safe_to_stop(us, &seated, &electing) {
-            self.safe_to_stop.with_label_values(&[n]).set(flag(safe));
-        }
+            .flat_map(|e| e.top_electing_nodes.iter().map(|m| &m.address));
+        let safe = safe_to_stop(us, seated, electing);
+        self.safe_to_stop.with_label_values(&[n]).set(flag(safe));
     }
 }
 
@@ -192,7 +185,7 @@ mod tests {
                 ..Default::default()
             },
             pos: up.then(|| PosObs {
-                address: Some(KEY.into()),
+                address: crate::pos_address::PosAddress::parse(KEY).ok(),
                 voting_enabled: voting,
                 voting_seen_at: Some(SystemTime::now()),
                 ..Default::default()

@@ -130,7 +130,7 @@ impl PosFamilies {
             .with_label_values(&[n])
             .set(flag(p.address.is_some()));
         if let Some(a) = &p.address {
-            self.info.with_label_values(&[n, a]).set(1.0);
+            self.info.with_label_values(&[n, a.as_str()]).set(1.0);
         }
         if let Some(v) = p.voting_enabled {
             self.voting_enabled.with_label_values(&[n]).set(flag(v));
@@ -204,7 +204,7 @@ impl PosFamilies {
         self.publish_committee(n, p);
         self.publish_history(n, p);
         let judged = self.publish_judgement(n, p, chain_id);
-        if let Some(address) = p.address.as_deref().filter(|_| reader) {
+        if let Some(address) = p.address.as_ref().map(|a| a.as_str()).filter(|_| reader) {
             let k = super::pos_keys::KeyFacts {
                 node: n,
                 address,

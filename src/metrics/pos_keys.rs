@@ -8,23 +8,20 @@ use std::time::SystemTime;
 
 use super::def::{sync_counter, sync_float_counter};
 use super::pos::{flag, since, unix_now, PosFamilies, DRIP_PER_CFX, SLASH_RELOCK_MIN_BLOCKS};
-use crate::assess::guard::normalize_pos_address;
 use crate::assess::retire::{self, Judgement};
+use crate::pos_address::PosAddress;
 use crate::state::{NodeState, PosObs, State};
 
 /// For each configured node, whether it is the one whose reading of its address's chain facts is published: the
 /// up node with a PoS status that has read furthest (latest committed block, then history read), the first in
 /// configuration order on a tie. Nodes without a known address or PoS status speak for nothing.
 pub fn key_readers(state: &State) -> Vec<bool> {
-    let mut best: BTreeMap<String, (usize, (u64, u64))> = BTreeMap::new();
+    let mut best: BTreeMap<&PosAddress, (usize, (u64, u64))> = BTreeMap::new();
     for (i, node) in state.nodes.iter().enumerate() {
         let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
             continue;
         };
-        let (Some(addr), Some(s)) = (
-            p.address.as_deref().and_then(normalize_pos_address),
-            &p.status,
-        ) else {
+        let (Some(addr), Some(s)) = (p.address.as_ref(), &p.status) else {
             continue;
         };
         let progress = (s.latest_committed.0, p.ledger.last_height.unwrap_or(0));
@@ -46,7 +43,7 @@ pub fn key_readers(state: &State) -> Vec<bool> {
 pub struct KeyFacts<'a> {
     /// The reading node (the `node` label says where the facts were read).
     pub node: &'a str,
-    /// The key (the `pos_address` label).
+    /// The key's canonical spelling (the `pos_address` label).
     pub address: &'a str,
     /// The node's PoS observation.
     pub pos: &'a PosObs,
@@ -66,10 +63,10 @@ pub struct KeyFacts<'a> {
 
 /// Counters of a key that a node no longer reads for: dropped, so the key's counters appear once.
 pub fn forget_counters(f: &PosFamilies, node: &NodeState) {
-    let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_deref()) else {
+    let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_ref()) else {
         return;
     };
-    let k = [node.name.as_str(), a];
+    let k = [node.name.as_str(), a.as_str()];
     for c in [
         &f.votes_signed,
         &f.votes_missed,
@@ -149,7 +146,7 @@ fn committee(f: &PosFamilies, k: &KeyFacts<'_>) {
     let Some(c) = &k.pos.committee else { return };
     let (us, kk) = (k.address, [k.node, k.address]);
     let cc = &c.current_committee;
-    let ours = cc.nodes.iter().find(|m| m.address.eq_ignore_ascii_case(us));
+    let ours = cc.nodes.iter().find(|m| m.address.as_str() == us);
     f.committee_member
         .with_label_values(&kk)
         .set(flag(ours.is_some()));
@@ -160,7 +157,7 @@ fn committee(f: &PosFamilies, k: &KeyFacts<'_>) {
         let candidate = e
             .top_electing_nodes
             .iter()
-            .any(|m| m.address.eq_ignore_ascii_case(us));
+            .any(|m| m.address.as_str() == us);
         let start = e.start_block_number.0.to_string();
         let finalized = if e.is_finalized { "true" } else { "false" };
         f.election_candidate
@@ -234,7 +231,7 @@ mod tests {
             latest_tx_number: None,
         };
         let mut pos = PosObs {
-            address: Some(addr.into()),
+            address: PosAddress::parse(addr).ok(),
             status: Some(status),
             ..Default::default()
         };
