@@ -98,3 +98,42 @@ fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
     assert_eq!(pos.obs.epoch_length, Some(10));
     assert!(pos.obs.status.is_some());
 }
+
+/// A PoS address that is not 32 bytes of hex, wherever the node sends one, makes that answer malformed: counted
+/// under its method and dropped, never read as "some other key" (which would call us not a committee member).
+#[test]
+fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
+    let us = format!("0x{}", "ab".repeat(32));
+    let mut pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(&us).ok());
+    let calls = pos.calls();
+    let mut results: Vec<Result<Value, RpcError>> = vec![
+        Ok(
+            json!({"epoch":"0x5","latestCommitted":"0x32","latestVoted":null,"pivotDecision":{"blockHash":"0x1","height":"0x2"}}),
+        ),
+        Ok(
+            json!({"currentCommittee":{"epochNumber":"0x5","quorumVotingPower":"0x3","totalVotingPower":"0x4",
+            "nodes":[{"address": us, "votingPower":"0x2"}, {"address": "0x12", "votingPower":"0x2"}]},
+            "elections":[]}),
+        ),
+        Ok(json!(true)),
+        Ok(
+            json!({"address": format!("0x{}", "zz".repeat(32)), "blockNumber":"0x32","status":{
+            "availableVotes":"0x1","forceRetired":null,"forfeited":"0x0","inQueue":[],"locked":"0x1",
+            "outQueue":[],"unlocked":"0x0"}}),
+        ),
+    ];
+    results.truncate(calls.len());
+    let bad = pos.apply(Ok(results));
+    assert_eq!(bad, vec!["pos_getCommittee", "pos_getAccount"]);
+    assert!(pos.obs.committee.is_none() && pos.obs.account.is_none());
+
+    // Without an address, test_posRegister's answer is where it enters: a malformed one is counted too.
+    let mut pos = PosSource::new(None);
+    let calls = pos.calls();
+    let mut results: Vec<Result<Value, RpcError>> = calls.iter().map(|_| Ok(Value::Null)).collect();
+    let register = calls.len() - 1;
+    results[register] = Ok(json!(["0x00", "0x12"]));
+    let bad = pos.apply(Ok(results));
+    assert!(bad.contains(&"test_posRegister"), "{bad:?}");
+    assert!(pos.obs.address.is_none());
+}
