@@ -33,6 +33,5 @@ pub mod rpc;
 pub mod server;
 pub mod sim;
 pub mod state;
-pub mod votes;
 pub mod watch;
 pub mod webconfig;

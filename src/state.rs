@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 use crate::assess::guard_look::{FilesLook, NodeLook, SafetyMark, StorageLook};
+use crate::assess::votes::VoteLedger;
 use crate::host::disk::{DiskError, DiskUsage};
 use crate::host::facts::ProcessFacts;
 use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
@@ -16,7 +17,6 @@ use crate::host::process::FoundBy;
 use crate::pos_address::PosAddress;
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
-use crate::votes::VoteLedger;
 
 /// How many recent (epoch -> pivot hash) pairs are kept per target for the fork check. Node and reference are
 /// polled at different moments, so the check uses the newest epoch both have seen.
@@ -126,6 +126,15 @@ pub struct PosObs {
     pub history: HistoryProgress,
     /// Our forecasts against the chain's own force-retire verdicts.
     pub forecast: ForecastCheck,
+}
+
+impl PosObs {
+    /// Feeds a `pos_getCommittee` answer to the vote ledger; without our address there is nothing to record.
+    pub fn record_committee(&mut self, c: &CommitteeState) {
+        if let Some(us) = self.address.as_ref() {
+            self.ledger.record_committee(c, us);
+        }
+    }
 }
 
 /// Progress of the history reads (blocks, transactions, committees): what is left, and the adaptive batch size.

@@ -1,5 +1,7 @@
 //! Pure verdicts over the state: no I/O, no clocks (time comes in as an argument), no metrics. Every chain rule
-//! the exporter applies lives here, so it can be unit-tested exhaustively.
+//! the exporter applies lives here, so it can be unit-tested exhaustively. The vote ledger lives here too: how a
+//! committed block counts for us (signed, missed, unknown) is the chain's rule, and the force-retire window sizes
+//! its memory.
 
 pub mod forecast;
 pub mod guard;
@@ -7,3 +9,5 @@ pub mod guard_keys;
 pub mod guard_look;
 pub mod lag;
 pub mod retire;
+pub mod votes;
+pub mod window;

@@ -239,8 +239,10 @@ impl PosFamilies {
         self.epoch_blocks
             .with_label_values(&[n])
             .set(current.blocks as f64);
-        let transition =
-            retire::cip99_transition_view(chain_id.unwrap_or(0), p.cip99_transition_view);
+        let transition = crate::assess::window::cip99_transition_view(
+            chain_id.unwrap_or(0),
+            p.cip99_transition_view,
+        );
         let grid = p.epoch_length.zip(p.grid_point);
         let j = retire::judge(l, s.epoch.0, s.latest_committed.0, grid, transition);
         self.window_epochs

@@ -41,17 +41,6 @@ impl Head {
     }
 }
 
-/// Records committee membership for the committee's own epoch.
-pub fn record_membership(obs: &mut PosObs, c: &CommitteeState) {
-    let Some(us) = obs.address.as_ref() else {
-        return;
-    };
-    let ours = c.current_committee.nodes.iter().find(|n| n.address == *us);
-    let power = ours.map_or(0, |n| n.voting_power.0);
-    obs.ledger
-        .set_membership(c.current_committee.epoch_number.0, ours.is_some(), power);
-}
-
 /// The PoS part of one node's polls.
 #[derive(Debug, Default)]
 pub struct PosSource {
@@ -236,7 +225,7 @@ impl PosSource {
                             self.obs.grid_point = Some(a);
                         }
                     }
-                    record_membership(&mut self.obs, &c);
+                    self.obs.record_committee(&c);
                     self.obs.committee = Some(c);
                     0
                 }

@@ -142,7 +142,7 @@ impl PosPoller {
 fn check_forecast(node: &str, obs: &mut PosObs, chain_id: Option<u64>) {
     let Some(s) = &obs.status else { return };
     let transition = match chain_id {
-        Some(id) => retire::cip99_transition_view(id, obs.cip99_transition_view),
+        Some(id) => crate::assess::window::cip99_transition_view(id, obs.cip99_transition_view),
         None => obs.cip99_transition_view.unwrap_or(u64::MAX),
     };
     let grid = obs.epoch_length.zip(obs.grid_point);

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::pos_address::PosAddress;
-use crate::rpc::pos::PosBlock;
+use crate::rpc::pos::{CommitteeState, PosBlock};
 
 /// Epochs of detail kept: the largest force-retire window plus the one before, for the display of the last change.
-pub const EPOCHS_KEPT: usize = crate::assess::retire::MAX_WINDOW_EPOCHS as usize + 1;
+pub const EPOCHS_KEPT: usize = super::window::MAX_WINDOW_EPOCHS as usize + 1;
 /// Recent block timestamps kept to observe the block interval.
 pub const INTERVAL_WINDOW: usize = 20;
 
@@ -83,6 +83,14 @@ impl VoteLedger {
             r.voting_power = voting_power;
         }
         self.trim();
+    }
+
+    /// Records our membership in the epoch a `pos_getCommittee` answer describes (its own `epochNumber`, which is
+    /// not always the epoch asked about), with our voting power; `us` is our address (lowercase 0x-hex).
+    pub fn record_committee(&mut self, c: &CommitteeState, us: &PosAddress) {
+        let ours = c.current_committee.nodes.iter().find(|n| n.address == *us);
+        let power = ours.map_or(0, |n| n.voting_power.0);
+        self.set_membership(c.current_committee.epoch_number.0, ours.is_some(), power);
     }
 
     /// The node cannot tell `epoch`'s committee (after repeated failures): its blocks count as unknown, and the
@@ -216,6 +224,40 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    fn committee(epoch: u64, members: &[(&str, u64)]) -> CommitteeState {
+        let nodes: Vec<_> = members
+            .iter()
+            .map(|(a, p)| serde_json::json!({"address": addr(a).as_str(), "votingPower": format!("0x{p:x}")}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "currentCommittee": {"epochNumber": format!("0x{epoch:x}"), "quorumVotingPower": "0x1",
+                "totalVotingPower": "0x1", "nodes": nodes},
+            "elections": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_committee_answer_sets_membership_of_its_own_epoch() {
+        let mut l = VoteLedger::default();
+        l.record_committee(&committee(7, &[("AA", 9), ("bb", 1)]), &addr(US));
+        l.record_committee(&committee(8, &[("bb", 1)]), &addr(US));
+        assert_eq!(
+            (l.membership(7), l.epochs[&7].voting_power),
+            (Some(true), 9),
+            "case-insensitive match"
+        );
+        assert_eq!(
+            (l.membership(8), l.epochs[&8].voting_power),
+            (Some(false), 0)
+        );
+        assert_eq!(
+            l.membership(9),
+            None,
+            "an epoch no answer described stays unknown"
+        );
     }
 
     #[test]
