@@ -1,4 +1,4 @@
-//! Tests of `state`: how a host observation becomes the guard's look at the files.
+//! Tests of `state::host`: how a host observation becomes the guard's look at the files.
 
 use super::*;
 use crate::host::keyfiles::{probe_key_files, KeyFilePaths};
