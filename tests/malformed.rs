@@ -72,22 +72,32 @@ proptest! {
     }
 }
 
-#[test]
-fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
-    let us = format!("0x{}", "ab".repeat(32));
-    let mut pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(&us).ok());
-    let calls = pos.calls();
-    let mut results: Vec<Result<Value, RpcError>> = vec![
+const US: &str = "0xabababababababababababababababababababababababababababababababab";
+
+/// A source that knows our address, and the realistic first two answers of its head batch (status, then a
+/// committee with these `nodes` and these `elections`).
+fn source_and_head(nodes: Value, elections: Value) -> (PosSource, Vec<Result<Value, RpcError>>) {
+    let pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(US).ok());
+    let head = vec![
         Ok(
             json!({"epoch":"0x5","latestCommitted":"0x32","latestVoted":null,"pivotDecision":{"blockHash":"0x1","height":"0x2"}}),
         ),
         Ok(
             json!({"currentCommittee":{"epochNumber":"0x5","quorumVotingPower":"0x3","totalVotingPower":"0x4",
-            "nodes":[{"address": us, "votingPower":"0x4"}]},
-            "elections":[{"isFinalized":false,"startBlockNumber":"0x50","topElectingNodes":[]},
-                         {"isFinalized":false,"startBlockNumber":"0x5a","topElectingNodes":[]}]}),
+            "nodes": nodes}, "elections": elections}),
         ),
     ];
+    (pos, head)
+}
+
+#[test]
+fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
+    let (mut pos, mut results) = source_and_head(
+        json!([{"address": US, "votingPower":"0x4"}]),
+        json!([{"isFinalized":false,"startBlockNumber":"0x50","topElectingNodes":[]},
+               {"isFinalized":false,"startBlockNumber":"0x5a","topElectingNodes":[]}]),
+    );
+    let calls = pos.calls();
     results.resize_with(calls.len(), || Ok(json!({"garbage": [1, 2, 3]})));
     let bad = pos.apply(Ok(results));
     assert_eq!(
@@ -103,26 +113,20 @@ fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
 /// under its method and dropped, never read as "some other key" (which would call us not a committee member).
 #[test]
 fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
-    let us = format!("0x{}", "ab".repeat(32));
-    let mut pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(&us).ok());
+    let (mut pos, mut results) = source_and_head(
+        json!([{"address": US, "votingPower":"0x2"}, {"address": "0x12", "votingPower":"0x2"}]),
+        json!([]),
+    );
     let calls = pos.calls();
-    let mut results: Vec<Result<Value, RpcError>> = vec![
-        Ok(
-            json!({"epoch":"0x5","latestCommitted":"0x32","latestVoted":null,"pivotDecision":{"blockHash":"0x1","height":"0x2"}}),
-        ),
-        Ok(
-            json!({"currentCommittee":{"epochNumber":"0x5","quorumVotingPower":"0x3","totalVotingPower":"0x4",
-            "nodes":[{"address": us, "votingPower":"0x2"}, {"address": "0x12", "votingPower":"0x2"}]},
-            "elections":[]}),
-        ),
+    results.extend([
         Ok(json!(true)),
         Ok(
             json!({"address": format!("0x{}", "zz".repeat(32)), "blockNumber":"0x32","status":{
             "availableVotes":"0x1","forceRetired":null,"forfeited":"0x0","inQueue":[],"locked":"0x1",
             "outQueue":[],"unlocked":"0x0"}}),
         ),
-    ];
-    results.truncate(calls.len());
+    ]);
+    assert_eq!(results.len(), calls.len());
     let bad = pos.apply(Ok(results));
     assert_eq!(bad, vec!["pos_getCommittee", "pos_getAccount"]);
     assert!(pos.obs.committee.is_none() && pos.obs.account.is_none());
