@@ -18,7 +18,7 @@ pub struct PosAddress(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PosAddressError {
     /// Not 64 hex digits long (after an optional `0x`).
-    #[error("has {0} characters after the optional 0x; a PoS address has 64 hex digits")]
+    #[error("has {0} characters after the optional 0x; a PoS address is 64 hex digits, optionally prefixed with 0x")]
     Length(usize),
     /// The right length, but not all hex digits.
     #[error("is not hex: a PoS address has 64 hex digits (0-9, a-f)")]

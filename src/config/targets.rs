@@ -57,12 +57,9 @@ pub(super) fn resolve_nodes(
         let rpc_url = s.rpc_url.unwrap_or_else(|| defaults::NODE_RPC_URL.into());
         check_url(&key("rpc_url"), &rpc_url)?;
         let pos_address = match s.pos_address {
-            Some(a) => Some(PosAddress::parse(&a).map_err(|e| {
-                err(
-                    key("pos_address"),
-                    format!("{e} (64 hex characters, optionally prefixed with 0x)"),
-                )
-            })?),
+            Some(a) => {
+                Some(PosAddress::parse(&a).map_err(|e| err(key("pos_address"), e.to_string()))?)
+            }
             None => None,
         };
         if s.paths.process_name.as_deref() == Some("") {
