@@ -58,7 +58,7 @@ fn pos_fixtures_decode() {
         b.timestamp.0, 0x5cce0e869522a,
         "PoS timestamps are microseconds"
     );
-    assert_eq!(b.miner.as_deref(), Some(b.signatures[0].account.as_str()));
+    assert_eq!(b.miner.as_ref(), Some(&b.signatures[0].account));
     let c: CommitteeState = result("pos_getCommittee.json");
     assert_eq!(c.elections.len(), 2);
     assert_eq!(c.current_committee.quorum_voting_power.0, 0xa7);

@@ -5,25 +5,24 @@
 
 use std::collections::BTreeMap;
 
-use super::guard::normalize_pos_address;
+use crate::pos_address::PosAddress;
 
 /// A node as the choice sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate<'a> {
-    /// Its PoS address, however spelled; `None` when unknown.
-    pub address: Option<&'a str>,
+    /// Its PoS address; `None` when unknown.
+    pub address: Option<&'a PosAddress>,
     /// How far it has read — (latest committed block, history read) — while it is up with a PoS status; `None`
     /// otherwise (a down node speaks for nothing).
     pub progress: Option<(u64, u64)>,
 }
 
 /// For each candidate, whether it reads for its key: the most advanced one (latest committed block, then history
-/// read), the first in order on a tie. Nodes without a valid address or progress read for nothing.
+/// read), the first in order on a tie. Nodes without an address or progress read for nothing.
 pub fn key_readers(nodes: &[Candidate]) -> Vec<bool> {
-    let mut best: BTreeMap<String, (usize, (u64, u64))> = BTreeMap::new();
+    let mut best: BTreeMap<&PosAddress, (usize, (u64, u64))> = BTreeMap::new();
     for (i, c) in nodes.iter().enumerate() {
-        let (Some(addr), Some(progress)) = (c.address.and_then(normalize_pos_address), c.progress)
-        else {
+        let (Some(addr), Some(progress)) = (c.address, c.progress) else {
             continue;
         };
         match best.get(&addr) {
@@ -44,10 +43,7 @@ pub fn key_readers(nodes: &[Candidate]) -> Vec<bool> {
 mod tests {
     use super::*;
 
-    const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
-    const OTHER: &str = "0x2222222222222222222222222222222222222222222222222222222222222222";
-
-    fn c(address: &str, progress: Option<(u64, u64)>) -> Candidate<'_> {
+    fn c(address: &PosAddress, progress: Option<(u64, u64)>) -> Candidate<'_> {
         Candidate {
             address: Some(address),
             progress,
@@ -56,19 +52,17 @@ mod tests {
 
     #[test]
     fn the_most_advanced_node_reads_for_its_key() {
+        let key = PosAddress::parse(&"11".repeat(32)).unwrap();
+        let other = PosAddress::parse(&"22".repeat(32)).unwrap();
         let nodes = [
-            c(KEY, Some((100, 100))),
-            c(KEY, Some((101, 90))),
-            c(KEY, None),
-            c(OTHER, Some((5, 0))),
-            c(&KEY[2..], Some((101, 95))),
-            c("junk", Some((999, 999))),
+            c(&key, Some((100, 100))),
+            c(&key, Some((101, 90))),
+            c(&key, None),
+            c(&other, Some((5, 0))),
+            c(&key, Some((101, 95))),
         ];
-        assert_eq!(
-            key_readers(&nodes),
-            [false, false, false, true, true, false]
-        );
-        let tie = [c(KEY, Some((7, 7))), c(KEY, Some((7, 7)))];
+        assert_eq!(key_readers(&nodes), [false, false, false, true, true]);
+        let tie = [c(&key, Some((7, 7))), c(&key, Some((7, 7)))];
         assert_eq!(key_readers(&tie), [true, false], "the first on a tie");
         let unknown = Candidate {
             address: None,

@@ -61,7 +61,7 @@ mod tests {
 
     fn account(read_at: u64, out_queue: Vec<QueueItem>, retired: Option<u64>) -> Account {
         Account {
-            address: "0x11".into(),
+            address: crate::pos_address::PosAddress::parse(&"11".repeat(32)).unwrap(),
             block_number: HexU64(read_at),
             status: AccountStatus {
                 available_votes: HexU64(0),

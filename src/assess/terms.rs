@@ -2,7 +2,8 @@
 //! The upcoming terms are named by their place (`next`, `after_next`), never by their start block, so that the
 //! published label set stays the same from term to term; the start block is a value.
 
-use super::guard::{normalize_pos_address, safe_to_stop};
+use super::guard::safe_to_stop;
+use crate::pos_address::PosAddress;
 use crate::rpc::pos::{Committee, CommitteeState, Election, NodeVotes};
 
 /// One of the two upcoming terms the chain elects (reference §3: `elections` holds exactly two).
@@ -41,7 +42,7 @@ pub struct Upcoming {
 }
 
 /// The address's seat in `committee`: its voting power when a member, `None` when not.
-pub fn seat(committee: &Committee, address: &str) -> Option<u64> {
+pub fn seat(committee: &Committee, address: &PosAddress) -> Option<u64> {
     find(&committee.nodes, address).map(|m| m.voting_power.0)
 }
 
@@ -54,7 +55,7 @@ pub fn schedule(elections: &[Election]) -> Vec<(Term, &Election)> {
 }
 
 /// The two upcoming terms (see [`schedule`]) as seen for `address`.
-pub fn upcoming(elections: &[Election], address: &str) -> Vec<Upcoming> {
+pub fn upcoming(elections: &[Election], address: &PosAddress) -> Vec<Upcoming> {
     schedule(elections)
         .into_iter()
         .map(|(term, e)| Upcoming {
@@ -67,31 +68,18 @@ pub fn upcoming(elections: &[Election], address: &str) -> Vec<Upcoming> {
 }
 
 /// Whether `address` may stop without missing votes: no seat in the current committee nor among the electing
-/// or elected nodes of either upcoming term ([`safe_to_stop`]); `None` for an address that is not one.
-pub fn free_to_stop(c: &CommitteeState, address: &str) -> Option<bool> {
-    let seated: Vec<&str> = c
-        .current_committee
-        .nodes
-        .iter()
-        .map(|m| m.address.as_str())
-        .collect();
-    let electing: Vec<&str> = c
+/// or elected nodes of either upcoming term ([`safe_to_stop`]).
+pub fn free_to_stop(c: &CommitteeState, address: &PosAddress) -> bool {
+    let seated = c.current_committee.nodes.iter().map(|m| &m.address);
+    let electing = c
         .elections
         .iter()
-        .flat_map(|e| e.top_electing_nodes.iter().map(|m| m.address.as_str()))
-        .collect();
-    safe_to_stop(address, &seated, &electing)
+        .flat_map(|e| e.top_electing_nodes.iter().map(|m| &m.address));
+    safe_to_stop(address, seated, electing)
 }
 
-/// The same key however spelled (case, `0x` prefix); text that is not a key compares case-insensitively.
-fn find<'a>(nodes: &'a [NodeVotes], address: &str) -> Option<&'a NodeVotes> {
-    let ours = normalize_pos_address(address);
-    nodes
-        .iter()
-        .find(|m| match (&ours, normalize_pos_address(&m.address)) {
-            (Some(a), Some(b)) => *a == b,
-            _ => m.address.eq_ignore_ascii_case(address),
-        })
+fn find<'a>(nodes: &'a [NodeVotes], address: &PosAddress) -> Option<&'a NodeVotes> {
+    nodes.iter().find(|m| m.address == *address)
 }
 
 #[cfg(test)]
@@ -99,9 +87,14 @@ mod tests {
     use super::*;
     use crate::rpc::wire::HexU64;
 
-    fn votes(address: &str, power: u64) -> NodeVotes {
+    /// A key made of one repeated hex byte.
+    fn key(byte: &str) -> PosAddress {
+        PosAddress::parse(&byte.repeat(32)).unwrap()
+    }
+
+    fn votes(address: &PosAddress, power: u64) -> NodeVotes {
         NodeVotes {
-            address: address.into(),
+            address: address.clone(),
             voting_power: HexU64(power),
         }
     }
@@ -115,60 +108,50 @@ mod tests {
     }
 
     #[test]
-    fn seat_matches_any_case() {
+    fn seat_and_power() {
         let c = Committee {
             epoch_number: HexU64(3),
             quorum_voting_power: HexU64(2),
             total_voting_power: HexU64(3),
-            nodes: vec![votes("0xAB", 2), votes("0xcd", 1)],
+            nodes: vec![votes(&key("ab"), 2), votes(&key("cd"), 1)],
         };
-        assert_eq!(seat(&c, "0xab"), Some(2));
-        assert_eq!(seat(&c, "0xCD"), Some(1));
-        assert_eq!(seat(&c, "0xef"), None);
-        let key = "0x".to_string() + &"ab".repeat(32);
-        let c = Committee {
-            nodes: vec![votes(&key.to_uppercase()[2..], 3)],
-            ..c
-        };
-        assert_eq!(seat(&c, &key), Some(3), "a key with and without 0x");
+        assert_eq!(seat(&c, &key("ab")), Some(2));
+        assert_eq!(seat(&c, &key("cd")), Some(1));
+        assert_eq!(seat(&c, &key("ef")), None);
     }
 
     #[test]
     fn free_to_stop_only_without_any_seat() {
-        let us = "0x".to_string() + &"ab".repeat(32);
-        let other = "0x".to_string() + &"cd".repeat(32);
-        let committee = |nodes| Committee {
-            epoch_number: HexU64(3),
-            quorum_voting_power: HexU64(1),
-            total_voting_power: HexU64(1),
-            nodes,
-        };
-        let state = |seated: &str, electing: &str| CommitteeState {
-            current_committee: committee(vec![votes(seated, 1)]),
+        let (us, other) = (key("ab"), key("cd"));
+        let state = |seated: &PosAddress, electing: &PosAddress| CommitteeState {
+            current_committee: Committee {
+                epoch_number: HexU64(3),
+                quorum_voting_power: HexU64(1),
+                total_voting_power: HexU64(1),
+                nodes: vec![votes(seated, 1)],
+            },
             elections: vec![
                 election(20, true, vec![]),
                 election(30, false, vec![votes(electing, 1)]),
             ],
         };
-        assert_eq!(free_to_stop(&state(&other, &other), &us), Some(true));
-        assert_eq!(free_to_stop(&state(&us, &other), &us), Some(false));
-        assert_eq!(
-            free_to_stop(&state(&other, &us), &us),
-            Some(false),
+        assert!(free_to_stop(&state(&other, &other), &us));
+        assert!(!free_to_stop(&state(&us, &other), &us), "seated now");
+        assert!(
+            !free_to_stop(&state(&other, &us), &us),
             "after_next seats us"
         );
-        assert_eq!(free_to_stop(&state(&other, &other), "junk"), None);
     }
 
     #[test]
     fn terms_are_named_by_start_order_not_by_block() {
+        let us = key("ab");
         let es = [
             election(0x1554, false, vec![]),
-            election(0x1518, true, vec![votes("0xAB", 1)]),
+            election(0x1518, true, vec![votes(&us, 1)]),
         ];
-        let up = upcoming(&es, "0xab");
         assert_eq!(
-            up,
+            upcoming(&es, &us),
             [
                 Upcoming {
                     term: Term::Next,
@@ -189,11 +172,11 @@ mod tests {
             election(10, false, vec![]),
             election(20, false, vec![]),
         ];
-        let starts: Vec<u64> = upcoming(&three, "0xab")
+        let starts: Vec<u64> = upcoming(&three, &us)
             .iter()
             .map(|u| u.start_block)
             .collect();
         assert_eq!(starts, [10, 20], "at most two terms, the earliest");
-        assert!(upcoming(&[], "0xab").is_empty());
+        assert!(upcoming(&[], &us).is_empty());
     }
 }

@@ -85,7 +85,7 @@ impl GuardFamilies {
     fn publish(&self, state: &State, view: &GuardView) {
         self.reset_gauges();
         for (address, count) in &view.keys {
-            self.publish_key(address, count);
+            self.publish_key(address.as_str(), count);
         }
         for (node, v) in state.nodes.iter().zip(&view.nodes) {
             self.publish_verdict(v);
@@ -140,9 +140,7 @@ impl GuardFamilies {
         let (Some(us), Some(c)) = (&pos.address, &pos.committee) else {
             return;
         };
-        if let Some(safe) = free_to_stop(c, us) {
-            set(&self.safe_to_stop, &[n], flag(safe));
-        }
+        set(&self.safe_to_stop, &[n], flag(free_to_stop(c, us)));
     }
 }
 
@@ -163,7 +161,7 @@ mod tests {
                 ..Default::default()
             },
             pos: up.then(|| PosObs {
-                address: Some(KEY.into()),
+                address: crate::pos_address::PosAddress::parse(KEY).ok(),
                 voting_enabled: voting,
                 voting_seen_at: Some(SystemTime::now()),
                 ..Default::default()
@@ -243,7 +241,7 @@ mod tests {
                 quorum_voting_power: HexU64(1),
                 total_voting_power: HexU64(1),
                 nodes: vec![NodeVotes {
-                    address: address.into(),
+                    address: crate::pos_address::PosAddress::parse(address).unwrap(),
                     voting_power: HexU64(1),
                 }],
             },
@@ -262,11 +260,7 @@ mod tests {
         assert_eq!(safe(&registry), Some(1.0));
         state.nodes[0].pos.as_mut().unwrap().committee = Some(seats(&KEY[2..]));
         g.publish(&state, now);
-        assert_eq!(
-            safe(&registry),
-            Some(0.0),
-            "seated (the committee spells the key without 0x)"
-        );
+        assert_eq!(safe(&registry), Some(0.0), "seated");
         state.nodes[0].pos.as_mut().unwrap().voting_enabled = None;
         g.publish(&state, now);
         assert!(

@@ -93,7 +93,7 @@ impl PosFamilies {
         };
         set(&self.address_known, &[n], flag(p.address.is_some()));
         if let Some(a) = &p.address {
-            set(&self.info, &[n, a], 1.0);
+            set(&self.info, &[n, a.as_str()], 1.0);
         }
         if let Some(v) = p.voting_enabled {
             set(&self.voting_enabled, &[n], flag(v));
@@ -144,7 +144,7 @@ impl PosFamilies {
         self.publish_committee(n, p);
         self.publish_history(n, p);
         let judged = self.publish_judgement(n, p, chain_id);
-        if let (Some(keys), Some(address)) = (keys, p.address.as_deref()) {
+        if let (Some(keys), Some(address)) = (keys, p.address.as_ref()) {
             let k = KeyFacts {
                 node: n,
                 address,

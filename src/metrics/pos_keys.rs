@@ -10,6 +10,7 @@ use crate::assess::readers::{self, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
 use crate::assess::terms::{seat, upcoming};
+use crate::pos_address::PosAddress;
 use crate::state::{NodeState, PosObs, State};
 
 catalogue! {
@@ -54,7 +55,7 @@ pub fn key_readers(state: &State) -> Vec<bool> {
         .map(|node| {
             let p = node.pos.as_ref().filter(|_| node.poll.up);
             Candidate {
-                address: p.and_then(|p| p.address.as_deref()),
+                address: p.and_then(|p| p.address.as_ref()),
                 progress: p.and_then(|p| {
                     let s = p.status.as_ref()?;
                     Some((s.latest_committed.0, p.ledger.last_height.unwrap_or(0)))
@@ -69,8 +70,8 @@ pub fn key_readers(state: &State) -> Vec<bool> {
 pub struct KeyFacts<'a> {
     /// The reading node (the `node` label says where the facts were read).
     pub node: &'a str,
-    /// The key (the `pos_address` label).
-    pub address: &'a str,
+    /// The key's canonical spelling (the `pos_address` label).
+    pub address: &'a PosAddress,
     /// The node's PoS observation.
     pub pos: &'a PosObs,
     /// Latest committed PoS block.
@@ -89,10 +90,10 @@ pub struct KeyFacts<'a> {
 
 /// Counters of a key that a node no longer reads for: dropped, so the key's counters appear once.
 pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
-    let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_deref()) else {
+    let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_ref()) else {
         return;
     };
-    let k = [node.name.as_str(), a];
+    let k = [node.name.as_str(), a.as_str()];
     for c in [
         &f.votes_signed,
         &f.votes_missed,
@@ -116,7 +117,7 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let Some((j, at_risk)) = &k.judged else {
         return;
     };
-    let (l, kk) = (&k.pos.ledger, [k.node, k.address]);
+    let (l, kk) = (&k.pos.ledger, [k.node, k.address.as_str()]);
     let current = l.epochs.get(&k.epoch).cloned().unwrap_or_default();
     set(&f.epoch_blocks_signed, &kk, current.signed as f64);
     set(&f.consecutive_missed, &kk, l.consecutive_missed as f64);
@@ -142,7 +143,7 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
 }
 
 fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
-    let (p, kk) = (k.pos, [k.node, k.address]);
+    let (p, kk) = (k.pos, [k.node, k.address.as_str()]);
     let l = &p.ledger;
     sync_counter(&f.votes_signed, &kk, l.signed_total);
     sync_counter(&f.votes_missed, &kk, l.missed_total);
@@ -151,7 +152,7 @@ fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     sync_counter(&f.elections, &kk, p.activity.elections);
     for t in ["Register", "UpdateVotingPower", "Retire"] {
         let n = p.activity.own_tx_by_type.get(t).copied().unwrap_or(0);
-        sync_counter(&f.own_txs, &[k.node, k.address, t], n);
+        sync_counter(&f.own_txs, &[k.node, k.address.as_str(), t], n);
     }
     sync_float_counter(&f.reward, &kk, cfx(p.activity.reward_drip_total));
     if let Some(r) = p.activity.last_epoch_reward_drip {
@@ -164,7 +165,7 @@ fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
 
 fn committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let Some(c) = &k.pos.committee else { return };
-    let kk = [k.node, k.address];
+    let kk = [k.node, k.address.as_str()];
     let power = seat(&c.current_committee, k.address);
     set(&f.committee_member, &kk, flag(power.is_some()));
     set(&f.voting_power, &kk, power.unwrap_or(0) as f64);
@@ -172,7 +173,7 @@ fn committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
         let finalized = if u.finalized { "true" } else { "false" };
         set(
             &f.election_candidate,
-            &[k.node, k.address, u.term.label(), finalized],
+            &[k.node, k.address.as_str(), u.term.label(), finalized],
             flag(u.candidate),
         );
     }
@@ -180,7 +181,7 @@ fn committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
 
 fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let Some(a) = &k.pos.account else { return };
-    let kk = [k.node, k.address];
+    let kk = [k.node, k.address.as_str()];
     set(&f.registered, &kk, flag(a.is_registered()));
     let st = &a.status;
     for (state, v) in [
@@ -191,7 +192,11 @@ fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
         ("out_queue", queued_votes(&st.out_queue)),
         ("forfeited", st.forfeited.0),
     ] {
-        set(&f.account_votes, &[k.node, k.address, state], v as f64);
+        set(
+            &f.account_votes,
+            &[k.node, k.address.as_str(), state],
+            v as f64,
+        );
     }
     set(&f.force_retired, &kk, flag(st.force_retired.is_some()));
     if let Some(b) = st.force_retired {
@@ -199,7 +204,7 @@ fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     }
     for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
         if let Some(end) = next_maturity(items) {
-            let labels = [k.node, k.address, queue];
+            let labels = [k.node, k.address.as_str(), queue];
             set(&f.queue_block, &labels, end as f64);
             if let Some(i) = k.interval {
                 set(
@@ -235,7 +240,7 @@ mod tests {
             latest_tx_number: None,
         };
         let mut pos = PosObs {
-            address: Some(addr.into()),
+            address: PosAddress::parse(addr).ok(),
             status: Some(status),
             ..Default::default()
         };

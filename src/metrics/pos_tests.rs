@@ -8,6 +8,7 @@ use crate::assess::votes::EpochRecord;
 use crate::metrics::pos::PosFamilies;
 use crate::metrics::pos_keys::PosKeyFamilies;
 use crate::metrics::test_support::{text, value};
+use crate::pos_address::PosAddress;
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{
     Account, AccountStatus, Committee, CommitteeState, Election, NodeVotes, PosStatus, QueueItem,
@@ -31,9 +32,13 @@ fn status(chain_id: u64) -> Status {
     }
 }
 
+fn key() -> PosAddress {
+    PosAddress::parse(KEY).unwrap()
+}
+
 fn votes(address: &str, power: u64) -> NodeVotes {
     NodeVotes {
-        address: address.into(),
+        address: PosAddress::parse(address).unwrap(),
         voting_power: HexU64(power),
     }
 }
@@ -62,7 +67,7 @@ fn committee() -> CommitteeState {
 fn account(read_at: u64, out_queue_end: Option<u64>, retired: Option<u64>) -> Account {
     let h = HexU64;
     Account {
-        address: KEY.into(),
+        address: key(),
         block_number: h(read_at),
         status: AccountStatus {
             available_votes: h(2),
@@ -86,7 +91,7 @@ fn account(read_at: u64, out_queue_end: Option<u64>, retired: Option<u64>) -> Ac
 /// current epoch.
 fn node() -> NodeState {
     let mut pos = PosObs {
-        address: Some(KEY.into()),
+        address: Some(key()),
         status: Some(PosStatus {
             epoch: HexU64(3),
             latest_committed: HexU64(190),

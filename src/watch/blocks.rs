@@ -310,10 +310,7 @@ impl BlockTracker {
         let mut done = 0;
         for b in &self.pending {
             let epoch = b.epoch.0;
-            let signed = b
-                .signatures
-                .iter()
-                .any(|s| s.account.eq_ignore_ascii_case(&us));
+            let signed = b.signatures.iter().any(|s| s.account == us);
             if obs.ledger.membership(epoch).is_none()
                 && !signed
                 && !obs.ledger.membership_unknowable(epoch)

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::config::normalise_pos_address;
 use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths};
+use crate::pos_address::PosAddress;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 use crate::rpc::{decode, Call, RpcError};
 use crate::state::{PosDown, PosObs};
@@ -65,8 +65,8 @@ pub struct PosSource {
 }
 
 impl PosSource {
-    /// `configured`: the node's `pos_address` from the configuration, if any (already normalised).
-    pub fn new(configured: Option<String>) -> Self {
+    /// `configured`: the node's `pos_address` from the configuration, if any.
+    pub fn new(configured: Option<PosAddress>) -> Self {
         let mut s = Self {
             obs: PosObs {
                 address: configured,
@@ -108,7 +108,7 @@ impl PosSource {
         let owner = [&report.secure_storage, &report.secure_storage_save]
             .into_iter()
             .find_map(|r| r.as_ref().ok()?.as_ref()?.owner_account.clone());
-        match owner.as_deref().and_then(normalise_pos_address) {
+        match owner {
             Some(a) => {
                 tracing::info!(pos_address = %a, dir = %dir.display(), "PoS address read from pos_db/secure_storage.json owner_account (test_posRegister unavailable)");
                 self.obs.address = Some(a);
@@ -130,7 +130,12 @@ impl PosSource {
             self.head.push(Head::Register);
         }
         self.wants.clear();
-        let us = self.obs.address.clone().unwrap_or_default();
+        let us = self
+            .obs
+            .address
+            .as_ref()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
         let calls: Vec<Call> = self
             .head
             .iter()
@@ -237,7 +242,7 @@ impl PosSource {
                 let found = v
                     .get(1)
                     .and_then(Value::as_str)
-                    .and_then(normalise_pos_address);
+                    .and_then(|a| PosAddress::parse(a).ok());
                 match found {
                     Some(a) => {
                         tracing::info!(pos_address = %a, "PoS address discovered with test_posRegister");
