@@ -20,10 +20,10 @@ pub fn known_cip99_transition_view(chain_id: u64) -> Option<u64> {
 
 /// The transition view in force: the operator's setting wins (they know their chain's node config); else the
 /// known value for the chain; else the node's built-in default, which means "never" (1-epoch look-back) — the
-/// rule that warns earliest when we cannot know better.
-pub fn cip99_transition_view(chain_id: u64, configured: Option<u64>) -> u64 {
+/// rule that warns earliest when we cannot know better. The chain id is `None` while the node has not told it.
+pub fn cip99_transition_view(chain_id: Option<u64>, configured: Option<u64>) -> u64 {
     configured
-        .or_else(|| known_cip99_transition_view(chain_id))
+        .or_else(|| chain_id.and_then(known_cip99_transition_view))
         .unwrap_or(u64::MAX)
 }
 
@@ -42,11 +42,25 @@ mod tests {
 
     #[test]
     fn window_follows_chain_and_view() {
-        assert_eq!(cip99_transition_view(1029, None), 330_000);
-        assert_eq!(cip99_transition_view(1, None), 342_000);
-        assert_eq!(cip99_transition_view(10, None), u64::MAX, "node default");
-        assert_eq!(cip99_transition_view(10, Some(0)), 0, "configured wins");
-        assert_eq!(cip99_transition_view(1029, Some(7)), 7);
+        assert_eq!(cip99_transition_view(Some(1029), None), 330_000);
+        assert_eq!(cip99_transition_view(Some(1), None), 342_000);
+        assert_eq!(
+            cip99_transition_view(Some(10), None),
+            u64::MAX,
+            "node default"
+        );
+        assert_eq!(
+            cip99_transition_view(Some(10), Some(0)),
+            0,
+            "configured wins"
+        );
+        assert_eq!(cip99_transition_view(Some(1029), Some(7)), 7);
+        assert_eq!(
+            cip99_transition_view(None, None),
+            u64::MAX,
+            "chain not known yet"
+        );
+        assert_eq!(cip99_transition_view(None, Some(5)), 5);
         assert_eq!(window_epochs(329_999, 330_000), 1);
         assert_eq!(window_epochs(330_000, 330_000), 3);
         assert_eq!(window_epochs(1030, u64::MAX), 1);

@@ -177,7 +177,7 @@ impl PosFamilies {
         let l = &p.ledger;
         let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
         set(&self.epoch_blocks, &[n], current.blocks as f64);
-        let transition = cip99_transition_view(chain_id.unwrap_or(0), p.cip99_transition_view);
+        let transition = cip99_transition_view(chain_id, p.cip99_transition_view);
         let grid = p.epoch_length.zip(p.grid_point);
         let j = retire::judge(l, s.epoch.0, s.latest_committed.0, grid, transition);
         set(&self.window_epochs, &[n], j.window as f64);
