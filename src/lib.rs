@@ -17,6 +17,7 @@
 //! - [`assess`]: pure functions from facts to verdicts.
 //! - [`host`]: local probes of the node process, disks and PoS key files (blocking work in spawn_blocking).
 //! - [`metrics`]: every metric family, and the publish step.
+//! - [`pos_address`]: the one PoS address type, parsed where text enters.
 //! - [`server`]: HTTP endpoints (TLS, basic auth and gzip included).
 //! - [`webconfig`]: the `--web.config.file` (exporter-toolkit format).
 //! - [`app`]: wiring and shutdown.
@@ -26,9 +27,9 @@ pub mod assess;
 pub mod config;
 pub mod host;
 pub mod metrics;
+pub mod pos_address;
 pub mod rpc;
 pub mod server;
 pub mod state;
-pub mod votes;
 pub mod watch;
 pub mod webconfig;

@@ -395,3 +395,94 @@ async fn each_block_and_transaction_is_read_once() {
     app.shutdown().await;
     sim.shutdown().await;
 }
+
+/// The simulator's upcoming terms, in start order: (start block, finalized, whether `US` is among the nodes).
+async fn chain_terms(sim: &SimHandle) -> Vec<(u64, bool, bool)> {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "pos_getCommittee", "params": []});
+    let text = reqwest::Client::new()
+        .post(sim.url("ref").unwrap())
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("pos_getCommittee")
+        .text()
+        .await
+        .expect("answer");
+    let r: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let mut terms: Vec<(u64, bool, bool)> = r["result"]["elections"]
+        .as_array()
+        .expect("elections")
+        .iter()
+        .map(|e| {
+            let start = e["startBlockNumber"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("0x");
+            let ours = e["topElectingNodes"].as_array().unwrap().iter().any(|n| {
+                n["address"]
+                    .as_str()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                    == Some(US)
+            });
+            (
+                u64::from_str_radix(start, 16).unwrap(),
+                e["isFinalized"] == true,
+                ours,
+            )
+        })
+        .collect();
+    terms.sort();
+    terms
+}
+
+/// The two upcoming terms keep their names (`next`, `after_next`) from term to term, so the series set does not
+/// grow; their start blocks, finality and our candidacy follow the chain's `pos_getCommittee`.
+#[tokio::test]
+async fn upcoming_terms_keep_their_names_across_terms() {
+    let sim = pos_sim(true, true, None).await;
+    sim.advance_pos(2 * L + 3).unwrap();
+    let app = watch(&sim, POLL_MS).await;
+    let mut next_starts = Vec::new();
+    for _ in 0..2 {
+        synced(&app, &sim).await;
+        let chain = chain_terms(&sim).await;
+        assert_eq!(chain.len(), 2, "{chain:?}");
+        let s = wait_for(
+            app.local_addr(),
+            T,
+            "the exporter's terms match the chain's",
+            |s| {
+                ["next", "after_next"].iter().zip(&chain).all(|(t, c)| {
+                    s.get("conflux_pos_election_term_start_block", &[("term", t)])
+                        == Some(c.0 as f64)
+                        && s.get(
+                            "conflux_pos_election_candidate",
+                            &[
+                                ("term", t),
+                                ("finalized", if c.1 { "true" } else { "false" }),
+                            ],
+                        ) == Some(if c.2 { 1.0 } else { 0.0 })
+                })
+            },
+        )
+        .await;
+        for name in [
+            "conflux_pos_election_term_start_block",
+            "conflux_pos_election_candidate",
+        ] {
+            let mut terms: Vec<String> = s.series(name).iter().map(|l| l["term"].clone()).collect();
+            terms.sort();
+            assert_eq!(terms, ["after_next", "next"], "{name}");
+        }
+        assert!(!s.text.contains("term_start_block="), "{}", s.text);
+        next_starts.push(chain[0].0);
+        sim.advance_pos(L).unwrap();
+    }
+    assert_eq!(
+        next_starts[1],
+        next_starts[0] + L,
+        "the next term moved on by one term"
+    );
+}

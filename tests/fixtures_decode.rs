@@ -1,7 +1,7 @@
 //! Every captured response goes through the client's decoders unchanged: the docs' examples (`fixtures/rpc`) and
 //! the answers of a real conflux-rust devnet, a devnet in its first minute and a node without PoS
 //! (`fixtures/rpc-real/**`). Fixtures are read from `tests/fixtures/<set>` if the repo has a copy, else from
-//! the sibling `shared/fixtures/<set>` (see `sim_support/fixtures.rs`).
+//! the sibling `shared/fixtures/<set>` (see `support/fixtures.rs`).
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
@@ -58,7 +58,7 @@ fn pos_fixtures_decode() {
         b.timestamp.0, 0x5cce0e869522a,
         "PoS timestamps are microseconds"
     );
-    assert_eq!(b.miner.as_deref(), Some(b.signatures[0].account.as_str()));
+    assert_eq!(b.miner.as_ref(), Some(&b.signatures[0].account));
     let c: CommitteeState = result("pos_getCommittee.json");
     assert_eq!(c.elections.len(), 2);
     assert_eq!(c.current_committee.quorum_voting_power.0, 0xa7);

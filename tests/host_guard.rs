@@ -87,7 +87,7 @@ impl World {
         };
         NodeLook {
             node: name.into(),
-            address: Some(addr.into()),
+            address: conflux_pos_exporter::pos_address::PosAddress::parse(addr).ok(),
             switch: Some(n.voting),
             switch_seen_at: Some(self.at()),
             files: Some(FilesLook {
@@ -114,7 +114,7 @@ impl World {
                 .memory
                 .look(&looks, self.at() + Duration::from_millis(2));
         }
-        let k = v.keys[&format!("0x{KEY}")];
+        let k = v.keys[&conflux_pos_exporter::pos_address::PosAddress::parse(KEY).expect("valid")];
         (
             v.nodes[0].state,
             v.nodes[1].state,

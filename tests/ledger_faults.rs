@@ -167,8 +167,8 @@ fn run(seed: u64) {
         committee_error: 0.5,
     };
     let (mut clean, mut faulty) = (
-        PosSource::new(Some(US.into())),
-        PosSource::new(Some(US.into())),
+        PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(US).ok()),
+        PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(US).ok()),
     );
     let (mut r0, mut r1) = (
         fastrand::Rng::with_seed(seed),

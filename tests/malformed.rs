@@ -58,7 +58,7 @@ proptest! {
 
     #[test]
     fn pos_answers_never_panic(first in answers(4), second in answers(4)) {
-        let mut pos = PosSource::new(Some(format!("0x{}", "ab".repeat(32))));
+        let mut pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(&"ab".repeat(32)).ok());
         for results in [first, second] {
             let calls = pos.calls();
             let mut results = results;
@@ -72,22 +72,32 @@ proptest! {
     }
 }
 
-#[test]
-fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
-    let us = format!("0x{}", "ab".repeat(32));
-    let mut pos = PosSource::new(Some(us.clone()));
-    let calls = pos.calls();
-    let mut results: Vec<Result<Value, RpcError>> = vec![
+const US: &str = "0xabababababababababababababababababababababababababababababababab";
+
+/// A source that knows our address, and the realistic first two answers of its head batch (status, then a
+/// committee with these `nodes` and these `elections`).
+fn source_and_head(nodes: Value, elections: Value) -> (PosSource, Vec<Result<Value, RpcError>>) {
+    let pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(US).ok());
+    let head = vec![
         Ok(
             json!({"epoch":"0x5","latestCommitted":"0x32","latestVoted":null,"pivotDecision":{"blockHash":"0x1","height":"0x2"}}),
         ),
         Ok(
             json!({"currentCommittee":{"epochNumber":"0x5","quorumVotingPower":"0x3","totalVotingPower":"0x4",
-            "nodes":[{"address": us, "votingPower":"0x4"}]},
-            "elections":[{"isFinalized":false,"startBlockNumber":"0x50","topElectingNodes":[]},
-                         {"isFinalized":false,"startBlockNumber":"0x5a","topElectingNodes":[]}]}),
+            "nodes": nodes}, "elections": elections}),
         ),
     ];
+    (pos, head)
+}
+
+#[test]
+fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
+    let (mut pos, mut results) = source_and_head(
+        json!([{"address": US, "votingPower":"0x4"}]),
+        json!([{"isFinalized":false,"startBlockNumber":"0x50","topElectingNodes":[]},
+               {"isFinalized":false,"startBlockNumber":"0x5a","topElectingNodes":[]}]),
+    );
+    let calls = pos.calls();
     results.resize_with(calls.len(), || Ok(json!({"garbage": [1, 2, 3]})));
     let bad = pos.apply(Ok(results));
     assert_eq!(
@@ -97,4 +107,37 @@ fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
     );
     assert_eq!(pos.obs.epoch_length, Some(10));
     assert!(pos.obs.status.is_some());
+}
+
+/// A PoS address that is not 32 bytes of hex, wherever the node sends one, makes that answer malformed: counted
+/// under its method and dropped, never read as "some other key" (which would call us not a committee member).
+#[test]
+fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
+    let (mut pos, mut results) = source_and_head(
+        json!([{"address": US, "votingPower":"0x2"}, {"address": "0x12", "votingPower":"0x2"}]),
+        json!([]),
+    );
+    let calls = pos.calls();
+    results.extend([
+        Ok(json!(true)),
+        Ok(
+            json!({"address": format!("0x{}", "zz".repeat(32)), "blockNumber":"0x32","status":{
+            "availableVotes":"0x1","forceRetired":null,"forfeited":"0x0","inQueue":[],"locked":"0x1",
+            "outQueue":[],"unlocked":"0x0"}}),
+        ),
+    ]);
+    assert_eq!(results.len(), calls.len());
+    let bad = pos.apply(Ok(results));
+    assert_eq!(bad, vec!["pos_getCommittee", "pos_getAccount"]);
+    assert!(pos.obs.committee.is_none() && pos.obs.account.is_none());
+
+    // Without an address, test_posRegister's answer is where it enters: a malformed one is counted too.
+    let mut pos = PosSource::new(None);
+    let calls = pos.calls();
+    let mut results: Vec<Result<Value, RpcError>> = calls.iter().map(|_| Ok(Value::Null)).collect();
+    let register = calls.len() - 1;
+    results[register] = Ok(json!(["0x00", "0x12"]));
+    let bad = pos.apply(Ok(results));
+    assert!(bad.contains(&"test_posRegister"), "{bad:?}");
+    assert!(pos.obs.address.is_none());
 }

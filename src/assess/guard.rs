@@ -9,24 +9,7 @@
 //! standby, `start_voting` there (which consumes the `.save`). Everything here
 //! is pure so that every step of that flow can be checked in a table test.
 
-/// Brings a PoS address to the one spelling used for comparisons:
-/// lowercase, `0x`-prefixed, 64 hex digits.
-///
-/// PoS RPC results carry `0x` + 64 hex, while `secure_storage.json` and
-/// `test_posRegister` carry 64 hex without `0x`; comparing raw strings would
-/// report a mismatch for the same key. Returns `None` for anything that is not
-/// a 32-byte hex value, so callers never compare garbage.
-pub fn normalize_pos_address(raw: &str) -> Option<String> {
-    let trimmed = raw.trim();
-    let hex = trimmed
-        .strip_prefix("0x")
-        .or_else(|| trimmed.strip_prefix("0X"))
-        .unwrap_or(trimmed);
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    Some(format!("0x{}", hex.to_ascii_lowercase()))
-}
+use crate::pos_address::PosAddress;
 
 /// What `secure_storage.json` holds, as far as the guard needs to know.
 ///
@@ -205,25 +188,28 @@ pub enum OwnerVerdict {
     /// Same key: the safety data belongs to the address we watch.
     Match,
     /// Different keys: we watch one address while the node's safety data (and
-    /// therefore its signing key) belongs to another. Both are normalised.
+    /// therefore its signing key) belongs to another.
     Mismatch {
         /// Address configured or discovered over RPC.
-        expected: String,
+        expected: PosAddress,
         /// `owner_account` from the file.
-        found: String,
+        found: PosAddress,
     },
-    /// One side is missing or not a valid address.
+    /// One side is unknown.
     Unknown,
 }
 
-/// Compares the watched address with the file's owner (either spelling).
-pub fn owner_verdict(expected: Option<&str>, storage_owner: Option<&str>) -> OwnerVerdict {
-    match (
-        expected.and_then(normalize_pos_address),
-        storage_owner.and_then(normalize_pos_address),
-    ) {
+/// Compares the watched address with the file's owner.
+pub fn owner_verdict(
+    expected: Option<&PosAddress>,
+    storage_owner: Option<&PosAddress>,
+) -> OwnerVerdict {
+    match (expected, storage_owner) {
         (Some(e), Some(f)) if e == f => OwnerVerdict::Match,
-        (Some(expected), Some(found)) => OwnerVerdict::Mismatch { expected, found },
+        (Some(e), Some(f)) => OwnerVerdict::Mismatch {
+            expected: e.clone(),
+            found: f.clone(),
+        },
         _ => OwnerVerdict::Unknown,
     }
 }
@@ -231,21 +217,17 @@ pub fn owner_verdict(expected: Option<&str>, storage_owner: Option<&str>) -> Own
 /// Read-only analogue of `test_posStopElection` returning `null`: the node
 /// may be stopped without missing votes when its address is neither in the
 /// current committee nor among the top electing nodes of the two future terms
-/// (`pos_getCommittee().elections[*].topElectingNodes`).
-///
-/// Returns `None` when `our_address` is not a valid address, because "safe"
-/// must never be claimed for a key we could not identify. Entries in the lists
-/// that are not valid addresses are ignored.
-pub fn safe_to_stop<A, B>(our_address: &str, committee: &[A], electing: &[B]) -> Option<bool>
-where
-    A: AsRef<str>,
-    B: AsRef<str>,
-{
-    let ours = normalize_pos_address(our_address)?;
-    let listed = |a: &str| normalize_pos_address(a).as_deref() == Some(ours.as_str());
-    let seated = committee.iter().any(|a| listed(a.as_ref()));
-    let electing = electing.iter().any(|a| listed(a.as_ref()));
-    Some(!seated && !electing)
+/// (`pos_getCommittee().elections[*].topElectingNodes`). Only a known address
+/// can be judged, which the type guarantees: "safe" is never claimed for a key
+/// we could not identify.
+pub fn safe_to_stop<'a>(
+    ours: &PosAddress,
+    committee: impl IntoIterator<Item = &'a PosAddress>,
+    electing: impl IntoIterator<Item = &'a PosAddress>,
+) -> bool {
+    let seated = committee.into_iter().any(|a| a == ours);
+    let electing = electing.into_iter().any(|a| a == ours);
+    !seated && !electing
 }
 
 #[cfg(test)]

@@ -4,7 +4,15 @@
 use std::collections::BTreeMap;
 
 use super::guard::FailoverInputs;
-use super::guard_look::NodeFacts;
+use crate::pos_address::PosAddress;
+
+/// What a node says about itself, before the other holders are considered (built by `guard_look`).
+#[derive(Debug, Clone)]
+pub(super) struct NodeFacts {
+    pub(super) address: Option<PosAddress>,
+    pub(super) switch: Option<bool>,
+    pub(super) signing: Option<bool>,
+}
 
 /// Holders of one key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,8 +43,8 @@ impl KeyCount {
     }
 }
 
-pub(super) fn count_keys(all: &[(NodeFacts, FailoverInputs)]) -> BTreeMap<String, KeyCount> {
-    let mut keys: BTreeMap<String, KeyCount> = BTreeMap::new();
+pub(super) fn count_keys(all: &[(NodeFacts, FailoverInputs)]) -> BTreeMap<PosAddress, KeyCount> {
+    let mut keys: BTreeMap<PosAddress, KeyCount> = BTreeMap::new();
     for (f, _) in all {
         if let Some(a) = &f.address {
             let k = keys.entry(a.clone()).or_default();
@@ -73,13 +81,13 @@ pub(super) fn peers(
     me: usize,
     all: &[(NodeFacts, FailoverInputs)],
 ) -> (Option<bool>, Option<bool>) {
-    let Some(addr) = all[me].0.address.as_deref() else {
+    let Some(addr) = all[me].0.address.as_ref() else {
         return (None, None);
     };
     let others = all
         .iter()
         .enumerate()
-        .filter(|(i, (f, _))| *i != me && f.address.as_deref().is_none_or(|a| a == addr))
+        .filter(|(i, (f, _))| *i != me && f.address.as_ref().is_none_or(|a| a == addr))
         .map(|(_, (f, _))| f);
     let (mut voting, mut signing) = (Some(false), Some(false));
     for f in others {

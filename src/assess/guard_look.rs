@@ -12,9 +12,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use super::guard::{failover_state, normalize_pos_address, FailoverInputs, FailoverState, Storage};
+use super::guard::{failover_state, FailoverInputs, FailoverState, Storage};
 pub use super::guard_keys::KeyCount;
-use super::guard_keys::{count_keys, peers};
+use super::guard_keys::{count_keys, peers, NodeFacts};
+use crate::pos_address::PosAddress;
 
 /// How long after its safety data last advanced a node still counts as signing. A committee member signs a
 /// vote or a timeout every round; rounds time out after at most a minute or two, so two minutes without any
@@ -77,8 +78,8 @@ pub struct FilesLook {
 pub struct NodeLook {
     /// Configured name.
     pub node: String,
-    /// PoS address from RPC or configuration, else the safety file's owner; any spelling.
-    pub address: Option<String>,
+    /// PoS address from RPC or configuration, else the safety file's owner.
+    pub address: Option<PosAddress>,
     /// The voting switch; `None` while the node is down or does not answer `test_posVotingStatus`.
     pub switch: Option<bool>,
     /// When `switch` was read.
@@ -94,8 +95,8 @@ pub struct NodeLook {
 pub struct NodeVerdict {
     /// Configured name.
     pub node: String,
-    /// Normalised address, remembered while the node is down.
-    pub address: Option<String>,
+    /// The address, remembered while the node is down.
+    pub address: Option<PosAddress>,
     /// The node's own safety data advanced within [`SIGNING_WINDOW`].
     pub signing: Option<bool>,
     /// The inputs actually combined (stale file inputs already dropped).
@@ -113,13 +114,22 @@ pub struct NodeVerdict {
 pub struct GuardView {
     /// In input order.
     pub nodes: Vec<NodeVerdict>,
-    /// Per normalised address.
-    pub keys: BTreeMap<String, KeyCount>,
+    /// Per address.
+    pub keys: BTreeMap<PosAddress, KeyCount>,
+}
+
+impl GuardView {
+    /// Whether the switches that decide "safe to stop" for `v` are all known: its own and every other holder's of
+    /// its key (a holder whose switch is unknown might be the one voting, so nothing may be claimed safe).
+    pub fn switches_known(&self, v: &NodeVerdict) -> bool {
+        let key = v.address.as_ref().and_then(|a| self.keys.get(a));
+        v.inputs.voting_enabled.is_some() && key.is_some_and(|k| k.switch_unknown == 0)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
 struct Remembered {
-    address: Option<String>,
+    address: Option<PosAddress>,
     /// The switch value and when it was first read with that value.
     switch: Option<(bool, SystemTime)>,
     mark: Option<SafetyMark>,
@@ -176,8 +186,8 @@ fn without_stale_switch(l: &NodeLook, now: SystemTime) -> NodeLook {
 
 /// Updates the memory with one look: address, since when the switch holds its value, safety-data movement.
 fn remember(m: &mut Remembered, l: &NodeLook) {
-    if let Some(a) = l.address.as_deref().and_then(normalize_pos_address) {
-        m.address = Some(a);
+    if let Some(a) = &l.address {
+        m.address = Some(a.clone());
     }
     if l.switch == Some(false) {
         m.last_off_at = l.switch_seen_at.or(m.last_off_at);
@@ -227,14 +237,6 @@ fn written_since(mark: &SafetyMark, scan: Option<SystemTime>) -> bool {
         (Some(secs), Some(scan)) => SystemTime::UNIX_EPOCH + Duration::from_secs(secs + 1) > scan,
         _ => false,
     }
-}
-
-/// What a node says about itself, before the other holders are considered.
-#[derive(Debug, Clone)]
-pub(super) struct NodeFacts {
-    pub(super) address: Option<String>,
-    pub(super) switch: Option<bool>,
-    pub(super) signing: Option<bool>,
 }
 
 /// Signing evidence from a present store: it moved within [`SIGNING_WINDOW`] and after the switch was last

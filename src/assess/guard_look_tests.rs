@@ -7,6 +7,10 @@ const KEY: &str = "0x5eed0000000000000000000000000000000000000000000000000000000
 const BARE: &str = "5eed00000000000000000000000000000000000000000000000000000000c0de";
 const T0: u64 = 1_800_000_000;
 
+fn key() -> PosAddress {
+    PosAddress::parse(KEY).expect("valid")
+}
+
 fn at(secs: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + secs)
 }
@@ -30,7 +34,7 @@ fn node(
 ) -> NodeLook {
     NodeLook {
         node: name.into(),
-        address: Some(KEY.into()),
+        address: Some(key()),
         switch,
         switch_seen_at: Some(at(switch_at)),
         files: Some(FilesLook {
@@ -59,8 +63,9 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
         states(&v),
         [S::StandbyHoldingSaveWhilePrimaryVotes, S::PrimaryVoting]
     );
-    assert_eq!(v.keys[KEY].active_voters(), Some(1));
-    assert_eq!(v.keys[KEY].signers(), Some(1));
+    assert_eq!(v.keys[&key()].active_voters(), Some(1));
+    assert_eq!(v.keys[&key()].signers(), Some(1));
+    assert!(v.switches_known(&v.nodes[0]) && v.switches_known(&v.nodes[1]));
 
     // B's RPC times out; its files are not visible to this exporter either (remote host).
     let mut b_down = b1.clone();
@@ -69,7 +74,7 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
     b_down.files = None;
     let v = m.look(&[a.clone(), b_down], at(10));
     assert_eq!(states(&v), [S::Unknown, S::Unknown], "never standby_ready");
-    let k = v.keys[KEY];
+    let k = v.keys[&key()];
     assert_eq!(
         (k.holders, k.switch_unknown),
         (2, 1),
@@ -77,6 +82,11 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
     );
     assert_eq!(k.active_voters(), None, "not undercounted as 0");
     assert_eq!(k.signers(), None);
+    assert!(
+        !v.switches_known(&v.nodes[0]),
+        "A's own switch is known, B's is not"
+    );
+    assert!(!v.switches_known(&v.nodes[1]));
 
     // B's RPC times out but its files (same host) keep advancing: it signs, so A's .save is still stale.
     let mut b_timeout = b1;
@@ -92,7 +102,7 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
         states(&v),
         [S::StandbyHoldingSaveWhilePrimaryVotes, S::Unknown]
     );
-    assert_eq!(v.keys[KEY].signers(), Some(1));
+    assert_eq!(v.keys[&key()].signers(), Some(1));
     assert_eq!(v.nodes[1].signing, Some(true));
 }
 
@@ -113,7 +123,7 @@ fn an_old_switch_reading_is_unknown() {
         S::Unknown,
         "A's .save is not 'ready' on B's old word"
     );
-    assert_eq!(v.keys[KEY].active_voters(), None);
+    assert_eq!(v.keys[&key()].active_voters(), None);
 }
 
 #[test]
@@ -125,12 +135,12 @@ fn a_node_of_unknown_key_keeps_standby_ready_unknown() {
     stranger.files = None;
     let v = m.look(&[a.clone(), stranger.clone()], at(2));
     assert_eq!(v.nodes[0].state, S::Unknown);
-    assert_eq!(v.keys[KEY].active_voters(), None);
+    assert_eq!(v.keys[&key()].active_voters(), None);
     // Known not to vote: it cannot be a second voter of any key.
     stranger.switch = Some(false);
     let v = m.look(&[a, stranger], at(3));
     assert_eq!(v.nodes[0].state, S::StandbyReady);
-    assert_eq!(v.keys[KEY].active_voters(), Some(0));
+    assert_eq!(v.keys[&key()].active_voters(), Some(0));
 }
 
 #[test]
@@ -144,8 +154,8 @@ fn a_down_node_keeps_its_remembered_address() {
     gone.switch = None;
     gone.files = None;
     let v = m.look(&[a, gone], at(3));
-    assert_eq!(v.nodes[1].address.as_deref(), Some(KEY));
-    assert_eq!(v.keys[KEY].holders, 2);
+    assert_eq!(v.nodes[1].address, Some(key()));
+    assert_eq!(v.keys[&key()].holders, 2);
     assert_eq!(v.nodes[0].state, S::Unknown);
 }
 
@@ -288,7 +298,7 @@ fn switches_are_not_signers() {
         (v.nodes[0].signing, v.nodes[1].signing),
         (Some(true), Some(false))
     );
-    let k = v.keys[KEY];
+    let k = v.keys[&key()];
     assert_eq!((k.active_voters(), k.signers()), (Some(2), Some(1)));
 
     // Old primary restarted with pos_started_as_voter=true: a new own file, then it signs too.
@@ -301,14 +311,18 @@ fn switches_are_not_signers() {
     m.look(&both(10, 12, 1), at(10));
     let v = m.look(&both(15, 13, 2), at(15));
     assert_eq!(states(&v), [S::DoubleVoting, S::DoubleVoting]);
-    assert_eq!(v.keys[KEY].signers(), Some(2));
+    assert_eq!(v.keys[&key()].signers(), Some(2));
 
     // B stops signing; two minutes later it no longer counts as a signer.
     let v = m.look(&both(20, 14, 2), at(20));
-    assert_eq!(v.keys[KEY].signers(), Some(2), "signed within the window");
+    assert_eq!(
+        v.keys[&key()].signers(),
+        Some(2),
+        "signed within the window"
+    );
     let late = 15 + SIGNING_WINDOW.as_secs() + 1;
     let v = m.look(&both(late, 15, 2), at(late));
-    assert_eq!(v.keys[KEY].signers(), Some(1));
+    assert_eq!(v.keys[&key()].signers(), Some(1));
 }
 
 #[test]
@@ -395,8 +409,8 @@ fn force_retired_key_that_does_not_sign() {
     let mut m = GuardMemory::default();
     let mut a = node("a", Some(true), 300, mark(9, 0), false, 300);
     a.force_retired = Some(true);
-    a.address = Some(BARE.into());
+    a.address = PosAddress::parse(BARE).ok();
     let v = m.look(&[a], at(301));
     assert_eq!(v.nodes[0].state, S::RetiredNotSigning);
-    assert_eq!(v.nodes[0].address.as_deref(), Some(KEY), "normalised");
+    assert_eq!(v.nodes[0].address, Some(key()), "one address, any spelling");
 }

@@ -15,6 +15,8 @@ pub struct RefView<'a> {
     pub epoch: Option<u64>,
     /// Pivot hashes it reported.
     pub hashes: &'a BTreeMap<u64, String>,
+    /// Its latest committed PoS block, when it serves `pos_getStatus`.
+    pub pos_committed: Option<u64>,
 }
 
 impl RefView<'_> {
@@ -26,16 +28,34 @@ impl RefView<'_> {
 /// The network's best epoch as the median of the usable references on `chain_id` (the lower middle for an even
 /// count, so one runaway reference cannot inflate it). `None` when no reference is usable.
 pub fn reference_epoch(refs: &[RefView], chain_id: u64) -> Option<u64> {
-    let mut epochs: Vec<u64> = refs
-        .iter()
-        .filter(|r| r.usable_for(chain_id))
-        .filter_map(|r| r.epoch)
-        .collect();
-    if epochs.is_empty() {
-        return None;
-    }
-    epochs.sort_unstable();
-    Some(epochs[(epochs.len() - 1) / 2])
+    lower_median(
+        refs.iter()
+            .filter(|r| r.usable_for(chain_id))
+            .filter_map(|r| r.epoch),
+    )
+}
+
+/// The network's latest committed PoS block, by the same rule as [`reference_epoch`]: the median over the up
+/// references on `chain_id` that serve `pos_getStatus`. `None` when none does (then there is no PoS lag at all).
+pub fn reference_pos_block(refs: &[RefView], chain_id: u64) -> Option<u64> {
+    lower_median(
+        refs.iter()
+            .filter(|r| r.up && r.chain_id == Some(chain_id))
+            .filter_map(|r| r.pos_committed),
+    )
+}
+
+/// The lower middle value, so that one runaway reference among two cannot inflate the result.
+fn lower_median(values: impl Iterator<Item = u64>) -> Option<u64> {
+    let mut v: Vec<u64> = values.collect();
+    v.sort_unstable();
+    v.get(v.len().checked_sub(1)? / 2).copied()
+}
+
+/// Whether a node in sync phase `phase` (`debug_currentSyncPhase`) is still catching up: every phase but the
+/// normal one is a catch-up phase (reference §2.5).
+pub fn catching_up(phase: &str) -> bool {
+    phase != "NormalSyncPhase"
 }
 
 /// Reference epoch minus node epoch: positive = behind, negative = ahead.
@@ -74,19 +94,57 @@ mod tests {
             chain_id: Some(chain),
             epoch: Some(epoch),
             hashes,
+            pos_committed: Some(epoch * 10),
         }
+    }
+
+    /// Three usable references on 1029, one down, one on another chain.
+    fn mixed(h: &BTreeMap<u64, String>) -> Vec<RefView<'_>> {
+        vec![
+            r(true, 1029, 100, h),
+            r(true, 1029, 300, h),
+            r(true, 1029, 200, h),
+            r(false, 1029, 999, h),
+            r(true, 1, 5, h),
+        ]
+    }
+
+    #[test]
+    fn pos_median_needs_an_up_reference_on_the_chain_serving_pos() {
+        let h = BTreeMap::new();
+        let mut refs = mixed(&h);
+        assert_eq!(reference_pos_block(&refs, 1029), Some(2000));
+        refs[2].pos_committed = None;
+        assert_eq!(
+            reference_pos_block(&refs, 1029),
+            Some(1000),
+            "a reference without PoS is not counted; even count takes the lower middle"
+        );
+        refs[2].epoch = None;
+        refs[2].pos_committed = Some(2500);
+        assert_eq!(
+            reference_pos_block(&refs, 1029),
+            Some(2500),
+            "the PoS block does not need the core epoch"
+        );
+        assert_eq!(reference_pos_block(&refs[3..4], 1029), None, "down");
+        assert_eq!(reference_pos_block(&refs, 71), None, "foreign chain");
+    }
+
+    #[test]
+    fn only_the_normal_phase_is_in_sync() {
+        assert!(!catching_up("NormalSyncPhase"));
+        assert!(catching_up("CatchUpSyncBlockPhase"));
+        assert!(
+            catching_up("SomeFuturePhase"),
+            "an unknown phase is not assumed synced"
+        );
     }
 
     #[test]
     fn median_ignores_down_and_foreign_references() {
         let h = BTreeMap::new();
-        let refs = [
-            r(true, 1029, 100, &h),
-            r(true, 1029, 300, &h),
-            r(true, 1029, 200, &h),
-            r(false, 1029, 999, &h),
-            r(true, 1, 5, &h),
-        ];
+        let refs = mixed(&h);
         assert_eq!(reference_epoch(&refs, 1029), Some(200));
         assert_eq!(
             reference_epoch(&refs[..2], 1029),

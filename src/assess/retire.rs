@@ -8,41 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::votes::EpochRecord;
-
-/// `CIP99_FORCE_RETIRE_EPOCH_COUNT`: the ending epoch plus the two before it.
-pub const CIP99_WINDOW_EPOCHS: u64 = 3;
-/// The look-back before CIP-99 (and on any chain that never activates it).
-pub const PRE_CIP99_WINDOW_EPOCHS: u64 = 1;
-/// The largest window any chain uses: how much history the watcher must read to judge.
-pub const MAX_WINDOW_EPOCHS: u64 = CIP99_WINDOW_EPOCHS;
-
-/// CIP-99 transition views of the chains whose configuration conflux-rust ships (§6.6): mainnet and testnet.
-pub fn known_cip99_transition_view(chain_id: u64) -> Option<u64> {
-    match chain_id {
-        1029 => Some(330_000),
-        1 => Some(342_000),
-        _ => None,
-    }
-}
-
-/// The transition view in force: the operator's setting wins (they know their chain's node config); else the
-/// known value for the chain; else the node's built-in default, which means "never" (1-epoch look-back) — the
-/// rule that warns earliest when we cannot know better.
-pub fn cip99_transition_view(chain_id: u64, configured: Option<u64>) -> u64 {
-    configured
-        .or_else(|| known_cip99_transition_view(chain_id))
-        .unwrap_or(u64::MAX)
-}
-
-/// Epochs in the window of the epoch that ends at view `epoch_end` (`force_retire_check_epoch_count(view)`).
-pub fn window_epochs(epoch_end: u64, transition_view: u64) -> u64 {
-    if epoch_end >= transition_view {
-        CIP99_WINDOW_EPOCHS
-    } else {
-        PRE_CIP99_WINDOW_EPOCHS
-    }
-}
+use super::votes::{EpochRecord, VoteLedger};
+use super::window::window_epochs;
 
 /// What the rule says about us right now. `at_risk` is `None` when the record cannot decide (an epoch of the
 /// window not read, or membership not known): the publisher then says "unknown", never "safe".
@@ -148,7 +115,7 @@ pub struct Judgement {
 /// Judges the current epoch `epoch` at `latest_committed`: the window is chosen by the view of the epoch's end
 /// (the view the chain checks at), falling back to the latest view while the grid is unknown.
 pub fn judge(
-    ledger: &crate::votes::VoteLedger,
+    ledger: &VoteLedger,
     epoch: u64,
     latest_committed: u64,
     grid: Option<(u64, u64)>,
@@ -338,19 +305,6 @@ mod tests {
         fresh.unknown = 2;
         let l = ledger(&[(10, fresh)]);
         assert_eq!(assess(&l, 10, 1).at_risk, None, "only unknown QCs so far");
-    }
-
-    #[test]
-    fn window_follows_chain_and_view() {
-        assert_eq!(cip99_transition_view(1029, None), 330_000);
-        assert_eq!(cip99_transition_view(1, None), 342_000);
-        assert_eq!(cip99_transition_view(10, None), u64::MAX, "node default");
-        assert_eq!(cip99_transition_view(10, Some(0)), 0, "configured wins");
-        assert_eq!(cip99_transition_view(1029, Some(7)), 7);
-        assert_eq!(window_epochs(329_999, 330_000), 1);
-        assert_eq!(window_epochs(330_000, 330_000), 3);
-        assert_eq!(window_epochs(1030, u64::MAX), 1);
-        assert_eq!(window_epochs(100, 0), 3);
     }
 
     #[test]

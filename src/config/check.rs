@@ -57,18 +57,12 @@ impl fmt::Display for Config {
             if let Some(a) = &n.pos_address {
                 writeln!(f, "pos_address = \"{a}\"")?;
             }
-            for (k, v) in [
-                ("work_dir", &n.work_dir),
-                ("data_dir", &n.data_dir),
-                ("pos_dir", &n.pos_dir),
-                ("pos_config_dir", &n.pos_config_dir),
-                ("pid_file", &n.pid_file),
-            ] {
+            for (k, v) in n.paths.paths() {
                 if let Some(p) = v {
                     writeln!(f, "{k} = \"{}\"", p.display())?;
                 }
             }
-            if let Some(p) = &n.process_name {
+            if let Some(p) = &n.paths.process_name {
                 writeln!(f, "process_name = \"{p}\"")?;
             }
             if let Some(v) = n.cip99_transition_view {

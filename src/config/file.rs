@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use super::paths::NodePaths;
+
 /// Top level of the file. Every field is optional: flags and defaults fill the gaps.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,18 +97,10 @@ pub struct NodeSection {
     pub rpc_url: Option<String>,
     /// The node's PoS address (0x + 64 hex), when it should not be discovered.
     pub pos_address: Option<String>,
-    /// The node's working directory (`run/`); discovered from `/proc/PID/cwd` when absent.
-    pub work_dir: Option<PathBuf>,
-    /// `conflux_data_dir` (default `<work_dir>/blockchain_data`).
-    pub data_dir: Option<PathBuf>,
-    /// The PoS data directory holding `secure_storage.json` (default `<work_dir>/pos_db`).
-    pub pos_dir: Option<PathBuf>,
-    /// The directory holding `pos_key` (default `<work_dir>/pos_config`).
-    pub pos_config_dir: Option<PathBuf>,
-    /// A pid file, when the process cannot be found by its listening port.
-    pub pid_file: Option<PathBuf>,
-    /// A process name, when neither port nor pid file finds it.
-    pub process_name: Option<String>,
+    /// Where the node's process and files are (`work_dir`, `data_dir`, `pos_dir`, `pos_config_dir`, `pid_file`,
+    /// `process_name`), declared once in [`NodePaths`].
+    #[serde(flatten)]
+    pub paths: NodePaths,
     /// Overrides `pos.cip99_transition_view` for this node's chain.
     pub cip99_transition_view: Option<u64>,
 }
@@ -137,11 +131,34 @@ pub struct FileError {
 /// Parses the file text, naming the offending key and line on error.
 pub fn parse(text: &str) -> Result<FileConfig, FileError> {
     toml::from_str(text).map_err(|e: toml::de::Error| {
-        let at = e.span().map(|s| s.start);
+        let at = e
+            .span()
+            .map(|s| key_in_flattened_table(text, s.start, e.message()).unwrap_or(s.start));
         FileError {
             key: at.and_then(|at| super::toml_key::key_at(text, at)),
             line: at.map(|at| text[..at.min(text.len())].matches('\n').count() + 1),
             message: e.message().trim().to_string(),
         }
     })
+}
+
+/// `[[node]]` takes its paths flattened from [`NodePaths`], and serde reports errors inside a flattened struct
+/// (and unknown keys of a table that flattens) at the table header, not at the key. When the error sits on a
+/// header, finds the key: the one an "unknown field" message names, else the first entry whose value alone does
+/// not fit [`NodePaths`].
+fn key_in_flattened_table(text: &str, at: usize, message: &str) -> Option<usize> {
+    let entries = super::toml_key::table_entries(text, at);
+    if let Some(name) = message
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return entries.iter().find(|(_, k)| *k == name).map(|(o, _)| *o);
+    }
+    entries
+        .iter()
+        .find(|(o, _)| {
+            let line = text[*o..].lines().next().unwrap_or("");
+            toml::from_str::<NodePaths>(line).is_err()
+        })
+        .map(|(o, _)| *o)
 }

@@ -6,6 +6,7 @@ mod check;
 pub mod cli;
 pub mod env;
 pub mod file;
+mod paths;
 mod targets;
 mod toml_key;
 mod urls;
@@ -16,7 +17,9 @@ use std::time::Duration;
 
 pub use cli::Cli;
 use file::FileConfig;
+pub use paths::NodePaths;
 
+use crate::pos_address::PosAddress;
 use crate::webconfig::{self, WebConfig};
 use targets::{resolve_nodes, resolve_references};
 
@@ -83,20 +86,10 @@ pub struct NodeConfig {
     pub name: String,
     /// Local RPC URL.
     pub rpc_url: String,
-    /// Configured PoS address, normalised to lowercase `0x` + 64 hex.
-    pub pos_address: Option<String>,
-    /// The node's working directory.
-    pub work_dir: Option<PathBuf>,
-    /// `conflux_data_dir`.
-    pub data_dir: Option<PathBuf>,
-    /// PoS data directory (`pos_db`).
-    pub pos_dir: Option<PathBuf>,
-    /// Directory holding `pos_key`.
-    pub pos_config_dir: Option<PathBuf>,
-    /// Pid file of the node process.
-    pub pid_file: Option<PathBuf>,
-    /// Process name of the node.
-    pub process_name: Option<String>,
+    /// Configured PoS address.
+    pub pos_address: Option<PosAddress>,
+    /// Where its process and files are.
+    pub paths: NodePaths,
     /// The chain's CIP-99 transition view, when configured (else known per chain id, else the node's default).
     pub cip99_transition_view: Option<u64>,
 }
@@ -251,48 +244,37 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
             ))
         }
     };
-    let node_interval = pick(
+    let poll = &file.poll;
+    let node_interval = duration(
+        "poll.node_interval",
         cli.node_interval,
-        file.poll.node_interval,
+        poll.node_interval,
         defaults::NODE_INTERVAL,
-    );
-    let reference_interval = pick(
+    )?;
+    let reference_interval = duration(
+        "poll.reference_interval",
         cli.reference_interval,
-        file.poll.reference_interval,
+        poll.reference_interval,
         defaults::REFERENCE_INTERVAL,
-    );
-    let rpc_timeout = pick(
+    )?;
+    let rpc_timeout = duration(
+        "poll.rpc_timeout",
         cli.rpc_timeout,
-        file.poll.rpc_timeout,
+        poll.rpc_timeout,
         defaults::RPC_TIMEOUT,
-    );
-    let history_timeout = pick(
+    )?;
+    let history_timeout = duration(
+        "poll.history_timeout",
         cli.history_timeout,
-        file.poll.history_timeout,
+        poll.history_timeout,
         defaults::HISTORY_TIMEOUT,
-    );
-    let node_down_after = pick(
+    )?;
+    let node_down_after = duration(
+        "poll.node_down_after",
         cli.node_down_after,
-        file.poll.node_down_after,
+        poll.node_down_after,
         defaults::NODE_DOWN_AFTER,
-    );
-    for (key, d) in [
-        ("poll.node_interval", node_interval),
-        ("poll.reference_interval", reference_interval),
-        ("poll.rpc_timeout", rpc_timeout),
-        ("poll.history_timeout", history_timeout),
-        ("poll.node_down_after", node_down_after),
-    ] {
-        if d < Duration::from_millis(10) {
-            return Err(err(
-                key,
-                format!(
-                    "{} is too short (minimum 10ms)",
-                    humantime::format_duration(d)
-                ),
-            ));
-        }
-    }
+    )?;
     let max_response_bytes = pick(
         cli.max_response_bytes,
         file.poll.max_response_bytes,
@@ -343,6 +325,26 @@ fn pick<T>(flag: Option<T>, file: Option<T>, default: T) -> T {
     flag.or(file).unwrap_or(default)
 }
 
+/// [`pick`] for a duration, refused below 10 ms: a zero interval or timeout would spin or fail every call.
+fn duration(
+    key: &str,
+    flag: Option<Duration>,
+    file: Option<Duration>,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let d = pick(flag, file, default);
+    if d < Duration::from_millis(10) {
+        return Err(err(
+            key,
+            format!(
+                "{} is too short (minimum 10ms)",
+                humantime::format_duration(d)
+            ),
+        ));
+    }
+    Ok(d)
+}
+
 fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     let full = if s.starts_with(':') {
         format!("0.0.0.0{s}")
@@ -351,14 +353,6 @@ fn parse_listen(s: &str) -> Result<SocketAddr, String> {
     };
     full.parse()
         .map_err(|_| format!("{s:?} is not HOST:PORT or :PORT"))
-}
-
-/// Normalises a PoS address to lowercase `0x` + 64 hex (accepts the no-`0x` form that `test_posRegister` and
-/// `secure_storage.json` use).
-pub fn normalise_pos_address(raw: &str) -> Option<String> {
-    let hex = raw.strip_prefix("0x").unwrap_or(raw);
-    (hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()))
-        .then(|| format!("0x{}", hex.to_ascii_lowercase()))
 }
 
 #[cfg(test)]

@@ -2,9 +2,8 @@
 //! normalised. Each error names the entry by index (`node[1].rpc_url`).
 
 use super::urls::check_url;
-use super::{
-    defaults, err, file, normalise_pos_address, Cli, ConfigError, NodeConfig, ReferenceConfig,
-};
+use super::{defaults, err, file, Cli, ConfigError, NodeConfig, ReferenceConfig};
+use crate::pos_address::PosAddress;
 
 fn check_name(key: &str, name: &str, seen: &mut Vec<String>) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
@@ -58,27 +57,19 @@ pub(super) fn resolve_nodes(
         let rpc_url = s.rpc_url.unwrap_or_else(|| defaults::NODE_RPC_URL.into());
         check_url(&key("rpc_url"), &rpc_url)?;
         let pos_address = match s.pos_address {
-            Some(a) => Some(normalise_pos_address(&a).ok_or_else(|| {
-                err(
-                    key("pos_address"),
-                    "must be 64 hex characters, optionally prefixed with 0x",
-                )
-            })?),
+            Some(a) => {
+                Some(PosAddress::parse(&a).map_err(|e| err(key("pos_address"), e.to_string()))?)
+            }
             None => None,
         };
-        if s.process_name.as_deref() == Some("") {
+        if s.paths.process_name.as_deref() == Some("") {
             return Err(err(key("process_name"), "must not be empty"));
         }
         out.push(NodeConfig {
             name,
             rpc_url,
             pos_address,
-            work_dir: s.work_dir,
-            data_dir: s.data_dir,
-            pos_dir: s.pos_dir,
-            pos_config_dir: s.pos_config_dir,
-            pid_file: s.pid_file,
-            process_name: s.process_name,
+            paths: s.paths,
             cip99_transition_view: s.cip99_transition_view,
         });
     }

@@ -1,5 +1,6 @@
 use super::*;
 use clap::Parser;
+use std::path::Path;
 
 fn cli(args: &[&str]) -> Cli {
     let mut v = vec!["conflux-pos-exporter"];
@@ -137,7 +138,7 @@ fn pos_addresses_are_normalised() {
     let raw = "EB0D497F27D8D73D12D6C5F13B12B5C0EBAD872DC59536341CD1F31C4EDE98D8";
     let c = from_toml(&[], &format!("[[node]]\npos_address = \"{raw}\"\n")).unwrap();
     assert_eq!(
-        c.nodes[0].pos_address.as_deref(),
+        c.nodes[0].pos_address.as_ref().map(|a| a.as_str()),
         Some(format!("0x{}", raw.to_lowercase()).as_str())
     );
 }
@@ -243,5 +244,43 @@ fn a_timeout_not_shorter_than_the_interval_is_a_warning_naming_both_keys() {
     assert!(
         w.iter().any(|w| w.contains("poll.node_down_after")),
         "{w:?}"
+    );
+}
+
+#[test]
+fn errors_in_the_shared_path_keys_name_the_key() {
+    for (text, key, line) in [
+        (
+            "[[node]]\nname = \"a\"\nwork_dir = 5\n",
+            "node[0].work_dir",
+            3,
+        ),
+        (
+            "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\nprocess_name = [1]\n",
+            "node[1].process_name",
+            5,
+        ),
+        (
+            "[[node]]\npos_config_dir = \"/p\"\nwork_dri = \"/w\"\n",
+            "node[0].work_dri",
+            3,
+        ),
+    ] {
+        let e = from_toml(&[], text).unwrap_err();
+        assert_eq!(e.key, key, "{text} -> {e}");
+        assert!(e.message.contains(&format!("line {line})")), "{e}");
+    }
+    let c = from_toml(
+        &[],
+        "[[node]]\npid_file = \"/run/c.pid\"\nwork_dir = \"/srv\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.nodes[0].paths.pid_file.as_deref(),
+        Some(Path::new("/run/c.pid"))
+    );
+    assert_eq!(
+        c.nodes[0].paths.work_dir.as_deref(),
+        Some(Path::new("/srv"))
     );
 }

@@ -20,6 +20,32 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
     })
 }
 
+/// When `offset` is on a table header: the `key = value` lines of that table (byte offset of each line, key), up
+/// to the next header. Serde reports errors inside a flattened struct at the table, not at the key; this lets the
+/// caller find the key.
+pub fn table_entries(text: &str, offset: usize) -> Vec<(usize, &str)> {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let mut lines = text[start..].split_inclusive('\n');
+    let mut at = start;
+    match lines.next() {
+        Some(first) if header(first.trim()).is_some() => at += first.len(),
+        _ => return Vec::new(),
+    }
+    let mut out = Vec::new();
+    for line in lines {
+        let t = line.trim();
+        if header(t).is_some() {
+            break;
+        }
+        if let Some((k, _)) = t.split_once('=').filter(|_| !t.starts_with('#')) {
+            out.push((at, k.trim().trim_matches('"')));
+        }
+        at += line.len();
+    }
+    out
+}
+
 /// `[web]` -> `web`, `[[node]]` -> `node`.
 fn header(line: &str) -> Option<&str> {
     let line = line.split('#').next()?.trim();
@@ -60,7 +86,7 @@ fn table_of(before: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::key_at;
+    use super::{key_at, table_entries};
 
     #[test]
     fn keys_in_tables_and_arrays() {
@@ -77,5 +103,18 @@ mod tests {
             Some("node[1].rpc_ulr")
         );
         assert_eq!(key_at(text, at("[poll]")).as_deref(), Some("poll"));
+    }
+
+    #[test]
+    fn entries_of_the_table_at_a_header() {
+        let text = "[[node]]\nname = \"a\"\n# c = 1\n\nwork_dir = 5\n[[node]]\nx = 1\n";
+        let entries = table_entries(text, 0);
+        let keys: Vec<&str> = entries.iter().map(|(_, k)| *k).collect();
+        assert_eq!(keys, ["name", "work_dir"]);
+        assert!(text[entries[1].0..].starts_with("work_dir"));
+        assert!(
+            table_entries(text, text.find("name").unwrap()).is_empty(),
+            "not a header"
+        );
     }
 }

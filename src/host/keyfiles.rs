@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::assess::guard::normalize_pos_address;
+use crate::pos_address::PosAddress;
 
 /// Largest safety-rules file read; the real one is a few KiB.
 pub const MAX_STORAGE_BYTES: u64 = 1 << 20;
@@ -132,8 +132,8 @@ pub struct PosKeyFile {
 /// creates the file empty and fills it key by key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecureStorage {
-    /// `owner_account.value`, normalised to lowercase `0x` + 64 hex.
-    pub owner_account: Option<String>,
+    /// `owner_account.value`.
+    pub owner_account: Option<PosAddress>,
     /// `safety_data.last_update`: Unix seconds of the last write, which the
     /// node does on every vote or timeout it signs.
     pub safety_data_updated: Option<u64>,
@@ -287,8 +287,8 @@ pub fn parse_secure_storage(bytes: &[u8]) -> Result<SecureStorage, String> {
         let raw = value
             .as_str()
             .ok_or("owner_account.value is not a string")?;
-        let owner = normalize_pos_address(raw)
-            .ok_or_else(|| format!("owner_account.value {raw:?} is not 64 hex digits"))?;
+        let owner =
+            PosAddress::parse(raw).map_err(|e| format!("owner_account.value {raw:?} {e}"))?;
         out.owner_account = Some(owner);
     }
     if let Some(entry) = root.get("safety_data") {

@@ -1,15 +1,17 @@
 //! Core-space health of each node and the reference comparison: what `watch::chain` and `watch::reference`
 //! observed, turned into series. Everything here is re-derived from the state on each publish.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::def::catalogue;
-use crate::assess::lag::{epoch_lag, hash_mismatch, reference_epoch, RefView};
+use super::value::{age_seconds, flag, set};
+use crate::assess::lag::{catching_up, epoch_lag, hash_mismatch, reference_epoch, RefView};
 use crate::rpc::ERROR_KINDS;
 use crate::state::{NodeState, State};
 
 /// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
-/// show the state set even before a node enters a phase.
+/// show the state set even before a node enters a phase. The simulator keeps its own copy on purpose: it must not
+/// read the exporter's code, or it would mirror the exporter instead of checking it.
 pub const SYNC_PHASES: &[&str] = &[
     "CatchUpRecoverBlockHeaderFromDbPhase",
     "CatchUpSyncBlockHeaderPhase",
@@ -48,48 +50,27 @@ catalogue! {
     }
 }
 
-fn unix(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 impl ChainFamilies {
     /// Re-derives every series from `state` at `now`.
     pub fn publish(&self, state: &State, now: SystemTime) {
         self.reset_gauges();
-        let refs: Vec<RefView> = state
-            .references
-            .iter()
-            .map(|r| RefView {
-                up: r.poll.up,
-                chain_id: r.chain_id,
-                epoch: r.epoch,
-                hashes: &r.hashes,
-            })
-            .collect();
+        let refs = state.reference_views();
         for node in &state.nodes {
             self.publish_node(node, &refs, now);
         }
         for r in &state.references {
             let name = r.name.as_str();
-            self.reference_up
-                .with_label_values(&[name])
-                .set(if r.poll.up { 1.0 } else { 0.0 });
+            set(&self.reference_up, &[name], flag(r.poll.up));
             let current = if r.poll.up {
                 "ok"
             } else {
                 r.poll.last_error_kind.unwrap_or("not_polled")
             };
             for s in reference_states() {
-                self.reference_state
-                    .with_label_values(&[name, s])
-                    .set(if s == current { 1.0 } else { 0.0 });
+                set(&self.reference_state, &[name, s], flag(s == current));
             }
             if let (true, Some(e)) = (r.poll.up, r.epoch) {
-                self.reference_epoch
-                    .with_label_values(&[name])
-                    .set(e as f64);
+                set(&self.reference_epoch, &[name], e as f64);
             }
         }
     }
@@ -100,20 +81,22 @@ impl ChainFamilies {
             return; // not asked yet: neither up nor down
         }
         let Some(c) = node.chain.as_ref().filter(|_| node.poll.up) else {
-            self.up.with_label_values(&[n]).set(0.0);
+            set(&self.up, &[n], 0.0);
             return;
         };
-        self.up.with_label_values(&[n]).set(1.0);
+        set(&self.up, &[n], 1.0);
         let s = &c.status;
         let chain_id = s.chain_id.0;
-        self.node_info
-            .with_label_values(&[
+        set(
+            &self.node_info,
+            &[
                 n,
                 c.version.as_deref().unwrap_or("unknown"),
                 &chain_id.to_string(),
                 &s.network_id.0.to_string(),
-            ])
-            .set(1.0);
+            ],
+            1.0,
+        );
         for (tag, v) in [
             ("latest_mined", s.epoch_number),
             ("latest_state", s.latest_state),
@@ -121,46 +104,168 @@ impl ChainFamilies {
             ("latest_finalized", s.latest_finalized),
             ("latest_checkpoint", s.latest_checkpoint),
         ] {
-            self.epoch_number
-                .with_label_values(&[n, tag])
-                .set(v.0 as f64);
+            set(&self.epoch_number, &[n, tag], v.0 as f64);
         }
         if let Some(ts) = c.best_block_timestamp {
-            self.block_age
-                .with_label_values(&[n])
-                .set((unix(now) - ts as f64).max(0.0));
+            set(&self.block_age, &[n], age_seconds(now, ts as f64));
         }
         if let Some(phase) = &c.sync_phase {
             for p in SYNC_PHASES {
-                self.sync_phase
-                    .with_label_values(&[n, p])
-                    .set(if p == phase { 1.0 } else { 0.0 });
+                set(&self.sync_phase, &[n, p], flag(p == phase));
             }
             if !SYNC_PHASES.contains(&phase.as_str()) {
-                self.sync_phase.with_label_values(&[n, phase]).set(1.0);
+                set(&self.sync_phase, &[n, phase], 1.0);
             }
-            self.catching_up
-                .with_label_values(&[n])
-                .set(if phase == "NormalSyncPhase" { 0.0 } else { 1.0 });
+            set(&self.catching_up, &[n], flag(catching_up(phase)));
         }
         if let Some(p) = c.peers {
-            self.peers.with_label_values(&[n]).set(p as f64);
+            set(&self.peers, &[n], p as f64);
         }
-        self.txpool_pending
-            .with_label_values(&[n])
-            .set(s.pending_tx_number.0 as f64);
+        set(&self.txpool_pending, &[n], s.pending_tx_number.0 as f64);
         for m in &c.unavailable {
-            self.method_unavailable.with_label_values(&[n, m]).set(1.0);
+            set(&self.method_unavailable, &[n, m], 1.0);
         }
         if let Some(re) = reference_epoch(refs, chain_id) {
-            self.epoch_lag
-                .with_label_values(&[n])
-                .set(epoch_lag(re, s.epoch_number.0) as f64);
+            set(
+                &self.epoch_lag,
+                &[n],
+                epoch_lag(re, s.epoch_number.0) as f64,
+            );
         }
         if let Some(m) = hash_mismatch(&node.confirmed_hashes, refs, chain_id) {
-            self.hash_mismatch
-                .with_label_values(&[n])
-                .set(if m { 1.0 } else { 0.0 });
+            set(&self.hash_mismatch, &[n], flag(m));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::metrics::test_support::{present, text, value};
+    use crate::rpc::cfx::Status;
+    use crate::rpc::wire::HexU64;
+    use crate::state::{ChainObs, PollStatus, ReferenceState};
+
+    fn poll(polled: bool, up: bool, kind: Option<&'static str>) -> PollStatus {
+        PollStatus {
+            polled,
+            up,
+            last_error_kind: kind,
+            ..Default::default()
+        }
+    }
+
+    fn node(name: &str, poll: PollStatus) -> NodeState {
+        let h = HexU64;
+        let status = Status {
+            epoch_number: h(1000),
+            latest_state: h(995),
+            latest_confirmed: h(990),
+            latest_finalized: h(900),
+            latest_checkpoint: h(800),
+            chain_id: h(1029),
+            network_id: h(1029),
+            pending_tx_number: h(3),
+        };
+        NodeState {
+            name: name.into(),
+            chain: Some(ChainObs {
+                status,
+                version: Some("conflux-rust/v2".into()),
+                best_block_timestamp: Some(9_970),
+                sync_phase: Some("CatchUpSyncBlockPhase".into()),
+                peers: Some(8),
+                unavailable: vec![],
+                malformed: vec![],
+            }),
+            poll,
+            ..Default::default()
+        }
+    }
+
+    fn reference(name: &str, poll: PollStatus, chain: u64, epoch: u64) -> ReferenceState {
+        ReferenceState {
+            name: name.into(),
+            chain_id: Some(chain),
+            epoch: poll.up.then_some(epoch),
+            poll,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_node_and_its_references_from_a_fixture_state() {
+        let r = prometheus::Registry::new();
+        let f = ChainFamilies::register(&r).unwrap();
+        let state = State {
+            nodes: vec![
+                node("a", poll(true, true, None)),
+                node("b", poll(true, false, Some("timeout"))),
+                node("c", poll(false, false, None)),
+            ],
+            references: vec![
+                reference("ok", poll(true, true, None), 1029, 1010),
+                reference("slow", poll(true, false, Some("timeout")), 1029, 9_999),
+                reference("other", poll(true, true, None), 1, 5),
+            ],
+        };
+        f.publish(&state, UNIX_EPOCH + Duration::from_secs(10_000));
+        let t = text(&r);
+        let a = [("node", "a")];
+        assert_eq!(value(&t, "conflux_up", &a), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_epoch_lag", &a),
+            Some(10.0),
+            "only the usable reference"
+        );
+        assert_eq!(value(&t, "conflux_block_age_seconds", &a), Some(30.0));
+        assert_eq!(value(&t, "conflux_catching_up", &a), Some(1.0));
+        let phase = |p| value(&t, "conflux_sync_phase", &[("node", "a"), ("phase", p)]);
+        assert_eq!(phase("CatchUpSyncBlockPhase"), Some(1.0));
+        assert_eq!(phase("NormalSyncPhase"), Some(0.0));
+        assert!(
+            !present(&t, "conflux_reference_hash_mismatch"),
+            "no common epoch yet"
+        );
+
+        assert_eq!(value(&t, "conflux_up", &[("node", "b")]), Some(0.0));
+        assert_eq!(
+            value(
+                &t,
+                "conflux_epoch_number",
+                &[("node", "b"), ("tag", "latest_mined")]
+            ),
+            None
+        );
+        assert_eq!(
+            value(&t, "conflux_up", &[("node", "c")]),
+            None,
+            "never polled: neither up nor down"
+        );
+
+        let state_of = |r, s| {
+            value(
+                &t,
+                "conflux_reference_state",
+                &[("reference", r), ("state", s)],
+            )
+        };
+        assert_eq!(state_of("slow", "timeout"), Some(1.0));
+        assert_eq!(state_of("slow", "ok"), Some(0.0));
+        assert_eq!(state_of("ok", "ok"), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_reference_up", &[("reference", "slow")]),
+            Some(0.0)
+        );
+        assert_eq!(
+            value(
+                &t,
+                "conflux_reference_epoch_number",
+                &[("reference", "slow")]
+            ),
+            None
+        );
     }
 }

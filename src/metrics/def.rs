@@ -1,6 +1,6 @@
 //! The shape of a catalogue entry and the macro that turns a list of entries into a typed struct of metric
 //! families plus the static list the docs and tests are generated from. Declaring a metric anywhere else is a bug:
-//! the README table, `docs/metrics.md` and the lint test all read [`super::catalogue`].
+//! `docs/metrics.md`, the golden exposition and the lint tests all read [`super::catalogue`] (or what it registers).
 
 /// How a family behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! Documentation generated from the catalogue, so the README and `docs/metrics.md` can never drift from what
-//! the exporter really serves (a test compares them; `UPDATE_DOCS=1 cargo test --test docs` rewrites them).
+//! Documentation generated from the catalogue, so `docs/metrics.md` (the one metric table; the README links to it)
+//! can never drift from what the exporter really serves (a test compares; `UPDATE_DOCS=1 cargo test --test docs`
+//! rewrites it).
 
 use super::catalogue;
 

@@ -9,8 +9,10 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use super::def::catalogue;
-use crate::assess::guard::{owner_verdict, safe_to_stop, FailoverState, OwnerVerdict};
+use super::value::{flag, set};
+use crate::assess::guard::{owner_verdict, FailoverState, OwnerVerdict};
 use crate::assess::guard_look::{GuardMemory, GuardView, KeyCount, NodeVerdict};
+use crate::assess::terms::free_to_stop;
 use crate::state::{HostObs, NodeState, State};
 
 catalogue! {
@@ -83,14 +85,11 @@ impl GuardFamilies {
     fn publish(&self, state: &State, view: &GuardView) {
         self.reset_gauges();
         for (address, count) in &view.keys {
-            self.publish_key(address, count);
+            self.publish_key(address.as_str(), count);
         }
         for (node, v) in state.nodes.iter().zip(&view.nodes) {
             self.publish_verdict(v);
-            let key = v.address.as_ref().and_then(|a| view.keys.get(a));
-            let known =
-                v.inputs.voting_enabled.is_some() && key.is_some_and(|k| k.switch_unknown == 0);
-            self.publish_node(node, known);
+            self.publish_node(node, view.switches_known(v));
         }
     }
 
@@ -100,37 +99,27 @@ impl GuardFamilies {
             ("not_voting", c.switch_off),
             ("unknown", c.switch_unknown),
         ] {
-            self.key_holders
-                .with_label_values(&[address, state])
-                .set(n as f64);
+            set(&self.key_holders, &[address, state], n as f64);
         }
         if let Some(n) = c.active_voters() {
-            self.active_voters
-                .with_label_values(&[address])
-                .set(n as f64);
+            set(&self.active_voters, &[address], n as f64);
         }
         if let Some(n) = c.signers() {
-            self.signing_holders
-                .with_label_values(&[address])
-                .set(n as f64);
+            set(&self.signing_holders, &[address], n as f64);
         }
     }
 
     fn publish_verdict(&self, v: &NodeVerdict) {
         let n = v.node.as_str();
         for s in FailoverState::ALL {
-            self.failover_state
-                .with_label_values(&[n, s.as_str()])
-                .set(if s == v.state { 1.0 } else { 0.0 });
+            set(&self.failover_state, &[n, s.as_str()], flag(s == v.state));
         }
         if let Some(s) = v.signing {
-            self.signing.with_label_values(&[n]).set(flag(s));
+            set(&self.signing, &[n], flag(s));
         }
         for (input, age) in [("voting_switch", v.switch_age), ("key_files", v.files_age)] {
             if let Some(age) = age {
-                self.input_age
-                    .with_label_values(&[n, input])
-                    .set(age.as_secs_f64());
+                set(&self.input_age, &[n, input], age.as_secs_f64());
             }
         }
     }
@@ -141,8 +130,8 @@ impl GuardFamilies {
         let address = node.reported_pos_address();
         let owner = node.host.as_ref().and_then(HostObs::storage_owner);
         match owner_verdict(address, owner) {
-            OwnerVerdict::Match => self.owner_mismatch.with_label_values(&[n]).set(0.0),
-            OwnerVerdict::Mismatch { .. } => self.owner_mismatch.with_label_values(&[n]).set(1.0),
+            OwnerVerdict::Match => set(&self.owner_mismatch, &[n], 0.0),
+            OwnerVerdict::Mismatch { .. } => set(&self.owner_mismatch, &[n], 1.0),
             OwnerVerdict::Unknown => {}
         }
         let Some(pos) = node.pos.as_ref().filter(|_| node.poll.up && switches_known) else {
@@ -151,34 +140,14 @@ impl GuardFamilies {
         let (Some(us), Some(c)) = (&pos.address, &pos.committee) else {
             return;
         };
-        let seated: Vec<&str> = c
-            .current_committee
-            .nodes
-            .iter()
-            .map(|m| m.address.as_str())
-            .collect();
-        let electing: Vec<&str> = c
-            .elections
-            .iter()
-            .flat_map(|e| e.top_electing_nodes.iter().map(|m| m.address.as_str()))
-            .collect();
-        if let Some(safe) = safe_to_stop(us, &seated, &electing) {
-            self.safe_to_stop.with_label_values(&[n]).set(flag(safe));
-        }
-    }
-}
-
-fn flag(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
+        set(&self.safe_to_stop, &[n], flag(free_to_stop(c, us)));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::test_support::{text, value};
     use crate::state::{PollStatus, PosObs};
 
     const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
@@ -192,7 +161,7 @@ mod tests {
                 ..Default::default()
             },
             pos: up.then(|| PosObs {
-                address: Some(KEY.into()),
+                address: crate::pos_address::PosAddress::parse(KEY).ok(),
                 voting_enabled: voting,
                 voting_seen_at: Some(SystemTime::now()),
                 ..Default::default()
@@ -219,13 +188,6 @@ mod tests {
             })
             .map(|s| s.as_str())
             .collect()
-    }
-
-    fn text(r: &prometheus::Registry) -> String {
-        let mut buf = Vec::new();
-        prometheus::Encoder::encode(&prometheus::TextEncoder::new(), &r.gather(), &mut buf)
-            .unwrap();
-        String::from_utf8(buf).unwrap()
     }
 
     #[test]
@@ -264,6 +226,46 @@ mod tests {
         assert!(
             t.contains("conflux_pos_guard_input_age_seconds{input=\"voting_switch\",node=\"a\"} 0"),
             "{t}"
+        );
+    }
+
+    #[test]
+    fn safe_to_stop_follows_the_seats_once_every_switch_is_known() {
+        use crate::rpc::pos::{Committee, CommitteeState, NodeVotes};
+        use crate::rpc::wire::HexU64;
+        let (registry, g) = families();
+        let now = SystemTime::now();
+        let seats = |address: &str| CommitteeState {
+            current_committee: Committee {
+                epoch_number: HexU64(1),
+                quorum_voting_power: HexU64(1),
+                total_voting_power: HexU64(1),
+                nodes: vec![NodeVotes {
+                    address: crate::pos_address::PosAddress::parse(address).unwrap(),
+                    voting_power: HexU64(1),
+                }],
+            },
+            elections: vec![],
+        };
+        let mut a = node("a", true, Some(false));
+        a.pos.as_mut().unwrap().committee = Some(seats(&KEY.replace('1', "2")));
+        let mut state = State {
+            nodes: vec![a],
+            ..Default::default()
+        };
+        let safe = |r: &prometheus::Registry| {
+            value(&text(r), "conflux_pos_safe_to_stop", &[("node", "a")])
+        };
+        g.publish(&state, now);
+        assert_eq!(safe(&registry), Some(1.0));
+        state.nodes[0].pos.as_mut().unwrap().committee = Some(seats(&KEY[2..]));
+        g.publish(&state, now);
+        assert_eq!(safe(&registry), Some(0.0), "seated");
+        state.nodes[0].pos.as_mut().unwrap().voting_enabled = None;
+        g.publish(&state, now);
+        assert!(
+            !text(&registry).contains("conflux_pos_safe_to_stop{"),
+            "own switch unknown"
         );
     }
 }

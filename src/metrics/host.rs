@@ -3,6 +3,7 @@
 //! process that is gone leaves `process_up` 0 with no fd, limit or memory series behind.
 
 use super::def::catalogue;
+use super::value::{flag, set};
 use crate::host::keyfiles::KeyFileError;
 use crate::host::limits::SoftHard;
 use crate::state::{HostObs, NodeState, ProcessObs, State};
@@ -32,14 +33,6 @@ catalogue! {
     }
 }
 
-fn flag(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
-    }
-}
-
 impl HostFamilies {
     /// Re-derives every host series from `state`.
     pub fn publish(&self, state: &State) {
@@ -56,26 +49,18 @@ impl HostFamilies {
         match &h.process {
             ProcessObs::NotWatched => {}
             ProcessObs::Failed(f) => {
-                self.process_up.with_label_values(&[n]).set(0.0);
-                self.process_probe_error
-                    .with_label_values(&[n, f.kind])
-                    .set(1.0);
+                set(&self.process_up, &[n], 0.0);
+                set(&self.process_probe_error, &[n, f.kind], 1.0);
             }
             ProcessObs::Found { facts, .. } => {
-                self.process_up.with_label_values(&[n]).set(1.0);
-                self.start_time
-                    .with_label_values(&[n])
-                    .set(facts.start_time_seconds);
-                self.rss
-                    .with_label_values(&[n])
-                    .set(facts.resident_memory_bytes as f64);
+                set(&self.process_up, &[n], 1.0);
+                set(&self.start_time, &[n], facts.start_time_seconds);
+                set(&self.rss, &[n], facts.resident_memory_bytes as f64);
                 if let Some(fds) = facts.open_fds {
-                    self.open_fds.with_label_values(&[n]).set(fds as f64);
+                    set(&self.open_fds, &[n], fds as f64);
                 }
                 self.publish_limits(n, facts.max_open_files);
-                self.readable
-                    .with_label_values(&[n])
-                    .set(flag(facts.readable()));
+                set(&self.readable, &[n], flag(facts.readable()));
             }
         }
         for d in &h.disks {
@@ -83,51 +68,34 @@ impl HostFamilies {
             let labels = [n, path.as_ref()];
             match &d.usage {
                 Ok(u) => {
-                    self.disk_available
-                        .with_label_values(&labels)
-                        .set(u.available_bytes as f64);
-                    self.disk_size
-                        .with_label_values(&labels)
-                        .set(u.size_bytes as f64);
-                    self.disk_free
-                        .with_label_values(&labels)
-                        .set(u.free_bytes as f64);
+                    set(&self.disk_available, &labels, u.available_bytes as f64);
+                    set(&self.disk_size, &labels, u.size_bytes as f64);
+                    set(&self.disk_free, &labels, u.free_bytes as f64);
                 }
-                Err(e) => self
-                    .disk_probe_error
-                    .with_label_values(&[n, path.as_ref(), e.kind()])
-                    .set(1.0),
+                Err(e) => set(&self.disk_probe_error, &[n, &path, e.kind()], 1.0),
             }
         }
         self.publish_keys(n, h);
     }
 
     fn publish_limits(&self, n: &str, limits: SoftHard) {
-        self.max_fds
-            .with_label_values(&[n, "soft"])
-            .set(limits.soft.as_f64());
-        self.max_fds
-            .with_label_values(&[n, "hard"])
-            .set(limits.hard.as_f64());
+        set(&self.max_fds, &[n, "soft"], limits.soft.as_f64());
+        set(&self.max_fds, &[n, "hard"], limits.hard.as_f64());
     }
 
     fn publish_keys(&self, n: &str, h: &HostObs) {
         let Some(k) = &h.keys else { return };
         let error = |file: &str, e: Option<&KeyFileError>| {
             if let Some(e) = e {
-                self.key_file_probe_error
-                    .with_label_values(&[n, file, e.kind()])
-                    .set(1.0);
+                set(&self.key_file_probe_error, &[n, file, e.kind()], 1.0);
             }
         };
         if h.pos_key_checked {
             if let Some(p) = k.pos_key_present() {
-                self.key_present.with_label_values(&[n]).set(flag(p));
+                set(&self.key_present, &[n], flag(p));
             }
             if let Some(ok) = k.pos_key_permissions_ok() {
-                self.key_permissions_ok
-                    .with_label_values(&[n])
-                    .set(flag(ok));
+                set(&self.key_permissions_ok, &[n], flag(ok));
             }
             error("pos_key", k.pos_key.as_ref().err());
         }
@@ -135,9 +103,7 @@ impl HostFamilies {
         let results = [&k.secure_storage, &k.secure_storage_save];
         for ((file, present), result) in STORAGE_FILES.into_iter().zip(presence).zip(results) {
             if let Some(p) = present {
-                self.secure_storage_present
-                    .with_label_values(&[n, file])
-                    .set(flag(p));
+                set(&self.secure_storage_present, &[n, file], flag(p));
             }
             error(file, result.as_ref().err());
         }
@@ -148,9 +114,129 @@ impl HostFamilies {
             .and_then(Option::as_ref)
             .and_then(|s| s.safety_data_updated);
         if let Some(t) = updated {
-            self.safety_data_updated
-                .with_label_values(&[n])
-                .set(t as f64);
+            set(&self.safety_data_updated, &[n], t as f64);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::host::disk::{DiskError, DiskUsage};
+    use crate::host::facts::ProcessFacts;
+    use crate::host::limits::LimitValue;
+    use crate::host::process::FoundBy;
+    use crate::metrics::test_support::{present, text, value};
+    use crate::state::{DiskObs, ProbeFailure};
+
+    fn host(process: ProcessObs) -> HostObs {
+        HostObs {
+            process,
+            disks: vec![
+                DiskObs {
+                    path: PathBuf::from("/data"),
+                    usage: Ok(DiskUsage {
+                        available_bytes: 10,
+                        size_bytes: 100,
+                        free_bytes: 20,
+                    }),
+                },
+                DiskObs {
+                    path: PathBuf::from("/gone"),
+                    usage: Err(DiskError::NotFound {
+                        path: PathBuf::from("/gone"),
+                    }),
+                },
+            ],
+            keys: None,
+            pos_key_checked: false,
+            scanned_at: SystemTime::now(),
+        }
+    }
+
+    fn published(process: ProcessObs) -> String {
+        let r = prometheus::Registry::new();
+        let f = HostFamilies::register(&r).unwrap();
+        let state = State {
+            nodes: vec![NodeState {
+                name: "n".into(),
+                host: Some(host(process)),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        f.publish(&state);
+        text(&r)
+    }
+
+    #[test]
+    fn a_failed_probe_says_why_and_leaves_no_stale_series() {
+        let t = published(ProcessObs::Failed(ProbeFailure {
+            kind: "not_found",
+            message: "no process listens on 12539".into(),
+        }));
+        let n = ("node", "n");
+        assert_eq!(value(&t, "conflux_node_process_up", &[n]), Some(0.0));
+        let error = [n, ("kind", "not_found")];
+        assert_eq!(
+            value(&t, "conflux_node_process_probe_error", &error),
+            Some(1.0)
+        );
+        for absent in [
+            "conflux_node_process_open_fds",
+            "conflux_node_process_max_fds",
+        ] {
+            assert!(!present(&t, absent), "{absent}\n{t}");
+        }
+        let data = [n, ("path", "/data")];
+        assert_eq!(value(&t, "conflux_disk_available_bytes", &data), Some(10.0));
+        assert_eq!(value(&t, "conflux_disk_free_bytes", &data), Some(20.0));
+        let gone = [n, ("path", "/gone"), ("kind", "not_found")];
+        assert_eq!(value(&t, "conflux_disk_probe_error", &gone), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_disk_size_bytes", &[n, ("path", "/gone")]),
+            None
+        );
+        assert!(
+            !present(&t, "conflux_pos_key_present"),
+            "key files not checked"
+        );
+    }
+
+    #[test]
+    fn a_found_process_with_an_unlimited_hard_limit() {
+        let facts = ProcessFacts {
+            pid: 42,
+            start_time_seconds: 1_700_000_000.0,
+            resident_memory_bytes: 4096,
+            open_fds: None,
+            max_open_files: SoftHard {
+                soft: LimitValue::Limited(1024),
+                hard: LimitValue::Unlimited,
+            },
+            cwd: None,
+            restricted: vec![],
+        };
+        let t = published(ProcessObs::Found {
+            found_by: FoundBy::ListeningPort,
+            facts,
+        });
+        let n = ("node", "n");
+        assert_eq!(value(&t, "conflux_node_process_up", &[n]), Some(1.0));
+        assert_eq!(
+            value(&t, "conflux_node_process_resident_memory_bytes", &[n]),
+            Some(4096.0)
+        );
+        let max = "conflux_node_process_max_fds";
+        assert_eq!(value(&t, max, &[n, ("limit", "soft")]), Some(1024.0));
+        assert_eq!(value(&t, max, &[n, ("limit", "hard")]), Some(f64::INFINITY));
+        assert!(
+            !present(&t, "conflux_node_process_open_fds"),
+            "unreadable count: absent"
+        );
+        assert!(!present(&t, "conflux_node_process_probe_error"));
     }
 }

@@ -1,6 +1,25 @@
 //! The metric catalogue and the single publish step. Each group file declares its families with the
 //! `catalogue!` macro; [`catalogue`] lists them all (docs and lint tests are generated from it), and
 //! [`Metrics::publish`] turns the state into series and encodes the exposition once, so a scrape only copies bytes.
+//!
+//! # Adding a metric (three files)
+//!
+//! 1. **Declare it** in the `catalogue!` block of the file that publishes its kind of fact: `chain.rs` (node and
+//!    reference chain health), `pos.rs` (a node's PoS facts), `pos_keys.rs` (facts about a PoS key, once per key),
+//!    `guard.rs`, `host.rs` or `exporter.rs` — one line: field, kind, full name (`conflux_` prefix, base units,
+//!    `_total` for counters), labels (`node` first; never a label whose values grow without bound, such as a block
+//!    number: publish that as a value), help text. `catalogue_follows_prometheus_conventions` below checks it.
+//! 2. **Set it in the same file's publish fn** from a fact of [`crate::state::State`] (`set(&self.family,
+//!    &[node, ...], value)`, see [`value`]). Gauges are reset before every publish, so a fact that is unknown simply
+//!    leaves the series absent — never write 0 for "unknown". A value that needs a chain rule (a threshold, a
+//!    comparison, a verdict) calls a pure function of `src/assess/`; `metrics/` only publishes (a new rule is its own
+//!    change there, with its unit test).
+//! 3. **Regenerate** what is derived from the catalogue: `UPDATE_DOCS=1 cargo test --test docs` rewrites the table
+//!    in `docs/metrics.md` (the README links to it), and `UPDATE_GOLDEN=1 cargo test --test golden_exposition`
+//!    adds the series to `tests/fixtures/exposition.txt` when the fixed test world publishes it.
+//!
+//! Nothing else lists metrics by hand. A new family group (a new file) is the exception: it also needs a line in
+//! [`catalogue`], a field in [`Metrics`] and its `register`/`publish` calls below.
 
 pub mod chain;
 pub(crate) mod def;
@@ -10,6 +29,9 @@ pub mod guard;
 pub mod host;
 pub mod pos;
 pub mod pos_keys;
+#[cfg(test)]
+mod test_support;
+pub mod value;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -25,6 +47,7 @@ pub fn catalogue() -> Vec<&'static Def> {
     [
         chain::ChainFamilies::DEFS,
         pos::PosFamilies::DEFS,
+        pos_keys::PosKeyFamilies::DEFS,
         guard::GuardFamilies::DEFS,
         host::HostFamilies::DEFS,
         exporter::ExporterFamilies::DEFS,
@@ -41,6 +64,8 @@ pub struct Metrics {
     pub chain: chain::ChainFamilies,
     /// PoS participation and risk.
     pub pos: pos::PosFamilies,
+    /// Facts about each PoS key.
+    pub pos_keys: pos_keys::PosKeyFamilies,
     /// The double-voting guard.
     pub guard: guard::Guard,
     /// Node process, disks and PoS key files.
@@ -55,6 +80,7 @@ impl Metrics {
         let registry = Registry::new();
         let chain = chain::ChainFamilies::register(&registry)?;
         let pos = pos::PosFamilies::register(&registry)?;
+        let pos_keys = pos_keys::PosKeyFamilies::register(&registry)?;
         let guard = guard::Guard::register(&registry)?;
         let host = host::HostFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
@@ -66,6 +92,7 @@ impl Metrics {
             registry,
             chain,
             pos,
+            pos_keys,
             guard,
             host,
             exporter,
@@ -75,7 +102,7 @@ impl Metrics {
     /// Re-derives every state-driven series from `state` at `now`.
     pub fn publish(&self, state: &State, now: SystemTime) {
         self.chain.publish(state, now);
-        self.pos.publish(state, now);
+        self.pos.publish(state, now, &self.pos_keys);
         self.guard.publish(state, now);
         self.host.publish(state);
     }

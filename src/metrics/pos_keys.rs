@@ -1,53 +1,77 @@
-//! Which node speaks for each PoS key. Facts about an address (votes signed and missed, force-retire risk,
-//! account, rewards, slashing) are the chain's, not a node's: a standby sharing the primary's key reads exactly the
-//! same history, and publishing it under both names showed a standby "signing" votes it never cast. Each address's
-//! facts are therefore published once, from the most advanced node that is up and holds it.
+//! The facts about a PoS key (votes signed and missed, force-retire risk, account, rewards, slashing), published
+//! once per key from the node `assess::readers` chooses: they are the chain's, not a node's, and publishing them
+//! under a standby sharing the primary's key showed it "signing" votes it never cast.
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use super::def::{sync_counter, sync_float_counter};
-use super::pos::{flag, since, unix_now, PosFamilies, DRIP_PER_CFX, SLASH_RELOCK_MIN_BLOCKS};
-use crate::assess::guard::normalize_pos_address;
+use super::def::{catalogue, sync_counter, sync_float_counter};
+use super::value::{cfx, flag, seconds_since, set, unix_seconds};
+use crate::assess::readers::{self, Candidate};
 use crate::assess::retire::{self, Judgement};
+use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
+use crate::assess::terms::{seat, upcoming};
+use crate::pos_address::PosAddress;
 use crate::state::{NodeState, PosObs, State};
 
-/// For each configured node, whether it is the one whose reading of its address's chain facts is published: the
-/// up node with a PoS status that has read furthest (latest committed block, then history read), the first in
-/// configuration order on a tie. Nodes without a known address or PoS status speak for nothing.
+catalogue! {
+    /// Facts about a PoS key, once per key.
+    pub struct PosKeyFamilies {
+        votes_signed: Counter("conflux_pos_votes_signed_total", ["node", "pos_address"], "Committed PoS blocks whose QC carries our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        votes_missed: Counter("conflux_pos_votes_missed_total", ["node", "pos_address"], "Committed PoS blocks of epochs in which we are a committee member whose QC lacks our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        votes_unknown: Counter("conflux_pos_votes_unknown_total", ["node", "pos_address"], "Committed PoS blocks of our committee epochs whose QC the node does not know (empty signatures, catch-up): neither signed nor missed. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        epoch_blocks_signed: Gauge("conflux_pos_epoch_blocks_signed", ["node", "pos_address"], "Of those, blocks carrying our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        consecutive_missed: Gauge("conflux_pos_consecutive_missed_blocks", ["node", "pos_address"], "Committee blocks without our signature since our last signed one. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_signed_block: Gauge("conflux_pos_last_signed_block", ["node", "pos_address"], "Height of the last committed PoS block carrying our signature. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node", "pos_address"], "Chain timestamp of that block, in Unix seconds. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        proposed: Counter("conflux_pos_blocks_proposed_total", ["node", "pos_address"], "Committed PoS blocks whose miner (leader) is our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node", "pos_address"], "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node", "pos_address"], "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (we missed this epoch's committed blocks and signed nothing in the earlier epochs of the chain's look-back window); absent while the history cannot decide (see conflux_pos_force_retire_risk_known). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        eta: Gauge("conflux_pos_force_retire_eta_seconds", ["node", "pos_address"], "While at risk: seconds until the epoch end that retires us (remaining blocks times the observed block interval). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        eta_timestamp: Gauge("conflux_pos_force_retire_expected_timestamp_seconds", ["node", "pos_address"], "While at risk: Unix time at which the epoch end that retires us is expected (the same forecast as the ETA, as a wall-clock time). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        committee_member: Gauge("conflux_pos_committee_member", ["node", "pos_address"], "1 when our address is in the current PoS committee. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        voting_power: Gauge("conflux_pos_voting_power", ["node", "pos_address"], "Our voting power in the current committee (0 when not a member). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        election_candidate: Gauge("conflux_pos_election_candidate", ["node", "pos_address", "term", "finalized"], "For each of the two upcoming terms (term=next|after_next; their start blocks are conflux_pos_election_term_start_block): 1 when we are among its electing (finalized=false) or elected (finalized=true) nodes. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        account_votes: Gauge("conflux_pos_account_votes", ["node", "pos_address", "state"], "Our PoS votes (1 vote = 1000 CFX) by state: available, locked, unlocked, in_queue, out_queue, forfeited. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        registered: Gauge("conflux_pos_registered", ["node", "pos_address"], "1 when pos_getAccount knows our address (the node answers a zero-filled account, not an error, for an address that never registered). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        force_retired: Gauge("conflux_pos_force_retired", ["node", "pos_address"], "1 while our account is force-retired (status.forceRetired is set). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        force_retired_block: Gauge("conflux_pos_force_retired_block", ["node", "pos_address"], "PoS block at which we were force-retired; absent when not. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        queue_block: Gauge("conflux_pos_queue_next_maturity_block", ["node", "pos_address", "queue"], "PoS block at which the next in-queue item locks or out-queue item unlocks; absent when the queue is empty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        queue_seconds: Gauge("conflux_pos_queue_next_maturity_seconds", ["node", "pos_address", "queue"], "Estimated seconds until then, at the observed block interval. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        elections: Counter("conflux_pos_election_transactions_total", ["node", "pos_address"], "Executed Election transactions sent by our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_election_term: Gauge("conflux_pos_last_election_target_term", ["node", "pos_address"], "Target term of our latest Election transaction. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        own_txs: Counter("conflux_pos_own_transactions_total", ["node", "pos_address", "type"], "Register, UpdateVotingPower and Retire transactions naming our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        slashed: Gauge("conflux_pos_slashed", ["node", "pos_address"], "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        reward: FloatCounter("conflux_pos_reward_cfx_total", ["node", "pos_address"], "PoS rewards of our address in CFX, over the epochs read. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward in the last completed epoch read, in CFX (0 when none). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+    }
+}
+
+/// For each configured node, whether it publishes its address's chain facts ([`readers::key_readers`]): up, with
+/// a PoS status, and the furthest read.
 pub fn key_readers(state: &State) -> Vec<bool> {
-    let mut best: BTreeMap<String, (usize, (u64, u64))> = BTreeMap::new();
-    for (i, node) in state.nodes.iter().enumerate() {
-        let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
-            continue;
-        };
-        let (Some(addr), Some(s)) = (
-            p.address.as_deref().and_then(normalize_pos_address),
-            &p.status,
-        ) else {
-            continue;
-        };
-        let progress = (s.latest_committed.0, p.ledger.last_height.unwrap_or(0));
-        match best.get(&addr) {
-            Some((_, seen)) if *seen >= progress => {}
-            _ => {
-                best.insert(addr, (i, progress));
+    let candidates: Vec<Candidate> = state
+        .nodes
+        .iter()
+        .map(|node| {
+            let p = node.pos.as_ref().filter(|_| node.poll.up);
+            Candidate {
+                address: p.and_then(|p| p.address.as_ref()),
+                progress: p.and_then(|p| {
+                    let s = p.status.as_ref()?;
+                    Some((s.latest_committed.0, p.ledger.last_height.unwrap_or(0)))
+                }),
             }
-        }
-    }
-    let mut out = vec![false; state.nodes.len()];
-    for (i, _) in best.values() {
-        out[*i] = true;
-    }
-    out
+        })
+        .collect();
+    readers::key_readers(&candidates)
 }
 
 /// What the reading node knows about its key at this publish.
 pub struct KeyFacts<'a> {
     /// The reading node (the `node` label says where the facts were read).
     pub node: &'a str,
-    /// The key (the `pos_address` label).
-    pub address: &'a str,
+    /// The key's canonical spelling (the `pos_address` label).
+    pub address: &'a PosAddress,
     /// The node's PoS observation.
     pub pos: &'a PosObs,
     /// Latest committed PoS block.
@@ -65,11 +89,11 @@ pub struct KeyFacts<'a> {
 }
 
 /// Counters of a key that a node no longer reads for: dropped, so the key's counters appear once.
-pub fn forget_counters(f: &PosFamilies, node: &NodeState) {
-    let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_deref()) else {
+pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
+    let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_ref()) else {
         return;
     };
-    let k = [node.name.as_str(), a];
+    let k = [node.name.as_str(), a.as_str()];
     for c in [
         &f.votes_signed,
         &f.votes_missed,
@@ -86,43 +110,40 @@ pub fn forget_counters(f: &PosFamilies, node: &NodeState) {
 }
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
-pub fn publish_key(f: &PosFamilies, k: &KeyFacts<'_>) {
+pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     committee(f, k);
     account(f, k);
     activity(f, k);
     let Some((j, at_risk)) = &k.judged else {
         return;
     };
-    let (l, kk) = (&k.pos.ledger, [k.node, k.address]);
+    let (l, kk) = (&k.pos.ledger, [k.node, k.address.as_str()]);
     let current = l.epochs.get(&k.epoch).cloned().unwrap_or_default();
-    f.epoch_blocks_signed
-        .with_label_values(&kk)
-        .set(current.signed as f64);
-    f.consecutive_missed
-        .with_label_values(&kk)
-        .set(l.consecutive_missed as f64);
+    set(&f.epoch_blocks_signed, &kk, current.signed as f64);
+    set(&f.consecutive_missed, &kk, l.consecutive_missed as f64);
     if let Some(h) = l.last_signed_block {
-        f.last_signed_block.with_label_values(&kk).set(h as f64);
+        set(&f.last_signed_block, &kk, h as f64);
     }
     if let Some(ts) = l.last_vote_timestamp_us {
-        f.last_vote_ts.with_label_values(&kk).set(ts as f64 / 1e6);
+        set(&f.last_vote_ts, &kk, ts as f64 / 1e6);
     }
-    f.epochs_without_vote
-        .with_label_values(&kk)
-        .set(j.verdict.epochs_without_vote as f64);
+    set(
+        &f.epochs_without_vote,
+        &kk,
+        j.verdict.epochs_without_vote as f64,
+    );
     let Some(at_risk) = *at_risk else { return };
-    f.at_risk.with_label_values(&kk).set(flag(at_risk));
+    set(&f.at_risk, &kk, flag(at_risk));
     if let (true, Some(r), Some(i)) = (at_risk, k.remaining, k.interval) {
-        let eta = retire::eta_seconds(r, i, since(k.pos.latest_committed_seen_at, k.now));
-        f.eta.with_label_values(&kk).set(eta);
-        f.eta_timestamp
-            .with_label_values(&kk)
-            .set(unix_now(k.now) + eta);
+        let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
+        let eta = retire::eta_seconds(r, i, since_latest);
+        set(&f.eta, &kk, eta);
+        set(&f.eta_timestamp, &kk, unix_seconds(k.now) + eta);
     }
 }
 
-fn activity(f: &PosFamilies, k: &KeyFacts<'_>) {
-    let (p, kk) = (k.pos, [k.node, k.address]);
+fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+    let (p, kk) = (k.pos, [k.node, k.address.as_str()]);
     let l = &p.ledger;
     sync_counter(&f.votes_signed, &kk, l.signed_total);
     sync_counter(&f.votes_missed, &kk, l.missed_total);
@@ -131,89 +152,74 @@ fn activity(f: &PosFamilies, k: &KeyFacts<'_>) {
     sync_counter(&f.elections, &kk, p.activity.elections);
     for t in ["Register", "UpdateVotingPower", "Retire"] {
         let n = p.activity.own_tx_by_type.get(t).copied().unwrap_or(0);
-        sync_counter(&f.own_txs, &[k.node, k.address, t], n);
+        sync_counter(&f.own_txs, &[k.node, k.address.as_str(), t], n);
     }
-    let cfx = p.activity.reward_drip_total as f64 / DRIP_PER_CFX;
-    sync_float_counter(&f.reward, &kk, cfx);
+    sync_float_counter(&f.reward, &kk, cfx(p.activity.reward_drip_total));
     if let Some(r) = p.activity.last_epoch_reward_drip {
-        f.last_reward
-            .with_label_values(&kk)
-            .set(r as f64 / DRIP_PER_CFX);
+        set(&f.last_reward, &kk, cfx(r));
     }
     if let Some(t) = p.activity.last_election_target_term {
-        f.last_election_term.with_label_values(&kk).set(t as f64);
+        set(&f.last_election_term, &kk, t as f64);
     }
 }
 
-fn committee(f: &PosFamilies, k: &KeyFacts<'_>) {
+fn committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let Some(c) = &k.pos.committee else { return };
-    let (us, kk) = (k.address, [k.node, k.address]);
-    let cc = &c.current_committee;
-    let ours = cc.nodes.iter().find(|m| m.address.eq_ignore_ascii_case(us));
-    f.committee_member
-        .with_label_values(&kk)
-        .set(flag(ours.is_some()));
-    f.voting_power
-        .with_label_values(&kk)
-        .set(ours.map_or(0.0, |m| m.voting_power.0 as f64));
-    for e in &c.elections {
-        let candidate = e
-            .top_electing_nodes
-            .iter()
-            .any(|m| m.address.eq_ignore_ascii_case(us));
-        let start = e.start_block_number.0.to_string();
-        let finalized = if e.is_finalized { "true" } else { "false" };
-        f.election_candidate
-            .with_label_values(&[k.node, us, &start, finalized])
-            .set(flag(candidate));
+    let kk = [k.node, k.address.as_str()];
+    let power = seat(&c.current_committee, k.address);
+    set(&f.committee_member, &kk, flag(power.is_some()));
+    set(&f.voting_power, &kk, power.unwrap_or(0) as f64);
+    for u in upcoming(&c.elections, k.address) {
+        let finalized = if u.finalized { "true" } else { "false" };
+        set(
+            &f.election_candidate,
+            &[k.node, k.address.as_str(), u.term.label(), finalized],
+            flag(u.candidate),
+        );
     }
 }
 
-fn account(f: &PosFamilies, k: &KeyFacts<'_>) {
+fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let Some(a) = &k.pos.account else { return };
-    let kk = [k.node, k.address];
-    f.registered
-        .with_label_values(&kk)
-        .set(flag(a.is_registered()));
+    let kk = [k.node, k.address.as_str()];
+    set(&f.registered, &kk, flag(a.is_registered()));
     let st = &a.status;
-    let in_queue: u64 = st.in_queue.iter().map(|i| i.power.0).sum();
-    let out_queue: u64 = st.out_queue.iter().map(|i| i.power.0).sum();
     for (state, v) in [
         ("available", st.available_votes.0),
         ("locked", st.locked.0),
         ("unlocked", st.unlocked.0),
-        ("in_queue", in_queue),
-        ("out_queue", out_queue),
+        ("in_queue", queued_votes(&st.in_queue)),
+        ("out_queue", queued_votes(&st.out_queue)),
         ("forfeited", st.forfeited.0),
     ] {
-        f.account_votes
-            .with_label_values(&[k.node, k.address, state])
-            .set(v as f64);
+        set(
+            &f.account_votes,
+            &[k.node, k.address.as_str(), state],
+            v as f64,
+        );
     }
-    f.force_retired
-        .with_label_values(&kk)
-        .set(flag(st.force_retired.is_some()));
+    set(&f.force_retired, &kk, flag(st.force_retired.is_some()));
     if let Some(b) = st.force_retired {
-        f.force_retired_block.with_label_values(&kk).set(b.0 as f64);
+        set(&f.force_retired_block, &kk, b.0 as f64);
     }
     for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
-        if let Some(end) = items.iter().map(|i| i.end_block_number.0).min() {
-            let labels = [k.node, k.address, queue];
-            f.queue_block.with_label_values(&labels).set(end as f64);
+        if let Some(end) = next_maturity(items) {
+            let labels = [k.node, k.address.as_str(), queue];
+            set(&f.queue_block, &labels, end as f64);
             if let Some(i) = k.interval {
-                f.queue_seconds
-                    .with_label_values(&labels)
-                    .set(end.saturating_sub(k.latest) as f64 * i);
+                set(
+                    &f.queue_seconds,
+                    &labels,
+                    seconds_until_block(end, k.latest, i),
+                );
             }
         }
     }
-    let relocked = st
-        .out_queue
-        .iter()
-        .any(|i| i.end_block_number.0 >= a.block_number.0 + SLASH_RELOCK_MIN_BLOCKS);
-    f.slashed
-        .with_label_values(&kk)
-        .set(flag(relocked || k.pos.activity.dispute_seen));
+    set(
+        &f.slashed,
+        &kk,
+        flag(slashed(a, k.pos.activity.dispute_seen)),
+    );
 }
 
 #[cfg(test)]
@@ -234,7 +240,7 @@ mod tests {
             latest_tx_number: None,
         };
         let mut pos = PosObs {
-            address: Some(addr.into()),
+            address: PosAddress::parse(addr).ok(),
             status: Some(status),
             ..Default::default()
         };
@@ -268,45 +274,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(key_readers(&tie), [true, false]);
-    }
-
-    #[test]
-    fn a_keys_facts_appear_once_and_follow_the_reader() {
-        let r = prometheus::Registry::new();
-        let f = PosFamilies::register(&r).unwrap();
-        let mut state = State {
-            nodes: vec![
-                node(true, KEY, 100, Some(100)),
-                node(true, KEY, 90, Some(90)),
-            ],
-            ..Default::default()
-        };
-        for (i, n) in state.nodes.iter_mut().enumerate() {
-            n.name = format!("n{i}");
-            n.pos.as_mut().unwrap().ledger.signed_total = 27;
-        }
-        let signed = |f: &PosFamilies| {
-            let mut out = Vec::new();
-            for m in prometheus::core::Collector::collect(&f.votes_signed) {
-                for s in m.get_metric() {
-                    let labels: Vec<String> = s
-                        .get_label()
-                        .iter()
-                        .map(|l| l.value().to_string())
-                        .collect();
-                    out.push(labels.join(","));
-                }
-            }
-            out
-        };
-        f.publish(&state, SystemTime::now());
-        assert_eq!(
-            signed(&f),
-            [format!("n0,{KEY}")],
-            "the standby does not show votes it never cast"
-        );
-        state.nodes[0].poll.up = false;
-        f.publish(&state, SystemTime::now());
-        assert_eq!(signed(&f), [format!("n1,{KEY}")]);
     }
 }

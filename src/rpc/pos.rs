@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::wire::{HexU128, HexU64};
+use crate::pos_address::PosAddress;
 
 /// `pivotDecision` on status and blocks.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -35,8 +36,8 @@ pub struct PosStatus {
 /// One QC signer of a block.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Signature {
-    /// Signer's PoS address.
-    pub account: String,
+    /// Signer's PoS address (a malformed one makes the block malformed: counted, re-asked).
+    pub account: PosAddress,
     /// Its voting power in the block's epoch.
     pub votes: HexU64,
 }
@@ -57,7 +58,7 @@ pub struct PosBlock {
     pub last_tx_number: HexU64,
     /// Proposer; `null` for genesis and NIL blocks.
     #[serde(default)]
-    pub miner: Option<String>,
+    pub miner: Option<PosAddress>,
     /// Microseconds since the Unix epoch.
     pub timestamp: HexU64,
     /// QC signers; empty when the node does not know the QC (catch-up).
@@ -70,7 +71,7 @@ pub struct PosBlock {
 #[serde(rename_all = "camelCase")]
 pub struct NodeVotes {
     /// PoS address.
-    pub address: String,
+    pub address: PosAddress,
     /// Voting power (seats).
     pub voting_power: HexU64,
 }
@@ -147,7 +148,7 @@ pub struct AccountStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Echo of the address.
-    pub address: String,
+    pub address: PosAddress,
     /// View the answer was read at.
     pub block_number: HexU64,
     /// Lock status.
@@ -173,7 +174,7 @@ impl Account {
 #[serde(rename_all = "camelCase")]
 pub struct PosTransaction {
     /// Sender's PoS address (the electing node for Election transactions).
-    pub from: String,
+    pub from: PosAddress,
     /// Global version.
     pub number: HexU64,
     /// Block it was executed in; nullable.
@@ -195,7 +196,7 @@ pub struct PosTransaction {
 #[serde(rename_all = "camelCase")]
 pub struct AccountReward {
     /// PoS address.
-    pub pos_address: String,
+    pub pos_address: PosAddress,
     /// Reward in drip (1e-18 CFX).
     pub reward: HexU128,
 }

@@ -3,12 +3,13 @@
 
 use sha3::{Digest, Keccak256};
 
+use crate::pos_address::PosAddress;
 use crate::rpc::pos::{EpochRewards, PosTransaction};
 use crate::rpc::wire::parse_hex_u64;
 use crate::state::PosObs;
 
 /// A PoS address is keccak256(BLS public key ‖ VRF public key) (reference §7.1).
-pub fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<String> {
+pub fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<PosAddress> {
     let bytes = |h: &str| -> Option<Vec<u8>> {
         let h = h.strip_prefix("0x")?;
         (h.is_ascii() && h.len() % 2 == 0)
@@ -23,14 +24,12 @@ pub fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<String> {
     let mut hasher = Keccak256::new();
     hasher.update(bytes(bls_hex)?);
     hasher.update(bytes(vrf_hex)?);
-    Some(format!(
-        "0x{}",
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ))
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    PosAddress::parse(&hex).ok()
 }
 
 fn field<'a>(t: &'a PosTransaction, key: &str) -> Option<&'a str> {
@@ -47,9 +46,10 @@ pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
         return;
     };
     let executed = t.status.as_deref().is_none_or(|s| s == "Executed");
-    let names_us = |key: &str| field(t, key).is_some_and(|a| a.eq_ignore_ascii_case(&us));
+    // Payload addresses are raw JSON text: parsed here, where they enter.
+    let names_us = |key: &str| field(t, key).is_some_and(|a| us.is(a));
     match t.tx_type.as_str() {
-        "Election" if t.from.eq_ignore_ascii_case(&us) && executed => {
+        "Election" if t.from == us && executed => {
             obs.activity.elections += 1;
             if let Some(term) = field(t, "targetTerm").and_then(|v| parse_hex_u64(v).ok()) {
                 obs.activity.last_election_target_term = Some(term);
@@ -67,7 +67,7 @@ pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
                 obs.activity.own_keys.as_ref().is_some_and(|(b, v)| {
                     b.eq_ignore_ascii_case(bls) && v.eq_ignore_ascii_case(vrf)
                 });
-            let by_hash = pos_address_of(bls, vrf).is_some_and(|a| a.eq_ignore_ascii_case(&us));
+            let by_hash = pos_address_of(bls, vrf).is_some_and(|a| a == us);
             if by_keys || by_hash {
                 *obs.activity
                     .own_tx_by_type
@@ -93,14 +93,14 @@ pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
 
 /// Records one epoch's rewards (`None` = no reward event for that epoch).
 pub fn record_rewards(obs: &mut PosObs, rewards: Option<&EpochRewards>) {
-    let Some(us) = obs.address.as_deref() else {
+    let Some(us) = obs.address.as_ref() else {
         return;
     };
     let ours: u128 = rewards
         .map(|r| {
             r.account_rewards
                 .iter()
-                .filter(|a| a.pos_address.eq_ignore_ascii_case(us))
+                .filter(|a| a.pos_address == *us)
                 .map(|a| a.reward.0)
                 .sum()
         })
@@ -115,6 +115,8 @@ mod tests {
     use serde_json::json;
 
     const US: &str = "0xabababababababababababababababababababababababababababababababab";
+    const OTHER: &str = "0x0000000000000000000000000000000000000000000000000000000000000001";
+    const ZERO: &str = "0x0000000000000000000000000000000000000000000000000000000000000000";
 
     fn tx(ty: &str, from: &str, payload: serde_json::Value) -> PosTransaction {
         serde_json::from_value(
@@ -126,7 +128,7 @@ mod tests {
 
     fn obs() -> PosObs {
         PosObs {
-            address: Some(US.into()),
+            address: PosAddress::parse(US).ok(),
             ..Default::default()
         }
     }
@@ -134,7 +136,7 @@ mod tests {
     #[test]
     fn keccak_of_empty_input_is_the_known_vector() {
         assert_eq!(
-            pos_address_of("0x", "0x").unwrap(),
+            pos_address_of("0x", "0x").unwrap().as_str(),
             "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
         );
         assert_eq!(pos_address_of("0xz1", "0x"), None);
@@ -156,7 +158,7 @@ mod tests {
             &mut o,
             &tx(
                 "Election",
-                "0x01",
+                OTHER,
                 json!({"publicKey":"0xcc","vrfPublicKey":"0xdd","targetTerm":"0x2b"}),
             ),
         );
@@ -164,7 +166,7 @@ mod tests {
             &mut o,
             &tx(
                 "Register",
-                "0x00",
+                ZERO,
                 json!({"publicKey":"0xaa","vrfPublicKey":"0xbb"}),
             ),
         );
@@ -172,7 +174,7 @@ mod tests {
             &mut o,
             &tx(
                 "Retire",
-                "0x00",
+                ZERO,
                 json!({"address": US.to_uppercase().replace("0X", "0x"), "votingPower":"0x1"}),
             ),
         );
@@ -180,12 +182,12 @@ mod tests {
             &mut o,
             &tx(
                 "UpdateVotingPower",
-                "0x00",
+                ZERO,
                 json!({"address":"0x02","votingPower":"0x1"}),
             ),
         );
         assert!(!o.activity.dispute_seen);
-        record_transaction(&mut o, &tx("Dispute", "0x00", json!({"address": US})));
+        record_transaction(&mut o, &tx("Dispute", ZERO, json!({"address": US})));
         let a = &o.activity;
         assert_eq!((a.elections, a.last_election_target_term), (1, Some(42)));
         assert_eq!(a.own_tx_by_type.get("Register"), Some(&1));
@@ -201,7 +203,7 @@ mod tests {
         let r: EpochRewards =
             serde_json::from_value(json!({"powEpochHash":"0x1","accountRewards":[
             {"posAddress": US, "powAddress": "CFX:TYPE.USER:AAR", "reward": "0xde0b6b3a7640000"},
-            {"posAddress": "0x02", "powAddress": "x", "reward": "0x5"}]}))
+            {"posAddress": OTHER, "powAddress": "x", "reward": "0x5"}]}))
             .unwrap();
         record_rewards(&mut o, Some(&r));
         record_rewards(&mut o, None);

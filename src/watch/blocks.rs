@@ -7,17 +7,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
+use crate::assess::votes::BlockVerdict;
 use crate::rpc::pos::{CommitteeState, EpochRewards, PosBlock, PosTransaction};
 use crate::rpc::wire::to_hex;
 use crate::rpc::{decode, Call, RpcError};
 use crate::state::PosObs;
-use crate::votes::BlockVerdict;
 
 use super::activity;
 
 /// Epochs backfilled at start: the largest force-retire window any chain uses, so the verdict can be given
 /// whichever window the chain's view selects.
-pub const BACKFILL_EPOCHS: u64 = crate::assess::retire::MAX_WINDOW_EPOCHS;
+pub const BACKFILL_EPOCHS: u64 = crate::assess::window::MAX_WINDOW_EPOCHS;
 /// Definitive failures for one epoch's committee (the node says it has no such state, or answers about another
 /// epoch) before its blocks are counted as "unknown": the chain cannot tell. Transient failures (timeouts, other
 /// errors) never count: the blocks wait and the committee is asked again, because a block is never counted "not a
@@ -188,7 +188,7 @@ impl BlockTracker {
             match *want {
                 Want::CommitteeAt(view) => match decode::<CommitteeState>(value) {
                     Ok(c) => {
-                        super::pos::record_membership(obs, &c);
+                        obs.record_committee(&c);
                         self.committee_views.remove(&view);
                         // An answer about another epoch (a node clamping an old view) does not tell the
                         // waiting blocks' epoch: it counts as a failure, so it cannot loop forever.
@@ -310,10 +310,7 @@ impl BlockTracker {
         let mut done = 0;
         for b in &self.pending {
             let epoch = b.epoch.0;
-            let signed = b
-                .signatures
-                .iter()
-                .any(|s| s.account.eq_ignore_ascii_case(&us));
+            let signed = b.signatures.iter().any(|s| s.account == us);
             if obs.ledger.membership(epoch).is_none()
                 && !signed
                 && !obs.ledger.membership_unknowable(epoch)

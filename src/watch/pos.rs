@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::config::normalise_pos_address;
 use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths};
+use crate::pos_address::PosAddress;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 use crate::rpc::{decode, Call, RpcError};
 use crate::state::{PosDown, PosObs};
@@ -41,21 +41,6 @@ impl Head {
     }
 }
 
-/// Records committee membership for the committee's own epoch.
-pub fn record_membership(obs: &mut PosObs, c: &CommitteeState) {
-    let Some(us) = obs.address.as_deref() else {
-        return;
-    };
-    let ours = c
-        .current_committee
-        .nodes
-        .iter()
-        .find(|n| n.address.eq_ignore_ascii_case(us));
-    let power = ours.map_or(0, |n| n.voting_power.0);
-    obs.ledger
-        .set_membership(c.current_committee.epoch_number.0, ours.is_some(), power);
-}
-
 /// The PoS part of one node's polls.
 #[derive(Debug, Default)]
 pub struct PosSource {
@@ -80,8 +65,8 @@ pub struct PosSource {
 }
 
 impl PosSource {
-    /// `configured`: the node's `pos_address` from the configuration, if any (already normalised).
-    pub fn new(configured: Option<String>) -> Self {
+    /// `configured`: the node's `pos_address` from the configuration, if any.
+    pub fn new(configured: Option<PosAddress>) -> Self {
         let mut s = Self {
             obs: PosObs {
                 address: configured,
@@ -123,7 +108,7 @@ impl PosSource {
         let owner = [&report.secure_storage, &report.secure_storage_save]
             .into_iter()
             .find_map(|r| r.as_ref().ok()?.as_ref()?.owner_account.clone());
-        match owner.as_deref().and_then(normalise_pos_address) {
+        match owner {
             Some(a) => {
                 tracing::info!(pos_address = %a, dir = %dir.display(), "PoS address read from pos_db/secure_storage.json owner_account (test_posRegister unavailable)");
                 self.obs.address = Some(a);
@@ -145,7 +130,12 @@ impl PosSource {
             self.head.push(Head::Register);
         }
         self.wants.clear();
-        let us = self.obs.address.clone().unwrap_or_default();
+        let us = self
+            .obs
+            .address
+            .as_ref()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
         let calls: Vec<Call> = self
             .head
             .iter()
@@ -235,7 +225,7 @@ impl PosSource {
                             self.obs.grid_point = Some(a);
                         }
                     }
-                    record_membership(&mut self.obs, &c);
+                    self.obs.record_committee(&c);
                     self.obs.committee = Some(c);
                     0
                 }
@@ -252,7 +242,7 @@ impl PosSource {
                 let found = v
                     .get(1)
                     .and_then(Value::as_str)
-                    .and_then(normalise_pos_address);
+                    .and_then(|a| PosAddress::parse(a).ok());
                 match found {
                     Some(a) => {
                         tracing::info!(pos_address = %a, "PoS address discovered with test_posRegister");

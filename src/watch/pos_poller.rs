@@ -141,10 +141,8 @@ impl PosPoller {
 /// watch against those forecasts: a retirement we did not forecast is counted and logged at error level.
 fn check_forecast(node: &str, obs: &mut PosObs, chain_id: Option<u64>) {
     let Some(s) = &obs.status else { return };
-    let transition = match chain_id {
-        Some(id) => retire::cip99_transition_view(id, obs.cip99_transition_view),
-        None => obs.cip99_transition_view.unwrap_or(u64::MAX),
-    };
+    let transition =
+        crate::assess::window::cip99_transition_view(chain_id, obs.cip99_transition_view);
     let grid = obs.epoch_length.zip(obs.grid_point);
     let j = retire::judge(
         &obs.ledger,

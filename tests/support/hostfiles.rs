@@ -163,7 +163,10 @@ mod tests {
             secure_storage(&id, 1_700_000_000).as_bytes(),
         )
         .unwrap();
-        assert_eq!(s.owner_account.as_deref(), Some(id.as_str()));
+        assert_eq!(
+            s.owner_account.as_ref().map(|a| a.as_str()),
+            Some(id.as_str())
+        );
         assert_eq!(s.safety_data_updated, Some(1_700_000_000));
         assert_eq!(s.last_voted_round, Some(7));
     }

@@ -49,10 +49,12 @@ pub fn g(s: &Scrape, name: &str) -> Option<f64> {
     s.get(name, &[("node", "local")])
 }
 
+#[allow(dead_code)] // only tests that compare with the chain's own verdicts read them
 pub fn sim_state(sim: &SimHandle) -> Value {
     sim.pos_control(&json!({"cmd": "state"})).unwrap()
 }
 
+#[allow(dead_code)] // only tests that compare with the chain's own verdicts read them
 pub fn retirements(sim: &SimHandle) -> Vec<Value> {
     sim_state(sim)["retirements"]
         .as_array()

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::rpc::pos::PosBlock;
+use crate::pos_address::PosAddress;
+use crate::rpc::pos::{CommitteeState, PosBlock};
 
 /// Epochs of detail kept: the largest force-retire window plus the one before, for the display of the last change.
-pub const EPOCHS_KEPT: usize = crate::assess::retire::MAX_WINDOW_EPOCHS as usize + 1;
+pub const EPOCHS_KEPT: usize = super::window::MAX_WINDOW_EPOCHS as usize + 1;
 /// Recent block timestamps kept to observe the block interval.
 pub const INTERVAL_WINDOW: usize = 20;
 
@@ -84,6 +85,14 @@ impl VoteLedger {
         self.trim();
     }
 
+    /// Records our membership in the epoch a `pos_getCommittee` answer describes (its own `epochNumber`, which is
+    /// not always the epoch asked about), with our voting power; `us` is our address (lowercase 0x-hex).
+    pub fn record_committee(&mut self, c: &CommitteeState, us: &PosAddress) {
+        let ours = c.current_committee.nodes.iter().find(|n| n.address == *us);
+        let power = ours.map_or(0, |n| n.voting_power.0);
+        self.set_membership(c.current_committee.epoch_number.0, ours.is_some(), power);
+    }
+
     /// The node cannot tell `epoch`'s committee (after repeated failures): its blocks count as unknown, and the
     /// force-retire verdict for windows containing it stays unknown.
     pub fn set_membership_unknowable(&mut self, epoch: u64) {
@@ -103,9 +112,9 @@ impl VoteLedger {
         self.epochs.get(&epoch).and_then(|r| r.member)
     }
 
-    /// Processes one committed block for address `us` (lowercase 0x-hex). Blocks must come in increasing height;
+    /// Processes one committed block for address `us`. Blocks must come in increasing height;
     /// a repeated or older height is ignored and returns `None`, so a block is never counted twice.
-    pub fn record_block(&mut self, block: &PosBlock, us: &str) -> Option<BlockVerdict> {
+    pub fn record_block(&mut self, block: &PosBlock, us: &PosAddress) -> Option<BlockVerdict> {
         let h = block.height.0;
         if self.last_height.is_some_and(|l| h <= l) {
             return None;
@@ -115,17 +124,10 @@ impl VoteLedger {
         while self.recent.len() > INTERVAL_WINDOW {
             self.recent.pop_front();
         }
-        if block
-            .miner
-            .as_deref()
-            .is_some_and(|m| m.eq_ignore_ascii_case(us))
-        {
+        if block.miner.as_ref() == Some(us) {
             self.proposed_total += 1;
         }
-        let ours = block
-            .signatures
-            .iter()
-            .find(|s| s.account.eq_ignore_ascii_case(us));
+        let ours = block.signatures.iter().find(|s| s.account == *us);
         let record = self.epochs.entry(block.epoch.0).or_default();
         record.blocks += 1;
         if block.signatures.is_empty() {
@@ -198,7 +200,12 @@ mod tests {
     use crate::rpc::pos::Signature;
     use crate::rpc::wire::HexU64;
 
-    const US: &str = "0xaa";
+    const US: &str = "aa";
+
+    /// A valid address from a short tag (zero-padded hex), so the tables stay readable.
+    fn addr(tag: &str) -> PosAddress {
+        PosAddress::parse(&format!("{tag:0>64}")).expect("hex tag")
+    }
 
     fn block(h: u64, epoch: u64, signers: &[&str], miner: Option<&str>) -> PosBlock {
         PosBlock {
@@ -207,16 +214,50 @@ mod tests {
             epoch: HexU64(epoch),
             round: HexU64(h % 10),
             last_tx_number: HexU64(h * 3),
-            miner: miner.map(str::to_owned),
+            miner: miner.map(addr),
             timestamp: HexU64(1_000_000 + h * 30_000_000),
             signatures: signers
                 .iter()
                 .map(|a| Signature {
-                    account: a.to_string(),
+                    account: addr(a),
                     votes: HexU64(5),
                 })
                 .collect(),
         }
+    }
+
+    fn committee(epoch: u64, members: &[(&str, u64)]) -> CommitteeState {
+        let nodes: Vec<_> = members
+            .iter()
+            .map(|(a, p)| serde_json::json!({"address": addr(a).as_str(), "votingPower": format!("0x{p:x}")}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "currentCommittee": {"epochNumber": format!("0x{epoch:x}"), "quorumVotingPower": "0x1",
+                "totalVotingPower": "0x1", "nodes": nodes},
+            "elections": []
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_committee_answer_sets_membership_of_its_own_epoch() {
+        let mut l = VoteLedger::default();
+        l.record_committee(&committee(7, &[("AA", 9), ("bb", 1)]), &addr(US));
+        l.record_committee(&committee(8, &[("bb", 1)]), &addr(US));
+        assert_eq!(
+            (l.membership(7), l.epochs[&7].voting_power),
+            (Some(true), 9),
+            "case-insensitive match"
+        );
+        assert_eq!(
+            (l.membership(8), l.epochs[&8].voting_power),
+            (Some(false), 0)
+        );
+        assert_eq!(
+            l.membership(9),
+            None,
+            "an epoch no answer described stays unknown"
+        );
     }
 
     #[test]
@@ -224,24 +265,24 @@ mod tests {
         let mut l = VoteLedger::default();
         l.set_membership(7, true, 5);
         assert_eq!(
-            l.record_block(&block(1, 7, &[US, "0xbb"], Some(US)), US),
+            l.record_block(&block(1, 7, &[US, "bb"], Some(US)), &addr(US)),
             Some(BlockVerdict::Signed)
         );
         assert_eq!(
-            l.record_block(&block(1, 7, &[US], None), US),
+            l.record_block(&block(1, 7, &[US], None), &addr(US)),
             None,
             "same height again"
         );
         assert_eq!(
-            l.record_block(&block(2, 7, &["0xbb"], None), US),
+            l.record_block(&block(2, 7, &["bb"], None), &addr(US)),
             Some(BlockVerdict::Missed)
         );
         assert_eq!(
-            l.record_block(&block(3, 7, &[], None), US),
+            l.record_block(&block(3, 7, &[], None), &addr(US)),
             Some(BlockVerdict::Unknown)
         );
         assert_eq!(
-            l.record_block(&block(4, 7, &["0xBB"], None), US),
+            l.record_block(&block(4, 7, &["BB"], None), &addr(US)),
             Some(BlockVerdict::Missed)
         );
         assert_eq!(
@@ -279,18 +320,18 @@ mod tests {
         let mut l = VoteLedger::default();
         l.set_membership(3, false, 0);
         assert_eq!(
-            l.record_block(&block(10, 3, &["0xbb"], None), US),
+            l.record_block(&block(10, 3, &["bb"], None), &addr(US)),
             Some(BlockVerdict::NotMember)
         );
         assert_eq!(
-            l.record_block(&block(11, 4, &["0xbb"], None), US),
+            l.record_block(&block(11, 4, &["bb"], None), &addr(US)),
             Some(BlockVerdict::NotMember),
             "unknown membership"
         );
         assert_eq!(l.missed_total, 0);
         // A signature proves membership even if the committee said otherwise.
         assert_eq!(
-            l.record_block(&block(12, 3, &[US], None), US),
+            l.record_block(&block(12, 3, &[US], None), &addr(US)),
             Some(BlockVerdict::Signed)
         );
         assert_eq!(l.membership(3), Some(true));
@@ -301,11 +342,11 @@ mod tests {
         let mut l = VoteLedger::default();
         l.set_membership_unknowable(9);
         assert_eq!(
-            l.record_block(&block(20, 9, &["0xbb"], None), US),
+            l.record_block(&block(20, 9, &["bb"], None), &addr(US)),
             Some(BlockVerdict::Unknown)
         );
         assert_eq!(
-            l.record_block(&block(21, 9, &[US], None), US),
+            l.record_block(&block(21, 9, &[US], None), &addr(US)),
             Some(BlockVerdict::Signed),
             "a signature still proves membership"
         );
@@ -318,7 +359,7 @@ mod tests {
         for (h, t) in [(1u64, 0u64), (2, 30), (3, 60), (4, 150), (5, 180), (6, 210)] {
             let mut b = block(h, 1, &[US], None);
             b.timestamp = HexU64(t * 1_000_000);
-            l.record_block(&b, US);
+            l.record_block(&b, &addr(US));
         }
         assert_eq!(
             l.block_interval_seconds(),
@@ -333,7 +374,7 @@ mod tests {
         let mut l = VoteLedger::default();
         for e in 0..10 {
             l.set_membership(e, true, 1);
-            l.record_block(&block(e * 10 + 1, e, &[US], None), US);
+            l.record_block(&block(e * 10 + 1, e, &[US], None), &addr(US));
         }
         assert_eq!(l.epochs.len(), EPOCHS_KEPT);
         assert_eq!(l.epochs.keys().next(), Some(&6));

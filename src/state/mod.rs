@@ -8,14 +8,16 @@ use std::time::SystemTime;
 
 use tokio::sync::Notify;
 
-use crate::assess::guard_look::{FilesLook, NodeLook, SafetyMark, StorageLook};
-use crate::host::disk::{DiskError, DiskUsage};
-use crate::host::facts::ProcessFacts;
-use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
-use crate::host::process::FoundBy;
+mod host;
+
+pub use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
+
+use crate::assess::guard_look::NodeLook;
+use crate::assess::lag::RefView;
+use crate::assess::votes::VoteLedger;
+use crate::pos_address::PosAddress;
 use crate::rpc::cfx::Status;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
-use crate::votes::VoteLedger;
 
 /// How many recent (epoch -> pivot hash) pairs are kept per target for the fork check. Node and reference are
 /// polled at different moments, so the check uses the newest epoch both have seen.
@@ -90,8 +92,8 @@ pub struct PosActivity {
 /// What the last PoS poll of a node returned, plus the accumulated vote record.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PosObs {
-    /// Our PoS address (lowercase `0x` + 64 hex), when known.
-    pub address: Option<String>,
+    /// Our PoS address, when known.
+    pub address: Option<PosAddress>,
     /// `pos_getStatus`; `None` while PoS is unavailable.
     pub status: Option<PosStatus>,
     /// Why PoS is unavailable, when it is.
@@ -125,6 +127,15 @@ pub struct PosObs {
     pub history: HistoryProgress,
     /// Our forecasts against the chain's own force-retire verdicts.
     pub forecast: ForecastCheck,
+}
+
+impl PosObs {
+    /// Feeds a `pos_getCommittee` answer to the vote ledger; without our address there is nothing to record.
+    pub fn record_committee(&mut self, c: &CommitteeState) {
+        if let Some(us) = self.address.as_ref() {
+            self.ledger.record_committee(c, us);
+        }
+    }
 }
 
 /// Progress of the history reads (blocks, transactions, committees): what is left, and the adaptive batch size.
@@ -184,101 +195,6 @@ impl PollStatus {
     }
 }
 
-/// Why a host probe failed, kept as text plus a stable kind (the `kind` label of the probe-error metrics):
-/// the probes' own errors hold `io::Error`s, which cannot be cloned into the state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProbeFailure {
-    /// Stable kind (`not_found`, `permission_denied`, `timeout`, ...).
-    pub kind: &'static str,
-    /// The error's text, for logs.
-    pub message: String,
-}
-
-/// The node's process as the last host probe saw it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ProcessObs {
-    /// No lookup method applies (remote RPC host, no pid file or name): nothing can be said about the process.
-    NotWatched,
-    /// Found and read.
-    Found {
-        /// Which lookup found it.
-        found_by: FoundBy,
-        /// What could be read.
-        facts: ProcessFacts,
-    },
-    /// Not found or not readable; no stale facts are kept.
-    Failed(ProbeFailure),
-}
-
-/// Space of one watched directory's filesystem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiskObs {
-    /// The directory (the `path` label).
-    pub path: std::path::PathBuf,
-    /// `statvfs` result; an error drops the usage series and shows the error instead.
-    pub usage: Result<DiskUsage, DiskError>,
-}
-
-/// What the last host probe of a node found. Facts only; the guard verdicts are derived at publish.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HostObs {
-    /// The node's process.
-    pub process: ProcessObs,
-    /// Working dir, data dir and PoS dir, each once per path.
-    pub disks: Vec<DiskObs>,
-    /// The PoS key files; `None` when no PoS directory is known (nothing configured, working dir unknown).
-    pub keys: Option<KeyFilesReport>,
-    /// Whether `keys.pos_key` was really probed (the `pos_config` directory was known).
-    pub pos_key_checked: bool,
-    /// When the key files were scanned: the guard combines them with a voting switch only when they are newer.
-    pub scanned_at: SystemTime,
-}
-
-impl HostObs {
-    /// `secure_storage.json` and `.save` presence, as the failover check needs them.
-    pub fn storage_presence(&self) -> (Option<bool>, Option<bool>) {
-        match &self.keys {
-            Some(k) => (k.secure_storage_present(), k.secure_storage_save_present()),
-            None => (None, None),
-        }
-    }
-
-    /// The key-file scan as the double-voting guard reads it; file facts are unknown when the `pos_db`
-    /// directory itself is missing or unreadable (wrong path), never "absent".
-    pub fn files_look(&self) -> Option<FilesLook> {
-        let k = self.keys.as_ref()?;
-        let dir_known = k.pos_db_dir == Some(true);
-        let storage = match &k.secure_storage {
-            Ok(None) => Some(StorageLook::Absent),
-            Ok(Some(s)) => Some(StorageLook::Present(SafetyMark {
-                epoch: s.epoch,
-                last_voted_round: s.last_voted_round,
-                updated: s.safety_data_updated,
-            })),
-            Err(_) if k.secure_storage_present() == Some(true) => Some(StorageLook::Unreadable),
-            Err(_) => None,
-        };
-        Some(FilesLook {
-            scanned_at: self.scanned_at,
-            storage: storage.filter(|_| dir_known),
-            save_present: k.secure_storage_save_present().filter(|_| dir_known),
-        })
-    }
-
-    /// The safety data's owner: `secure_storage.json`'s, else the `.save`'s (the one `start_voting` would use).
-    pub fn storage_owner(&self) -> Option<&str> {
-        let k = self.keys.as_ref()?;
-        owner_of(&k.secure_storage).or_else(|| owner_of(&k.secure_storage_save))
-    }
-}
-
-fn owner_of(r: &Result<Option<SecureStorage>, KeyFileError>) -> Option<&str> {
-    r.as_ref()
-        .ok()
-        .and_then(Option::as_ref)
-        .and_then(|s| s.owner_account.as_deref())
-}
-
 /// One configured node.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeState {
@@ -301,13 +217,13 @@ pub struct NodeState {
 impl NodeState {
     /// The PoS address the node's poller knows (RPC, configuration, or the fallback it read itself); the one
     /// the safety file's owner is checked against.
-    pub fn reported_pos_address(&self) -> Option<&str> {
-        self.pos.as_ref().and_then(|p| p.address.as_deref())
+    pub fn reported_pos_address(&self) -> Option<&PosAddress> {
+        self.pos.as_ref().and_then(|p| p.address.as_ref())
     }
 
     /// The node's PoS address as far as this snapshot knows it: reported, else its safety file's owner (a down
     /// node still holds its key).
-    pub fn pos_address(&self) -> Option<&str> {
+    pub fn pos_address(&self) -> Option<&PosAddress> {
         self.reported_pos_address()
             .or_else(|| self.host.as_ref().and_then(HostObs::storage_owner))
     }
@@ -318,7 +234,7 @@ impl NodeState {
         let pos = self.pos.as_ref().filter(|_| self.poll.up);
         NodeLook {
             node: self.name.clone(),
-            address: self.pos_address().map(str::to_string),
+            address: self.pos_address().cloned(),
             switch: pos.and_then(|p| p.voting_enabled),
             switch_seen_at: pos.and_then(|p| p.voting_seen_at),
             files: self.host.as_ref().and_then(HostObs::files_look),
@@ -366,6 +282,20 @@ impl State {
     /// The reference named `name`.
     pub fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
         self.references.iter_mut().find(|r| r.name == name)
+    }
+
+    /// Every reference as the lag verdicts see it, in configuration order.
+    pub fn reference_views(&self) -> Vec<RefView<'_>> {
+        self.references
+            .iter()
+            .map(|r| RefView {
+                up: r.poll.up,
+                chain_id: r.chain_id,
+                epoch: r.epoch,
+                hashes: &r.hashes,
+                pos_committed: r.pos_latest_committed,
+            })
+            .collect()
     }
 
     /// Every node's [`NodeState::guard_look`], in configuration order.

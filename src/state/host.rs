@@ -1,0 +1,110 @@
+//! What the host poller last found for a node: its process, the space of its directories and its PoS key files,
+//! and how the double-voting guard reads the key-file scan.
+
+use std::time::SystemTime;
+
+use crate::assess::guard_look::{FilesLook, SafetyMark, StorageLook};
+use crate::host::disk::{DiskError, DiskUsage};
+use crate::host::facts::ProcessFacts;
+use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
+use crate::host::process::FoundBy;
+use crate::pos_address::PosAddress;
+
+/// Why a host probe failed, kept as text plus a stable kind (the `kind` label of the probe-error metrics):
+/// the probes' own errors hold `io::Error`s, which cannot be cloned into the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeFailure {
+    /// Stable kind (`not_found`, `permission_denied`, `timeout`, ...).
+    pub kind: &'static str,
+    /// The error's text, for logs.
+    pub message: String,
+}
+
+/// The node's process as the last host probe saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProcessObs {
+    /// No lookup method applies (remote RPC host, no pid file or name): nothing can be said about the process.
+    NotWatched,
+    /// Found and read.
+    Found {
+        /// Which lookup found it.
+        found_by: FoundBy,
+        /// What could be read.
+        facts: ProcessFacts,
+    },
+    /// Not found or not readable; no stale facts are kept.
+    Failed(ProbeFailure),
+}
+
+/// Space of one watched directory's filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskObs {
+    /// The directory (the `path` label).
+    pub path: std::path::PathBuf,
+    /// `statvfs` result; an error drops the usage series and shows the error instead.
+    pub usage: Result<DiskUsage, DiskError>,
+}
+
+/// What the last host probe of a node found. Facts only; the guard verdicts are derived at publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostObs {
+    /// The node's process.
+    pub process: ProcessObs,
+    /// Working dir, data dir and PoS dir, each once per path.
+    pub disks: Vec<DiskObs>,
+    /// The PoS key files; `None` when no PoS directory is known (nothing configured, working dir unknown).
+    pub keys: Option<KeyFilesReport>,
+    /// Whether `keys.pos_key` was really probed (the `pos_config` directory was known).
+    pub pos_key_checked: bool,
+    /// When the key files were scanned: the guard combines them with a voting switch only when they are newer.
+    pub scanned_at: SystemTime,
+}
+
+impl HostObs {
+    /// `secure_storage.json` and `.save` presence, as the failover check needs them.
+    pub fn storage_presence(&self) -> (Option<bool>, Option<bool>) {
+        match &self.keys {
+            Some(k) => (k.secure_storage_present(), k.secure_storage_save_present()),
+            None => (None, None),
+        }
+    }
+
+    /// The key-file scan as the double-voting guard reads it; file facts are unknown when the `pos_db`
+    /// directory itself is missing or unreadable (wrong path), never "absent".
+    pub fn files_look(&self) -> Option<FilesLook> {
+        let k = self.keys.as_ref()?;
+        let dir_known = k.pos_db_dir == Some(true);
+        let storage = match &k.secure_storage {
+            Ok(None) => Some(StorageLook::Absent),
+            Ok(Some(s)) => Some(StorageLook::Present(SafetyMark {
+                epoch: s.epoch,
+                last_voted_round: s.last_voted_round,
+                updated: s.safety_data_updated,
+            })),
+            Err(_) if k.secure_storage_present() == Some(true) => Some(StorageLook::Unreadable),
+            Err(_) => None,
+        };
+        Some(FilesLook {
+            scanned_at: self.scanned_at,
+            storage: storage.filter(|_| dir_known),
+            save_present: k.secure_storage_save_present().filter(|_| dir_known),
+        })
+    }
+
+    /// The safety data's owner: `secure_storage.json`'s, else the `.save`'s (the one `start_voting` would use).
+    pub fn storage_owner(&self) -> Option<&PosAddress> {
+        let k = self.keys.as_ref()?;
+        owner_of(&k.secure_storage).or_else(|| owner_of(&k.secure_storage_save))
+    }
+}
+
+fn owner_of(r: &Result<Option<SecureStorage>, KeyFileError>) -> Option<&PosAddress> {
+    r.as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .and_then(|s| s.owner_account.as_ref())
+}
+
+#[cfg(test)]
+#[path = "host_tests.rs"]
+mod tests;
