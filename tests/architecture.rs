@@ -1,5 +1,7 @@
-//! The house rules of the code base, checked from its text: no module import cycles inside `src/` (of the
-//! exporter and of the simulator crate).
+//! The house rules of the code base: no module import cycles inside `src/` (of the exporter and of the simulator
+//! crate), read from the source text; and the simulator stays out of the exporter's build (and the reverse), read
+//! from `cargo tree`, so the simulator remains an independent check of the node's behaviour, never a mirror
+//! built from the exporter's own decoders.
 
 #[path = "support/modgraph.rs"]
 mod modgraph;
@@ -65,5 +67,53 @@ fn the_checker_finds_a_ring_and_spares_parents() {
     assert_eq!(
         modgraph::sibling_cycles(&graph),
         vec![vec!["a -> b", "b -> a"]]
+    );
+}
+
+/// Package names in the normal-dependency tree of `package` (`cargo tree -e normal`, offline: the lock file and
+/// the already-fetched sources suffice).
+fn normal_dependencies(package: &str) -> Vec<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args([
+            "tree",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+            "-p",
+            package,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn the_exporter_and_the_simulator_do_not_depend_on_each_other() {
+    let exporter = normal_dependencies("conflux-pos-exporter");
+    assert!(
+        exporter.iter().any(|p| p == "prometheus"),
+        "tree read: {exporter:?}"
+    );
+    assert!(
+        !exporter.iter().any(|p| p == "conflux-sim"),
+        "the exporter's build contains the simulator"
+    );
+    let sim = normal_dependencies("conflux-sim");
+    assert!(sim.iter().any(|p| p == "conflux-sim"), "tree read: {sim:?}");
+    assert!(
+        !sim.iter().any(|p| p == "conflux-pos-exporter"),
+        "the simulator depends on the exporter"
     );
 }
