@@ -237,15 +237,7 @@ async fn our_node_stops_voting_warns_in_chat_then_pages_before_retirement() {
         stack.diagnostics().await
     );
     // The page came while the chain had not retired us; the very next block does, as forecast.
-    let retired = |sim: &SimHandle| -> Vec<serde_json::Value> {
-        sim.pos_control(&json!({"cmd": "state"})).unwrap()["retirements"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r["address"] == US)
-            .collect()
-    };
+    let retired = |sim: &SimHandle| sim.retirements_of(US);
     assert!(retired(&sim).is_empty(), "paged after the retirement");
     sim.advance_pos(1).unwrap();
     let r = retired(&sim);

@@ -5,6 +5,7 @@ mod support {
     pub mod exporter;
     pub mod exposition;
     pub mod pos;
+    pub mod rpc;
     pub mod scrape;
     pub mod world;
 }
@@ -85,19 +86,8 @@ async fn eta_matches_the_real_retirement_time() {
 
 /// The chain's timestamp (seconds) of PoS block `height`, read from the reference endpoint.
 async fn block_timestamp(sim: &conflux_sim::SimHandle, height: u64) -> f64 {
-    let body = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "pos_getBlockByNumber",
-        "params": [format!("{height:#x}")]});
-    let text = reqwest::Client::new()
-        .post(sim.url("ref").unwrap())
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("reference answers")
-        .text()
-        .await
-        .expect("body");
-    let r: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let ts = r["result"]["timestamp"].as_str().expect("timestamp");
+    let params = serde_json::json!([format!("{height:#x}")]);
+    let r = support::rpc::result(&sim.url("ref").unwrap(), "pos_getBlockByNumber", params).await;
+    let ts = r["timestamp"].as_str().expect("timestamp");
     u64::from_str_radix(ts.trim_start_matches("0x"), 16).expect("hex") as f64 / 1e6
 }

@@ -13,6 +13,7 @@ mod support {
     pub mod exporter;
     pub mod exposition;
     pub mod pos;
+    pub mod rpc;
     pub mod scrape;
     pub mod tally;
     pub mod world;

@@ -5,6 +5,7 @@ mod support {
     pub mod exporter;
     pub mod exposition;
     pub mod pos;
+    pub mod rpc;
     pub mod scrape;
     pub mod tally;
     pub mod world;
@@ -398,19 +399,8 @@ async fn each_block_and_transaction_is_read_once() {
 
 /// The simulator's upcoming terms, in start order: (start block, finalized, whether `US` is among the nodes).
 async fn chain_terms(sim: &SimHandle) -> Vec<(u64, bool, bool)> {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "pos_getCommittee", "params": []});
-    let text = reqwest::Client::new()
-        .post(sim.url("ref").unwrap())
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("pos_getCommittee")
-        .text()
-        .await
-        .expect("answer");
-    let r: serde_json::Value = serde_json::from_str(&text).expect("json");
-    let mut terms: Vec<(u64, bool, bool)> = r["result"]["elections"]
+    let r = support::rpc::result(&sim.url("ref").unwrap(), "pos_getCommittee", json!([])).await;
+    let mut terms: Vec<(u64, bool, bool)> = r["elections"]
         .as_array()
         .expect("elections")
         .iter()

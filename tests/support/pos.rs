@@ -56,11 +56,5 @@ pub fn sim_state(sim: &SimHandle) -> Value {
 
 #[allow(dead_code)] // only tests that compare with the chain's own verdicts read them
 pub fn retirements(sim: &SimHandle) -> Vec<Value> {
-    sim_state(sim)["retirements"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r["address"] == US)
-        .collect()
+    sim.retirements_of(US)
 }

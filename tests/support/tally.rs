@@ -35,7 +35,6 @@ pub struct Tally {
 pub struct ChainReader {
     url: String,
     us: String,
-    client: reqwest::Client,
     /// The oldest block that exists.
     first: u64,
     /// Facts by height, from height 1.
@@ -54,7 +53,6 @@ impl ChainReader {
             first,
             url,
             us: us.to_ascii_lowercase(),
-            client: reqwest::Client::new(),
             blocks: BTreeMap::new(),
             members: BTreeMap::new(),
             state_epoch: BTreeMap::new(),
@@ -62,32 +60,11 @@ impl ChainReader {
     }
 
     async fn call(&self, method: &str, params: Value) -> Value {
-        self.try_call(method, params.clone())
-            .await
-            .unwrap_or_else(|e| panic!("{method} {params}: {e}"))
+        super::rpc::result(&self.url, method, params).await
     }
 
-    /// One call; `Err` with the error object when the node answers with an error.
     async fn try_call(&self, method: &str, params: Value) -> Result<Value, Value> {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let text = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} to the tally endpoint: {e}"))
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("{method} answer: {e}"));
-        let r: Value =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method}: {e}: {text}"));
-        if r["error"].is_null() {
-            Ok(r["result"].clone())
-        } else {
-            Err(r["error"].clone())
-        }
+        super::rpc::try_result(&self.url, method, params).await
     }
 
     /// The committee after view `view` (`None`: the latest state): its epoch and whether the address is in it.

@@ -219,6 +219,19 @@ impl SimHandle {
         self.shared.pos_control(cmd)
     }
 
+    /// The force-retirements the chain applied to `address` (as in the PoS state dump), oldest first; empty
+    /// without PoS. Tests judge the exporter's forecasts against these.
+    pub fn retirements_of(&self, address: &str) -> Vec<Value> {
+        let state = self.pos_control(&serde_json::json!({"cmd": "state"}));
+        let all = state
+            .ok()
+            .and_then(|s| s["retirements"].as_array().cloned());
+        all.unwrap_or_default()
+            .into_iter()
+            .filter(|r| r["address"] == address)
+            .collect()
+    }
+
     /// Stops every server and ticker and waits for their tasks to end.
     pub async fn shutdown(self) {
         self.shared.root.cancel();
