@@ -1,10 +1,9 @@
 //! The house rules of the code base: no module import cycles inside `src/` (of the exporter and of the simulator
 //! crate), read from the source text; and the simulator stays out of the exporter's build (and the reverse), read
 //! from `cargo tree`, so the simulator remains an independent check of the node's behaviour, never a mirror
-//! built from the exporter's own decoders.
+//! built from the exporter's own decoders; nor does the exporter's test support (a dev-dependency only).
 
-#[path = "support/modgraph.rs"]
-mod modgraph;
+use conflux_test_support::modgraph;
 
 use std::path::Path;
 
@@ -110,10 +109,19 @@ fn the_exporter_and_the_simulator_do_not_depend_on_each_other() {
         !exporter.iter().any(|p| p == "conflux-sim"),
         "the exporter's build contains the simulator"
     );
+    let support = |p: &String| p == "conflux-test-support" || p == "conflux-sim-test-support";
+    assert!(
+        !exporter.iter().any(support),
+        "the exporter's build contains test support"
+    );
     let sim = normal_dependencies("conflux-sim");
     assert!(sim.iter().any(|p| p == "conflux-sim"), "tree read: {sim:?}");
     assert!(
         !sim.iter().any(|p| p == "conflux-pos-exporter"),
         "the simulator depends on the exporter"
+    );
+    assert!(
+        !sim.iter().any(support),
+        "the simulator's build contains test support"
     );
 }

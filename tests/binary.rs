@@ -1,11 +1,7 @@
 //! The real binary: zero-config start with no node, config errors naming the key, `--config.check` redaction,
 //! secrets kept out of logs, and graceful shutdown on SIGTERM.
 
-mod support {
-    pub mod ports;
-    pub mod process;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::ports::*;
 use support::process::Guarded;

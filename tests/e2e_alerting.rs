@@ -9,23 +9,7 @@
 //! 120, so the rules' block-count thresholds keep their meaning. Where the order of a page and the chain's verdict
 //! matters, the test commits the PoS blocks itself (manual mode), so a loaded machine cannot reorder them.
 
-mod support {
-    pub mod alertmanager;
-    pub mod exporter;
-    pub mod exposition;
-    pub mod hostfiles;
-    pub mod ports;
-    pub mod process;
-    pub mod prometheus;
-    pub mod ready;
-    pub mod repo;
-    pub mod scrape;
-    pub mod shipped;
-    pub mod stack;
-    pub mod tools;
-    pub mod webhook;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::hostfiles::*;

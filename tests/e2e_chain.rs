@@ -1,12 +1,7 @@
 //! The exporter against the simulator, end to end over real HTTP: every chain series, the three lag outcomes,
 //! node down, fork, catch-up, methods not served, faults, one request per poll, and the read-only guarantee.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

@@ -3,13 +3,7 @@
 //! chain's verdict, a node far too slow for history reads stays "up" and still completes its history, and a node
 //! without PoS (which drops any request carrying a `pos_*` call) is up with PoS unavailable.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod pos;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

@@ -15,21 +15,7 @@
 //!   process) on a tmpfs that keeps filling, so the process, disk (incl. time until full) and key-file panels
 //!   have data.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod grafana;
-    pub mod hostfiles;
-    pub mod ports;
-    pub mod process;
-    pub mod prometheus;
-    pub mod ready;
-    pub mod repo;
-    pub mod scrape;
-    pub mod shipped;
-    pub mod tools;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

@@ -1,14 +1,7 @@
 //! The force-retire ETA against the simulator's real retirement time. Alone in its test binary so no other test
 //! competes for the CPU while the chain's timing is measured.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod pos;
-    pub mod rpc;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::pos::*;
 use support::scrape::*;

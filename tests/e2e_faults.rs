@@ -9,15 +9,7 @@
 //! `FAULT_SEED=<n>` replays another schedule; the seed is printed. The default schedule (3) loses a committee
 //! answer at an epoch start while the member is silent, the case that once made misses disappear.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod pos;
-    pub mod rpc;
-    pub mod scrape;
-    pub mod tally;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

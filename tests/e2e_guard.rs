@@ -4,12 +4,7 @@
 //! step. Also: safe-to-stop from the committee, the owner cross-check, and the PoS-address fallback from
 //! `pos_db/secure_storage.json`.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

@@ -2,12 +2,7 @@
 //! node that never ran PoS, or the exporter pointed at the wrong work dir) is one warning naming the problem, never
 //! an error-level "dangerous failover state"; a real danger is logged at error level once per change.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

@@ -3,13 +3,7 @@
 //! directories, a missing data dir reported as an error; the PoS key file's presence and permissions; and the
 //! RPC-port lookup when nothing is configured.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod process;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

@@ -1,15 +1,7 @@
 //! PoS participation end to end: the exporter against the simulator's PoS chain, whose force-retire verdicts
 //! follow conflux-rust's rule. The exporter's forecast is compared with the chain's own verdict block by block.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod pos;
-    pub mod rpc;
-    pub mod scrape;
-    pub mod tally;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exposition::*;
 use support::pos::*;

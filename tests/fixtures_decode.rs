@@ -1,10 +1,9 @@
 //! Every captured response goes through the client's decoders unchanged: the docs' examples (`fixtures/rpc`) and
 //! the answers of a real conflux-rust devnet, a devnet in its first minute and a node without PoS
 //! (`fixtures/rpc-real/**`). Fixtures are read from `tests/fixtures/<set>` if the repo has a copy, else from
-//! the sibling `shared/fixtures/<set>` (see `support/fixtures.rs`).
+//! the sibling `shared/fixtures/<set>` (see `conflux_test_support::fixtures`).
 
-#[path = "support/fixtures.rs"]
-mod fixtures;
+use conflux_test_support::fixtures;
 
 use conflux_pos_exporter::rpc::cfx::{Block, Status};
 use conflux_pos_exporter::rpc::pos::{

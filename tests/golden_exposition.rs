@@ -6,15 +6,7 @@
 //!
 //! After an intended change: `UPDATE_GOLDEN=1 cargo test --test golden_exposition`, and review the diff.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod hostfiles;
-    pub mod pos;
-    pub mod process;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::hostfiles::FakeHost;

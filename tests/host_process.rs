@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod support {
-    pub mod process;
-}
+use conflux_test_support as support;
 
 use support::process::Guarded;
 

@@ -4,10 +4,7 @@
 //! test` says which of them each alert matches. The alerts' label sets are the ones the promtool unit tests
 //! expect (`alerts/tests/*.yml`), i.e. what the rules really produce.
 
-mod support {
-    pub mod repo;
-    pub mod tools;
-}
+use conflux_test_support as support;
 
 use support::repo::*;
 

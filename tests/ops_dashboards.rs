@@ -4,13 +4,7 @@
 //! every panel, `$__rate_interval` in rate queries, only known metrics, and every expression parses as PromQL
 //! (`promtool check rules` on a scratch rule file).
 
-mod support {
-    pub mod grafana;
-    pub mod promql;
-    pub mod repo;
-    pub mod rules;
-    pub mod tools;
-}
+use conflux_test_support as support;
 
 use support::grafana::*;
 use support::promql::*;

@@ -2,11 +2,7 @@
 //! `alerts/tests/` passes, every alert has both a firing case and a near miss that must not fire, and the example
 //! Prometheus configuration (which loads the rules by relative path) is valid.
 
-mod support {
-    pub mod repo;
-    pub mod rules;
-    pub mod tools;
-}
+use conflux_test_support as support;
 
 use support::repo::*;
 use support::rules::*;

@@ -4,12 +4,7 @@
 //! routing them through `examples/alertmanager.yml` with `amtool`), counters are the only things rated, the scrape
 //! job is named only where the convention says, and every metric named is one the exporter publishes.
 
-mod support {
-    pub mod promql;
-    pub mod repo;
-    pub mod rules;
-    pub mod tools;
-}
+use conflux_test_support as support;
 
 use support::promql::*;
 use support::repo::*;

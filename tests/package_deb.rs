@@ -5,9 +5,7 @@
 //! the installed config (`--config.check`, as the service user), then purges.
 //! Needs cargo-deb, dpkg, systemd-analyze (bash scripts/test installs them).
 
-mod support {
-    pub mod tools;
-}
+use conflux_test_support as support;
 
 use support::tools::*;
 

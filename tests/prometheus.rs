@@ -1,17 +1,7 @@
 //! Real Prometheus scrapes the exporter (watching the simulator) and PromQL sees the lag; `promtool check
 //! metrics` is clean on a live scrape.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod ports;
-    pub mod process;
-    pub mod prometheus;
-    pub mod ready;
-    pub mod scrape;
-    pub mod tools;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::process::*;

@@ -1,9 +1,7 @@
 //! The read-only guarantee at the wire: a state-changing method is refused by the client before any byte reaches
 //! the node, proven against the simulator's request log.
 
-mod support {
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::world::*;
 

@@ -3,21 +3,17 @@
 //! Run with `scripts/test-realnode`; without `CONFLUX_REALNODE=1` or without `shared/realnode` beside the
 //! repository every test prints one "skipped: …" line and passes.
 
-// The shared support modules this suite uses (declared by path like its own modules, which rustfmt needs here).
+// Its own modules (declared by path, which rustfmt needs here); the shared helpers come from conflux-test-support.
 #[path = "realnode/checks.rs"]
 mod checks;
 #[path = "realnode/devnet.rs"]
 mod devnet;
 #[path = "realnode/exporter.rs"]
 mod exporter;
-#[path = "support/exposition.rs"]
-mod exposition;
 #[path = "realnode/failover.rs"]
 mod failover;
 #[path = "realnode/failover_checks.rs"]
 mod failover_checks;
-#[path = "support/ports.rs"]
-mod ports;
 #[path = "realnode/recorder.rs"]
 mod recorder;
 #[path = "realnode/retire.rs"]
@@ -26,6 +22,8 @@ mod retire;
 mod rpc;
 
 use std::time::Duration;
+
+use conflux_test_support::{exposition, ports};
 
 use checks::{requests_per_poll, up_zero, value, votes_against_chain};
 use devnet::Devnet;

@@ -1,9 +1,7 @@
 //! Teardown by guard: a child owned by `support::process::Guarded` is killed and reaped when the test holding it
 //! fails, so a failing assert never leaves a process behind (every helper that starts a program goes through it).
 
-mod support {
-    pub mod process;
-}
+use conflux_test_support as support;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

@@ -2,12 +2,7 @@
 //! is gzip-compressed for clients that ask (and identical once decompressed), and a taken listen address names
 //! `--web.listen-address` once.
 
-mod support {
-    pub mod exporter;
-    pub mod exposition;
-    pub mod scrape;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;

@@ -3,15 +3,7 @@
 //! the 401 and its `WWW-Authenticate`, and the debug log of the real binary never contains the password or the
 //! hash. The certificate is self-signed, made by the openssl CLI for this test only.
 
-mod support {
-    pub mod exporter;
-    pub mod ports;
-    pub mod process;
-    pub mod prometheus;
-    pub mod ready;
-    pub mod tools;
-    pub mod world;
-}
+use conflux_test_support as support;
 
 use support::exporter::*;
 use support::ports::*;

@@ -1,11 +1,6 @@
 //! The HTTP control API (what demos and scripts use) and the automatic block clocks.
 
-mod support {
-    pub mod control;
-    pub mod rpc;
-    pub mod sim;
-    pub mod wire;
-}
+use conflux_sim_test_support as support;
 
 use std::time::Duration;
 

@@ -1,10 +1,6 @@
 //! Endpoint views and fault injection over real HTTP, driven through `SimHandle` methods.
 
-mod support {
-    pub mod rpc;
-    pub mod sim;
-    pub mod wire;
-}
+use conflux_sim_test_support as support;
 
 use std::time::Duration;
 

@@ -2,12 +2,7 @@
 //! connection of any request holding a `pos_*` call (losing the whole batch), and a loaded node is slow for
 //! history reads only (each one adds `history_delay_ms`, status calls stay fast).
 
-mod support {
-    pub mod control;
-    pub mod rpc;
-    pub mod sim;
-    pub mod wire;
-}
+use conflux_sim_test_support as support;
 
 use std::time::{Duration, Instant};
 

@@ -1,11 +1,7 @@
 //! The simulator's JSON-RPC surface over real HTTP: shapes, encodings, batches, namespaces, transport rules
 //! and the request log.
 
-mod support {
-    pub mod rpc;
-    pub mod sim;
-    pub mod wire;
-}
+use conflux_sim_test_support as support;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,16 +1,9 @@
 //! The simulator answers like the real node: for every capture in `shared/fixtures/rpc-real/` (devnet,
 //! devnet in its first minute, node without PoS), the same request sent to the simulator gets an answer of the
-//! same JSON structure (see `support/shapes.rs`), the same HTTP status and content type, and a closed
+//! same JSON structure (see `support::shapes`), the same HTTP status and content type, and a closed
 //! connection where the real node closed it.
 
-mod support {
-    /// One copy for both crates: the captures live in the repository's `tests/fixtures/`.
-    #[path = "../../../../tests/support/fixtures.rs"]
-    pub mod fixtures;
-    pub mod rpc;
-    pub mod shapes;
-    pub mod wire;
-}
+use conflux_sim_test_support as support;
 
 use std::collections::BTreeMap;
 

@@ -21,13 +21,11 @@ impl Guarded {
     }
 
     /// The child's process id.
-    #[allow(dead_code)] // only children whose pid is published (the fake node process) need it
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
     }
 
     /// The child itself (to take its pipes or signal it); it stays owned by the guard.
-    #[allow(dead_code)] // only children fed through a pipe need it
     pub fn child(&mut self) -> &mut Child {
         self.child
             .as_mut()
@@ -37,7 +35,6 @@ impl Guarded {
     /// Sends SIGTERM (what systemd sends) and waits up to `timeout` for the child to exit, reading its output
     /// meanwhile (a chatty child cannot block on a full pipe). Fails the test if it does not exit in time, after
     /// killing and reaping it.
-    #[allow(dead_code)] // only the tests of the exporter binary stop a child by signal
     pub fn terminate(mut self, timeout: Duration) -> std::process::Output {
         let pid = self.pid().to_string();
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
@@ -60,7 +57,6 @@ impl Guarded {
     }
 
     /// Closes the child's stdin, waits for it to exit and collects its output (it is reaped either way).
-    #[allow(dead_code)] // only children whose output is read need it
     pub fn output(mut self) -> std::process::Output {
         let child = self
             .child

@@ -147,7 +147,6 @@ impl ChainReader {
 }
 
 /// The chain's own verdicts, read back from the tally: only the fault test replays the rule against them.
-#[allow(dead_code)] // e2e_pos reads the tally through `ChainReader` without these
 impl ChainReader {
     /// The chain's force-retire candidate after block `height` with a look-back of `window` epochs: a member of
     /// the current (state) epoch's committee with no signature in the blocks committed so far in that epoch nor in

@@ -4,7 +4,6 @@ use super::repo::read;
 
 /// One PromQL query of a dashboard panel.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // the dashboard lint reads `raw`, the end-to-end test `dashboard`
 pub struct PanelExpr {
     /// The dashboard's uid.
     pub dashboard: String,

@@ -8,7 +8,6 @@ use super::repo::yaml;
 /// Whether a rule or panel may name `metric`: Prometheus' own `up`, or a family of the exporter's catalogue (the
 /// single place metrics are declared; histograms also answer to their `_bucket`, `_sum` and `_count` series).
 /// Anything else is a typo or an undocumented dependency.
-#[allow(dead_code)] // used through promql by the lints only
 pub fn known_metric(metric: &str) -> bool {
     use conflux_pos_exporter::metrics::{catalogue, Kind};
     metric == "up"
@@ -23,7 +22,6 @@ pub fn known_metric(metric: &str) -> bool {
 
 /// One rule of the rule file, flattened.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // each lint reads a different part of a rule
 pub struct Rule {
     /// The group it belongs to.
     pub group: String,
@@ -79,7 +77,6 @@ pub fn rules() -> Vec<Rule> {
 }
 
 /// The names of the recording rules.
-#[allow(dead_code)] // only the lints that check recording rules use it
 pub fn recorded_names() -> BTreeSet<String> {
     rules().into_iter().filter_map(|r| r.record).collect()
 }

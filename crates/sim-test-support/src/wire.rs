@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 /// `"0x"` + lowercase hex without leading zeros.
-#[allow(dead_code)] // the shape comparison checks quantities its own way
 pub fn is_qty(v: &Value) -> bool {
     v.as_str().is_some_and(|s| {
         s.strip_prefix("0x").is_some_and(|d| {
@@ -16,7 +15,6 @@ pub fn is_qty(v: &Value) -> bool {
 }
 
 /// `"0x"` + 64 lowercase hex.
-#[allow(dead_code)] // tests of hash-free answers do not use it
 pub fn is_h256(v: &Value) -> bool {
     v.as_str().is_some_and(|s| {
         s.len() == 66
@@ -28,7 +26,6 @@ pub fn is_h256(v: &Value) -> bool {
 }
 
 /// Parses a quantity.
-#[allow(dead_code)] // tests that only check the encoding do not parse it
 pub fn qty(v: &Value) -> u64 {
     let s = v.as_str().expect("quantity is a string");
     u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("quantity is hex")

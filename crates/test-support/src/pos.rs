@@ -14,10 +14,8 @@ use super::world::sim;
 
 pub const US: &str = "0xabababababababababababababababababababababababababababababababab";
 pub const L: u64 = 10;
-#[allow(dead_code)] // not every PoS scenario test waits with the default timeout
 pub const T: Duration = Duration::from_secs(20);
 
-#[allow(dead_code)] // scenarios with a custom committee build their own simulator
 pub async fn pos_sim(member: bool, voting: bool, blocks: Option<Duration>) -> SimHandle {
     let ids = if member { vec![US.to_string()] } else { vec![] };
     let mut node = EndpointSpec::node("node", Some(US));
@@ -33,7 +31,6 @@ pub async fn pos_sim(member: bool, voting: bool, blocks: Option<Duration>) -> Si
     .await
 }
 
-#[allow(dead_code)] // scenarios with a custom exporter config start their own
 pub async fn watch(sim: &SimHandle, ms: u64) -> App {
     exporter(exporter_config_every(
         &[("local", sim.url("node").unwrap())],
@@ -44,17 +41,14 @@ pub async fn watch(sim: &SimHandle, ms: u64) -> App {
     .await
 }
 
-#[allow(dead_code)] // scenarios that read other nodes' series do not use it
 pub fn g(s: &Scrape, name: &str) -> Option<f64> {
     s.get(name, &[("node", "local")])
 }
 
-#[allow(dead_code)] // only tests that compare with the chain's own verdicts read them
 pub fn sim_state(sim: &SimHandle) -> Value {
     sim.pos_control(&json!({"cmd": "state"})).unwrap()
 }
 
-#[allow(dead_code)] // only tests that compare with the chain's own verdicts read them
 pub fn retirements(sim: &SimHandle) -> Vec<Value> {
     sim.retirements_of(US)
 }

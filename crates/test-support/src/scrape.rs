@@ -8,7 +8,6 @@ use super::exposition::Scrape;
 
 /// Deadline of a wait that should succeed within a few polls: it only bounds a hang (a loaded machine may be
 /// many times slower than an idle one), it is never what a test measures.
-#[allow(dead_code)] // tests with their own deadlines do not name it
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// GETs a path from the exporter.
@@ -50,7 +49,6 @@ pub async fn wait_for(
 /// its status reports `height` and the history up to it is read (`conflux_pos_history_caught_up` 1 with
 /// `conflux_pos_last_read_block` at `height`). Waits on what the exporter says it has read, never on a count of
 /// polls or requests, so it holds whatever the polling schedule.
-#[allow(dead_code)] // only the PoS history tests use it
 pub async fn wait_pos_caught_up(addr: SocketAddr, node: &str, height: u64) -> Scrape {
     let h = height as f64;
     let g = |s: &Scrape, name: &str| s.get(name, &[("node", node)]);

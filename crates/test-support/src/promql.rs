@@ -82,7 +82,6 @@ pub fn counter_functions(expr: &str) -> Vec<(String, String)> {
 
 /// Checks that every expression parses as PromQL, by writing them as recording rules into a temporary rules file
 /// and running `promtool check rules` on it. `exprs` are (name for messages, expression).
-#[allow(dead_code)] // only the dashboard lint parses its expressions with promtool
 pub fn promtool_check_exprs(exprs: &[(String, String)]) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let path = dir.path().join("exprs.rules.yml");

@@ -54,7 +54,6 @@ impl Prometheus {
     }
 
     /// Replaces the configuration and reloads it (needs `--web.enable-lifecycle`).
-    #[allow(dead_code)] // only the alerting stack reloads its Prometheus
     pub async fn reload(&self, config: &str) {
         std::fs::write(self._dir.path().join("prometheus.yml"), config).unwrap();
         let r = reqwest::Client::new()
@@ -71,7 +70,6 @@ impl Prometheus {
     }
 
     /// Directory for files the test wants next to the config.
-    #[allow(dead_code)] // only the alerting stack reads its Prometheus directory
     pub fn dir(&self) -> &Path {
         self._dir.path()
     }

@@ -7,12 +7,13 @@ use std::process::Command;
 use super::tools::tool;
 
 /// The scrape job name the rules and the example Prometheus config agree on.
-#[allow(dead_code)] // only tests that check the job name use it
 pub const JOB: &str = "conflux-pos-exporter";
 
-/// A path inside the repository.
+/// A path inside the repository (this crate is `crates/test-support` of it).
 pub fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
+    root.expect("crates/test-support has a repository root")
+        .join(rel)
 }
 
 /// Reads a repository file or fails naming it.
@@ -21,7 +22,6 @@ pub fn read(rel: &str) -> String {
 }
 
 /// Runs a tool from the repository root; returns (success, stdout, stderr).
-#[allow(dead_code)] // only tests that run promtool/amtool from the repository use it
 pub fn run(name: &str, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(tool(name))
         .args(args)

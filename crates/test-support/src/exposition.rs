@@ -51,7 +51,6 @@ impl Scrape {
     }
 
     /// Label sets of every series named `name`.
-    #[allow(dead_code)] // only tests that list label sets use it
     pub fn series(&self, name: &str) -> Vec<BTreeMap<String, String>> {
         self.samples
             .iter()

@@ -28,7 +28,6 @@ pub struct FakeHost {
 
 impl FakeHost {
     /// Signs as the node does: rewrites `pos_db/secure_storage.json` (by rename) with a higher round.
-    #[allow(dead_code)] // only the guard-signing tests sign
     pub fn sign(&self, pos_address: &str, round: u64) {
         let dir = self.work_dir.join("pos_db");
         let tmp = dir.join("secure_storage.json.tmp");

@@ -149,7 +149,6 @@ pub fn scaled_rules() -> String {
 }
 
 /// Writes [`scaled_rules`] into `dir` and returns the file's path.
-#[allow(dead_code)] // only the alerting stack writes scaled rules
 pub fn write_scaled_rules(dir: &Path) -> PathBuf {
     let path = dir.join("conflux-pos.rules.yml");
     std::fs::write(&path, scaled_rules()).expect("write the scaled rules");
@@ -206,7 +205,6 @@ pub fn prometheus_config(
 /// The same scrape job without rules or alerting: what the test Prometheus starts with, so the shipped rules are
 /// loaded (by a reload) only once every target has been scraped. Otherwise `absent(up)` of the exporter-down alert
 /// would count Prometheus' own start-up, which the scaled-down `for:` cannot absorb on a loaded machine.
-#[allow(dead_code)] // only the alerting stack starts scrape-only
 pub fn scrape_only_config(targets: &[SocketAddr], interval: Duration) -> String {
     config_text(targets, interval, None, None)
 }

@@ -9,12 +9,10 @@ use conflux_pos_exporter::config::{self, Cli, Config};
 /// RPC timeout of the test exporters. Generous on purpose: on a loaded 2-core machine a loopback answer can take
 /// several hundred milliseconds, and a spurious timeout would drop the node's series mid-test. Tests that inject
 /// a delay make it a multiple of this.
-#[allow(dead_code)] // only the tests that inject delays name the timeout
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Exporter configuration for tests: fast polls, listening on port 0, built through the real TOML path so the
 /// tests exercise the same validation as users.
-#[allow(dead_code)] // tests that need another poll interval use exporter_config_every
 pub fn exporter_config(
     nodes: &[(&str, String)],
     references: &[(&str, String)],
@@ -24,7 +22,6 @@ pub fn exporter_config(
 }
 
 /// [`exporter_config`] with another poll interval (milliseconds).
-#[allow(dead_code)] // tests at the default poll interval use exporter_config
 pub fn exporter_config_every(
     nodes: &[(&str, String)],
     references: &[(&str, String)],

@@ -18,7 +18,6 @@ pub async fn control_post(sim: &SimHandle, path: &str, body: Value) -> (u16, Val
 }
 
 /// GETs a control API path.
-#[allow(dead_code)] // only the control tests read state back through HTTP
 pub async fn control_get(sim: &SimHandle, path: &str) -> (u16, Value) {
     let resp = client()
         .get(format!("{}{path}", sim.control_url()))

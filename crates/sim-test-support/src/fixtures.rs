@@ -1,6 +1,7 @@
 //! Where the captured RPC answers live and how to read them: `tests/fixtures/<set>` when the repo carries a
-//! copy (the exporter's and the simulator crate's tests both read this one file), else `shared/fixtures/<set>` in a sibling `shared/` of the repo or of any folder above it (CI puts the
-//! repo and `shared/` side by side; engineers' worktrees sit one level deeper).
+//! copy (the exporter's and the simulator crate's tests both read this one file), else `shared/fixtures/<set>` in
+//! a sibling `shared/` of the repo or of any folder above it (CI puts the repo and `shared/` side by side;
+//! engineers' worktrees sit one level deeper).
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use serde_json::Value;
 /// never pass by finding nothing.
 pub fn dir(set: &str) -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    // The repository's copy: under this crate, or under the workspace root for the simulator crate.
+    // The repository's copy under the workspace root (this file is in `crates/<name>/` of it).
     let mut tried: Vec<PathBuf> = manifest
         .ancestors()
         .take(3)
@@ -73,7 +74,6 @@ pub struct Capture {
     /// The JSON-RPC request body, or a transport description such as `"GET /"`; `None` when not recorded.
     pub request: Option<Value>,
     /// HTTP status and content type, when recorded.
-    #[allow(dead_code)] // read by the simulator's shape test, not by the decoder test
     pub http: Option<(u16, String)>,
     /// The response body (`None`: the connection closed without an answer; `Some(Null)`: an empty body).
     pub body: Option<Value>,

@@ -22,7 +22,6 @@ pub fn client() -> reqwest::Client {
 #[derive(Debug)]
 pub struct Raw {
     pub status: u16,
-    #[allow(dead_code)] // only the transport tests look at headers
     pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
