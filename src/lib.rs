@@ -14,13 +14,17 @@
 //! - [`config`]: flags + TOML file -> validated [`config::Config`].
 //! - [`watch`]: one poller per source (chain, reference, ...).
 //! - [`state`]: the latest facts per target.
-//! - [`assess`]: pure functions from facts to verdicts.
+//! - [`assess`]: pure functions from facts to verdicts, and every chain rule (the vote ledger, the force-retire
+//!   window, lag, stake, terms, the guard).
 //! - [`host`]: local probes of the node process, disks and PoS key files (blocking work in spawn_blocking).
 //! - [`metrics`]: every metric family, and the publish step.
 //! - [`pos_address`]: the one PoS address type, parsed where text enters.
 //! - [`server`]: HTTP endpoints (TLS, basic auth and gzip included).
 //! - [`webconfig`]: the `--web.config.file` (exporter-toolkit format).
 //! - [`app`]: wiring and shutdown.
+//!
+//! The simulated network the tests, the demo and the benchmarks run against is a separate crate of the workspace
+//! (`crates/conflux-sim`): the exporter neither ships nor depends on it.
 
 pub mod app;
 pub mod assess;
