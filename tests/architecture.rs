@@ -1,11 +1,12 @@
 //! The house rules of the code base: no module import cycles inside `src/` (of the exporter and of the simulator
 //! crate), read from the source text; and the simulator stays out of the exporter's build (and the reverse), read
 //! from `cargo tree`, so the simulator remains an independent check of the node's behaviour, never a mirror
-//! built from the exporter's own decoders; nor does the exporter's test support (a dev-dependency only).
+//! built from the exporter's own decoders; nor does either crate's test support (dev-dependencies only). Test
+//! helpers live in the support crates, so no test declares its own copy of them and none needs `allow(dead_code)`.
+
+use std::path::{Path, PathBuf};
 
 use conflux_test_support::modgraph;
-
-use std::path::Path;
 
 fn assert_acyclic(src: &Path) {
     let graph = modgraph::read_crate(src);
@@ -123,5 +124,53 @@ fn the_exporter_and_the_simulator_do_not_depend_on_each_other() {
     assert!(
         !sim.iter().any(support),
         "the simulator's build contains test support"
+    );
+}
+
+/// The `.rs` files under `dir`, recursively.
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Helpers shared by tests belong in `crates/test-support` or `crates/sim-test-support` (public items of a
+/// library, compiled once), not in per-binary `mod support { ... }` copies silenced with `allow(dead_code)`.
+#[test]
+fn test_helpers_live_in_the_support_crates() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [
+        "tests",
+        "crates/conflux-sim/tests",
+        "crates/test-support/src",
+        "crates/sim-test-support/src",
+    ] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 40, "read only {} files", files.len());
+    let dead_code = ["#[allow(", "dead_code)]"].concat();
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.contains(&dead_code) || text.lines().any(|l| l.starts_with("mod support {"))
+        })
+        .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "test helpers declared per binary or dead code allowed: {offenders:?}"
+    );
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.starts_with(root.join("tests/support"))),
+        "tests/support/ is back: move its helpers into crates/test-support"
     );
 }
