@@ -3,13 +3,14 @@
 //! probes run as an unprivileged user to check the readable flag and hint.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use conflux_test_support as support;
+use tokio::net::TcpSocket;
 
 use support::process::Guarded;
 
@@ -173,9 +174,37 @@ fn two_processes_with_one_name_are_ambiguous_and_fall_back_to_the_pid_file() {
     stop(b);
 }
 
+/// A listener on one loopback family whose port number is ours on the other family too: that address is bound
+/// but not listening (the finder skips it), so no other process of a busy machine can listen on the same number
+/// there and make the port ambiguous — on a host, one node owns its RPC port. Without IPv6 there is nothing to
+/// reserve.
+fn exclusive_listener(v6: bool) -> Option<(TcpListener, Option<TcpSocket>)> {
+    for _ in 0..100 {
+        let listener = TcpListener::bind(if v6 { "[::1]:0" } else { "127.0.0.1:0" }).ok()?;
+        let port = listener.local_addr().expect("addr").port();
+        match reserve(!v6, port) {
+            Ok(guard) => return Some((listener, Some(guard))),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(_) => return Some((listener, None)),
+        }
+    }
+    panic!("no loopback port free on both families in 100 tries");
+}
+
+/// Binds loopback `port` of one family without listening.
+fn reserve(v6: bool, port: u16) -> std::io::Result<TcpSocket> {
+    let (socket, ip): (_, IpAddr) = if v6 {
+        (TcpSocket::new_v6()?, Ipv6Addr::LOCALHOST.into())
+    } else {
+        (TcpSocket::new_v4()?, Ipv4Addr::LOCALHOST.into())
+    };
+    socket.bind(SocketAddr::new(ip, port))?;
+    Ok(socket)
+}
+
 #[tokio::test]
 async fn finds_the_test_process_by_its_loopback_listener() {
-    let v4 = TcpListener::bind("127.0.0.1:0").expect("bind v4");
+    let (v4, _v6_side) = exclusive_listener(false).expect("IPv4 loopback");
     let me = std::process::id() as i32;
     for last_pid in [None, Some(me), Some(1)] {
         let query = ProcessQuery {
@@ -186,19 +215,27 @@ async fn finds_the_test_process_by_its_loopback_listener() {
         let found = find_node_process_async(query).await.expect("by port");
         assert_eq!((found.pid, found.found_by), (me, FoundBy::ListeningPort));
     }
-    match TcpListener::bind("[::1]:0") {
-        Ok(v6) => {
+    match exclusive_listener(true) {
+        Some((v6, _v4_side)) => {
             let query = ProcessQuery {
                 local_rpc_port: Some(v6.local_addr().expect("addr").port()),
                 ..Default::default()
             };
             assert_eq!(find_node_process(&query).map(|f| f.pid).ok(), Some(me));
         }
-        Err(e) => eprintln!("no IPv6 loopback here ({e}); IPv6 parsing is covered by unit tests"),
+        None => eprintln!("no IPv6 loopback here; IPv6 parsing is covered by unit tests"),
     }
-    let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = closed.local_addr().expect("addr").port();
-    drop(closed);
+    // A port bound on both families but listening on neither: nobody can listen there meanwhile.
+    let (port, _closed) = (0..100)
+        .find_map(|_| {
+            let v4 = reserve(false, 0).expect("bind");
+            let port = v4.local_addr().expect("addr").port();
+            match reserve(true, port) {
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => None,
+                v6 => Some((port, (v4, v6.ok()))),
+            }
+        })
+        .expect("a loopback port free on both families");
     let err = find_node_process(&ProcessQuery {
         local_rpc_port: Some(port),
         ..Default::default()
@@ -208,15 +245,32 @@ async fn finds_the_test_process_by_its_loopback_listener() {
     assert!(err.to_string().contains("nothing listens"), "{err}");
 }
 
-/// A child listening on 127.0.0.1 (python3), and its port.
+/// Listens on 127.0.0.1, reserves the same port on [::1] (bound, not listening) when IPv6 exists, prints the port.
+const LISTENER_PY: &str = r#"
+import errno, socket, time
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    try:
+        reserved = socket.socket(socket.AF_INET6)
+        reserved.bind(("::1", port))
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            s.close()
+            continue
+    break
+s.listen()
+print(port, flush=True)
+time.sleep(30)
+"#;
+
+/// A child listening on 127.0.0.1 (python3), and its port; it also binds [::1] on that port without listening,
+/// so no other process can listen on the same number there meanwhile (see [`exclusive_listener`]).
 fn spawn_listener() -> (Guarded, u16) {
     let mut child = Guarded::spawn(
         Command::new("python3")
-            .args([
-                "-c",
-                "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\n\
-                 print(s.getsockname()[1],flush=True)\ntime.sleep(30)",
-            ])
+            .args(["-c", LISTENER_PY])
             .stdin(Stdio::null())
             .stdout(Stdio::piped()),
         "python3",
