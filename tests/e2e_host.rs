@@ -14,7 +14,7 @@ use support::world::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use conflux_pos_exporter::config::{self, Cli};
 use conflux_pos_exporter::host::facts::read_process_facts;
@@ -36,12 +36,7 @@ impl Proc {
             "prlimit",
         );
         // prlimit sets the limit on itself and execs sleep under the same pid.
-        let comm = format!("/proc/{}/comm", child.pid());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "sleep") {
-            assert!(Instant::now() < deadline, "sleep did not start");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        child.wait_running("sleep");
         Proc(child)
     }
 

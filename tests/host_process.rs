@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use conflux_test_support as support;
 use tokio::net::TcpSocket;
@@ -52,21 +52,12 @@ impl FakeNode {
                 .stderr(Stdio::null()),
             "prlimit",
         );
-        let comm = format!("/proc/{}/comm", child.pid());
-        wait_until(|| std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == self.name));
+        child.wait_running(&self.name);
         child
     }
 
     fn pid_file(&self) -> PathBuf {
         self.dir.path().join("node.pid")
-    }
-}
-
-fn wait_until(mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !cond() {
-        assert!(Instant::now() < deadline, "condition not met within 5 s");
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -25,6 +25,21 @@ impl Guarded {
         self.child.as_ref().map_or(0, Child::id)
     }
 
+    /// Waits (up to 5 s, else fails the test) until the child has exec'd the program named `comm` and run it:
+    /// the name changes at exec, but the kernel sums resident pages lazily (per-CPU counters since Linux 6.2),
+    /// so right after exec `/proc/PID/stat` can still say 0 pages. Tests that read the process's memory wait here.
+    pub fn wait_running(&self, comm: &str) {
+        let pid = self.pid();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !(proc_comm(pid).is_some_and(|c| c == comm) && resident_pages(pid) > 0) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "pid {pid} did not run {comm} within 5 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// The child itself (to take its pipes or signal it); it stays owned by the guard.
     pub fn child(&mut self) -> &mut Child {
         self.child
@@ -64,6 +79,18 @@ impl Guarded {
             .expect("the child is owned until output()");
         child.wait_with_output().expect("wait for the child")
     }
+}
+
+fn proc_comm(pid: u32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(text.trim_end().to_owned())
+}
+
+fn resident_pages(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
 }
 
 impl Drop for Guarded {
