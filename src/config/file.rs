@@ -105,6 +105,18 @@ pub struct NodeSection {
     pub cip99_transition_view: Option<u64>,
 }
 
+impl NodeSection {
+    /// The keys a `[[node]]` takes. Serde cannot list them itself once [`NodePaths`] is flattened in, so an
+    /// "unknown field" error adds them; `tests::node_keys_are_the_fields` keeps this list equal to the struct.
+    pub fn keys() -> Vec<&'static str> {
+        let own = ["name", "rpc_url", "pos_address", "cip99_transition_view"];
+        let paths = NodePaths::default().paths().map(|(k, _)| k);
+        let mut keys: Vec<_> = own.into_iter().chain(paths).collect();
+        keys.push("process_name");
+        keys
+    }
+}
+
 /// One `[[reference]]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,12 +146,26 @@ pub fn parse(text: &str) -> Result<FileConfig, FileError> {
         let at = e
             .span()
             .map(|s| key_in_flattened_table(text, s.start, e.message()).unwrap_or(s.start));
+        let key = at.and_then(|at| super::toml_key::key_at(text, at));
         FileError {
-            key: at.and_then(|at| super::toml_key::key_at(text, at)),
             line: at.map(|at| text[..at.min(text.len())].matches('\n').count() + 1),
-            message: e.message().trim().to_string(),
+            message: with_node_keys(key.as_deref(), e.message().trim()),
+            key,
         }
     })
+}
+
+/// Serde lists the expected keys with an unknown one, except in `[[node]]` (flattened): adds them there.
+fn with_node_keys(key: Option<&str>, message: &str) -> String {
+    let in_node = key.is_some_and(|k| k.starts_with("node["));
+    if !in_node || !message.starts_with("unknown field `") || message.contains("expected") {
+        return message.to_string();
+    }
+    let keys: Vec<String> = NodeSection::keys()
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect();
+    format!("{message}, expected one of {}", keys.join(", "))
 }
 
 /// `[[node]]` takes its paths flattened from [`NodePaths`], and serde reports errors inside a flattened struct

@@ -184,6 +184,11 @@ fn file_errors_name_section_and_key() {
     )
     .unwrap_err();
     assert_eq!(e.key, "node[1].rpc_ulr", "{e}");
+    assert!(
+        e.message
+            .contains("expected one of `name`, `rpc_url`, `pos_address`"),
+        "{e}"
+    );
     let e = from_toml(&[], "[web]\nlisten_address = 12541\n").unwrap_err();
     assert_eq!(e.key, "web.listen_address", "{e}");
     let e = from_toml(&[], "[poll\n").unwrap_err();
@@ -283,4 +288,31 @@ fn errors_in_the_shared_path_keys_name_the_key() {
         c.nodes[0].paths.work_dir.as_deref(),
         Some(Path::new("/srv"))
     );
+}
+
+#[test]
+fn node_keys_are_the_fields() {
+    // Debug prints every field by name: the flattened `paths` stands for the fields of NodePaths.
+    let shown = format!("{:?}", file::NodeSection::default());
+    let mut fields: Vec<&str> = shown
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+        .filter(|w| *w != "paths")
+        .collect();
+    let mut keys = file::NodeSection::keys();
+    fields.sort_unstable();
+    keys.sort_unstable();
+    assert_eq!(fields, keys, "{shown}");
+    for key in keys {
+        let value = if key.ends_with("_view") { "1" } else { "\"x\"" };
+        let text = format!("[[node]]\n{key} = {value}\n");
+        let parsed = file::parse(&text);
+        assert!(
+            parsed
+                .as_ref()
+                .err()
+                .is_none_or(|e| !e.message.contains("unknown field")),
+            "{key}: {parsed:?}"
+        );
+    }
 }
