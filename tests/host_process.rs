@@ -5,14 +5,13 @@
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use conflux_test_support as support;
 use tokio::net::TcpSocket;
 
-use support::process::Guarded;
+use support::process::{Guarded, StandIn};
 
 use conflux_pos_exporter::host::facts::{read_process_facts, Restricted};
 use conflux_pos_exporter::host::limits::LimitValue;
@@ -20,60 +19,19 @@ use conflux_pos_exporter::host::process::{
     find_node_process, find_node_process_async, FindError, FoundBy, ProcessQuery,
 };
 
-/// A stand-in node: a copy of `sleep` with a unique name, so that name
-/// lookups cannot collide with other processes on a shared machine.
-struct FakeNode {
-    dir: tempfile::TempDir,
-    name: String,
-}
-
-impl FakeNode {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let name = format!("cfxt{:07}", fastrand::u32(..10_000_000));
-        let sleep = ["/usr/bin/sleep", "/bin/sleep"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("a sleep binary");
-        std::fs::copy(sleep, dir.path().join(&name)).expect("copy sleep");
-        FakeNode { dir, name }
-    }
-
-    /// Starts it with RLIMIT_NOFILE 1024:4096, in the temp dir as cwd.
-    fn start(&self) -> Guarded {
-        let child = Guarded::spawn(
-            Command::new("prlimit")
-                .arg("--nofile=1024:4096")
-                .arg(self.dir.path().join(&self.name))
-                .arg("30")
-                .current_dir(self.dir.path())
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-            "prlimit",
-        );
-        child.wait_running(&self.name);
-        child
-    }
-
-    fn pid_file(&self) -> PathBuf {
-        self.dir.path().join("node.pid")
-    }
-}
-
 /// Stops a child now (its guard would at the end of the test anyway).
 fn stop(child: Guarded) {
     drop(child);
 }
 
-fn by_pid_file(node: &FakeNode) -> ProcessQuery {
+fn by_pid_file(node: &StandIn) -> ProcessQuery {
     ProcessQuery {
         pid_file: Some(node.pid_file()),
         ..Default::default()
     }
 }
 
-fn by_name(node: &FakeNode) -> ProcessQuery {
+fn by_name(node: &StandIn) -> ProcessQuery {
     ProcessQuery {
         process_name: Some(node.name.clone()),
         ..Default::default()
@@ -82,7 +40,7 @@ fn by_name(node: &FakeNode) -> ProcessQuery {
 
 #[test]
 fn finds_and_reads_a_restarting_node() {
-    let node = FakeNode::new();
+    let node = StandIn::create();
     let child = node.start();
     let pid = child.pid() as i32;
     std::fs::write(node.pid_file(), format!("{pid}\n")).expect("write pid file");
@@ -134,7 +92,7 @@ fn finds_and_reads_a_restarting_node() {
 
 #[test]
 fn two_processes_with_one_name_are_ambiguous_and_fall_back_to_the_pid_file() {
-    let node = FakeNode::new();
+    let node = StandIn::create();
     let (a, b) = (node.start(), node.start());
     let err = find_node_process(&by_name(&node)).expect_err("ambiguous");
     assert_eq!(err.kind(), "ambiguous", "{err}");

@@ -324,5 +324,5 @@ fn judge(
 }
 
 #[cfg(test)]
-#[path = "guard_look_tests.rs"]
+#[path = "guard_look_tests/mod.rs"]
 mod tests;

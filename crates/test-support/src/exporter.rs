@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use conflux_pos_exporter::app::App;
 use conflux_pos_exporter::config::{self, Cli, Config};
+use conflux_sim::SimHandle;
 
 /// RPC timeout of the test exporters. Generous on purpose: on a loaded 2-core machine a loopback answer can take
 /// several hundred milliseconds, and a spurious timeout would drop the node's series mid-test. Tests that inject
@@ -49,4 +50,14 @@ pub fn exporter_config_every(
 /// Starts the exporter.
 pub async fn exporter(cfg: Config) -> App {
     App::start(cfg).await.expect("exporter starts")
+}
+
+/// An exporter watching [`crate::world::node_and_reference`]: node `local`, reference `ref`.
+pub async fn watching_node_and_reference(sim: &SimHandle) -> App {
+    exporter(exporter_config(
+        &[("local", sim.url("node").expect("endpoint node"))],
+        &[("ref", sim.url("ref").expect("endpoint ref"))],
+        "",
+    ))
+    .await
 }

@@ -127,7 +127,8 @@ impl Drop for Filler {
     }
 }
 
-fn unix_now() -> u64 {
+/// Now, in Unix seconds (the clock the node stamps its safety data with).
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -9,6 +9,7 @@ pub mod alertmanager;
 pub mod exporter;
 pub mod exposition;
 pub mod grafana;
+pub mod guard;
 pub mod hostfiles;
 pub mod modgraph;
 pub mod ports;

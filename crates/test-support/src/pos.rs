@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use super::exporter::{exporter, exporter_config_every};
 use super::exposition::Scrape;
+use super::scrape::wait_pos_caught_up;
 use super::world::sim;
 
 /// Our node's PoS address: the key the watched node (`node`, shown as `local`) holds.
@@ -18,6 +19,10 @@ pub const US: &str = "0xabababababababababababababababababababababababababababab
 pub const L: u64 = 10;
 /// The default wait for a scenario's condition: bounds a hang, passes as soon as the condition holds.
 pub const T: Duration = Duration::from_secs(20);
+
+/// Poll interval of the PoS scenario exporters. Blocks are produced by the test (manual mode), so the interval
+/// only sets how fast a test runs, never what it sees.
+pub const POLL_MS: u64 = 100;
 
 /// A simulator with one node (identity [`US`], a committee member or not, voting or not; 3 other validators)
 /// and one reference; PoS blocks produced every `blocks`, or only by the test (`None`).
@@ -45,6 +50,12 @@ pub async fn watch(sim: &SimHandle, ms: u64) -> App {
         ms,
     ))
     .await
+}
+
+/// Waits until the exporter (watching the node as `local`) has read and accounted everything up to the
+/// simulator's PoS height.
+pub async fn synced(app: &App, sim: &SimHandle) -> Scrape {
+    wait_pos_caught_up(app.local_addr(), "local", sim.pos_height()).await
 }
 
 /// The value of `name` for node `local`, `None` when the series is absent.

@@ -2,7 +2,8 @@
 //! child is owned by a [`Guarded`] whose drop kills and reaps it, so a failing assert or a panic never leaks a
 //! process.
 
-use std::process::{Child, Command};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A running child process, killed and reaped when dropped.
@@ -100,5 +101,50 @@ impl Drop for Guarded {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// A stand-in node: a copy of `sleep` with a unique name, so that name
+/// lookups cannot collide with other processes on a shared machine.
+pub struct StandIn {
+    /// Holds the copy; the process's working directory.
+    pub dir: tempfile::TempDir,
+    /// The copy's file name, its `comm` (under 15 characters).
+    pub name: String,
+}
+
+impl StandIn {
+    /// Copies `sleep` under a fresh unique name into a new temp dir.
+    pub fn create() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = format!("cfxt{:07}", fastrand::u32(..10_000_000));
+        let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("a sleep binary");
+        std::fs::copy(sleep, dir.path().join(&name)).expect("copy sleep");
+        StandIn { dir, name }
+    }
+
+    /// Starts it with RLIMIT_NOFILE 1024:4096, in the temp dir as cwd.
+    pub fn start(&self) -> Guarded {
+        let child = Guarded::spawn(
+            Command::new("prlimit")
+                .arg("--nofile=1024:4096")
+                .arg(self.dir.path().join(&self.name))
+                .arg("30")
+                .current_dir(self.dir.path())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+            "prlimit",
+        );
+        child.wait_running(&self.name);
+        child
+    }
+
+    /// Where a test writes the pid file (nothing writes it by itself).
+    pub fn pid_file(&self) -> PathBuf {
+        self.dir.path().join("node.pid")
     }
 }
