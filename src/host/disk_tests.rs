@@ -42,6 +42,34 @@ struct Gate {
     calls: AtomicUsize,
 }
 
+/// Opens the gate when dropped, also when an assert fails: the blocking thread parked on it must finish, or
+/// dropping the runtime would wait for it forever (a hang instead of a failure).
+struct OpenOnDrop(Arc<Gate>);
+
+impl OpenOnDrop {
+    fn open(&self) {
+        *self.0.open.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.0.cv.notify_all();
+    }
+}
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.open();
+    }
+}
+
+/// Long enough that a probe of a healthy path never times out on a loaded machine.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn gated_prober(gate: &Arc<Gate>) -> DiskProber {
     let gate = Arc::clone(gate);
     let usage = DiskUsage {
@@ -50,7 +78,7 @@ fn gated_prober(gate: &Arc<Gate>) -> DiskProber {
         free_bytes: 2,
     };
     DiskProber::with_stat_fn(
-        Duration::from_millis(50),
+        PROBE_TIMEOUT,
         Arc::new(move |path: &Path| {
             if path == Path::new("/hung") {
                 gate.calls.fetch_add(1, Ordering::SeqCst);
@@ -71,17 +99,22 @@ async fn a_hung_mount_times_out_once_then_is_stuck_until_the_call_returns() {
         cv: Condvar::new(),
         calls: AtomicUsize::new(0),
     });
+    let opener = OpenOnDrop(Arc::clone(&gate));
     let prober = gated_prober(&gate);
     let hung = Path::new("/hung");
 
     let first = prober.probe(hung).await.expect_err("hangs");
     assert_eq!(first.kind(), "timeout");
+    wait_until("the first call started", || {
+        gate.calls.load(Ordering::SeqCst) == 1
+    })
+    .await;
     let started = Instant::now();
     let second = prober.probe(hung).await.expect_err("still hung");
     assert_eq!(second.kind(), "stuck");
     assert!(
-        started.elapsed() < Duration::from_millis(40),
-        "stuck answers at once"
+        started.elapsed() < PROBE_TIMEOUT,
+        "stuck answers without waiting for a timeout"
     );
     assert_eq!(
         gate.calls.load(Ordering::SeqCst),
@@ -95,13 +128,11 @@ async fn a_hung_mount_times_out_once_then_is_stuck_until_the_call_returns() {
     // Other paths are unaffected, also through a clone of the prober.
     assert!(prober.clone().probe(Path::new("/fine")).await.is_ok());
 
-    *gate.open.lock().unwrap_or_else(|p| p.into_inner()) = true;
-    gate.cv.notify_all();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !prober.stuck_paths().is_empty() {
-        assert!(Instant::now() < deadline, "abandoned call never finished");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    opener.open();
+    wait_until("abandoned call never finished", || {
+        prober.stuck_paths().is_empty()
+    })
+    .await;
     assert_eq!(prober.probe(hung).await.map(|u| u.size_bytes), Ok(3));
     assert_eq!(gate.calls.load(Ordering::SeqCst), 2);
 }
