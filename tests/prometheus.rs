@@ -45,7 +45,7 @@ async fn real_prometheus_scrapes_lag_and_promtool_is_clean() {
     assert!(out.trim().is_empty(), "promtool lint findings:\n{out}");
 
     let config = format!(
-        "global:\n  scrape_interval: 250ms\n  scrape_timeout: 200ms\nscrape_configs:\n  - job_name: conflux\n    static_configs:\n      - targets: ['{addr}']\n"
+        "global:\n  scrape_interval: 500ms\n  scrape_timeout: 500ms\nscrape_configs:\n  - job_name: conflux\n    static_configs:\n      - targets: ['{addr}']\n"
     );
     let prom = Prometheus::start(&config, &[]).await;
     let r = prom
@@ -56,10 +56,12 @@ async fn real_prometheus_scrapes_lag_and_promtool_is_clean() {
         )
         .await;
     assert_eq!(r[0]["metric"]["node"], "local");
-    let up = prom
-        .wait_query("up{job=\"conflux\"}", Duration::from_secs(5), |_| true)
-        .await;
-    assert_eq!(sample_value(&up[0]), 1.0);
+    // The sample above came from a successful scrape; one slow scrape of a debug build on a loaded machine may
+    // still time out now and then, so the check is that scrapes succeed, not that the latest one did.
+    prom.wait_query("up{job=\"conflux\"}", Duration::from_secs(20), |r| {
+        sample_value(&r[0]) == 1.0
+    })
+    .await;
     app.shutdown().await;
     sim.shutdown().await;
 }

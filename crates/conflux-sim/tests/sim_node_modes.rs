@@ -86,9 +86,11 @@ async fn history_reads_are_slow_one_by_one_and_status_stays_fast() {
     assert!(slow >= 3 * per_call, "3 history reads took {slow:?}");
     assert_eq!(answers.as_array().map(Vec::len), Some(3));
     let (one, _) = timed(&url, req(1, "pos_getTransactionByNumber", json!(["0x1"]))).await;
+    // Lower bounds are the injected delays; upper bounds compare with each other, so a loaded machine that
+    // slows every request alike cannot fail them.
     assert!(
-        one >= per_call && one < 3 * per_call,
-        "one history read took {one:?}"
+        one >= per_call && one < slow,
+        "one history read took {one:?}, three {slow:?}"
     );
     // Head reads and core-space calls carry no history cost.
     let head = json!([
@@ -97,6 +99,9 @@ async fn history_reads_are_slow_one_by_one_and_status_stays_fast() {
         req(3, "pos_getBlockByNumber", json!(["latest_committed"]))
     ]);
     let (fast, _) = timed(&url, head).await;
-    assert!(fast < per_call, "status calls took {fast:?}");
+    assert!(
+        fast < one,
+        "status calls took {fast:?}, one history read {one:?}"
+    );
     sim.shutdown().await;
 }

@@ -2,9 +2,10 @@
 //! node's `run/` (`blockchain_data/`, `pos_db/secure_storage.json`, `pos_config/pos_key` with mode 0600) and a
 //! pid file naming a child `sleep` process that stands in for the node.
 //!
-//! The directory lives on `/dev/shm` when it exists: a tmpfs nobody else writes to, so a test that grows a file
-//! there ([`FakeHost::start_filling`]) sees the available bytes shrink, which the "time until disk full" rule
-//! needs (on the shared root filesystem other processes' writes and deletes would blur the trend).
+//! The directory lives on `/dev/shm` when it exists: a tmpfs where only small test files come and go, so a test
+//! that grows a file there ([`FakeHost::start_filling`]) sees the available bytes shrink, which the "time until
+//! disk full" rule needs (on the shared root filesystem Prometheus' and cargo's writes and deletes would blur the
+//! trend).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -94,8 +95,9 @@ impl FakeHost {
         )
     }
 
-    /// Appends 256 KiB to a file in `blockchain_data/` every 100 ms until the returned guard is dropped, so the
-    /// filesystem's available bytes keep shrinking like a syncing node's.
+    /// Appends 64 KiB to a file in `blockchain_data/` every 100 ms (for about 75 s, up to [`FILL_CAP`]) until the
+    /// returned guard is dropped, so the filesystem's available bytes shrink like a syncing node's. The cap keeps
+    /// a small `/dev/shm` (64 MiB in a default container) from filling up under the other tests' files.
     pub fn start_filling(&self) -> Filler {
         let path = self.work_dir.join("blockchain_data/growing.sst");
         Filler(tokio::spawn(async move {
@@ -107,8 +109,8 @@ impl FakeHost {
             else {
                 return;
             };
-            let chunk = vec![0x5au8; 256 * 1024];
-            loop {
+            let chunk = vec![0x5au8; 64 * 1024];
+            for _ in 0..FILL_CAP / chunk.len() {
                 if f.write_all(&chunk).await.and(f.flush().await).is_err() {
                     return;
                 }
@@ -117,6 +119,9 @@ impl FakeHost {
         }))
     }
 }
+
+/// The most a [`FakeHost::start_filling`] writes.
+pub const FILL_CAP: usize = 48 << 20;
 
 /// Stops the disk filler when dropped.
 pub struct Filler(JoinHandle<()>);

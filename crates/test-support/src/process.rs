@@ -26,16 +26,18 @@ impl Guarded {
         self.child.as_ref().map_or(0, Child::id)
     }
 
-    /// Waits (up to 5 s, else fails the test) until the child has exec'd the program named `comm` and run it:
-    /// the name changes at exec, but the kernel sums resident pages lazily (per-CPU counters since Linux 6.2),
-    /// so right after exec `/proc/PID/stat` can still say 0 pages. Tests that read the process's memory wait here.
+    /// Waits (up to 10 s, else fails the test) until the child has exec'd the program named `comm` (a `sleep`)
+    /// and settled into its sleep. The name changes at exec, but the program then still maps libraries and locale
+    /// files (a transient fourth fd), and the kernel sums resident pages lazily (per-CPU counters since Linux
+    /// 6.2: right after exec `/proc/PID/stat` says 0 pages). Tests that read the process's fds or memory wait here.
     pub fn wait_running(&self, comm: &str) {
         let pid = self.pid();
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !(proc_comm(pid).is_some_and(|c| c == comm) && resident_pages(pid) > 0) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !(proc_comm(pid).is_some_and(|c| c == comm) && resident_pages(pid) > 0 && asleep(pid))
+        {
             assert!(
                 std::time::Instant::now() < deadline,
-                "pid {pid} did not run {comm} within 5 s"
+                "pid {pid} did not settle into {comm} within 10 s"
             );
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -85,6 +87,18 @@ impl Guarded {
 fn proc_comm(pid: u32) -> Option<String> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
     Some(text.trim_end().to_owned())
+}
+
+/// Blocked in a sleep: state `S` and, where the kernel names it, the wait channel is a nanosleep.
+fn asleep(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    state == Some("S") && (wchan.is_empty() || wchan == "0" || wchan.contains("nanosleep"))
 }
 
 fn resident_pages(pid: u32) -> u64 {
