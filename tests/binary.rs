@@ -25,6 +25,17 @@ fn spawn(args: &[&str]) -> Guarded {
     )
 }
 
+/// The port the binary got for `--web.listen-address 127.0.0.1:0` (its logs are read when it exits).
+async fn bound_port(child: &mut Guarded) -> u16 {
+    listening_port(
+        child,
+        "the exporter binary",
+        Duration::from_secs(30),
+        String::new,
+    )
+    .await
+}
+
 /// SIGTERM, then the exit code and the logs.
 fn terminate(child: Guarded) -> (i32, String) {
     let out = child.terminate(Duration::from_secs(10));
@@ -35,7 +46,7 @@ fn terminate(child: Guarded) -> (i32, String) {
 }
 
 async fn wait_scrape(port: u16, cond: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await {
             let body = r.text().await.unwrap_or_default();
@@ -55,15 +66,15 @@ async fn wait_scrape(port: u16, cond: impl Fn(&str) -> bool) -> String {
 async fn zero_config_without_a_node_says_so() {
     // The default node URL is 127.0.0.1:12539; point the flag at a port nobody listens on to be independent of the
     // machine, keeping every other default.
-    let dead = free_port();
-    let port = free_port();
-    let child = spawn(&[
+    let dead = dead_port();
+    let mut child = spawn(&[
         "--web.listen-address",
-        &format!("127.0.0.1:{port}"),
+        "127.0.0.1:0",
         "--node.rpc-url",
-        &format!("http://127.0.0.1:{dead}"),
+        &format!("http://127.0.0.1:{}", dead.port),
     ]);
     // The chain poller's failure is what decides conflux_up; the PoS poller's may be counted first.
+    let port = bound_port(&mut child).await;
     let body = wait_scrape(port, |b| {
         b.contains("conflux_up{node=\"local\"} 0")
             && b.lines().any(|l| {
@@ -95,11 +106,10 @@ async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
     })
     .await;
     let secret = "SeCrEtApIkEy0123456789";
-    let dead = free_port();
-    let port = free_port();
-    let child = spawn(&[
+    let dead = dead_port();
+    let mut child = spawn(&[
         "--web.listen-address",
-        &format!("127.0.0.1:{port}"),
+        "127.0.0.1:0",
         "--node.rpc-url",
         &sim.url("node").unwrap(),
         "--reference.url",
@@ -108,7 +118,7 @@ async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
             sim.addr("ref").unwrap()
         ),
         "--reference.url",
-        &format!("bad=http://127.0.0.1:{dead}/{secret}"),
+        &format!("bad=http://127.0.0.1:{}/{secret}", dead.port),
         "--poll.node-interval",
         "100ms",
         "--poll.reference-interval",
@@ -116,6 +126,7 @@ async fn secrets_in_reference_urls_never_reach_logs_or_metrics() {
         "--log.level",
         "debug",
     ]);
+    let port = bound_port(&mut child).await;
     let body = wait_scrape(port, |b| b.contains("conflux_epoch_lag{node=\"local\"} 0")).await;
     let landing = reqwest::get(format!("http://127.0.0.1:{port}/"))
         .await

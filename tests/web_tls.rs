@@ -157,11 +157,10 @@ async fn real_prometheus_scrapes_over_tls_with_basic_auth_and_a_wrong_password_i
 async fn the_binary_never_logs_the_password_or_the_hash() {
     let dir = tempfile::tempdir().unwrap();
     let hash = write_web_config(dir.path());
-    let port = free_port();
     let mut cmd = Command::new(BIN);
     cmd.args([
         "--web.listen-address",
-        &format!("127.0.0.1:{port}"),
+        "127.0.0.1:0",
         "--log.level",
         "debug",
     ])
@@ -176,7 +175,14 @@ async fn the_binary_never_logs_the_password_or_the_hash() {
     .env_remove("RUST_LOG")
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
-    let child = Guarded::spawn(&mut cmd, "the exporter binary");
+    let mut child = Guarded::spawn(&mut cmd, "the exporter binary");
+    let port = listening_port(
+        &mut child,
+        "the exporter binary",
+        Duration::from_secs(30),
+        String::new,
+    )
+    .await;
     let url = format!("https://localhost:{port}/metrics");
     let mut answered = false;
     for _ in 0..200 {

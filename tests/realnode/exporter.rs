@@ -56,12 +56,30 @@ pub fn config_check(nodes: &[Watched], extra: &str) -> Result<(), String> {
     }
 }
 
+/// The port the exporter got for `listen_address = "127.0.0.1:0"`, read back from the kernel.
+fn bound_port(pid: u32, log: &std::path::Path) -> u16 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let [port] = super::ports::listening_ports(pid)
+            .into_iter()
+            .collect::<Vec<_>>()[..]
+        {
+            return port;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the exporter does not listen; log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 impl Exporter {
     pub fn start(nodes: &[Watched], extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = super::ports::free_port();
         let cfg = dir.path().join("exporter.toml");
-        std::fs::write(&cfg, config_text(port, nodes, extra)).unwrap();
+        std::fs::write(&cfg, config_text(0, nodes, extra)).unwrap();
         let log = dir.path().join("exporter.log");
         let child = Command::new(BIN)
             .arg("--config.file")
@@ -72,6 +90,7 @@ impl Exporter {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("exporter starts");
+        let port = bound_port(child.id(), &log);
         Self {
             child,
             port,

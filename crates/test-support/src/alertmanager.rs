@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::ports::free_port;
+use super::ports::listening_port;
 use super::process::Guarded;
 use super::ready::wait_ready;
 use super::tools::find_tool;
@@ -32,7 +32,6 @@ impl Alertmanager {
         let dir = tempfile::tempdir().expect("alertmanager temp dir");
         let cfg = dir.path().join("alertmanager.yml");
         std::fs::write(&cfg, config).expect("write alertmanager.yml");
-        let port = free_port();
         let log = std::fs::File::create(dir.path().join("alertmanager.log")).expect("log file");
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", cfg.display()))
@@ -40,14 +39,24 @@ impl Alertmanager {
                 "--storage.path={}",
                 dir.path().join("data").display()
             ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.listen-address=127.0.0.1:0")
             // An empty address turns the gossip cluster off: no port 9094, no waiting for peers.
             .arg("--cluster.listen-address=")
             .arg("--log.level=info")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log));
+        let mut child = Guarded::spawn(&mut cmd, "alertmanager");
+        let log = dir.path().join("alertmanager.log");
+        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+        let port = listening_port(
+            &mut child,
+            "alertmanager",
+            Duration::from_secs(20),
+            read_log,
+        )
+        .await;
         let am = Self {
-            _child: Guarded::spawn(&mut cmd, "alertmanager"),
+            _child: child,
             url: format!("http://127.0.0.1:{port}"),
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
             dir,

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::ports::free_port;
+use super::ports::listening_port;
 use super::process::Guarded;
 use super::ready::wait_ready;
 use super::tools::tool;
@@ -25,12 +25,11 @@ impl Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("prometheus.yml");
         std::fs::write(&cfg, config).unwrap();
-        let port = free_port();
         let data = dir.path().join("data");
         let mut cmd = Command::new(tool("prometheus"));
         cmd.arg(format!("--config.file={}", cfg.display()))
             .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--web.listen-address=127.0.0.1:0")
             .arg("--log.level=warn")
             // Targets are picked up within 100 ms instead of the default 5 s, so `absent(up)` does not linger at
             // start (the alert tests scale every `for:` down, which would make that delay look like an outage).
@@ -40,8 +39,13 @@ impl Prometheus {
             .stderr(Stdio::from(
                 std::fs::File::create(dir.path().join("prometheus.log")).unwrap(),
             ));
+        let mut child = Guarded::spawn(&mut cmd, "prometheus");
+        let log = dir.path().join("prometheus.log");
+        let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
+        let port =
+            listening_port(&mut child, "prometheus", Duration::from_secs(30), read_log).await;
         let p = Self {
-            _child: Guarded::spawn(&mut cmd, "prometheus"),
+            _child: child,
             url: format!("http://127.0.0.1:{port}"),
             _dir: dir,
         };
