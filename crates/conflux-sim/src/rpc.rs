@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 use super::serve::{self, Handler, ServeOptions};
 use super::shared::{Listening, Shared};
@@ -33,6 +33,30 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), SimErro
         .local_addr()
         .map_err(|source| SimError::Bind { addr, source })?;
     Ok((listener, bound))
+}
+
+/// Holds `addr` while its endpoint is down: bound but not listening, so a connection is refused as by a stopped
+/// node, and the kernel gives the port to no other `bind(0)` (how every parallel test gets its ports) before the
+/// endpoint comes back ([`listen`]).
+pub fn park(addr: SocketAddr) -> Result<TcpSocket, SimError> {
+    let bind_err = |source| SimError::Bind { addr, source };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(bind_err)?;
+    // The connections just aborted may leave TIME_WAIT entries on this port.
+    socket.set_reuseaddr(true).map_err(bind_err)?;
+    socket.bind(addr).map_err(bind_err)?;
+    Ok(socket)
+}
+
+/// Turns a [`park`]ed socket back into the endpoint's listener.
+pub fn listen(socket: TcpSocket, addr: SocketAddr) -> Result<TcpListener, SimError> {
+    socket
+        .listen(1024)
+        .map_err(|source| SimError::Bind { addr, source })
 }
 
 /// Serves endpoint `name` on an already bound listener.

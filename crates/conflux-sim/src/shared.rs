@@ -36,6 +36,8 @@ pub struct Shared {
     world: Mutex<World>,
     /// Listening endpoints by name; the async lock serialises down/up transitions.
     listeners: tokio::sync::Mutex<BTreeMap<String, Listening>>,
+    /// The ports of endpoints taken down, held bound until they come back up (see `rpc::park`).
+    parked: Mutex<BTreeMap<String, tokio::net::TcpSocket>>,
     /// Bound address of every endpoint (fixed after start: coming back up re-binds the same port).
     addrs: BTreeMap<String, SocketAddr>,
     /// Cancelled on shutdown; parent of every other token.
@@ -64,6 +66,7 @@ impl Shared {
         Self {
             world: Mutex::new(world),
             listeners: tokio::sync::Mutex::new(BTreeMap::new()),
+            parked: Mutex::new(BTreeMap::new()),
             addrs,
             root: CancellationToken::new(),
             tracker: TaskTracker::new(),
@@ -82,6 +85,18 @@ impl Shared {
             .get(name)
             .copied()
             .ok_or_else(|| SimError::UnknownEndpoint(name.to_string()))
+    }
+
+    /// Keeps the port of endpoint `name`, down, until [`Shared::unpark`].
+    pub fn park(&self, name: &str, socket: tokio::net::TcpSocket) {
+        let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+        parked.insert(name.to_string(), socket);
+    }
+
+    /// The parked port of endpoint `name`, if it has one.
+    pub fn unpark(&self, name: &str) -> Option<tokio::net::TcpSocket> {
+        let mut parked = self.parked.lock().unwrap_or_else(PoisonError::into_inner);
+        parked.remove(name)
     }
 
     /// Records that endpoint `name` listens through `l`.

@@ -11,7 +11,8 @@ use super::rpc;
 use super::shared::{stop_listening, Shared};
 use super::SimError;
 
-/// Applies a patch to endpoint `name` and starts or stops its listener if `down` changed.
+/// Applies a patch to endpoint `name` and starts or stops its listener if `down` changed. While down, its port
+/// stays bound without listening (connections are refused), so no other process can take it meanwhile.
 /// Returns the endpoint's new state. If the port cannot be re-bound, the endpoint stays down.
 pub async fn patch_endpoint(
     shared: &Arc<Shared>,
@@ -24,12 +25,20 @@ pub async fn patch_endpoint(
         Some(true) => {
             if let Some(l) = listeners.remove(name) {
                 stop_listening(l, true).await;
+                // Without a parked port, coming back up re-binds and may find the port taken.
+                if let Ok(socket) = rpc::park(shared.addr(name)?) {
+                    shared.park(name, socket);
+                }
             }
         }
         Some(false) => {
             let addr = shared.addr(name)?;
-            match rpc::bind(addr).await {
-                Ok((listener, _)) => {
+            let bound = match shared.unpark(name) {
+                Some(socket) => rpc::listen(socket, addr),
+                None => rpc::bind(addr).await.map(|(listener, _)| listener),
+            };
+            match bound {
+                Ok(listener) => {
                     listeners.insert(name.to_string(), rpc::serve(shared, name, listener));
                 }
                 Err(e) => {

@@ -210,6 +210,11 @@ async fn down_refuses_connections_and_up_rebinds_the_same_port() {
         .await
         .expect_err("refused");
     assert!(err.is_connect(), "{err:?}");
+    // The port stays bound while down (the kernel hands it to no other `bind(0)`), so coming back up cannot
+    // find it taken by a parallel test; a plain bind of the number shows it is held.
+    let other = tokio::net::TcpSocket::new_v4().unwrap();
+    let taken = other.bind(sim.addr("local").unwrap());
+    assert!(taken.is_err(), "the port of a down endpoint is free");
     assert!(is_qty(
         &result(&sim.url("ref").unwrap(), "cfx_epochNumber", json!([])).await
     ));
