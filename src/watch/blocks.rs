@@ -5,15 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use crate::assess::votes::BlockVerdict;
 use crate::rpc::pos::{CommitteeState, EpochRewards, PosBlock, PosTransaction};
-use crate::rpc::wire::to_hex;
-use crate::rpc::{decode, Call, RpcError};
+use crate::rpc::{decode, RpcError};
 use crate::state::PosObs;
 
 use super::activity;
+pub use super::want::Want;
 
 /// Epochs backfilled at start: the largest force-retire window any chain uses, so the verdict can be given
 /// whichever window the chain's view selects.
@@ -25,45 +23,6 @@ pub const BACKFILL_EPOCHS: u64 = crate::assess::window::MAX_WINDOW_EPOCHS;
 pub const COMMITTEE_TRIES: u32 = 3;
 /// `pos_getCommittee [view]` for a view whose state the node does not keep ("PoS state of N not found").
 pub const STATE_NOT_FOUND: i64 = -32016;
-
-/// A backlog call: what it asks for, so its answer can be routed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Want {
-    /// `pos_getBlockByNumber` for a counted block.
-    Block(u64),
-    /// `pos_getBlockByNumber` for the block before the window, read only for its `lastTxNumber`.
-    Anchor(u64),
-    /// `pos_getTransactionByNumber`.
-    Tx(u64),
-    /// `pos_getCommittee [view]`: committee membership for the epoch containing `view`.
-    CommitteeAt(u64),
-    /// `pos_getRewardsByEpoch [epoch]`.
-    Rewards(u64),
-}
-
-impl Want {
-    /// The JSON-RPC method.
-    pub fn method(self) -> &'static str {
-        match self {
-            Want::Block(_) | Want::Anchor(_) => "pos_getBlockByNumber",
-            Want::Tx(_) => "pos_getTransactionByNumber",
-            Want::CommitteeAt(_) => "pos_getCommittee",
-            Want::Rewards(_) => "pos_getRewardsByEpoch",
-        }
-    }
-
-    /// The JSON-RPC call.
-    pub fn call(self) -> Call {
-        match self {
-            Want::Block(h) | Want::Anchor(h) => {
-                Call::new("pos_getBlockByNumber", json!([to_hex(h)]))
-            }
-            Want::Tx(n) => Call::new("pos_getTransactionByNumber", json!([to_hex(n)])),
-            Want::CommitteeAt(v) => Call::new("pos_getCommittee", json!([to_hex(v)])),
-            Want::Rewards(e) => Call::new("pos_getRewardsByEpoch", json!([to_hex(e)])),
-        }
-    }
-}
 
 /// Cursor state of the tracker.
 #[derive(Debug, Default)]
