@@ -1,7 +1,9 @@
 //! Correct accounting under faults, without a network: the exporter's PoS source reads a simulated PoS chain
 //! in-process while requests fail as a whole (timeouts), single answers fail (error objects) and head polls are
 //! lost, at random (seeded). After every chain step it must reach exactly the signed / missed / unknown counters
-//! and the force-retire verdict of a fault-free reader, and both must equal the chain's own tally.
+//! and the force-retire verdict of a fault-free reader, and both must equal the chain's own tally. And a machine too
+//! slow for more than one history request per poll, on a chain that commits a block every poll, still completes
+//! the start-up backfill, and not before the window is read.
 
 use conflux_pos_exporter::assess::retire;
 use conflux_pos_exporter::rpc::RpcError;
@@ -230,5 +232,114 @@ fn run(seed: u64) {
 fn faults_never_change_the_tally_or_the_verdict() {
     for seed in 0..20 {
         run(seed);
+    }
+}
+
+/// `lastTxNumber` of the chain's block `height`.
+fn last_tx(chain: &PosChain, height: u64) -> u64 {
+    let b = answer(
+        chain,
+        "pos_getBlockByNumber",
+        &json!([format!("{height:#x}")]),
+    )
+    .unwrap();
+    let n = b["lastTxNumber"].as_str().unwrap().trim_start_matches("0x");
+    u64::from_str_radix(n, 16).unwrap()
+}
+
+/// The head never stands still: every poll has time for one history request only (its budget is spent), and the
+/// chain commits a block between every two polls. A new block's transaction range is learned from the block, so its
+/// transactions are always one request behind and "caught up" is never true; the backfill must still complete once
+/// the window planned at start (up to the height then committed) is read — and not before: while the history
+/// answers `withheld(method, params, window end)` fail (error objects), during the first `polls_withheld` polls, it
+/// must not complete.
+fn backfill_under_a_moving_head(
+    name: &str,
+    withheld: impl Fn(&str, &Value, u64) -> bool,
+    polls_withheld: u32,
+) {
+    let mut chain = PosChain::new(PosParams::for_identities(&[US.to_string()], 3, LEN));
+    let mut now = 1_000_000u64;
+    let mut commit = |chain: &mut PosChain| {
+        now += 1_000_000;
+        chain.commit_block(now, (1, format!("0x{:064x}", 1)));
+    };
+    for _ in 0..4 * LEN + 5 {
+        commit(&mut chain);
+    }
+    let mut src = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(US).ok());
+    // Planned on the first poll: the window ends at the height committed then, and starts two epochs before it.
+    let window_end = chain.latest_committed();
+    let anchor = (window_end - 1) / LEN * LEN - 2 * LEN;
+    let window_txs = last_tx(&chain, window_end) - last_tx(&chain, anchor);
+    let txs_read = |src: &PosSource| src.obs.activity.tx_by_type.values().sum::<u64>();
+    let mut polls = 0;
+    while !src.obs.backfilled {
+        polls += 1;
+        assert!(polls <= 100, "{name}: backfill never completed");
+        let calls = src.calls();
+        let head = calls.iter().map(|c| answer(&chain, c.method, &c.params));
+        src.apply(Ok(head.collect()));
+        if let Some(calls) = src.extra_calls() {
+            let history = calls.iter().map(|c| match c.method {
+                m if polls <= polls_withheld && withheld(m, &c.params, window_end) => {
+                    Err(RpcError::Rpc {
+                        code: -32000,
+                        message: "withheld".into(),
+                    })
+                }
+                m => answer(&chain, m, &c.params),
+            });
+            src.apply_extra(history.collect());
+        }
+        assert!(
+            !src.obs.history.caught_up,
+            "poll {polls}: the head stood still"
+        );
+        commit(&mut chain);
+    }
+    assert!(
+        polls > polls_withheld,
+        "{name}: complete at poll {polls} without its answers"
+    );
+    assert!(
+        src.obs.ledger.last_height >= Some(window_end),
+        "{name}: blocks"
+    );
+    assert!(
+        txs_read(&src) >= window_txs,
+        "{name}: {} of {window_txs} transactions",
+        txs_read(&src)
+    );
+    let last = src.obs.ledger.last_height.unwrap();
+    assert_eq!(
+        counters(&src),
+        chain_tally(&chain, anchor + 1, last),
+        "{name}"
+    );
+    assert_eq!(
+        verdict(&src),
+        Some(false),
+        "{name}: a voting member's verdict, known once backfilled"
+    );
+}
+
+#[test]
+fn backfill_completes_while_a_block_arrives_every_poll() {
+    backfill_under_a_moving_head("nothing withheld", |_, _, _| false, 0);
+}
+
+#[test]
+fn backfill_waits_for_every_part_of_the_window() {
+    // The window's last block (the blocks before it, and the anchor, answer).
+    let last_block =
+        |m: &str, p: &Value, end: u64| m == "pos_getBlockByNumber" && p[0] == format!("{end:#x}");
+    backfill_under_a_moving_head("the last block", last_block, 5);
+    for method in [
+        "pos_getTransactionByNumber",
+        "pos_getCommittee",
+        "pos_getRewardsByEpoch",
+    ] {
+        backfill_under_a_moving_head(method, |m, _, _| m == method, 5);
     }
 }

@@ -5,15 +5,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use crate::assess::votes::BlockVerdict;
 use crate::rpc::pos::{CommitteeState, EpochRewards, PosBlock, PosTransaction};
-use crate::rpc::wire::to_hex;
-use crate::rpc::{decode, Call, RpcError};
+use crate::rpc::{decode, RpcError};
 use crate::state::PosObs;
 
 use super::activity;
+pub use super::want::Want;
 
 /// Epochs backfilled at start: the largest force-retire window any chain uses, so the verdict can be given
 /// whichever window the chain's view selects.
@@ -25,45 +23,6 @@ pub const BACKFILL_EPOCHS: u64 = crate::assess::window::MAX_WINDOW_EPOCHS;
 pub const COMMITTEE_TRIES: u32 = 3;
 /// `pos_getCommittee [view]` for a view whose state the node does not keep ("PoS state of N not found").
 pub const STATE_NOT_FOUND: i64 = -32016;
-
-/// A backlog call: what it asks for, so its answer can be routed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Want {
-    /// `pos_getBlockByNumber` for a counted block.
-    Block(u64),
-    /// `pos_getBlockByNumber` for the block before the window, read only for its `lastTxNumber`.
-    Anchor(u64),
-    /// `pos_getTransactionByNumber`.
-    Tx(u64),
-    /// `pos_getCommittee [view]`: committee membership for the epoch containing `view`.
-    CommitteeAt(u64),
-    /// `pos_getRewardsByEpoch [epoch]`.
-    Rewards(u64),
-}
-
-impl Want {
-    /// The JSON-RPC method.
-    pub fn method(self) -> &'static str {
-        match self {
-            Want::Block(_) | Want::Anchor(_) => "pos_getBlockByNumber",
-            Want::Tx(_) => "pos_getTransactionByNumber",
-            Want::CommitteeAt(_) => "pos_getCommittee",
-            Want::Rewards(_) => "pos_getRewardsByEpoch",
-        }
-    }
-
-    /// The JSON-RPC call.
-    pub fn call(self) -> Call {
-        match self {
-            Want::Block(h) | Want::Anchor(h) => {
-                Call::new("pos_getBlockByNumber", json!([to_hex(h)]))
-            }
-            Want::Tx(n) => Call::new("pos_getTransactionByNumber", json!([to_hex(n)])),
-            Want::CommitteeAt(v) => Call::new("pos_getCommittee", json!([to_hex(v)])),
-            Want::Rewards(e) => Call::new("pos_getRewardsByEpoch", json!([to_hex(e)])),
-        }
-    }
-}
 
 /// Cursor state of the tracker.
 #[derive(Debug, Default)]
@@ -92,6 +51,19 @@ pub struct BlockTracker {
     committee_failures: BTreeMap<u64, u32>,
     /// Epoch length and a grid view, to find the epoch-ending view whose state holds a block's committee.
     grid: Option<(u64, u64)>,
+    /// What the start-up backfill must read; fixed when planned, so a head that moves every poll cannot hold it.
+    window: Option<Window>,
+}
+
+/// The start-up backfill: blocks up to `end` (the latest committed when planned) and their transactions, the
+/// committees of the window's epochs (views before `epoch_start`) and the rewards of the epochs ended before it.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    end: u64,
+    epoch_start: u64,
+    epoch: u64,
+    /// `lastTxNumber` of the newest block of the window read so far.
+    last_tx: Option<u64>,
 }
 
 impl BlockTracker {
@@ -127,6 +99,13 @@ impl BlockTracker {
             }
         }
         self.next_reward_epoch = Some(current_epoch.saturating_sub(BACKFILL_EPOCHS - 1));
+        // The window ends at the newest committed block, which may be before the current epoch's first one.
+        self.window = Some(Window {
+            end: self.target,
+            epoch_start: current_epoch_start,
+            epoch: current_epoch,
+            last_tx: None,
+        });
     }
 
     /// Records the newest status: blocks up to `latest_committed` may now be read.
@@ -338,6 +317,9 @@ impl BlockTracker {
                 };
             }
             self.last_tx = Some(b.last_tx_number.0);
+            if let Some(w) = self.window.as_mut().filter(|w| b.height.0 <= w.end) {
+                w.last_tx = Some(b.last_tx_number.0);
+            }
             done += 1;
         }
         self.pending.drain(..done);
@@ -383,5 +365,23 @@ impl BlockTracker {
             && self
                 .next_reward_epoch
                 .is_none_or(|e| e >= self.current_epoch)
+    }
+
+    /// True once everything the start-up backfill planned is read. Unlike [`Self::caught_up`] it does not chase the
+    /// head: a new block's transactions are only known once the block is read, one request later, so on a chain
+    /// that commits a block every poll "caught up" may never hold, while the window behind it is complete.
+    pub fn window_read(&self) -> bool {
+        let Some(w) = self.window else {
+            return false;
+        };
+        self.anchor.is_none()
+            && self.next_height.is_some_and(|n| n > w.end)
+            && self.pending.iter().all(|b| b.height.0 > w.end)
+            && self.committee_views.range(..w.epoch_start).next().is_none()
+            && match (self.next_tx, w.last_tx) {
+                (Some(n), Some(l)) => n > l,
+                _ => true,
+            }
+            && self.next_reward_epoch.is_none_or(|e| e >= w.epoch)
     }
 }

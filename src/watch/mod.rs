@@ -10,6 +10,7 @@ pub mod node;
 pub mod pos;
 pub mod pos_poller;
 pub mod reference;
+pub mod want;
 
 use std::future::Future;
 use std::time::Duration;

@@ -353,13 +353,13 @@ impl PosSource {
         self.note_progress();
     }
 
-    /// Publishes the history progress, and marks the start-up backfill complete once the tracker has caught up
-    /// (saying how long it took).
+    /// Publishes the history progress, and marks the start-up backfill complete once the window planned at start
+    /// is read (saying how long it took): not on catching up, which a head moving every poll can put off forever.
     fn note_progress(&mut self) {
         self.obs.history.remaining_blocks = self.tracker.remaining_blocks();
         self.obs.history.caught_up = self.tracker.caught_up();
         self.obs.history.batch_size = self.history_size;
-        if self.obs.backfilled || !self.tracker.caught_up() {
+        if self.obs.backfilled || !self.tracker.window_read() {
             return;
         }
         self.obs.backfilled = true;
