@@ -89,9 +89,11 @@ impl World {
             node: name.into(),
             address: conflux_pos_exporter::pos_address::PosAddress::parse(addr).ok(),
             switch: Some(n.voting),
+            switch_asked_at: Some(self.at()),
             switch_seen_at: Some(self.at()),
             files: Some(FilesLook {
                 scanned_at: self.at() + Duration::from_millis(1),
+                finished_at: self.at() + Duration::from_millis(1),
                 storage: Some(
                     n.storage
                         .map_or(StorageLook::Absent, |r| StorageLook::Present(mark(r))),

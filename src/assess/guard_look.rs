@@ -4,7 +4,10 @@
 //! switch read a moment ago may meet a file scan taken before the switch changed: during a correct
 //! `start_voting` the standby's `.save` is renamed and its switch turned on in one call, and combining the new
 //! switch with the old scan shows `save_present_while_voting`. [`GuardMemory`] therefore remembers since when
-//! each switch has held its value and uses a node's files only when they were scanned after that moment. It also
+//! each switch has held its value and uses a node's files only when they were scanned while it surely did: after
+//! the answer that first showed the value arrived, and before the request of the latest reading was sent. The
+//! answer's arrival is no upper bound: a slow answer describes the node as of when it was asked, and
+//! `stop_voting` (switch off, then storage renamed to `.save`) may lie in between. It also
 //! remembers each node's PoS address (a node that stops answering still holds its key: its switch becomes
 //! unknown, it does not disappear) and how each node's own safety data moves, which is the evidence that a node
 //! actually signs rather than merely having its switch on. Pure: time comes in as an argument.
@@ -65,8 +68,10 @@ pub enum StorageLook {
 /// One scan of a node's `pos_db`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FilesLook {
-    /// When the scan was taken.
+    /// When the scan started (no file was read before).
     pub scanned_at: SystemTime,
+    /// When the scan ended (no file was read after): a slow scan may read the files after the switch moved.
+    pub finished_at: SystemTime,
     /// `secure_storage.json`; `None` when it could not be checked (permission, I/O, no `pos_db` directory).
     pub storage: Option<StorageLook>,
     /// `secure_storage.json.save` exists; `None` when it could not be checked.
@@ -82,7 +87,9 @@ pub struct NodeLook {
     pub address: Option<PosAddress>,
     /// The voting switch; `None` while the node is down or does not answer `test_posVotingStatus`.
     pub switch: Option<bool>,
-    /// When `switch` was read.
+    /// When the request that read `switch` was sent: the node read it then or later.
+    pub switch_asked_at: Option<SystemTime>,
+    /// When the answer carrying `switch` arrived: the node read it then or earlier. Ages count from here.
     pub switch_seen_at: Option<SystemTime>,
     /// The last file scan; `None` without host checks.
     pub files: Option<FilesLook>,
@@ -130,7 +137,7 @@ impl GuardView {
 #[derive(Debug, Clone, Default)]
 struct Remembered {
     address: Option<PosAddress>,
-    /// The switch value and when it was first read with that value.
+    /// The switch value and when the first answer with that value arrived.
     switch: Option<(bool, SystemTime)>,
     mark: Option<SafetyMark>,
     save_present: Option<bool>,
@@ -268,14 +275,15 @@ fn own_facts(m: &Remembered, l: &NodeLook, now: SystemTime) -> (NodeFacts, Failo
         (_, Some(StorageLook::Present(mark))) => signing_from(m, &mark, now),
         _ => None,
     };
-    // Files are combined with the switch only when scanned while the switch held its current value: after it
-    // was first read with that value and not after its latest reading (the switch may have moved since).
-    let usable = match (m.switch, l.switch_seen_at) {
-        (Some((_, since)), Some(seen)) => m
+    // Files are combined with the switch only when scanned while the switch surely held its current value:
+    // started after the first answer with that value arrived, ended before the latest reading was asked for
+    // (the switch may have moved while that request was under way).
+    let usable = match (m.switch, l.switch_asked_at) {
+        (Some((_, since)), Some(asked)) => m
             .scans
             .iter()
             .rev()
-            .find(|f| f.scanned_at >= since && f.scanned_at <= seen),
+            .find(|f| f.scanned_at >= since && f.finished_at <= asked),
         _ => None,
     };
     let inputs = FailoverInputs {

@@ -163,6 +163,7 @@ mod tests {
             pos: up.then(|| PosObs {
                 address: crate::pos_address::PosAddress::parse(KEY).ok(),
                 voting_enabled: voting,
+                voting_asked_at: Some(SystemTime::now()),
                 voting_seen_at: Some(SystemTime::now()),
                 ..Default::default()
             }),

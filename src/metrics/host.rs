@@ -154,6 +154,7 @@ mod tests {
             keys: None,
             pos_key_checked: false,
             scanned_at: SystemTime::now(),
+            scan_finished_at: SystemTime::now(),
         }
     }
 

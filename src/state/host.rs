@@ -56,8 +56,12 @@ pub struct HostObs {
     pub keys: Option<KeyFilesReport>,
     /// Whether `keys.pos_key` was really probed (the `pos_config` directory was known).
     pub pos_key_checked: bool,
-    /// When the key files were scanned: the guard combines them with a voting switch only when they are newer.
+    /// When the key-file scan started: the guard combines it with a voting switch only when it is newer than the
+    /// switch's first reading with its current value.
     pub scanned_at: SystemTime,
+    /// When the key-file scan ended: the guard combines it with a voting switch only when it is older than the
+    /// switch's latest reading (a slow scan may read the files after the switch moved).
+    pub scan_finished_at: SystemTime,
 }
 
 impl HostObs {
@@ -86,6 +90,7 @@ impl HostObs {
         };
         Some(FilesLook {
             scanned_at: self.scanned_at,
+            finished_at: self.scan_finished_at,
             storage: storage.filter(|_| dir_known),
             save_present: k.secure_storage_save_present().filter(|_| dir_known),
         })

@@ -13,6 +13,7 @@ fn a_missing_pos_db_directory_makes_the_files_unknown_not_absent() {
         keys: Some(probe_key_files(&paths)),
         pos_key_checked: true,
         scanned_at: SystemTime::UNIX_EPOCH,
+        scan_finished_at: SystemTime::UNIX_EPOCH,
     };
     let look = obs.files_look().expect("a scan");
     assert_eq!((look.storage, look.save_present), (None, None));

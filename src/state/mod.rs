@@ -118,8 +118,12 @@ pub struct PosObs {
     pub latest_committed_seen_at: Option<SystemTime>,
     /// `test_posVotingStatus`: the node's local voting switch.
     pub voting_enabled: Option<bool>,
-    /// When `voting_enabled` was read (a slow head keeps the last one): the guard combines it with a key-file
-    /// scan only by these times, and treats an old reading as unknown.
+    /// When the request that read `voting_enabled` was sent: the node answered at this moment or later, so the
+    /// guard combines the reading only with key-file scans finished by then (see `voting_seen_at`).
+    pub voting_asked_at: Option<SystemTime>,
+    /// When the answer carrying `voting_enabled` arrived (a slow head keeps the last one): the switch already
+    /// held its value by then, so only scans started after it can show the files under that value; an old
+    /// reading is treated as unknown.
     pub voting_seen_at: Option<SystemTime>,
     /// The configured CIP-99 transition view (`pos.cip99_transition_view`); `None` = known per chain or default.
     pub cip99_transition_view: Option<u64>,
@@ -236,6 +240,7 @@ impl NodeState {
             node: self.name.clone(),
             address: self.pos_address().cloned(),
             switch: pos.and_then(|p| p.voting_enabled),
+            switch_asked_at: pos.and_then(|p| p.voting_asked_at),
             switch_seen_at: pos.and_then(|p| p.voting_seen_at),
             files: self.host.as_ref().and_then(HostObs::files_look),
             force_retired: pos

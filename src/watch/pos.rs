@@ -51,6 +51,9 @@ pub struct PosSource {
     wants: Vec<Want>,
     warned_unknown_address: bool,
     planned_at: Option<std::time::Instant>,
+    /// When the head calls were last built, just before they are sent: a lower bound of when the node read
+    /// its voting switch (the answer stamp alone would let a file scan taken after a change meet the old value).
+    head_asked_at: Option<std::time::SystemTime>,
     /// `pos_db` of the node, for the address fallback (`secure_storage.json`'s owner).
     pos_db_dir: Option<PathBuf>,
     /// `test_posRegister` failed at least once (the fallback only runs after that).
@@ -130,6 +133,7 @@ impl PosSource {
             self.head.push(Head::Register);
         }
         self.wants.clear();
+        self.head_asked_at = Some(std::time::SystemTime::now());
         let us = self
             .obs
             .address
@@ -258,6 +262,7 @@ impl PosSource {
             (Head::Voting, Ok(v)) => match v.as_bool() {
                 Some(b) => {
                     self.obs.voting_enabled = Some(b);
+                    self.obs.voting_asked_at = self.head_asked_at;
                     self.obs.voting_seen_at = Some(std::time::SystemTime::now());
                     0
                 }

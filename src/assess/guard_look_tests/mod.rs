@@ -5,6 +5,7 @@ use super::*;
 use FailoverState as S;
 
 mod signers;
+mod stamps;
 
 const KEY: &str = "0x5eed00000000000000000000000000000000000000000000000000000000c0de";
 const BARE: &str = "5eed00000000000000000000000000000000000000000000000000000000c0de";
@@ -26,7 +27,7 @@ fn mark(round: u64, updated: u64) -> StorageLook {
     })
 }
 
-/// One node: switch read at `switch_at`, files scanned at `scan_at`.
+/// One node: switch read at `switch_at` (asked and answered at once), files scanned at `scan_at` (instantly).
 fn node(
     name: &str,
     switch: Option<bool>,
@@ -39,9 +40,11 @@ fn node(
         node: name.into(),
         address: Some(key()),
         switch,
+        switch_asked_at: Some(at(switch_at)),
         switch_seen_at: Some(at(switch_at)),
         files: Some(FilesLook {
             scanned_at: at(scan_at),
+            finished_at: at(scan_at),
             storage: Some(storage),
             save_present: Some(save),
         }),
@@ -97,6 +100,7 @@ fn an_unknown_holder_makes_every_dependent_verdict_unknown() {
     b_timeout.switch_seen_at = None;
     b_timeout.files = Some(FilesLook {
         scanned_at: at(11),
+        finished_at: at(11),
         storage: Some(mark(15, 11)),
         save_present: Some(false),
     });

@@ -127,12 +127,15 @@ impl Poller for HostPoller {
         // Taken before the read: a scan counts as newer than a switch reading only if it started after it.
         let scanned_at = std::time::SystemTime::now();
         let (keys, pos_key_checked) = self.probe_keys(work_dir.as_deref()).await;
+        // Taken after the read: a scan counts as older than a switch reading only if it ended before it was asked.
+        let scan_finished_at = std::time::SystemTime::now();
         let obs = HostObs {
             process,
             disks,
             keys,
             pos_key_checked,
             scanned_at,
+            scan_finished_at,
         };
         self.log.files(&obs);
         self.record(obs);
