@@ -1,4 +1,4 @@
-//! Host checks end to end: the exporter watches a real child process (`sleep` under `prlimit` with limits set
+//! Host checks end to end: the exporter watches a real child process (a copy of `sleep` under `prlimit`, limits set
 //! here) through a pid file, follows it across a restart and notices when it is gone; statvfs of the node's
 //! directories, a missing data dir reported as an error; the PoS key file's presence and permissions; and the
 //! RPC-port lookup when nothing is configured.
@@ -7,13 +7,12 @@ use conflux_test_support as support;
 
 use support::exporter::*;
 use support::exposition::*;
-use support::process::Guarded;
+use support::process::{Guarded, StandIn};
 use support::scrape::*;
 use support::world::*;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use conflux_pos_exporter::config::{self, Cli};
@@ -21,34 +20,6 @@ use conflux_pos_exporter::host::facts::read_process_facts;
 use conflux_sim::{EndpointSpec, SimConfig, SimHandle};
 
 const T: Duration = Duration::from_secs(8);
-
-/// A stand-in node process with RLIMIT_NOFILE 1024:4096, killed when dropped.
-struct Proc(Guarded);
-
-impl Proc {
-    fn start() -> Self {
-        let child = Guarded::spawn(
-            Command::new("prlimit")
-                .args(["--nofile=1024:4096", "sleep", "60"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-            "prlimit",
-        );
-        // prlimit sets the limit on itself and execs sleep under the same pid.
-        child.wait_running("sleep");
-        Proc(child)
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.pid()
-    }
-
-    /// Stops the process now (the guard would when the test ends).
-    fn stop(self) {
-        drop(self);
-    }
-}
 
 fn config_with(url: &str, extra: &str) -> config::Config {
     let text = format!(
@@ -73,7 +44,7 @@ fn at(s: &Scrape, name: &str, path: &Path) -> Option<f64> {
     s.get(name, &[("node", "n"), ("path", &path.to_string_lossy())])
 }
 
-fn write_pid(file: &Path, p: &Proc) {
+fn write_pid(file: &Path, p: &Guarded) {
     std::fs::write(file, format!("{}\n", p.pid())).expect("pid file");
 }
 
@@ -84,7 +55,9 @@ async fn process_by_pid_file_across_restart_and_exit_plus_disks() {
     std::fs::create_dir(work.path().join("pos_db")).unwrap();
     let pid_file = work.path().join("conflux.pid");
     let missing: PathBuf = work.path().join("no-such-data-dir");
-    let first = Proc::start();
+    // The stand-in node: a uniquely named `sleep` with RLIMIT_NOFILE 1024:4096, restarted below.
+    let node = StandIn::create();
+    let first = node.start();
     write_pid(&pid_file, &first);
     let app = exporter(config_with(
         &sim.url("node").unwrap(),
@@ -148,9 +121,9 @@ async fn process_by_pid_file_across_restart_and_exit_plus_disks() {
     assert_eq!(at(&s, "conflux_disk_available_bytes", &missing), None);
 
     // Restart: a new process, a new pid in the file, a later start time.
-    first.stop();
+    drop(first);
     std::thread::sleep(Duration::from_millis(30));
-    let second = Proc::start();
+    let second = node.start();
     write_pid(&pid_file, &second);
     let s = wait_for(addr, T, "restart seen", |s| {
         g(s, "conflux_node_process_start_time_seconds").is_some_and(|t| t > started)
@@ -159,7 +132,7 @@ async fn process_by_pid_file_across_restart_and_exit_plus_disks() {
     assert_eq!(g(&s, "conflux_node_process_up"), Some(1.0));
 
     // Gone: the pid file now names a dead process; nothing stale is left.
-    second.stop();
+    drop(second);
     // A poll that found the process just before it died says `gone`; the next ones read the stale pid file.
     let s = wait_for(addr, T, "process gone", |s| {
         g(s, "conflux_node_process_up") == Some(0.0)
