@@ -19,8 +19,9 @@ use crate::server::auth::BasicAuth;
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
-use crate::watch::pos_poller::PosPoller;
-use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceWatcher};
+use crate::watch::pos_poller::{Intervals, PosPoller};
+use crate::watch::reference::{ReferenceClients, ReferenceWatcher};
+use crate::watch::{self, node::NodePoller, pos::PosSource};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,7 @@ struct Ctx {
     observer: Arc<dyn RpcObserver>,
     metrics: Arc<Metrics>,
     hub: Arc<Hub>,
+    references: Arc<ReferenceClients>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -74,9 +76,11 @@ impl Ctx {
     }
 
     fn spawn_reference(&self, r: &ReferenceConfig, interval: Duration) {
+        let client = self.client(&r.name, &r.url);
+        self.references.add(&r.name, client.clone());
         let w = ReferenceWatcher {
             name: r.name.clone(),
-            client: self.client(&r.name, &r.url),
+            client,
             hub: self.hub.clone(),
         };
         self.tracker
@@ -142,6 +146,7 @@ impl App {
             observer: metrics.exporter.clone(),
             metrics: metrics.clone(),
             hub: Hub::new(state),
+            references: Arc::default(),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
         });
@@ -170,7 +175,11 @@ impl App {
                     .with_pos_db_dir(host_spec.configured_pos_db_dir())
                     .with_cip99_transition_view(n.cip99_transition_view),
                 config.history_timeout,
-                config.node_interval,
+                Intervals {
+                    node: config.node_interval,
+                    reference: config.reference_interval,
+                },
+                ctx.references.clone(),
             );
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), p));

@@ -1,0 +1,225 @@
+//! Whether a PoS view can be trusted for verdicts. A node can answer `cfx_*` and `pos_getStatus` normally while its
+//! PoS chain is stuck (measured on the real devnet after a 45 s `SIGSTOP`: the head never moved again while the
+//! other validators retired its key). Verdicts read from such a view ("signed everything it saw", "not at risk")
+//! are lies, so every verdict names the view it came from, and a view is used only while it is fresh: its
+//! committed head is close to the best head any reference reports, and it keeps moving when the chain does.
+//! The tolerances are functions of the chain's observed block interval and of how often each side is polled.
+
+use std::time::{Duration, SystemTime};
+
+/// A committed PoS head as observed: the height, and when that height was first seen (the head "advanced").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// `latestCommitted`.
+    pub committed: u64,
+    /// When this height was first seen.
+    pub advanced_at: SystemTime,
+}
+
+/// How often the views are sampled and how fast the chain moves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    /// Observed seconds per committed block, when known.
+    pub block_interval: Option<f64>,
+    /// How often the local node is polled.
+    pub node_poll: Duration,
+    /// How often the references are polled.
+    pub reference_poll: Duration,
+}
+
+/// The fastest block interval any Conflux chain runs (the devnet's 1 s rounds): used while the chain's own is not
+/// observed yet, it makes the block tolerance generous and the "stuck" bound short, never the reverse.
+pub const FALLBACK_BLOCK_INTERVAL: f64 = 1.0;
+
+impl Pace {
+    fn interval(&self) -> f64 {
+        self.block_interval
+            .filter(|i| i.is_finite() && *i > 0.0)
+            .unwrap_or(FALLBACK_BLOCK_INTERVAL)
+    }
+
+    /// Blocks a healthy view may trail the best reference by: the blocks the chain commits between two samples
+    /// of each side (the two heads are read at different moments), plus a little for a round that ran long.
+    pub fn lag_tolerance_blocks(&self) -> u64 {
+        let sampling = self.node_poll.as_secs_f64() + self.reference_poll.as_secs_f64();
+        let blocks = (sampling / self.interval()).ceil() as u64;
+        blocks.max(1) + 2
+    }
+
+    /// How long a head may stay put while a reference is ahead of it before the view counts as stuck: three
+    /// blocks of the chain, and never less than two polls (so one missed poll is not a verdict).
+    pub fn stuck_after(&self) -> Duration {
+        let blocks = Duration::from_secs_f64(3.0 * self.interval());
+        blocks.max(2 * self.node_poll)
+    }
+
+    /// How long any view may stay put before it counts as stuck even with nothing to compare it with (no
+    /// reference, or every view stalled): ten blocks of the chain, at least three polls of each side. A chain
+    /// whose every node stalls is then "unknown", which is what it is.
+    pub fn stalled_after(&self) -> Duration {
+        let blocks = Duration::from_secs_f64(10.0 * self.interval());
+        blocks.max(3 * self.node_poll).max(3 * self.reference_poll)
+    }
+}
+
+/// The verdict about one view.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ViewVerdict {
+    /// Whether the view may be used for verdicts.
+    pub fresh: bool,
+    /// Blocks the view trails the best reference by (0 when level or ahead); `None` without a reference head.
+    pub lag_blocks: Option<u64>,
+    /// Seconds the view trails the chain by: its lag in blocks at the observed interval; `None` without one.
+    pub lag_seconds: Option<f64>,
+}
+
+/// Judges `view` against the best reference head `best` at `now`. A view with no head at all (node down, PoS
+/// unavailable) is not fresh.
+pub fn judge(view: Option<Head>, best: Option<Head>, pace: &Pace, now: SystemTime) -> ViewVerdict {
+    let Some(view) = view else {
+        return ViewVerdict {
+            fresh: false,
+            lag_blocks: None,
+            lag_seconds: None,
+        };
+    };
+    let still = |h: Head| now.duration_since(h.advanced_at).unwrap_or_default();
+    let lag_blocks = best.map(|b| b.committed.saturating_sub(view.committed));
+    let behind = lag_blocks.is_some_and(|l| l > 0);
+    let too_far = lag_blocks.is_some_and(|l| l > pace.lag_tolerance_blocks());
+    let stuck = behind && still(view) > pace.stuck_after();
+    let stalled = still(view) > pace.stalled_after();
+    ViewVerdict {
+        fresh: !too_far && !stuck && !stalled,
+        lag_blocks,
+        lag_seconds: lag_blocks.map(|l| l as f64 * pace.interval()),
+    }
+}
+
+/// The best reference head: the highest one among those reported. Ties keep the earliest `advanced_at` (the
+/// one that has known the height longest).
+pub fn best_head(heads: impl IntoIterator<Item = Head>) -> Option<Head> {
+    heads.into_iter().fold(None, |best, h| match best {
+        Some(b) if b.committed > h.committed => Some(b),
+        Some(b) if b.committed == h.committed && b.advanced_at <= h.advanced_at => Some(b),
+        _ => Some(h),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_800_000_000;
+
+    fn at(s: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + s)
+    }
+
+    fn head(committed: u64, since: u64) -> Head {
+        Head {
+            committed,
+            advanced_at: at(since),
+        }
+    }
+
+    /// The devnet: 1 s blocks, 5 s node polls, 15 s reference polls.
+    fn devnet() -> Pace {
+        Pace {
+            block_interval: Some(1.0),
+            node_poll: Duration::from_secs(5),
+            reference_poll: Duration::from_secs(15),
+        }
+    }
+
+    /// Mainnet: 30 s blocks.
+    fn mainnet() -> Pace {
+        Pace {
+            block_interval: Some(30.0),
+            ..devnet()
+        }
+    }
+
+    #[test]
+    fn tolerances_follow_the_chain_and_the_polls() {
+        assert_eq!(devnet().lag_tolerance_blocks(), 22);
+        assert_eq!(devnet().stuck_after(), Duration::from_secs(10));
+        assert_eq!(devnet().stalled_after(), Duration::from_secs(45));
+        assert_eq!(mainnet().lag_tolerance_blocks(), 3);
+        assert_eq!(mainnet().stuck_after(), Duration::from_secs(90));
+        assert_eq!(mainnet().stalled_after(), Duration::from_secs(300));
+        let unknown = Pace {
+            block_interval: None,
+            ..mainnet()
+        };
+        assert_eq!(
+            unknown.lag_tolerance_blocks(),
+            devnet().lag_tolerance_blocks()
+        );
+        let nonsense = Pace {
+            block_interval: Some(f64::NAN),
+            ..mainnet()
+        };
+        assert_eq!(nonsense.stuck_after(), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_view_level_with_the_chain_is_fresh() {
+        let v = judge(Some(head(100, 0)), Some(head(101, 0)), &devnet(), at(3));
+        assert_eq!(
+            v,
+            ViewVerdict {
+                fresh: true,
+                lag_blocks: Some(1),
+                lag_seconds: Some(1.0)
+            }
+        );
+        let ahead = judge(Some(head(105, 0)), Some(head(101, 0)), &devnet(), at(3));
+        assert!(ahead.fresh);
+        assert_eq!(ahead.lag_blocks, Some(0));
+    }
+
+    #[test]
+    fn a_head_that_stopped_while_the_chain_went_on_is_stale() {
+        // The paused devnet node: its head stays at 41 while the references move on.
+        let p = devnet();
+        assert!(judge(Some(head(41, 0)), Some(head(43, 5)), &p, at(9)).fresh);
+        assert!(!judge(Some(head(41, 0)), Some(head(43, 5)), &p, at(11)).fresh);
+        // Far behind, even while moving (catching up after a restart).
+        let catching_up = judge(Some(head(41, 10)), Some(head(80, 10)), &p, at(10));
+        assert!(!catching_up.fresh);
+        assert_eq!(catching_up.lag_blocks, Some(39));
+        // Mainnet: a slow round is no verdict, three missed blocks are.
+        let m = mainnet();
+        assert!(judge(Some(head(7, 0)), Some(head(8, 40)), &m, at(80)).fresh);
+        assert!(!judge(Some(head(7, 0)), Some(head(8, 40)), &m, at(91)).fresh);
+    }
+
+    #[test]
+    fn a_chain_wide_stall_is_not_the_node_s_fault_until_it_lasts() {
+        let p = mainnet();
+        // Every view at the same height for four minutes: the chain is slow, the view is level with it.
+        assert!(judge(Some(head(7, 0)), Some(head(7, 0)), &p, at(240)).fresh);
+        // Past the stall bound nobody can vouch for the chain's state: unknown, never "fine".
+        assert!(!judge(Some(head(7, 0)), Some(head(7, 0)), &p, at(301)).fresh);
+        // Without any reference the same bound applies.
+        assert!(judge(Some(head(7, 0)), None, &p, at(240)).fresh);
+        let alone = judge(Some(head(7, 0)), None, &p, at(301));
+        assert!(!alone.fresh);
+        assert_eq!(alone.lag_blocks, None);
+    }
+
+    #[test]
+    fn no_head_is_never_fresh() {
+        let v = judge(None, Some(head(7, 0)), &devnet(), at(1));
+        assert!(!v.fresh);
+        assert_eq!(v.lag_blocks, None);
+    }
+
+    #[test]
+    fn the_best_head_is_the_highest_then_the_oldest() {
+        assert_eq!(best_head([]), None);
+        let best = best_head([head(5, 3), head(9, 4), head(9, 2), head(1, 0)]);
+        assert_eq!(best, Some(head(9, 2)));
+    }
+}
