@@ -188,7 +188,10 @@ impl PosFamilies {
     /// Whether the node's own PoS view is fresh and how far behind the chain it is.
     fn publish_freshness(&self, n: &str, p: &PosObs) {
         let Some(v) = &p.view.local else { return };
-        set(&self.view_fresh, &[n], flag(v.fresh));
+        // Fresh is a comparison: without a reference head only an absent view is known (stale).
+        if v.lag_blocks.is_some() || !v.fresh {
+            set(&self.view_fresh, &[n], flag(v.fresh));
+        }
         if let Some(l) = v.lag_seconds {
             set(&self.view_lag, &[n], l);
         }

@@ -210,6 +210,12 @@ impl PosSource {
         }
     }
 
+    /// Makes the node's own answers the view in use: what the poller does while the local view is fresh (and
+    /// what tests driving a source directly, without references, want).
+    pub fn choose_local(&mut self) {
+        self.choose(Some(ViewSource::Local), &ViewData::default());
+    }
+
     /// The epoch length and a point of the term grid, from the election schedule (the same on every view).
     fn learn_grid(&mut self, c: &CommitteeState) {
         if let [a, b, ..] = c.elections.as_slice() {
