@@ -216,3 +216,86 @@ async fn a_reference_without_pos_cannot_stand_in_so_the_risk_is_unknown() {
     app.shutdown().await;
     sim.shutdown().await;
 }
+
+/// The calls a public reference receives per day at mainnet rates, scaled 60× in time (30 s PoS blocks → 500 ms,
+/// 120-block epochs, the default 5 s node and 15 s reference polls → 83 and 250 ms): the steady state over half a
+/// simulated hour with the node up, then over one simulated hour while the reference stands in for the stopped
+/// node (after the start-up backfill), each extrapolated to a day. A measurement, not a unit test:
+/// `scripts/reference-budget` runs it and prints the numbers (it takes about two minutes).
+#[tokio::test]
+#[ignore = "a measurement of about two minutes: scripts/reference-budget runs it"]
+async fn reference_calls_per_day_at_mainnet_rates() {
+    use conflux_sim::pos::{PosChain, PosParams};
+    use conflux_sim::{EndpointSpec, SimConfig};
+    use std::time::Duration;
+    const SCALE: u32 = 60;
+    const FREE_TIER: u64 = 100_000;
+    let sim = support::world::sim(SimConfig {
+        chain_id: 1029,
+        pos: Some(Box::new(PosChain::new(PosParams::for_identities(
+            &[US.to_string()],
+            3,
+            120,
+        )))),
+        pos_block_interval: Some(Duration::from_secs(30) / SCALE),
+        pow_epoch_interval: Some(Duration::from_millis(100)),
+        endpoints: vec![
+            EndpointSpec::node("node", Some(US)),
+            EndpointSpec::reference("ref"),
+        ],
+        ..Default::default()
+    })
+    .await;
+    let mut cfg = support::exporter::exporter_config(
+        &[("local", sim.url("node").unwrap())],
+        &[("ref", sim.url("ref").unwrap())],
+        &format!("pos_address = \"{US}\""),
+    );
+    cfg.node_interval = Duration::from_secs(5) / SCALE;
+    cfg.reference_interval = Duration::from_secs(15) / SCALE;
+    let app = support::exporter::exporter(cfg).await;
+    let per_day = |sim: &SimHandle, simulated: Duration| {
+        let s = sim.stats("ref").unwrap();
+        let factor = 86_400.0 / simulated.as_secs_f64();
+        let calls = (s.rpc_calls as f64 * factor) as u64;
+        let by_method: Vec<String> = s
+            .calls_per_method
+            .iter()
+            .map(|(m, n)| format!("{m} {}", (*n as f64 * factor) as u64))
+            .collect();
+        (calls, by_method)
+    };
+    let settle = |what: &'static str| {
+        wait_for(app.local_addr(), DEADLINE, what, |s| {
+            g(s, "conflux_pos_backfill_complete") == Some(1.0)
+                && g(s, "conflux_pos_history_caught_up") == Some(1.0)
+        })
+    };
+    settle("backfill with the node up").await;
+    sim.reset_stats();
+    let half_hour = Duration::from_secs(1800);
+    tokio::time::sleep(half_hour / SCALE).await;
+    let (up, up_methods) = per_day(&sim, half_hour);
+    sim.patch_endpoint("node", EndpointPatch::default().down(true))
+        .await
+        .unwrap();
+    wait_for(app.local_addr(), DEADLINE, "the reference's view", |s| {
+        view(s, "reference") == Some(1.0)
+    })
+    .await;
+    settle("caught up from the reference").await;
+    sim.reset_stats();
+    let hour = Duration::from_secs(3600);
+    tokio::time::sleep(hour / SCALE).await;
+    let (down, down_methods) = per_day(&sim, hour);
+    println!("reference calls per day, node up and fresh: {up} ({up_methods:?})");
+    println!("reference calls per day, standing in for a stopped node: {down} ({down_methods:?})");
+    println!(
+        "free tier {FREE_TIER}: {:.1} % / {:.1} %",
+        up as f64 * 100.0 / FREE_TIER as f64,
+        down as f64 * 100.0 / FREE_TIER as f64
+    );
+    assert!(down < FREE_TIER / 2, "over half the free tier: {down}");
+    app.shutdown().await;
+    sim.shutdown().await;
+}
