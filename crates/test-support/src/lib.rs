@@ -6,6 +6,7 @@
 //! an assert fails); every simulator by its `SimHandle` (see [`world`]).
 
 pub mod alertmanager;
+pub mod chatsink;
 pub mod exporter;
 pub mod exposition;
 pub mod grafana;
