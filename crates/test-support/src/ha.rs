@@ -19,7 +19,8 @@
 //! notification: 10 s brings the re-send soon. A shorter delay would make the replicas disagree: a replica that has
 //! not yet evaluated a resolution (the replicas evaluate up to an interval or two apart) may re-send the alert as
 //! firing just after the other replica sent it resolved, re-opening it for that moment; with 10 s that takes a
-//! re-send inside that fraction of a second and a flush inside it too, roughly 1 in 2 500 resolutions. The alerting
+//! re-send inside that fraction of a second and a flush inside it too (estimated: a few in ten thousand
+//! resolutions). The alerting
 //! rules are loaded only once both replicas scrape every target, and the stack is handed over once both know both
 //! Alertmanagers again after that reload.
 
