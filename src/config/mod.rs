@@ -157,6 +157,9 @@ impl Config {
                 humantime::format_duration(self.rpc_timeout)
             ));
         }
+        if let (Some(w), Some(file)) = (&self.web_config, &self.web_config_file) {
+            out.extend(w.warnings(file));
+        }
         out
     }
 }
