@@ -202,10 +202,19 @@ impl App {
             served.clone(),
             ctx.cancel.clone(),
         ));
+        let limits = server::Limits {
+            max_connections: server::fdlimit::connection_cap(
+                config.max_connections,
+                server::fdlimit::raise_soft_limit(),
+            ),
+            header_read_timeout: server::listen::HEADER_READ_TIMEOUT,
+            write_timeout: config.write_timeout,
+        };
         ctx.tracker.spawn(server::serve(
             listener,
             served,
             tls,
+            limits,
             ctx.cancel.clone(),
             Duration::from_secs(5),
         ));
