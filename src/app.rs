@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -97,9 +96,8 @@ impl App {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let basic_auth = auth.is_some();
-        let listener = TcpListener::bind(config.listen_address)
-            .await
-            .map_err(|source| AppError::Listen {
+        let listener =
+            server::listen::bind(config.listen_address).map_err(|source| AppError::Listen {
                 addr: config.listen_address,
                 source,
             })?;

@@ -4,8 +4,8 @@
 //! and file probes need.
 //!
 //! - At [`Limits::max_connections`] open connections the loop stops accepting: further clients wait in the
-//!   kernel's listen backlog (which costs the process no descriptor) until one closes, and a warning says so at
-//!   most once a minute.
+//!   kernel's listen backlog ([`LISTEN_BACKLOG`], which costs the process no descriptor) until one closes, and a
+//!   warning says so at most once a minute.
 //! - A connection must deliver its request headers within [`Limits::header_read_timeout`] of connecting, and
 //!   the next request within the same time of the previous answer (hyper's header timer also runs while a
 //!   keep-alive connection idles), so an idle or slow client frees its slot.
@@ -13,6 +13,7 @@
 //!   never reads frees its slot and the response it holds.
 //! - TLS handshakes count against the cap and have the header timeout too.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,7 +23,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -47,6 +48,23 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head (request line and headers) read from a client; hyper's default is about 400 KiB per
 /// connection. Prometheus sends well under 1 KiB.
 const MAX_REQUEST_HEAD_BYTES: usize = 16 * 1024;
+
+/// Connections the kernel completes and keeps for the accept loop. While the cap is reached, clients wait here
+/// (it costs the process no descriptor); std and tokio listen with 128, and beyond the backlog the kernel drops
+/// SYNs, so a scraper arriving during a flood would retry its connect after a second or more.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Binds the listening socket (address reuse on, as `TcpListener::bind` does) with [`LISTEN_BACKLOG`].
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// A repeated warning is logged at most this often.
 const WARN_EVERY: Duration = Duration::from_secs(60);
