@@ -11,6 +11,7 @@ pub mod exposition;
 pub mod grafana;
 pub mod guard;
 pub mod hostfiles;
+pub mod hostile;
 pub mod modgraph;
 pub mod ports;
 pub mod pos;
