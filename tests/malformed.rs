@@ -1,7 +1,7 @@
 //! Whatever a node answers, the exporter never panics: random JSON in every slot of a poll's batch goes through
 //! the chain and PoS decoders, which must drop and count it.
 
-use conflux_pos_exporter::rpc::RpcError;
+use conflux_pos_exporter::rpc::{to_raw, Answer, RpcError};
 use conflux_pos_exporter::watch::{chain, pos::PosSource};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -35,10 +35,10 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
-fn answers(n: usize) -> impl Strategy<Value = Vec<Result<Value, RpcError>>> {
+fn answers(n: usize) -> impl Strategy<Value = Vec<Answer>> {
     prop::collection::vec(
         prop_oneof![
-            any_json().prop_map(Ok),
+            any_json().prop_map(|v| Ok(to_raw(&v))),
             any::<i64>().prop_map(|code| Err(RpcError::Rpc {
                 code,
                 message: "x".into()
@@ -62,11 +62,11 @@ proptest! {
         for results in [first, second] {
             let calls = pos.calls();
             let mut results = results;
-            results.resize_with(calls.len(), || Ok(Value::Null));
+            results.resize_with(calls.len(), || Ok(to_raw(&Value::Null)));
             let _ = pos.apply(Ok(results));
             if let Some(extra) = pos.extra_calls() {
                 let n = extra.len();
-                let _ = pos.apply_extra((0..n).map(|_| Ok(Value::Null)).collect());
+                let _ = pos.apply_extra((0..n).map(|_| Ok(to_raw(&Value::Null))).collect());
             }
         }
     }
@@ -74,15 +74,19 @@ proptest! {
 
 const US: &str = "0xabababababababababababababababababababababababababababababababab";
 
+fn ok(v: Value) -> Answer {
+    Ok(to_raw(&v))
+}
+
 /// A source that knows our address, and the realistic first two answers of its head batch (status, then a
 /// committee with these `nodes` and these `elections`).
-fn source_and_head(nodes: Value, elections: Value) -> (PosSource, Vec<Result<Value, RpcError>>) {
+fn source_and_head(nodes: Value, elections: Value) -> (PosSource, Vec<Answer>) {
     let pos = PosSource::new(conflux_pos_exporter::pos_address::PosAddress::parse(US).ok());
     let head = vec![
-        Ok(
+        ok(
             json!({"epoch":"0x5","latestCommitted":"0x32","latestVoted":null,"pivotDecision":{"blockHash":"0x1","height":"0x2"}}),
         ),
-        Ok(
+        ok(
             json!({"currentCommittee":{"epochNumber":"0x5","quorumVotingPower":"0x3","totalVotingPower":"0x4",
             "nodes": nodes}, "elections": elections}),
         ),
@@ -98,7 +102,7 @@ fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
                {"isFinalized":false,"startBlockNumber":"0x5a","topElectingNodes":[]}]),
     );
     let calls = pos.calls();
-    results.resize_with(calls.len(), || Ok(json!({"garbage": [1, 2, 3]})));
+    results.resize_with(calls.len(), || ok(json!({"garbage": [1, 2, 3]})));
     let bad = pos.apply(Ok(results));
     assert_eq!(
         bad,
@@ -119,8 +123,8 @@ fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
     );
     let calls = pos.calls();
     results.extend([
-        Ok(json!(true)),
-        Ok(
+        ok(json!(true)),
+        ok(
             json!({"address": format!("0x{}", "zz".repeat(32)), "blockNumber":"0x32","status":{
             "availableVotes":"0x1","forceRetired":null,"forfeited":"0x0","inQueue":[],"locked":"0x1",
             "outQueue":[],"unlocked":"0x0"}}),
@@ -134,9 +138,9 @@ fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
     // Without an address, test_posRegister's answer is where it enters: a malformed one is counted too.
     let mut pos = PosSource::new(None);
     let calls = pos.calls();
-    let mut results: Vec<Result<Value, RpcError>> = calls.iter().map(|_| Ok(Value::Null)).collect();
+    let mut results: Vec<Answer> = calls.iter().map(|_| ok(Value::Null)).collect();
     let register = calls.len() - 1;
-    results[register] = Ok(json!(["0x00", "0x12"]));
+    results[register] = ok(json!(["0x00", "0x12"]));
     let bad = pos.apply(Ok(results));
     assert!(bad.contains(&"test_posRegister"), "{bad:?}");
     assert!(pos.obs.address.is_none());

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::assess::votes::BlockVerdict;
 use crate::rpc::pos::{CommitteeState, EpochRewards, PosBlock, PosTransaction};
-use crate::rpc::{decode, RpcError};
+use crate::rpc::{decode, Answer, RpcError};
 use crate::state::PosObs;
 
 use super::activity;
@@ -144,7 +144,7 @@ impl BlockTracker {
     pub fn apply(
         &mut self,
         wants: &[Want],
-        answers: Vec<Result<serde_json::Value, RpcError>>,
+        answers: Vec<Answer>,
         obs: &mut PosObs,
     ) -> Vec<&'static str> {
         let mut bad = Vec::new();

@@ -5,12 +5,12 @@
 
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths};
 use crate::pos_address::PosAddress;
-use crate::rpc::pos::{Account, CommitteeState, PosStatus};
-use crate::rpc::{decode, Call, RpcError};
+use crate::rpc::pos::{Account, CommitteeState, PosStatus, Registration};
+use crate::rpc::{decode, Answer, Call, RpcError};
 use crate::state::{PosDown, PosObs};
 
 use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
@@ -157,10 +157,7 @@ impl PosSource {
 
     /// Applies the answers to [`Self::calls`] (`Err` = the whole request failed). Returns the methods whose answers
     /// were malformed (present but of the wrong shape).
-    pub fn apply(
-        &mut self,
-        answers: Result<Vec<Result<Value, RpcError>>, RpcError>,
-    ) -> Vec<&'static str> {
+    pub fn apply(&mut self, answers: Result<Vec<Answer>, RpcError>) -> Vec<&'static str> {
         let mut answers = match answers {
             Ok(a) => a.into_iter(),
             Err(_) => {
@@ -186,7 +183,7 @@ impl PosSource {
         bad
     }
 
-    fn apply_head(&mut self, h: Head, answer: Result<Value, RpcError>) -> usize {
+    fn apply_head(&mut self, h: Head, answer: Answer) -> usize {
         match (h, answer) {
             (Head::Status, Ok(v)) => match decode::<PosStatus>(v) {
                 Ok(s) => {
@@ -243,10 +240,7 @@ impl PosSource {
                 Err(_) => 1,
             },
             (Head::Register, Ok(v)) => {
-                let found = v
-                    .get(1)
-                    .and_then(Value::as_str)
-                    .and_then(|a| PosAddress::parse(a).ok());
+                let found = decode::<Registration>(v).ok().map(|r| r.0);
                 match found {
                     Some(a) => {
                         tracing::info!(pos_address = %a, "PoS address discovered with test_posRegister");
@@ -259,7 +253,7 @@ impl PosSource {
                     }
                 }
             }
-            (Head::Voting, Ok(v)) => match v.as_bool() {
+            (Head::Voting, Ok(v)) => match decode::<bool>(v).ok() {
                 Some(b) => {
                     self.obs.voting_enabled = Some(b);
                     self.obs.voting_asked_at = self.head_asked_at;
@@ -331,7 +325,7 @@ impl PosSource {
 
     /// Applies the answers to [`Self::extra_calls`]; returns the methods of malformed answers. A request that
     /// answered grows the next one (up to the last size that timed out).
-    pub fn apply_extra(&mut self, answers: Vec<Result<Value, RpcError>>) -> Vec<&'static str> {
+    pub fn apply_extra(&mut self, answers: Vec<Answer>) -> Vec<&'static str> {
         let wants = std::mem::take(&mut self.wants);
         let bad = self.tracker.apply(&wants, answers, &mut self.obs);
         self.history_successes += 1;
