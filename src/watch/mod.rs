@@ -5,11 +5,13 @@
 pub mod activity;
 pub mod blocks;
 pub mod chain;
+pub mod head;
 pub mod host;
 pub mod node;
 pub mod pos;
 pub mod pos_poller;
 pub mod reference;
+pub mod txs;
 pub mod want;
 
 use std::future::Future;

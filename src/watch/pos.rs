@@ -17,6 +17,9 @@ use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
 
 /// Largest history request.
 pub const BACKLOG_PER_REQUEST: usize = 250;
+/// Longest PoS epoch believed from the election schedule (mainnet: 120 blocks); a longer one is a malformed
+/// answer, so epoch arithmetic downstream never sees an absurd length.
+pub const MAX_EPOCH_LENGTH: u64 = 100_000;
 /// First history request size: small enough for a slow node, doubled on each success.
 pub const INITIAL_HISTORY_BATCH: usize = 32;
 
@@ -221,7 +224,7 @@ impl PosSource {
                 Ok(c) => {
                     if let [a, b, ..] = c.elections.as_slice() {
                         let (a, b) = (a.start_block_number.0, b.start_block_number.0);
-                        if b > a {
+                        if b > a && b - a <= MAX_EPOCH_LENGTH {
                             self.obs.epoch_length = Some(b - a);
                             self.obs.grid_point = Some(a);
                         }
@@ -284,22 +287,24 @@ impl PosSource {
     /// Sets the starting block once the address, status and epoch grid are known; restarts the window when the
     /// backlog is far larger than the look-back (after a long outage the older blocks no longer matter).
     fn plan(&mut self) {
-        let (Some(status), Some(_)) = (&self.obs.status, &self.obs.address) else {
+        let (Some(_), Some(_)) = (&self.obs.status, &self.obs.address) else {
             return;
         };
-        let latest = status.latest_committed.0;
-        let epoch = status.epoch.0;
+        // The head the tracker believes, not this poll's reading (which may be wild: see `watch::head`).
+        let (latest, epoch) = (self.tracker.target(), self.tracker.epoch());
         let (Some(len), Some(grid)) = (self.obs.epoch_length, self.obs.grid_point) else {
             return;
         };
         let Some(last) = crate::assess::retire::epoch_last_block(latest, grid, len) else {
             return;
         };
-        let start = last + 1 - len;
+        let Some(start) = last.checked_add(1).and_then(|l| l.checked_sub(len)) else {
+            return;
+        };
         let far = self
             .tracker
             .next_height()
-            .is_some_and(|n| latest > n + 2 * BACKFILL_EPOCHS * len);
+            .is_some_and(|n| latest > n.saturating_add(len.saturating_mul(2 * BACKFILL_EPOCHS)));
         if far {
             tracing::warn!(from = self.tracker.next_height(), to = latest, "PoS backlog larger than the force-retire window; restarting the vote record at the window start");
             self.tracker = BlockTracker::default();
