@@ -48,8 +48,98 @@ fn answers(n: usize) -> impl Strategy<Value = Vec<Answer>> {
     )
 }
 
+/// Decodes `raw` as every type the exporter reads an answer into; none may panic, whatever the text.
+fn decode_as_every_type(raw: &serde_json::value::RawValue) {
+    use conflux_pos_exporter::rpc::{cfx, decode, pos, text, wire};
+    let _ = decode::<cfx::Status>(raw);
+    let _ = decode::<Option<cfx::Block>>(raw);
+    let _ = decode::<pos::PosStatus>(raw);
+    let _ = decode::<Option<pos::PosBlock>>(raw);
+    let _ = decode::<pos::CommitteeState>(raw);
+    let _ = decode::<pos::Account>(raw);
+    let _ = decode::<Option<pos::PosTransaction>>(raw);
+    let _ = decode::<Option<pos::EpochRewards>>(raw);
+    let _ = decode::<pos::Registration>(raw);
+    let _ = decode::<text::Count>(raw);
+    let _ = decode::<text::RemoteText>(raw);
+    let _ = decode::<wire::HexU64>(raw);
+    let _ = decode::<wire::HexU128>(raw);
+    let _ = decode::<bool>(raw);
+}
+
+/// Strings a hostile node might put where a quantity, hash, address or type name belongs.
+fn hostile_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "0x[0-9a-fA-F]{0,70}",
+        "(0x)?[0-9a-fA-F]{60,70}",
+        ".{0,300}",
+        "[\\x00-\\x1f\\u{202e}]{0,20}",
+        Just("0xffffffffffffffff".to_string()),
+        Just("0x1ffffffffffffffffffffffffffffffff".to_string()),
+        Just(format!("0x{}", "0".repeat(5000))),
+    ]
+}
+
+/// Realistic shapes with hostile strings and numbers in every leaf.
+fn hostile_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        hostile_string().prop_map(Value::String),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| json!(f)),
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("hash".to_string()),
+                    Just("height".to_string()),
+                    Just("epoch".to_string()),
+                    Just("round".to_string()),
+                    Just("lastTxNumber".to_string()),
+                    Just("latestCommitted".to_string()),
+                    Just("timestamp".to_string()),
+                    Just("signatures".to_string()),
+                    Just("account".to_string()),
+                    Just("votes".to_string()),
+                    Just("type".to_string()),
+                    Just("payload".to_string()),
+                    Just("address".to_string()),
+                    Just("from".to_string()),
+                    Just("number".to_string()),
+                    Just("epochNumber".to_string()),
+                    Just("chainId".to_string()),
+                    Just("currentCommittee".to_string()),
+                    Just("elections".to_string()),
+                    Just("nodes".to_string()),
+                    Just("accountRewards".to_string()),
+                    Just("reward".to_string()),
+                    hostile_string(),
+                ],
+                inner,
+                0..10
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn every_decoder_takes_any_answer_without_panicking(v in hostile_json()) {
+        decode_as_every_type(&to_raw(&v));
+    }
+
+    #[test]
+    fn every_decoder_takes_any_text_without_panicking(s in ".{0,200}") {
+        if let Ok(raw) = serde_json::value::RawValue::from_string(s) {
+            decode_as_every_type(&raw);
+        }
+    }
 
     #[test]
     fn chain_answers_never_panic(results in answers(6)) {
