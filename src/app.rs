@@ -110,8 +110,12 @@ impl App {
             source,
         })?;
         let metrics = Arc::new(Metrics::new()?);
+        // Redirects are never followed and no Referer is sent: a reference URL's path or query often carries an
+        // API key, which must not travel to (or be answered by) a host nobody configured.
         let http = reqwest::Client::builder()
             .user_agent(concat!("conflux-pos-exporter/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .connect_timeout(config.rpc_timeout)
             .build()
             .map_err(|e| AppError::HttpClient(e.without_url().to_string()))?;

@@ -6,7 +6,7 @@
 //! the start-up backfill, and not before the window is read.
 
 use conflux_pos_exporter::assess::retire;
-use conflux_pos_exporter::rpc::RpcError;
+use conflux_pos_exporter::rpc::{to_raw, Answer, RpcError};
 use conflux_pos_exporter::watch::pos::PosSource;
 use conflux_sim::pos::{PosChain, PosParams};
 use serde_json::{json, Value};
@@ -30,6 +30,11 @@ const NONE: Faults = Faults {
     answer_error: 0.0,
     committee_error: 0.0,
 };
+
+/// The chain's answer as the client hands it over: raw JSON text.
+fn raw_answer(chain: &PosChain, method: &str, params: &Value) -> Answer {
+    answer(chain, method, params).map(|v| to_raw(&v))
+}
 
 fn answer(chain: &PosChain, method: &str, params: &Value) -> Result<Value, RpcError> {
     match method {
@@ -57,7 +62,7 @@ fn poll(src: &mut PosSource, chain: &PosChain, rng: &mut fastrand::Rng, f: Fault
     }
     let head: Vec<_> = calls
         .iter()
-        .map(|c| answer(chain, c.method, &c.params))
+        .map(|c| raw_answer(chain, c.method, &c.params))
         .collect();
     src.apply(Ok(head));
     src.choose_local();
@@ -84,7 +89,7 @@ fn poll(src: &mut PosSource, chain: &PosChain, rng: &mut fastrand::Rng, f: Fault
                         message: "injected".into(),
                     })
                 } else {
-                    answer(chain, c.method, &c.params)
+                    raw_answer(chain, c.method, &c.params)
                 }
             })
             .collect();
@@ -280,7 +285,9 @@ fn backfill_under_a_moving_head(
         polls += 1;
         assert!(polls <= 100, "{name}: backfill never completed");
         let calls = src.calls();
-        let head = calls.iter().map(|c| answer(&chain, c.method, &c.params));
+        let head = calls
+            .iter()
+            .map(|c| raw_answer(&chain, c.method, &c.params));
         src.apply(Ok(head.collect()));
         src.choose_local();
         if let Some(calls) = src.extra_calls() {
@@ -291,7 +298,7 @@ fn backfill_under_a_moving_head(
                         message: "withheld".into(),
                     })
                 }
-                m => answer(&chain, m, &c.params),
+                m => raw_answer(&chain, m, &c.params),
             });
             src.apply_extra(history.collect());
         }

@@ -5,18 +5,21 @@
 
 use std::path::PathBuf;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths};
 use crate::pos_address::PosAddress;
-use crate::rpc::pos::{Account, CommitteeState, PosStatus};
-use crate::rpc::{decode, Call, RpcError};
+use crate::rpc::pos::{Account, CommitteeState, PosStatus, Registration};
+use crate::rpc::{decode, Answer, Call, RpcError};
 use crate::state::{PosDown, PosObs, ViewData, ViewSource};
 
 use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
 
 /// Largest history request.
 pub const BACKLOG_PER_REQUEST: usize = 250;
+/// Longest PoS epoch believed from the election schedule (mainnet: 120 blocks); a longer one is a malformed
+/// answer, so epoch arithmetic downstream never sees an absurd length.
+pub const MAX_EPOCH_LENGTH: u64 = 100_000;
 /// First history request size: small enough for a slow node, doubled on each success.
 pub const INITIAL_HISTORY_BATCH: usize = 32;
 
@@ -56,6 +59,8 @@ pub struct PosSource {
     head_asked_at: Option<std::time::SystemTime>,
     /// `pos_db` of the node, for the address fallback (`secure_storage.json`'s owner).
     pos_db_dir: Option<PathBuf>,
+    /// The view whose heads the tracker last followed.
+    target_source: Option<ViewSource>,
     /// `test_posRegister` failed at least once (the fallback only runs after that).
     register_failed: bool,
     warned_no_owner: bool,
@@ -157,10 +162,7 @@ impl PosSource {
 
     /// Applies the answers to [`Self::calls`] (`Err` = the whole request failed). Returns the methods whose answers
     /// were malformed (present but of the wrong shape).
-    pub fn apply(
-        &mut self,
-        answers: Result<Vec<Result<Value, RpcError>>, RpcError>,
-    ) -> Vec<&'static str> {
+    pub fn apply(&mut self, answers: Result<Vec<Answer>, RpcError>) -> Vec<&'static str> {
         let mut answers = match answers {
             Ok(a) => a.into_iter(),
             Err(_) => {
@@ -206,8 +208,15 @@ impl PosSource {
         self.obs.committee = committee;
         self.obs.account = account;
         self.obs.latest_committed_seen_at = at;
-        if let (Some(s), Some(_)) = (&self.obs.status, source) {
-            self.tracker.set_target(s.latest_committed.0, s.epoch.0);
+        if let (Some(s), Some(source)) = (&self.obs.status, source) {
+            // Views trail each other by a few blocks: a switch to one a little behind is not the chain going
+            // back (the tracker's guard would take it for a reset), so it only moves the target forward.
+            let switched = self.target_source != Some(source);
+            let head = s.latest_committed.0;
+            if !switched || head >= self.tracker.target() {
+                self.target_source = Some(source);
+                self.tracker.set_target(head, s.epoch.0);
+            }
             self.plan();
             self.note_progress();
         }
@@ -223,14 +232,14 @@ impl PosSource {
     fn learn_grid(&mut self, c: &CommitteeState) {
         if let [a, b, ..] = c.elections.as_slice() {
             let (a, b) = (a.start_block_number.0, b.start_block_number.0);
-            if b > a {
+            if b > a && b - a <= MAX_EPOCH_LENGTH {
                 self.obs.epoch_length = Some(b - a);
                 self.obs.grid_point = Some(a);
             }
         }
     }
 
-    fn apply_head(&mut self, h: Head, answer: Result<Value, RpcError>) -> usize {
+    fn apply_head(&mut self, h: Head, answer: Answer) -> usize {
         match (h, answer) {
             (Head::Status, Ok(v)) => match decode::<PosStatus>(v) {
                 Ok(s) => {
@@ -275,10 +284,7 @@ impl PosSource {
                 Err(_) => 1,
             },
             (Head::Register, Ok(v)) => {
-                let found = v
-                    .get(1)
-                    .and_then(Value::as_str)
-                    .and_then(|a| PosAddress::parse(a).ok());
+                let found = decode::<Registration>(v).ok().map(|r| r.0);
                 match found {
                     Some(a) => {
                         tracing::info!(pos_address = %a, "PoS address discovered with test_posRegister");
@@ -291,7 +297,7 @@ impl PosSource {
                     }
                 }
             }
-            (Head::Voting, Ok(v)) => match v.as_bool() {
+            (Head::Voting, Ok(v)) => match decode::<bool>(v).ok() {
                 Some(b) => {
                     self.obs.voting_enabled = Some(b);
                     self.obs.voting_asked_at = self.head_asked_at;
@@ -322,22 +328,24 @@ impl PosSource {
     /// Sets the starting block once the address, status and epoch grid are known; restarts the window when the
     /// backlog is far larger than the look-back (after a long outage the older blocks no longer matter).
     fn plan(&mut self) {
-        let (Some(status), Some(_)) = (&self.obs.status, &self.obs.address) else {
+        let (Some(_), Some(_)) = (&self.obs.status, &self.obs.address) else {
             return;
         };
-        let latest = status.latest_committed.0;
-        let epoch = status.epoch.0;
+        // The head the tracker believes, not this poll's reading (which may be wild: see `watch::head`).
+        let (latest, epoch) = (self.tracker.target(), self.tracker.epoch());
         let (Some(len), Some(grid)) = (self.obs.epoch_length, self.obs.grid_point) else {
             return;
         };
         let Some(last) = crate::assess::retire::epoch_last_block(latest, grid, len) else {
             return;
         };
-        let start = last + 1 - len;
+        let Some(start) = last.checked_add(1).and_then(|l| l.checked_sub(len)) else {
+            return;
+        };
         let far = self
             .tracker
             .next_height()
-            .is_some_and(|n| latest > n + 2 * BACKFILL_EPOCHS * len);
+            .is_some_and(|n| latest > n.saturating_add(len.saturating_mul(2 * BACKFILL_EPOCHS)));
         if far {
             tracing::warn!(from = self.tracker.next_height(), to = latest, "PoS backlog larger than the force-retire window; restarting the vote record at the window start");
             self.tracker = BlockTracker::default();
@@ -366,7 +374,7 @@ impl PosSource {
 
     /// Applies the answers to [`Self::extra_calls`]; returns the methods of malformed answers. A request that
     /// answered grows the next one (up to the last size that timed out).
-    pub fn apply_extra(&mut self, answers: Vec<Result<Value, RpcError>>) -> Vec<&'static str> {
+    pub fn apply_extra(&mut self, answers: Vec<Answer>) -> Vec<&'static str> {
         let wants = std::mem::take(&mut self.wants);
         let bad = self.tracker.apply(&wants, answers, &mut self.obs);
         self.history_successes += 1;

@@ -6,11 +6,11 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::pos_address::PosAddress;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus};
-use crate::rpc::{decode, Call, RpcError};
+use crate::rpc::{decode, Answer, Call, RpcError};
 use crate::state::ViewData;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +70,7 @@ impl RemoteView {
     /// methods whose answers were present but malformed.
     pub fn apply(
         &mut self,
-        answers: Result<Vec<Result<Value, RpcError>>, RpcError>,
+        answers: Result<Vec<Answer>, RpcError>,
         now: SystemTime,
     ) -> Vec<&'static str> {
         let asked = std::mem::take(&mut self.asked);

@@ -89,19 +89,19 @@ impl ReferenceWatcher {
         );
         let outcome = self.client.batch(&calls).await;
         let now = SystemTime::now();
-        let parsed = outcome.and_then(|mut results| {
-            let status: Status = decode(std::mem::replace(
-                &mut results[0],
-                Ok(serde_json::Value::Null),
-            )?)?;
+        let parsed = outcome.and_then(|results| {
+            let mut results = results.into_iter();
+            let missing = || Err(RpcError::decode("missing answer"));
+            let status: Status = decode(results.next().unwrap_or_else(missing)?)?;
             // A public port may not serve `pos` (−32601): then there is simply no PoS block lag.
-            let pos: Option<PosStatus> =
-                std::mem::replace(&mut results[1], Ok(serde_json::Value::Null))
-                    .ok()
-                    .and_then(|v| decode(v).ok());
+            let pos: Option<PosStatus> = results
+                .next()
+                .unwrap_or_else(missing)
+                .ok()
+                .and_then(|v| decode(v).ok());
             let hashes: Vec<(u64, String)> = epochs
                 .iter()
-                .zip(results.into_iter().skip(2))
+                .zip(results)
                 .filter_map(|(e, r)| {
                     // −32602 means the reference has not reached that epoch yet: simply no hash this time.
                     let block: Option<Block> = decode(r.ok()?).ok()?;

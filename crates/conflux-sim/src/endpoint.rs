@@ -75,6 +75,8 @@ pub struct EndpointView {
     pub garbage: bool,
     /// Answer this HTTP status with a short text body.
     pub http_status: Option<u16>,
+    /// Answer `307 Temporary Redirect` to this location (a reference behind a redirecting proxy).
+    pub redirect_to: Option<String>,
     /// Not listening: connections are refused.
     pub down: bool,
     /// Namespaces switched off on top of the kind's set.
@@ -109,6 +111,7 @@ impl EndpointView {
             pos_disabled: false,
             garbage: false,
             http_status: None,
+            redirect_to: None,
             down: false,
             disabled_namespaces: BTreeSet::new(),
             pos_not_started: false,
@@ -185,6 +188,7 @@ impl EndpointView {
             "pos_disabled": self.pos_disabled,
             "garbage": self.garbage,
             "http_status": self.http_status,
+            "redirect_to": self.redirect_to,
             "down": self.down,
             "disabled_namespaces": self.disabled_namespaces,
             "pos_not_started": self.pos_not_started,

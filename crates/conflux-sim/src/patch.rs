@@ -49,6 +49,9 @@ pub struct EndpointPatch {
     /// HTTP status fault; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
     pub http_status: Option<Option<u16>>,
+    /// Redirect every request (307) to this URL; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub redirect_to: Option<Option<String>>,
     /// Stop (`true`) or resume (`false`) listening.
     pub down: Option<bool>,
     /// Switch a namespace off (−32601 for its methods).
@@ -106,6 +109,8 @@ setters! {
     garbage: bool => std::convert::identity;
     /// Sets `http_status` (`None` clears).
     http_status: Option<u16> => std::convert::identity;
+    /// Sets `redirect_to` (`None` clears).
+    redirect_to: Option<&str> => |v: Option<&str>| v.map(str::to_string);
     /// Sets `down`.
     down: bool => std::convert::identity;
     /// Sets `disable_namespace`.
@@ -218,6 +223,14 @@ impl EndpointView {
                 return Err(format!("http_status {v:?} is not an HTTP status code"));
             }
             self.http_status = v;
+        }
+        if let Some(v) = &p.redirect_to {
+            if v.as_deref()
+                .is_some_and(|u| u.is_empty() || u.chars().any(char::is_control))
+            {
+                return Err(format!("redirect_to {v:?} is not a URL"));
+            }
+            self.redirect_to.clone_from(v);
         }
         if let Some(v) = p.down {
             self.down = v;
