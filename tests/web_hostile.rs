@@ -403,3 +403,46 @@ fn the_shipped_unit_raises_the_open_file_limit_well_above_the_connection_cap() {
         "LimitNOFILE={limit} for {cap} connections"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_error_message_from_a_peer_makes_a_small_landing_page() {
+    use support::exporter::{exporter, exporter_config};
+    let sim = sim(SimConfig {
+        endpoints: vec![EndpointSpec::node("a", None)],
+        ..Default::default()
+    })
+    .await;
+    let app = exporter(exporter_config(&[("a", sim.url("a").unwrap())], &[], "")).await;
+    let addr = app.local_addr();
+    // 2 MB of error text with markup and control characters for the liveness call (the unit tests of the page
+    // take 15 MB; through a test build's RPC client that many bytes may time out instead).
+    let message = format!("<b>\u{1b}[31m{}", "E".repeat(2_000_000));
+    sim.patch_endpoint(
+        "a",
+        conflux_sim::EndpointPatch::default().error(Some(conflux_sim::InjectedError {
+            code: -32000,
+            message,
+            method: Some("cfx_getStatus".into()),
+        })),
+    )
+    .await
+    .unwrap();
+    support::scrape::wait_for(addr, Duration::from_secs(60), "a down", |s| {
+        s.get("conflux_up", &[("node", "a")]) == Some(0.0)
+    })
+    .await;
+    let pages: Vec<_> = (0..20)
+        .map(|_| tokio::spawn(support::scrape::get(addr, "/")))
+        .collect();
+    for p in pages {
+        let (status, page) = p.await.unwrap();
+        assert_eq!(status, 200);
+        assert!(page.len() < 8192, "a {} byte landing page", page.len());
+        assert!(
+            page.contains("&lt;b&gt;\\u{1b}[31mEEE") && page.contains('…'),
+            "{page}"
+        );
+    }
+    app.shutdown().await;
+    sim.shutdown().await;
+}
