@@ -6,7 +6,7 @@
 //! - idle connections beyond the cap cost no descriptors, and the exporter's own RPC and file probes keep
 //!   working while they sit there;
 //! - clients that pipeline requests and never read are dropped after the write timeout, memory bounded;
-//! - a 2 MB error message from a node makes a landing page of a few KiB.
+//! - a 2 MB error message from a node makes a landing page of a few KiB (this one in-process).
 //!
 //! Unusable bcrypt hashes and the unit's open-file limit: `web_hostile_config.rs`.
 //!
@@ -18,7 +18,6 @@ use support::exposition::Scrape;
 use support::hostile::*;
 use support::ports::dead_port;
 use support::process::{Guarded, StandIn};
-
 use support::world::sim;
 
 use std::path::Path;
