@@ -15,6 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinSet;
 
+use conflux_pos_exporter::host::sockets::parse_proc_net_tcp;
+
 use super::ports::listening_port;
 use super::process::Guarded;
 
@@ -313,6 +315,24 @@ pub async fn non_reading_clients(
         out.push(s);
     }
     out
+}
+
+/// How many of `clients` are still established (read from the kernel's TCP table, so without reading from
+/// them): a client that never reads leaves that state only when the server closes or resets its connection.
+pub fn still_established(clients: &[TcpStream]) -> usize {
+    const TCP_ESTABLISHED: u8 = 0x01;
+    let ports: std::collections::BTreeSet<u16> = clients
+        .iter()
+        .filter_map(|c| c.local_addr().ok())
+        .map(|a| a.port())
+        .collect();
+    std::fs::read_to_string("/proc/net/tcp")
+        .ok()
+        .and_then(|text| parse_proc_net_tcp(&text).ok())
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.state == TCP_ESTABLISHED && ports.contains(&s.local.port()))
+        .count()
 }
 
 /// One keep-alive connection, opened before the trouble starts, the way Prometheus keeps its connection to a
