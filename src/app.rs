@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -19,8 +18,9 @@ use crate::server::auth::BasicAuth;
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
-use crate::watch::pos_poller::PosPoller;
-use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceWatcher};
+use crate::watch::pos_poller::{Intervals, PosPoller};
+use crate::watch::reference::{ReferenceClients, ReferenceWatcher};
+use crate::watch::{self, node::NodePoller, pos::PosSource};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +57,7 @@ struct Ctx {
     observer: Arc<dyn RpcObserver>,
     metrics: Arc<Metrics>,
     hub: Arc<Hub>,
+    references: Arc<ReferenceClients>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -74,9 +75,11 @@ impl Ctx {
     }
 
     fn spawn_reference(&self, r: &ReferenceConfig, interval: Duration) {
+        let client = self.client(&r.name, &r.url);
+        self.references.add(&r.name, client.clone());
         let w = ReferenceWatcher {
             name: r.name.clone(),
-            client: self.client(&r.name, &r.url),
+            client,
             hub: self.hub.clone(),
         };
         self.tracker
@@ -97,9 +100,8 @@ impl App {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let basic_auth = auth.is_some();
-        let listener = TcpListener::bind(config.listen_address)
-            .await
-            .map_err(|source| AppError::Listen {
+        let listener =
+            server::listen::bind(config.listen_address).map_err(|source| AppError::Listen {
                 addr: config.listen_address,
                 source,
             })?;
@@ -142,6 +144,7 @@ impl App {
             observer: metrics.exporter.clone(),
             metrics: metrics.clone(),
             hub: Hub::new(state),
+            references: Arc::default(),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
         });
@@ -170,7 +173,11 @@ impl App {
                     .with_pos_db_dir(host_spec.configured_pos_db_dir())
                     .with_cip99_transition_view(n.cip99_transition_view),
                 config.history_timeout,
-                config.node_interval,
+                Intervals {
+                    node: config.node_interval,
+                    reference: config.reference_interval,
+                },
+                ctx.references.clone(),
             );
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), p));
@@ -202,10 +209,19 @@ impl App {
             served.clone(),
             ctx.cancel.clone(),
         ));
+        let limits = server::Limits {
+            max_connections: server::fdlimit::connection_cap(
+                config.max_connections,
+                server::fdlimit::raise_soft_limit(),
+            ),
+            header_read_timeout: server::listen::HEADER_READ_TIMEOUT,
+            write_timeout: config.write_timeout,
+        };
         ctx.tracker.spawn(server::serve(
             listener,
             served,
             tls,
+            limits,
             ctx.cancel.clone(),
             Duration::from_secs(5),
         ));

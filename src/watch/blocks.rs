@@ -114,8 +114,12 @@ impl BlockTracker {
         self.current_epoch = epoch;
     }
 
-    /// Everything still to read, in dependency order, at most `limit` calls.
-    pub fn backlog(&self, limit: usize) -> Vec<Want> {
+    /// Everything still to read, in dependency order, at most `limit` calls, none beyond `ceiling` (the head of the
+    /// source that will answer: its latest committed block and, when it says, its latest transaction). A source
+    /// answers `null` beyond its head, and a `null` transaction is passed over as a genesis version, so asking a
+    /// source that trails the tracker would lose transactions.
+    pub fn backlog(&self, limit: usize, ceiling: (u64, Option<u64>)) -> Vec<Want> {
+        let (top_block, top_tx) = ceiling;
         let mut out: Vec<Want> = self
             .committee_views
             .iter()
@@ -126,11 +130,13 @@ impl BlockTracker {
             // Blocks waiting for membership are not re-read; new ones are only read up to the known target.
             let from = next;
             let room = limit.saturating_sub(out.len());
-            out.extend((from..=self.target).take(room).map(Want::Block));
+            let to = self.target.min(top_block);
+            out.extend((from..=to).take(room).map(Want::Block));
         }
         if let (Some(next), Some(last)) = (self.next_tx, self.last_tx) {
             let room = limit.saturating_sub(out.len());
-            out.extend((next..=last).take(room).map(Want::Tx));
+            let to = top_tx.map_or(last, |t| t.min(last));
+            out.extend((next..=to).take(room).map(Want::Tx));
         }
         if let Some(e) = self.next_reward_epoch.filter(|e| *e < self.current_epoch) {
             out.push(Want::Rewards(e));

@@ -13,6 +13,7 @@ pub mod grafana;
 pub mod guard;
 pub mod ha;
 pub mod hostfiles;
+pub mod hostile;
 pub mod modgraph;
 pub mod pages;
 pub mod ports;
