@@ -17,6 +17,7 @@ use conflux_test_support as support;
 use support::alertmanager::Alertmanager;
 use support::chatsink::{ChatSink, Received};
 use support::repo::*;
+use support::rules::expected_alert;
 use support::shipped::scale_durations;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,52 +127,10 @@ fn the_dingtalk_bridge_serves_every_target_alertmanager_posts_to_with_defined_te
     assert_eq!(targets.len(), 2, "pager and chat");
 }
 
-/// The labels and annotations the promtool tests expect for the first alert `name` whose description contains
-/// `marker`.
-fn rule_alert(name: &str, marker: &str) -> (Labels, Labels) {
-    let mut dir: Vec<_> = std::fs::read_dir(repo("alerts/tests"))
-        .expect("alerts/tests")
-        .filter_map(|e| e.ok())
-        .collect();
-    dir.sort_by_key(|e| e.file_name());
-    let map = |v: &Value| -> Labels {
-        v.as_mapping()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| {
-                let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
-                (s(k), s(v))
-            })
-            .collect()
-    };
-    for e in dir {
-        let doc = yaml(&format!("alerts/tests/{}", e.file_name().to_string_lossy()));
-        for t in doc["tests"].as_sequence().into_iter().flatten() {
-            for case in t["alert_rule_test"].as_sequence().into_iter().flatten() {
-                if case["alertname"].as_str() != Some(name) {
-                    continue;
-                }
-                for a in case["exp_alerts"].as_sequence().into_iter().flatten() {
-                    let annotations = map(&a["exp_annotations"]);
-                    if annotations
-                        .get("description")
-                        .is_some_and(|d| d.contains(marker))
-                    {
-                        let mut labels = map(&a["exp_labels"]);
-                        labels.insert("alertname".into(), name.into());
-                        return (labels, annotations);
-                    }
-                }
-            }
-        }
-    }
-    panic!("no promtool case of {name} with {marker:?}");
-}
-
 /// The two rule alerts every receiver is tried with: a key alert with an ETA and a node alert.
 fn rule_alerts() -> Vec<(Labels, Labels, Option<&'static str>)> {
-    let (l, a) = rule_alert("ConfluxPosForceRetireImminent", "29m 0s");
-    let (nl, na) = rule_alert("ConfluxNodeDown", "was in the PoS committee");
+    let (l, a) = expected_alert("ConfluxPosForceRetireImminent", "29m 0s");
+    let (nl, na) = expected_alert("ConfluxNodeDown", "was in the PoS committee");
     vec![(l, a, Some("29m 0s")), (nl, na, None)]
 }
 

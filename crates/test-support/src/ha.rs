@@ -11,8 +11,8 @@
 //! machine. The peer timeout is kept below every route's `group_interval` (the Watchdog's is the shortest, 2 s
 //! here): otherwise the second peer's wait outlasts its flush period, its flushes drift out of step with the
 //! first peer's, and a repeat or a resolution can be sent by both. The shipped timers are divided by
-//! [`TIMERS`] (`group_wait` 30 s -> 500 ms, `group_interval` 5 m -> 10 s, `repeat_interval` 1 h -> 5 m), so no
-//! page is legitimately repeated during a test and the Watchdog heartbeat repeats every 5 s.
+//! [`TIMERS`] (`group_wait` 30 s -> 500 ms, `group_interval` 5 m -> 10 s, `repeat_interval` 1 h -> 2 m), so no
+//! page of a test's incident is legitimately repeated, and the Watchdog heartbeat repeats every 2 to 4 s.
 //!
 //! Each replica re-sends a firing alert every [`RESEND_DELAY`] (default 1 m). A freshly (re)loaded Prometheus
 //! drops what it sends during the 5 s it takes to discover its Alertmanagers, which costs the Watchdog its first
@@ -48,7 +48,7 @@ pub const GOSSIP_INTERVAL: Duration = Duration::from_millis(50);
 pub const TIMERS: Timers = Timers {
     group_wait: 60,
     group_interval: 30,
-    repeat_interval: 12,
+    repeat_interval: 30,
 };
 /// `--rules.alert.resend-delay` of both replicas.
 pub const RESEND_DELAY: Duration = Duration::from_secs(10);
