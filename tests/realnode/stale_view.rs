@@ -4,6 +4,7 @@
 //! within a minute, `at_risk` is 1 before the chain retires the key, `force_retired` 1 once it has, no missed
 //! forecast, and (node stopped) the downtime budget counts down to the retirement.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -231,8 +232,35 @@ pub async fn run(test: &str, fault: Fault, cip99: Option<u64>) {
     for l in exp.log_lines("force-retired", 2) {
         out.push(format!("log: {l}"));
     }
-    liveness(&rec, &exp, NODE, &mut out, &mut fail);
+    // While node0 is paused the suite's own probes wait for it and answer after the -CONT: the exporter's
+    // conflux_up 0 from node_down_after (30 s) on is right then, not a false "down".
+    let mut live = Vec::new();
+    liveness(&rec, &exp, NODE, &mut out, &mut live);
+    let paused = fault_at..fault_at + PAUSE.as_secs_f64() + 1.0;
+    fail.extend(
+        live.into_iter().filter(|l| {
+            fault == Fault::Stop || !scrape_time(l).is_some_and(|t| paused.contains(&t))
+        }),
+    );
+    keep_log(test, &exp, &mut out);
     report(test, &out, &fail);
+}
+
+/// The time of a "t=12.3s …" failure line.
+fn scrape_time(line: &str) -> Option<f64> {
+    line.strip_prefix("t=")?.split_once('s')?.0.parse().ok()
+}
+
+/// The exporter's log, kept beside the report (the exporter's own directory goes with the test).
+fn keep_log(test: &str, exp: &Exporter, out: &mut Vec<String>) {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into());
+    let dir = Path::new(&target).join("realnode-logs");
+    let dest = dir.join(format!("{test}.exporter.log"));
+    match std::fs::create_dir_all(&dir).and_then(|_| std::fs::copy(&exp.log, &dest)) {
+        Ok(_) => out.push(format!("exporter log: {}", dest.display())),
+        Err(e) => out.push(format!("exporter log not kept: {e}")),
+    }
 }
 
 /// The switch to the reference's view, the at-risk lead, force_retired, the forecast self-check, and no verdict
