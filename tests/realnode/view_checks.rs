@@ -29,6 +29,7 @@ pub struct Row {
     pub budget_blocks: Option<f64>,
     pub retired: Option<f64>,
     pub missed_forecasts: Option<f64>,
+    pub interval_s: Option<f64>,
 }
 
 fn verdict_view(sc: &Scrape, node: &str) -> Option<String> {
@@ -64,6 +65,7 @@ pub fn row(s: &Sample, node: &str) -> Option<Row> {
         budget_blocks: v("conflux_pos_downtime_budget_blocks"),
         retired: v("conflux_pos_force_retired"),
         missed_forecasts: v("conflux_pos_force_retire_forecast_missed_total"),
+        interval_s: v("conflux_pos_block_interval_seconds"),
     })
 }
 
@@ -103,12 +105,13 @@ pub fn timeline(rows: &[Row], from: f64) -> Vec<String> {
         let s = state(r);
         if s != last {
             out.push(format!(
-                "t={:.1}s {s} (lag {}s, eta {}s, budget {}s/{} blocks)",
+                "t={:.1}s {s} (lag {}s, eta {}s, budget {}s/{} blocks, block interval {:?}s)",
                 r.at,
                 f(r.lag_s),
                 f(r.eta_s),
                 f(r.budget_s),
-                f(r.budget_blocks)
+                f(r.budget_blocks),
+                r.interval_s
             ));
             last = s;
         }
