@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -101,9 +100,8 @@ impl App {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let basic_auth = auth.is_some();
-        let listener = TcpListener::bind(config.listen_address)
-            .await
-            .map_err(|source| AppError::Listen {
+        let listener =
+            server::listen::bind(config.listen_address).map_err(|source| AppError::Listen {
                 addr: config.listen_address,
                 source,
             })?;
@@ -211,10 +209,19 @@ impl App {
             served.clone(),
             ctx.cancel.clone(),
         ));
+        let limits = server::Limits {
+            max_connections: server::fdlimit::connection_cap(
+                config.max_connections,
+                server::fdlimit::raise_soft_limit(),
+            ),
+            header_read_timeout: server::listen::HEADER_READ_TIMEOUT,
+            write_timeout: config.write_timeout,
+        };
         ctx.tracker.spawn(server::serve(
             listener,
             served,
             tls,
+            limits,
             ctx.cancel.clone(),
             Duration::from_secs(5),
         ));

@@ -31,11 +31,17 @@ pub struct Pace {
 /// observed yet, it makes the block tolerance generous and the "stuck" bound short, never the reverse.
 pub const FALLBACK_BLOCK_INTERVAL: f64 = 1.0;
 
+/// The slowest block interval a live chain shows: a round's timer grows ×1.2 up to six times from 30 s (≈ 90 s;
+/// 60 s rounds before CIP-113). A longer observed "interval" is a gap in what was read (the first blocks after an
+/// old anchor), not the chain's pace, and must not stretch the tolerances.
+pub const MAX_BLOCK_INTERVAL: f64 = 120.0;
+
 impl Pace {
     fn interval(&self) -> f64 {
         self.block_interval
             .filter(|i| i.is_finite() && *i > 0.0)
             .unwrap_or(FALLBACK_BLOCK_INTERVAL)
+            .min(MAX_BLOCK_INTERVAL)
     }
 
     /// Blocks a healthy view may trail the best reference by: the blocks the chain commits between two samples
@@ -86,6 +92,31 @@ pub fn judge(view: Option<Head>, best: Option<Head>, pace: &Pace, now: SystemTim
         fresh: !too_far && !stuck,
         lag_blocks,
         lag_seconds: lag_blocks.map(|l| l as f64 * pace.interval()),
+    }
+}
+
+/// Judges the node's view by the PoW side when no reference serves `pos_*`: PoS commits finalise PoW epochs, so a
+/// node whose PoS is stuck stops advancing `latestFinalized` while the references' keeps moving. `finalized` is the
+/// node's finalised PoW epoch as a head, `best` the references'. Only the "stuck" rule applies (the two counters
+/// are PoW epochs, not PoS blocks); a view without a PoS head is not fresh.
+pub fn judge_by_finality(
+    view: Option<Head>,
+    finalized: Option<Head>,
+    best: Option<Head>,
+    pace: &Pace,
+    now: SystemTime,
+) -> ViewVerdict {
+    let stuck = match (finalized, best) {
+        (Some(f), Some(b)) => {
+            let still = now.duration_since(f.advanced_at).unwrap_or_default();
+            b.committed > f.committed && still > pace.stuck_after()
+        }
+        _ => false,
+    };
+    ViewVerdict {
+        fresh: view.is_some() && !stuck,
+        lag_blocks: None,
+        lag_seconds: None,
     }
 }
 
@@ -152,6 +183,11 @@ mod tests {
             ..mainnet()
         };
         assert_eq!(nonsense.stuck_after(), Duration::from_secs(10));
+        let gap = Pace {
+            block_interval: Some(1.8e9),
+            ..mainnet()
+        };
+        assert_eq!(gap.stuck_after(), Duration::from_secs(360));
     }
 
     #[test]
@@ -195,6 +231,22 @@ mod tests {
         let alone = judge(Some(head(7, 0)), None, &p, at(3600));
         assert!(alone.fresh);
         assert_eq!(alone.lag_blocks, None);
+    }
+
+    #[test]
+    fn without_a_pos_reference_a_frozen_finality_betrays_a_stuck_pos() {
+        let p = devnet();
+        let pos = Some(head(41, 0));
+        // The node's finalised PoW epoch stays at 900 while the reference's moves on.
+        let v = judge_by_finality(pos, Some(head(900, 0)), Some(head(960, 8)), &p, at(9));
+        assert!(v.fresh);
+        let v = judge_by_finality(pos, Some(head(900, 0)), Some(head(960, 8)), &p, at(11));
+        assert!(!v.fresh);
+        assert_eq!(v.lag_blocks, None);
+        // Level with the reference, or nothing to compare with: the node's view is all there is.
+        assert!(judge_by_finality(pos, Some(head(960, 0)), Some(head(960, 0)), &p, at(99)).fresh);
+        assert!(judge_by_finality(pos, None, None, &p, at(99)).fresh);
+        assert!(!judge_by_finality(None, Some(head(960, 0)), None, &p, at(1)).fresh);
     }
 
     #[test]

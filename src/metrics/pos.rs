@@ -99,7 +99,11 @@ impl PosFamilies {
         if let Some(a) = &p.address {
             set(&self.info, &[n, a.as_str()], 1.0);
         }
-        let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
+        let chain_id = node
+            .chain
+            .as_ref()
+            .map(|c| c.status.chain_id.0)
+            .or(p.chain_id);
         if node.poll.up {
             self.publish_local(n, p, refs, chain_id);
         } else {

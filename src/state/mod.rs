@@ -134,6 +134,8 @@ pub struct PosObs {
     /// held its value by then, so only scans started after it can show the files under that value; an old
     /// reading is treated as unknown.
     pub voting_seen_at: Option<SystemTime>,
+    /// The node's chain id as last reported: the chain's rules still apply while the node is down.
+    pub chain_id: Option<u64>,
     /// The configured CIP-99 transition view (`pos.cip99_transition_view`); `None` = known per chain or default.
     pub cip99_transition_view: Option<u64>,
     /// How far the history reads are.
@@ -285,6 +287,9 @@ pub struct ReferenceState {
     pub pos_latest_committed: Option<u64>,
     /// When that height was first seen (freshness of the reference's view).
     pub pos_advanced_at: Option<SystemTime>,
+    /// `latestFinalized` (the PoW epoch PoS last finalised) and when it last moved: the PoS side as the PoW side
+    /// shows it, for references that do not serve `pos_*`.
+    pub finalized: Option<Head>,
 }
 
 /// Everything the publisher needs.
@@ -334,6 +339,15 @@ impl State {
                 };
                 Some((r.name.clone(), head))
             })
+            .collect()
+    }
+
+    /// The finalised PoW epochs of the references that are up on chain `chain_id` (see [`Self::reference_pos_heads`]).
+    pub fn reference_finality(&self, chain_id: Option<u64>) -> Vec<Head> {
+        self.references
+            .iter()
+            .filter(|r| r.poll.up && chain_id.is_none_or(|c| r.chain_id == Some(c)))
+            .filter_map(|r| r.finalized)
             .collect()
     }
 

@@ -197,6 +197,9 @@ impl PosSource {
         );
         if let Some(c) = &committee {
             self.learn_grid(c);
+            if source.is_some() {
+                self.obs.record_committee(c);
+            }
         }
         self.obs.view.source = source;
         self.obs.status = status;

@@ -52,6 +52,8 @@ pub struct PosPoller {
     remote: RemoteView,
     /// The node's chain id as last reported (references on another chain never stand in).
     chain_id: Option<u64>,
+    /// The node's `latestFinalized` and when it last moved (the PoW side's sign of a stuck PoS).
+    finalized: Option<freshness::Head>,
     /// Consecutive head timeouts (the poller's own memory, not configuration).
     head_timeouts: u32,
 }
@@ -118,6 +120,7 @@ impl PosPoller {
             intervals,
             remote: RemoteView::default(),
             chain_id: None,
+            finalized: None,
             head_timeouts: 0,
         }
     }
@@ -132,21 +135,38 @@ impl PosPoller {
     /// Returns the client the history is read from.
     async fn choose_view(&mut self, bad: &mut Vec<&'static str>) -> Option<Arc<Client>> {
         let now = SystemTime::now();
-        let heads = {
+        let (heads, finality) = {
             let state = self.hub.lock();
             let node = state.nodes.iter().find(|n| n.name == self.node);
             if let Some(c) = node.and_then(|n| n.chain.as_ref()) {
                 self.chain_id = Some(c.status.chain_id.0);
+                let f = c.status.latest_finalized.0;
+                if self.finalized.is_none_or(|h| h.committed != f) {
+                    self.finalized = Some(freshness::Head {
+                        committed: f,
+                        advanced_at: now,
+                    });
+                }
             }
-            state.reference_pos_heads(self.chain_id)
+            let best_final = freshness::best_head(state.reference_finality(self.chain_id));
+            (state.reference_pos_heads(self.chain_id), best_final)
         };
         let best = freshness::best_head(heads.iter().map(|(_, h)| *h));
+        // A handful of blocks cannot tell the chain's pace (the first one may follow an old anchor).
+        let ledger = &self.pos.obs.ledger;
+        let interval = ledger
+            .block_interval_seconds()
+            .filter(|_| ledger.recent.len() > 5);
         let pace = Pace {
-            block_interval: self.pos.obs.ledger.block_interval_seconds(),
+            block_interval: interval,
             node_poll: self.intervals.node,
             reference_poll: self.intervals.reference,
         };
-        let local = freshness::judge(self.pos.obs.local.head(), best, &pace, now);
+        let view = self.pos.obs.local.head();
+        let local = match best {
+            Some(_) => freshness::judge(view, best, &pace, now),
+            None => freshness::judge_by_finality(view, self.finalized, finality, &pace, now),
+        };
         let was = (self.pos.obs.view.source, self.pos.obs.view.local.is_some());
         self.pos.obs.view.local = Some(local);
         let chosen = if local.fresh {
@@ -242,6 +262,7 @@ impl PosPoller {
         let Some(node) = state.node_mut(&self.node) else {
             return;
         };
+        self.pos.obs.chain_id = self.chain_id;
         check_forecast(&self.node, &mut self.pos.obs, self.chain_id);
         node.pos = Some(self.pos.obs.clone());
         drop(state);

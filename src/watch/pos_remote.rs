@@ -13,9 +13,6 @@ use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 use crate::rpc::{decode, Call, RpcError};
 use crate::state::ViewData;
 
-/// Every this many head reads the committee is read even in the same epoch: its election lists change mid-term.
-pub const COMMITTEE_EVERY: u32 = 8;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ask {
     Status,
@@ -32,7 +29,6 @@ pub struct RemoteView {
     pub data: ViewData,
     asked: Vec<Ask>,
     read_at: Option<Instant>,
-    reads: u32,
 }
 
 impl RemoteView {
@@ -51,15 +47,10 @@ impl RemoteView {
             };
         }
         self.read_at = Some(Instant::now());
-        self.reads = self.reads.wrapping_add(1);
-        let epoch_moved = match (&self.data.status, &self.data.committee) {
-            (Some(s), Some(c)) => s.epoch != c.current_committee.epoch_number,
-            _ => true,
-        };
-        self.asked = vec![Ask::Status];
-        if epoch_moved || self.reads % COMMITTEE_EVERY == 0 {
-            self.asked.push(Ask::Committee);
-        }
+        // The committee in the same batch as the status: an epoch that has just begun has no block yet, and
+        // only the committee tells whether we serve in it (without it the verdict would be unknown until the
+        // next read).
+        self.asked = vec![Ask::Status, Ask::Committee];
         if us.is_some() {
             self.asked.push(Ask::Account);
         }

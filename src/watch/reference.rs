@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use crate::assess::freshness::Head;
 use crate::rpc::cfx::{Block, Status};
 use crate::rpc::pos::PosStatus;
 use crate::rpc::wire::to_hex;
@@ -142,6 +143,13 @@ impl ReferenceWatcher {
                         r.pos_advanced_at = head.map(|_| now);
                     }
                     r.pos_latest_committed = head;
+                    let finalized = status.latest_finalized.0;
+                    if r.finalized.is_none_or(|f| f.committed != finalized) {
+                        r.finalized = Some(Head {
+                            committed: finalized,
+                            advanced_at: now,
+                        });
+                    }
                     for (e, h) in hashes {
                         remember_hash(&mut r.hashes, e, h);
                     }
