@@ -94,8 +94,13 @@ pub async fn run(test: &str, fault: Fault, cip99: Option<u64>) {
     let address = r0.pos_address().await;
     let (mut out, mut fail) = (Vec::new(), Vec::new());
     let rule = if cip99.is_some() { RULE_3_EPOCHS } else { "" };
+    // Default settings; REALNODE_REFERENCE_INTERVAL (e.g. 3s) only to compare with a reference polled faster
+    // than the devnet's ~11 s epochs (the default 15 s is shorter than mainnet's hour-long epochs, not the devnet's).
+    let poll = std::env::var("REALNODE_REFERENCE_INTERVAL")
+        .map(|v| format!("[poll]\nreference_interval = \"{v}\"\n"))
+        .unwrap_or_default();
     let extra = format!(
-        "{rule}[[reference]]\nname = \"node3\"\nurl = \"{}\"\n",
+        "{poll}{rule}[[reference]]\nname = \"node3\"\nurl = \"{}\"\n",
         net.rpc_url(3)
     );
     if let Err(e) = exporter::config_check(&[watched(&net, 0)], &extra) {
@@ -105,13 +110,18 @@ pub async fn run(test: &str, fault: Fault, cip99: Option<u64>) {
     let exp = Exporter::start(&[watched(&net, 0)], &extra);
     let rec = Recorder::start(exp.port, vec![(NODE.into(), r0.clone())], exp.started);
     let heads = Heads::start(vec![(0, r0.clone()), (3, r3.clone())], rec.t0);
+    let rule = if cip99.is_some() {
+        "3 epochs"
+    } else {
+        "1 epoch"
+    };
+    let settings = if poll.is_empty() {
+        "default settings"
+    } else {
+        poll.trim()
+    };
     out.push(format!(
-        "node0 {address}, reference node3, rule {}",
-        if cip99.is_some() {
-            "3 epochs"
-        } else {
-            "1 epoch"
-        }
+        "node0 {address}, reference node3, rule {rule}, {settings}"
     ));
 
     let synced = rec
