@@ -16,17 +16,9 @@ use crate::assess::terms::schedule;
 use crate::assess::window::cip99_transition_view;
 use crate::state::{NodeState, PosDown, PosObs, State};
 
-/// Transaction types the node reports, pre-created so rates start at zero.
-pub const TX_TYPES: &[&str] = &[
-    "BlockMetadata",
-    "Election",
-    "Retire",
-    "Register",
-    "UpdateVotingPower",
-    "PivotDecision",
-    "Dispute",
-    "Other",
-];
+/// Transaction types the node reports, pre-created so rates start at zero (the decoder maps any other name to
+/// the last, `Other`).
+pub use crate::rpc::pos::TX_TYPES;
 
 catalogue! {
     /// The node's own PoS facts.
