@@ -15,8 +15,9 @@
 //!    resolves ConfluxPosNotVoting once, pages the double vote and the slashing once each, and repeats nothing
 //!    the dead peer had sent.
 //!
-//! Throughout, no notification repeats the previous one of its group sooner than the route's repeat interval
-//! (that is what a duplicate is), and the Watchdog heartbeat keeps arriving after each kill.
+//! Throughout, no notification repeats the previous one of its group well within the route's repeat interval
+//! (that is what a duplicate is: `support::pages::duplicates`), and the Watchdog heartbeat keeps arriving after
+//! each kill.
 
 use conflux_test_support as support;
 
@@ -184,9 +185,11 @@ async fn pages_arrive_once_from_two_replicas_and_two_alertmanagers_and_survive_l
     }
     let mut ha = HaStack::start(&targets).await;
     let voters = format!("pos_address:conflux_pos_active_voters:max{{pos_address=\"{US}\"}}");
-    ha.prometheus()
-        .wait_query(&voters, T, |r| sample_value(&r[0]) == 1.0)
-        .await;
+    // Each replica adds up both exporters' switches on its own: one voter, not one per replica.
+    for prom in ha.replicas() {
+        prom.wait_query(&voters, T, |r| r.len() == 1 && sample_value(&r[0]) == 1.0)
+            .await;
+    }
 
     // 1. Everything up: two switches (warning), two signers (page), then the old primary stops: both resolve.
     let from = mark(&ha);
@@ -271,10 +274,19 @@ async fn pages_arrive_once_from_two_replicas_and_two_alertmanagers_and_survive_l
         dups.join("\n"),
         ha.diagnostics().await
     );
-    let heartbeats = all.iter().filter(|p| p.has("Watchdog", "firing")).count();
+    let beats: Vec<Instant> = all
+        .iter()
+        .filter(|p| p.has("Watchdog", "firing"))
+        .map(|p| p.at)
+        .collect();
+    let gaps: Vec<Duration> = beats.windows(2).map(|w| w[1] - w[0]).collect();
     eprintln!(
-        "==== HA: {} notifications in all, {heartbeats} Watchdog heartbeats, none within its repeat interval of the last",
-        all.len()
+        "==== HA: {} notifications in all, no duplicate; {} Watchdog heartbeats {:?} to {:?} apart (repeat interval {:?})",
+        all.len(),
+        beats.len(),
+        gaps.iter().min().copied().unwrap_or_default(),
+        gaps.iter().max().copied().unwrap_or_default(),
+        repeat_of("/deadmansswitch")
     );
     drop(ha);
     primary.shutdown().await;

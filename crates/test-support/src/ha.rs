@@ -114,11 +114,12 @@ impl HaStack {
 
     /// A replica that is still running (the first one).
     pub fn prometheus(&self) -> &Prometheus {
-        self.proms
-            .iter()
-            .flatten()
-            .next()
-            .expect("a Prometheus replica runs")
+        self.replicas().next().expect("a Prometheus replica runs")
+    }
+
+    /// The replicas still running.
+    pub fn replicas(&self) -> impl Iterator<Item = &Prometheus> {
+        self.proms.iter().flatten()
     }
 
     /// Peer `i` (0 or 1), unless killed.
