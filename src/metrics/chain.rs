@@ -26,20 +26,21 @@ pub fn reference_states() -> impl Iterator<Item = &'static str> {
 catalogue! {
     /// Node chain health and the reference comparison.
     pub struct ChainFamilies {
-        up: Gauge("conflux_up", ["node"], "1 while the node answers cfx_getStatus (asked alone, so slow history reads never affect it; timeouts count only after poll.node_down_after of silence), 0 when it does not (see conflux_exporter_rpc_errors_total for why); absent until the first poll ends."),
-        node_info: Gauge("conflux_node_info", ["node", "version", "chain_id", "network_id"], "Always 1 while the node is up; labels carry cfx_clientVersion and the chain and network ids."),
-        epoch_number: Gauge("conflux_epoch_number", ["node", "tag"], "The node's epoch number per tag (latest_mined, latest_state, latest_confirmed, latest_finalized, latest_checkpoint) from cfx_getStatus."),
-        block_age: Gauge("conflux_block_age_seconds", ["node"], "Seconds since the timestamp of the node's latest_mined pivot block (0 when the block is from the future)."),
-        sync_phase: Gauge("conflux_sync_phase", ["node", "phase"], "1 for the node's current sync phase (debug_currentSyncPhase), 0 for the others."),
-        catching_up: Gauge("conflux_catching_up", ["node"], "1 while the node is in a catch-up sync phase (any phase but NormalSyncPhase)."),
-        peers: Gauge("conflux_peers", ["node"], "Connected peers (length of test_getPeerInfo)."),
-        txpool_pending: Gauge("conflux_txpool_pending", ["node"], "Transactions in the node's pool not yet packed (pendingTxNumber)."),
-        method_unavailable: Gauge("conflux_rpc_method_unavailable", ["node", "method"], "1 for each method the node's port answered with -32601 (namespace not enabled) in the last poll."),
-        epoch_lag: Gauge("conflux_epoch_lag", ["node"], "Median best epoch of the usable references on the node's chain minus the node's best epoch (negative = ahead). Absent when no reference is usable."),
-        hash_mismatch: Gauge("conflux_reference_hash_mismatch", ["node"], "1 when the node's pivot block hash at a confirmed epoch differs from every usable reference's hash at that epoch (fork suspected), 0 when one agrees. Absent until a common epoch is known."),
-        reference_up: Gauge("conflux_reference_up", ["reference"], "1 when the last poll of the reference answered cfx_getStatus; 0 otherwise (conflux_reference_state says why)."),
-        reference_state: Gauge("conflux_reference_state", ["reference", "state"], "1 for the reference's current state: ok, not_polled, or why it is unusable (timeout, connect, http_status, redirect, rpc_error, decode, too_large, chain_mismatch)."),
-        reference_epoch: Gauge("conflux_reference_epoch_number", ["reference"], "Best epoch reported by the reference. Absent while it is down."),
+        section("Node chain and references", "One series set per watched node (`node` label) and per reference (`reference` label). While a node is unreachable, `conflux_up` is 0 and its other series disappear instead of repeating old values.");
+        up: Gauge("conflux_up", ["node"], "1 when the node answers cfx_getStatus", doc: "1 while the node answers cfx_getStatus (asked alone, so slow history reads never affect it; timeouts count only after poll.node_down_after of silence), 0 when it does not (see conflux_exporter_rpc_errors_total for why); absent until the first poll ends."),
+        node_info: Gauge("conflux_node_info", ["node", "version", "chain_id", "network_id"], "Node version and chain ids", doc: "Always 1 while the node is up; labels carry cfx_clientVersion and the chain and network ids."),
+        epoch_number: Gauge("conflux_epoch_number", ["node", "tag"], "Node epoch number by tag", doc: "The node's epoch number per tag (latest_mined, latest_state, latest_confirmed, latest_finalized, latest_checkpoint) from cfx_getStatus."),
+        block_age: Gauge("conflux_block_age_seconds", ["node"], "Seconds since the latest mined block", doc: "Seconds since the timestamp of the node's latest_mined pivot block (0 when the block is from the future)."),
+        sync_phase: Gauge("conflux_sync_phase", ["node", "phase"], "1 for the current sync phase", doc: "1 for the node's current sync phase (debug_currentSyncPhase), 0 for the others."),
+        catching_up: Gauge("conflux_catching_up", ["node"], "1 while the node catches up", doc: "1 while the node is in a catch-up sync phase (any phase but NormalSyncPhase)."),
+        peers: Gauge("conflux_peers", ["node"], "Connected peers", doc: "Connected peers (length of test_getPeerInfo)."),
+        txpool_pending: Gauge("conflux_txpool_pending", ["node"], "Pending pool transactions", doc: "Transactions in the node's pool not yet packed (pendingTxNumber)."),
+        method_unavailable: Gauge("conflux_rpc_method_unavailable", ["node", "method"], "1 per method the node does not serve", doc: "1 for each method the node's port answered with -32601 (namespace not enabled) in the last poll."),
+        epoch_lag: Gauge("conflux_epoch_lag", ["node"], "Epochs behind the references", doc: "Median best epoch of the usable references on the node's chain minus the node's best epoch (negative = ahead). Absent when no reference is usable."),
+        hash_mismatch: Gauge("conflux_reference_hash_mismatch", ["node"], "1 on a pivot hash mismatch (fork)", doc: "1 when the node's pivot block hash at a confirmed epoch differs from every usable reference's hash at that epoch (fork suspected), 0 when one agrees. Absent until a common epoch is known."),
+        reference_up: Gauge("conflux_reference_up", ["reference"], "1 when the reference answers", doc: "1 when the last poll of the reference answered cfx_getStatus; 0 otherwise (conflux_reference_state says why)."),
+        reference_state: Gauge("conflux_reference_state", ["reference", "state"], "1 for the reference's state", doc: "1 for the reference's current state: ok, not_polled, or why it is unusable (timeout, connect, http_status, redirect, rpc_error, decode, too_large, chain_mismatch)."),
+        reference_epoch: Gauge("conflux_reference_epoch_number", ["reference"], "Best epoch of the reference", doc: "Best epoch reported by the reference. Absent while it is down."),
     }
 }
 

@@ -29,12 +29,32 @@ impl Kind {
 pub struct Def {
     /// Full name, `conflux_` prefix included.
     pub name: &'static str,
-    /// HELP text.
+    /// HELP text: one line (at most [`HELP_MAX_CHARS`]) saying what the value is, in base units. It travels with
+    /// every scrape and shows in Grafana tooltips, so the explanation lives in [`Def::doc`].
     pub help: &'static str,
+    /// The longer explanation (label values, when absent, how it is derived), for `docs/metrics.md` only; empty
+    /// when the HELP says it all.
+    pub doc: &'static str,
     /// TYPE.
     pub kind: Kind,
     /// Label names, in order.
     pub labels: &'static [&'static str],
+}
+
+/// Longest HELP text: one line of a Grafana tooltip, and with ~100 families the HELP lines stay a small part of
+/// every scrape (`tests/golden_exposition.rs` measures the share).
+pub const HELP_MAX_CHARS: usize = 100;
+
+/// A group of families as `docs/metrics.md` shows it: a section whose introduction says once what holds for all
+/// of them (rather than each HELP repeating it).
+#[derive(Debug, Clone, Copy)]
+pub struct Group {
+    /// Section title.
+    pub title: &'static str,
+    /// What holds for every family of the group (Markdown).
+    pub about: &'static str,
+    /// The families.
+    pub defs: &'static [Def],
 }
 
 /// Buckets for RPC durations: a local node answers in milliseconds, a public reference in hundreds.
@@ -92,10 +112,20 @@ macro_rules! reset_gauge {
     ($other:ident, $f:expr) => {};
 }
 
-/// Declares a group of families: `catalogue! { pub struct Name { field: Kind("name", ["label", ...], "help"), ... } }`.
+/// Declares a group of families:
+///
+/// ```text
+/// catalogue! { pub struct Name {
+///     section("Title", "What holds for every family below.");
+///     field: Kind("name", ["label", ...], "One-line HELP.", doc: "Longer explanation for the docs."),
+/// } }
+/// ```
+///
+/// `doc:` is optional; only the HELP reaches the exposition.
 macro_rules! catalogue {
     ($(#[$meta:meta])* pub struct $S:ident {
-        $( $field:ident : $kind:ident ( $name:literal, [$($label:literal),*], $help:literal ) ),* $(,)?
+        section($title:literal, $about:literal);
+        $( $field:ident : $kind:ident ( $name:literal, [$($label:literal),*], $help:literal $(, doc: $doc:literal)? ) ),* $(,)?
     }) => {
         $(#[$meta])*
         #[derive(Clone)]
@@ -109,10 +139,18 @@ macro_rules! catalogue {
                 $( $crate::metrics::def::Def {
                     name: $name,
                     help: $help,
+                    doc: concat!("" $(, $doc)?),
                     kind: $crate::metrics::def::kind_of!($kind),
                     labels: &[$($label),*],
                 }, )*
             ];
+
+            /// The group as the docs show it.
+            pub const GROUP: $crate::metrics::def::Group = $crate::metrics::def::Group {
+                title: $title,
+                about: $about,
+                defs: Self::DEFS,
+            };
 
             /// Creates every family of the group and registers it.
             pub fn register(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {

@@ -9,11 +9,12 @@ use crate::rpc::{RpcError, RpcObserver, ERROR_KINDS};
 catalogue! {
     /// The exporter's own families.
     pub struct ExporterFamilies {
-        build_info: Gauge("conflux_exporter_build_info", ["version"], "Always 1; the version label names the running conflux-pos-exporter build."),
-        rpc_requests: Counter("conflux_exporter_rpc_requests_total", ["target"], "HTTP requests (each a JSON-RPC batch) sent to a node or reference."),
-        rpc_errors: Counter("conflux_exporter_rpc_errors_total", ["target", "kind"], "Failed HTTP requests, and failed calls inside answered batches, by error kind (timeout, connect, http_status, redirect, rpc_error, decode, too_large, forbidden)."),
-        rpc_duration: Histogram("conflux_exporter_rpc_duration_seconds", ["target"], "Duration of HTTP requests to a node or reference, answered or not."),
-        last_success: Gauge("conflux_exporter_last_success_timestamp_seconds", ["target"], "Unix time of the last fully answered HTTP request to a target; compare with time() to see how stale everything about it is."),
+        section("Exporter", "The exporter itself; `target` names a node or a reference as configured.");
+        build_info: Gauge("conflux_exporter_build_info", ["version"], "Exporter version; always 1", doc: "Always 1; the version label names the running conflux-pos-exporter build."),
+        rpc_requests: Counter("conflux_exporter_rpc_requests_total", ["target"], "HTTP requests sent to the target", doc: "HTTP requests (each a JSON-RPC batch) sent to a node or reference."),
+        rpc_errors: Counter("conflux_exporter_rpc_errors_total", ["target", "kind"], "Failed requests and calls, by kind", doc: "Failed HTTP requests, and failed calls inside answered batches, by error kind (timeout, connect, http_status, redirect, rpc_error, decode, too_large, forbidden)."),
+        rpc_duration: Histogram("conflux_exporter_rpc_duration_seconds", ["target"], "HTTP request durations", doc: "Duration of HTTP requests to a node or reference, answered or not."),
+        last_success: Gauge("conflux_exporter_last_success_timestamp_seconds", ["target"], "Unix time of the last answered request", doc: "Unix time of the last fully answered HTTP request to a target; compare with time() to see how stale everything about it is."),
     }
 }
 

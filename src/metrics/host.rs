@@ -14,22 +14,23 @@ pub const STORAGE_FILES: [&str; 2] = ["secure_storage.json", "secure_storage.jso
 catalogue! {
     /// Host families.
     pub struct HostFamilies {
-        process_up: Gauge("conflux_node_process_up", ["node"], "1 when the node's process was found (configured pid_file or process_name, else the listener of the local RPC port) and read; 0 when not (conflux_node_process_probe_error says why). Absent when no lookup method applies (remote RPC host, nothing configured)."),
-        process_probe_error: Gauge("conflux_node_process_probe_error", ["node", "kind"], "1 with the reason the node's process could not be found or read (not_found, stale_pid_file, gone, ambiguous, permission_denied, invalid_pid_file, io, parse, internal); absent while it is read."),
-        start_time: Gauge("conflux_node_process_start_time_seconds", ["node"], "Start time of the node's process in Unix seconds; a change means the node restarted."),
-        open_fds: Gauge("conflux_node_process_open_fds", ["node"], "Open file descriptors of the node's process; absent when neither the fd listing nor the kernel's count (Linux >= 6.2) is readable."),
-        max_fds: Gauge("conflux_node_process_max_fds", ["node", "limit"], "RLIMIT_NOFILE of the node's process, soft and hard (limit=soft|hard); +Inf when unlimited."),
-        rss: Gauge("conflux_node_process_resident_memory_bytes", ["node"], "Resident memory of the node's process in bytes."),
-        readable: Gauge("conflux_node_process_readable", ["node"], "1 when the node's /proc entry was fully readable; 0 when its fd listing or working directory belongs to another user (run as the node's user, or grant CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE; see the README)."),
-        disk_available: Gauge("conflux_disk_available_bytes", ["node", "path"], "Bytes available to unprivileged users on the filesystem holding the node's working dir, data dir or pos_db (one series per path, even when they share a filesystem)."),
-        disk_size: Gauge("conflux_disk_size_bytes", ["node", "path"], "Size in bytes of the filesystem holding the path."),
-        disk_free: Gauge("conflux_disk_free_bytes", ["node", "path"], "Free bytes, root-reserved blocks included, on the filesystem holding the path."),
-        disk_probe_error: Gauge("conflux_disk_probe_error", ["node", "path", "kind"], "1 when statvfs of the path failed (not_found, permission_denied, io, timeout, stuck: an earlier call has not returned, internal); the path's usage series are then absent."),
-        key_present: Gauge("conflux_pos_key_present", ["node"], "1 when pos_config/pos_key exists, 0 when it is missing (a restart would create a new PoS identity)."),
-        key_permissions_ok: Gauge("conflux_pos_key_permissions_ok", ["node"], "1 when pos_key is not readable by group or others, 0 when it is; absent when the key is missing."),
-        secure_storage_present: Gauge("conflux_pos_secure_storage_present", ["node", "file"], "1 when pos_db holds the file (secure_storage.json: the live safety data; secure_storage.json.save: the copy stop_voting leaves for a hand-over), 0 when not."),
-        safety_data_updated: Gauge("conflux_pos_safety_data_updated_timestamp_seconds", ["node"], "last_update of the safety data in secure_storage.json, in Unix seconds: the node rewrites it whenever it signs a vote or timeout."),
-        key_file_probe_error: Gauge("conflux_pos_key_file_probe_error", ["node", "file", "kind"], "1 when a PoS key file could not be inspected (permission_denied, malformed, too_large, not_regular_file: a FIFO or device is never read, io); its dependent series are then absent."),
+        section("Host", "Probes of the node's host: its process, disks and PoS key files, for a node on the exporter's own host (the paths are per-node keys of the configuration).");
+        process_up: Gauge("conflux_node_process_up", ["node"], "1 when the node process is found", doc: "1 when the node's process was found (configured pid_file or process_name, else the listener of the local RPC port) and read; 0 when not (conflux_node_process_probe_error says why). Absent when no lookup method applies (remote RPC host, nothing configured)."),
+        process_probe_error: Gauge("conflux_node_process_probe_error", ["node", "kind"], "1 with why the process probe failed", doc: "1 with the reason the node's process could not be found or read (not_found, stale_pid_file, gone, ambiguous, permission_denied, invalid_pid_file, io, parse, internal); absent while it is read."),
+        start_time: Gauge("conflux_node_process_start_time_seconds", ["node"], "Unix start time of the node process", doc: "Start time of the node's process in Unix seconds; a change means the node restarted."),
+        open_fds: Gauge("conflux_node_process_open_fds", ["node"], "Node process open file descriptors", doc: "Open file descriptors of the node's process; absent when neither the fd listing nor the kernel's count (Linux >= 6.2) is readable."),
+        max_fds: Gauge("conflux_node_process_max_fds", ["node", "limit"], "Node process open-file limits", doc: "RLIMIT_NOFILE of the node's process, soft and hard (limit=soft|hard); +Inf when unlimited."),
+        rss: Gauge("conflux_node_process_resident_memory_bytes", ["node"], "Node process resident memory", doc: "Resident memory of the node's process in bytes."),
+        readable: Gauge("conflux_node_process_readable", ["node"], "1 when the process is fully readable", doc: "1 when the node's /proc entry was fully readable; 0 when its fd listing or working directory belongs to another user (run as the node's user, or grant CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE; see the README)."),
+        disk_available: Gauge("conflux_disk_available_bytes", ["node", "path"], "Bytes available at the path", doc: "Bytes available to unprivileged users on the filesystem holding the node's working dir, data dir or pos_db (one series per path, even when they share a filesystem)."),
+        disk_size: Gauge("conflux_disk_size_bytes", ["node", "path"], "Filesystem size at the path", doc: "Size in bytes of the filesystem holding the path (the node's working dir, data dir or pos_db)."),
+        disk_free: Gauge("conflux_disk_free_bytes", ["node", "path"], "Free bytes at the path", doc: "Free bytes, root-reserved blocks included, on the filesystem holding the path."),
+        disk_probe_error: Gauge("conflux_disk_probe_error", ["node", "path", "kind"], "1 with why the disk probe failed", doc: "1 when statvfs of the path failed (not_found, permission_denied, io, timeout, stuck: an earlier call has not returned, internal); the path's usage series are then absent."),
+        key_present: Gauge("conflux_pos_key_present", ["node"], "1 when pos_config/pos_key exists", doc: "1 when pos_config/pos_key exists, 0 when it is missing (a restart would create a new PoS identity)."),
+        key_permissions_ok: Gauge("conflux_pos_key_permissions_ok", ["node"], "1 when pos_key is owner-only", doc: "1 when pos_key is not readable by group or others, 0 when it is; absent when the key is missing."),
+        secure_storage_present: Gauge("conflux_pos_secure_storage_present", ["node", "file"], "1 when pos_db holds the file", doc: "1 when pos_db holds the file (secure_storage.json: the live safety data; secure_storage.json.save: the copy stop_voting leaves for a hand-over), 0 when not."),
+        safety_data_updated: Gauge("conflux_pos_safety_data_updated_timestamp_seconds", ["node"], "Unix time the safety data was written", doc: "last_update of the safety data in secure_storage.json, in Unix seconds: the node rewrites it whenever it signs a vote or timeout."),
+        key_file_probe_error: Gauge("conflux_pos_key_file_probe_error", ["node", "file", "kind"], "1 with why a key file probe failed", doc: "1 when a PoS key file could not be inspected (permission_denied, malformed, too_large, not_regular_file: a FIFO or device is never read, io); its dependent series are then absent."),
     }
 }
 

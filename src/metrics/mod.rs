@@ -8,7 +8,10 @@
 //!    reference chain health), `pos.rs` (a node's PoS facts), `pos_keys.rs` (facts about a PoS key, once per key),
 //!    `guard.rs`, `host.rs` or `exporter.rs` — one line: field, kind, full name (`conflux_` prefix, base units,
 //!    `_total` for counters), labels (`node` first; never a label whose values grow without bound, such as a block
-//!    number: publish that as a value), help text. `catalogue_follows_prometheus_conventions` below checks it.
+//!    number: publish that as a value), a one-line HELP (at most [`HELP_MAX_CHARS`] characters: what the value is,
+//!    in base units; it is sent on every scrape) and, when more needs saying (label values, when the series is
+//!    absent, how it is derived), `doc: "..."`, which only `docs/metrics.md` shows. What holds for every family of
+//!    a file goes once in its `section(...)`. `catalogue_follows_prometheus_conventions` below checks it.
 //! 2. **Set it in the same file's publish fn** from a fact of [`crate::state::State`] (`set(&self.family,
 //!    &[node, ...], value)`, see [`value`]). Gauges are reset before every publish, so a fact that is unknown simply
 //!    leaves the series absent — never write 0 for "unknown". A value that needs a chain rule (a threshold, a
@@ -38,23 +41,25 @@ use std::time::SystemTime;
 
 use prometheus::{Encoder, Registry, TextEncoder};
 
-pub use def::{Def, Kind};
+pub use def::{Def, Group, Kind, HELP_MAX_CHARS};
 
 use crate::state::State;
 
+/// Every family group, in documentation order.
+pub fn groups() -> [&'static Group; 6] {
+    [
+        &chain::ChainFamilies::GROUP,
+        &pos::PosFamilies::GROUP,
+        &pos_keys::PosKeyFamilies::GROUP,
+        &guard::GuardFamilies::GROUP,
+        &host::HostFamilies::GROUP,
+        &exporter::ExporterFamilies::GROUP,
+    ]
+}
+
 /// Every family the exporter can expose, in documentation order.
 pub fn catalogue() -> Vec<&'static Def> {
-    [
-        chain::ChainFamilies::DEFS,
-        pos::PosFamilies::DEFS,
-        pos_keys::PosKeyFamilies::DEFS,
-        guard::GuardFamilies::DEFS,
-        host::HostFamilies::DEFS,
-        exporter::ExporterFamilies::DEFS,
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    groups().into_iter().flat_map(|g| g.defs).collect()
 }
 
 /// All families, registered in one private registry (never the global default one).
@@ -129,6 +134,12 @@ mod tests {
             assert!(seen.insert(d.name), "{} declared twice", d.name);
             assert!(d.name.starts_with("conflux_"), "{}", d.name);
             assert!(!d.help.is_empty(), "{} has no help", d.name);
+            assert!(
+                d.help.chars().count() <= HELP_MAX_CHARS && !d.help.contains('\n'),
+                "{}: HELP is one line of at most {HELP_MAX_CHARS} characters; move the rest to doc: ({} now)",
+                d.name,
+                d.help.chars().count()
+            );
             assert_eq!(
                 d.kind == Kind::Counter,
                 d.name.ends_with("_total"),
