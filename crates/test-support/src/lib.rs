@@ -9,6 +9,7 @@ pub mod alertmanager;
 pub mod chatsink;
 pub mod exporter;
 pub mod exposition;
+pub mod golden;
 pub mod grafana;
 pub mod guard;
 pub mod ha;
