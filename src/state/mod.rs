@@ -140,8 +140,6 @@ pub struct PosObs {
     pub cip99_transition_view: Option<u64>,
     /// How far the history reads are.
     pub history: HistoryProgress,
-    /// Our forecasts against the chain's own force-retire verdicts.
-    pub forecast: ForecastCheck,
 }
 
 impl PosObs {
@@ -168,8 +166,6 @@ pub struct HistoryProgress {
     /// Calls per history request now (shrinks on timeouts, grows on success).
     pub batch_size: usize,
 }
-
-pub use crate::assess::forecast::ForecastCheck;
 
 /// Per-target poll bookkeeping shared by nodes and references.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -12,11 +12,9 @@ use super::pos::PosSource;
 use super::pos_remote::RemoteView;
 use super::reference::ReferenceClients;
 use super::Poller;
-use crate::assess::forecast::Retirement;
 use crate::assess::freshness::{self, Pace, ViewVerdict};
-use crate::assess::retire;
 use crate::rpc::{Client, RpcError};
-use crate::state::{Hub, PosDown, PosObs, ViewSource};
+use crate::state::{Hub, PosDown, ViewSource};
 
 /// History requests allowed in one poll, so a poll always ends.
 pub const MAX_HISTORY_REQUESTS: usize = 40;
@@ -263,70 +261,8 @@ impl PosPoller {
             return;
         };
         self.pos.obs.chain_id = self.chain_id;
-        check_forecast(&self.node, &mut self.pos.obs, self.chain_id);
         node.pos = Some(self.pos.obs.clone());
         drop(state);
         self.hub.changed();
-    }
-}
-
-/// Remembers each epoch end we forecast as retiring us, and judges every retirement the chain applies while we
-/// watch against those forecasts: a retirement we did not forecast is counted and logged at error level.
-fn check_forecast(node: &str, obs: &mut PosObs, chain_id: Option<u64>) {
-    if !obs.judgeable() {
-        return;
-    }
-    let Some(s) = &obs.status else { return };
-    let transition =
-        crate::assess::window::cip99_transition_view(chain_id, obs.cip99_transition_view);
-    let grid = obs.epoch_length.zip(obs.grid_point);
-    let j = retire::judge(
-        &obs.ledger,
-        s.epoch.0,
-        s.latest_committed.0,
-        grid,
-        transition,
-    );
-    if let (Some(true), Some(end), true) = (j.verdict.at_risk, j.epoch_end, obs.backfilled) {
-        obs.forecast.flag(end);
-    }
-    let Some(account) = &obs.account else { return };
-    let retired = account.status.force_retired.map(|v| v.0);
-    let (epoch, latest) = (s.epoch.0, s.latest_committed.0);
-    match obs.forecast.observe(retired) {
-        Some(Retirement::Missed(view)) => {
-            let ended = ended_epoch(epoch, latest, view, obs.epoch_length);
-            tracing::error!(node, view, epoch = ended, window_epochs = j.window, "the chain force-retired our address at the end of an epoch for which we had not forecast it (conflux_pos_force_retire_at_risk was not 1): the forecast rule is wrong for this chain; check pos.cip99_transition_view");
-        }
-        Some(Retirement::Forecast(view)) => {
-            tracing::warn!(
-                node,
-                view,
-                "the chain force-retired our address, as forecast"
-            );
-        }
-        Some(Retirement::AlreadyRetired(view)) => {
-            tracing::info!(node, view, "our address was already force-retired when first observed; not judged against a forecast");
-        }
-        None => {}
-    }
-}
-
-/// The epoch that ended at the epoch-ending block `view`, from the current epoch and height.
-fn ended_epoch(epoch: u64, latest: u64, view: u64, len: Option<u64>) -> Option<u64> {
-    let behind = latest.checked_sub(view)? / len.filter(|l| *l > 0)?;
-    epoch.checked_sub(1 + behind)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ended_epoch_is_counted_back_from_the_current_one() {
-        assert_eq!(ended_epoch(104, 1031, 1030, Some(10)), Some(103));
-        assert_eq!(ended_epoch(105, 1041, 1030, Some(10)), Some(103));
-        assert_eq!(ended_epoch(104, 1031, 1030, None), None);
-        assert_eq!(ended_epoch(104, 1020, 1030, Some(10)), None);
     }
 }
