@@ -18,8 +18,9 @@ use crate::server::auth::BasicAuth;
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
-use crate::watch::pos_poller::PosPoller;
-use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceWatcher};
+use crate::watch::pos_poller::{Intervals, PosPoller};
+use crate::watch::reference::{ReferenceClients, ReferenceWatcher};
+use crate::watch::{self, node::NodePoller, pos::PosSource};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +57,7 @@ struct Ctx {
     observer: Arc<dyn RpcObserver>,
     metrics: Arc<Metrics>,
     hub: Arc<Hub>,
+    references: Arc<ReferenceClients>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -73,9 +75,11 @@ impl Ctx {
     }
 
     fn spawn_reference(&self, r: &ReferenceConfig, interval: Duration) {
+        let client = self.client(&r.name, &r.url);
+        self.references.add(&r.name, client.clone());
         let w = ReferenceWatcher {
             name: r.name.clone(),
-            client: self.client(&r.name, &r.url),
+            client,
             hub: self.hub.clone(),
         };
         self.tracker
@@ -106,8 +110,12 @@ impl App {
             source,
         })?;
         let metrics = Arc::new(Metrics::new()?);
+        // Redirects are never followed and no Referer is sent: a reference URL's path or query often carries an
+        // API key, which must not travel to (or be answered by) a host nobody configured.
         let http = reqwest::Client::builder()
             .user_agent(concat!("conflux-pos-exporter/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .connect_timeout(config.rpc_timeout)
             .build()
             .map_err(|e| AppError::HttpClient(e.without_url().to_string()))?;
@@ -140,6 +148,7 @@ impl App {
             observer: metrics.exporter.clone(),
             metrics: metrics.clone(),
             hub: Hub::new(state),
+            references: Arc::default(),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
         });
@@ -168,7 +177,11 @@ impl App {
                     .with_pos_db_dir(host_spec.configured_pos_db_dir())
                     .with_cip99_transition_view(n.cip99_transition_view),
                 config.history_timeout,
-                config.node_interval,
+                Intervals {
+                    node: config.node_interval,
+                    reference: config.reference_interval,
+                },
+                ctx.references.clone(),
             );
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), p));

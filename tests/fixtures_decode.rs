@@ -6,11 +6,14 @@
 use conflux_test_support::fixtures;
 
 use conflux_pos_exporter::rpc::cfx::{Block, Status};
+use conflux_pos_exporter::rpc::decode;
 use conflux_pos_exporter::rpc::pos::{
-    Account, CommitteeState, EpochRewards, PosBlock, PosStatus, PosTransaction,
+    Account, CommitteeState, EpochRewards, PosBlock, PosStatus, PosTransaction, Registration,
 };
+use conflux_pos_exporter::rpc::text::{Count, RemoteText};
 use conflux_pos_exporter::rpc::wire::{HexU128, HexU64, Response};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 fn result<T: DeserializeOwned>(file: &str) -> T {
@@ -81,18 +84,16 @@ fn zero_filled_account_is_not_registered() {
 }
 
 /// Decodes `result` with the type the exporter uses for `method`; `None` for methods the exporter never calls.
-fn decode_result(method: &str, result: &Value) -> Option<Result<(), String>> {
-    fn as_type<T: DeserializeOwned>(v: &Value) -> Result<(), String> {
-        serde_json::from_value::<T>(v.clone())
-            .map(drop)
-            .map_err(|e| e.to_string())
+fn decode_result(method: &str, result: &RawValue) -> Option<Result<(), String>> {
+    fn as_type<T: DeserializeOwned>(v: &RawValue) -> Result<(), String> {
+        decode::<T>(v).map(drop).map_err(|e| e.to_string())
     }
     Some(match method {
         "cfx_getStatus" => as_type::<Status>(result),
         "cfx_getBlockByEpochNumber" | "cfx_getBlockByHash" => as_type::<Option<Block>>(result),
         "cfx_epochNumber" => as_type::<HexU64>(result),
         "cfx_clientVersion" | "cfx_getBestBlockHash" | "debug_currentSyncPhase" => {
-            as_type::<String>(result)
+            as_type::<RemoteText>(result)
         }
         "txpool_status" => as_type::<std::collections::BTreeMap<String, HexU64>>(result),
         "cfx_getPoSRewardByEpoch" | "pos_getRewardsByEpoch" => {
@@ -100,8 +101,8 @@ fn decode_result(method: &str, result: &Value) -> Option<Result<(), String>> {
         }
         "cfx_getPoSEconomics" => as_type::<std::collections::BTreeMap<String, HexU128>>(result),
         // The exporter counts peers and reads the address from the second item.
-        "test_getPeerInfo" => as_type::<Vec<Value>>(result),
-        "test_posRegister" => as_type::<(String, String)>(result),
+        "test_getPeerInfo" => as_type::<Count>(result),
+        "test_posRegister" => as_type::<Registration>(result),
         "test_posVotingStatus" => as_type::<bool>(result),
         "pos_getStatus" => as_type::<PosStatus>(result),
         "pos_getBlockByNumber" | "pos_getBlockByHash" => as_type::<Option<PosBlock>>(result),
@@ -123,14 +124,16 @@ const NOT_CALLED: [&str; 5] = [
 
 /// Decodes one response object: the envelope, then the result by method. Returns a failure, if any.
 fn check_response(name: &str, method: &str, v: &Value) -> Option<String> {
-    let r: Response = match serde_json::from_value(v.clone()) {
+    let text = v.to_string();
+    let r: Response = match serde_json::from_str(&text) {
         Ok(r) => r,
         Err(e) => return Some(format!("{name}: envelope: {e}")),
     };
     if r.error.is_some() {
         return None;
     }
-    match decode_result(method, &r.result) {
+    let result = r.result.unwrap_or_else(|| RawValue::NULL.to_owned());
+    match decode_result(method, &result) {
         Some(Ok(())) => None,
         Some(Err(e)) => Some(format!("{name} ({method}): {e}")),
         None if NOT_CALLED.contains(&method) => None,

@@ -6,7 +6,7 @@
 //! the start-up backfill, and not before the window is read.
 
 use conflux_pos_exporter::assess::retire;
-use conflux_pos_exporter::rpc::RpcError;
+use conflux_pos_exporter::rpc::{to_raw, Answer, RpcError};
 use conflux_pos_exporter::watch::pos::PosSource;
 use conflux_sim::pos::{PosChain, PosParams};
 use serde_json::{json, Value};
@@ -31,6 +31,11 @@ const NONE: Faults = Faults {
     committee_error: 0.0,
 };
 
+/// The chain's answer as the client hands it over: raw JSON text.
+fn raw_answer(chain: &PosChain, method: &str, params: &Value) -> Answer {
+    answer(chain, method, params).map(|v| to_raw(&v))
+}
+
 fn answer(chain: &PosChain, method: &str, params: &Value) -> Result<Value, RpcError> {
     match method {
         "test_posVotingStatus" => Ok(json!(true)),
@@ -52,13 +57,15 @@ fn poll(src: &mut PosSource, chain: &PosChain, rng: &mut fastrand::Rng, f: Fault
     let calls = src.calls();
     if rng.f64() < f.head_lost {
         src.apply(Err(RpcError::Timeout(std::time::Duration::from_secs(30))));
+        src.choose_local();
         return;
     }
     let head: Vec<_> = calls
         .iter()
-        .map(|c| answer(chain, c.method, &c.params))
+        .map(|c| raw_answer(chain, c.method, &c.params))
         .collect();
     src.apply(Ok(head));
+    src.choose_local();
     for _ in 0..40 {
         let Some(calls) = src.extra_calls() else {
             break;
@@ -82,7 +89,7 @@ fn poll(src: &mut PosSource, chain: &PosChain, rng: &mut fastrand::Rng, f: Fault
                         message: "injected".into(),
                     })
                 } else {
-                    answer(chain, c.method, &c.params)
+                    raw_answer(chain, c.method, &c.params)
                 }
             })
             .collect();
@@ -278,8 +285,11 @@ fn backfill_under_a_moving_head(
         polls += 1;
         assert!(polls <= 100, "{name}: backfill never completed");
         let calls = src.calls();
-        let head = calls.iter().map(|c| answer(&chain, c.method, &c.params));
+        let head = calls
+            .iter()
+            .map(|c| raw_answer(&chain, c.method, &c.params));
         src.apply(Ok(head.collect()));
+        src.choose_local();
         if let Some(calls) = src.extra_calls() {
             let history = calls.iter().map(|c| match c.method {
                 m if polls <= polls_withheld && withheld(m, &c.params, window_end) => {
@@ -288,7 +298,7 @@ fn backfill_under_a_moving_head(
                         message: "withheld".into(),
                     })
                 }
-                m => answer(&chain, m, &c.params),
+                m => raw_answer(&chain, m, &c.params),
             });
             src.apply_extra(history.collect());
         }

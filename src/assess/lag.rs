@@ -58,9 +58,11 @@ pub fn catching_up(phase: &str) -> bool {
     phase != "NormalSyncPhase"
 }
 
-/// Reference epoch minus node epoch: positive = behind, negative = ahead.
+/// Reference epoch minus node epoch: positive = behind, negative = ahead. Both come from peers, so any pair of
+/// `u64`s is possible: the difference is taken in `i128` and clamped, never wrapped.
 pub fn epoch_lag(reference_epoch: u64, node_epoch: u64) -> i64 {
-    reference_epoch as i128 as i64 - node_epoch as i128 as i64
+    let lag = i128::from(reference_epoch) - i128::from(node_epoch);
+    i64::try_from(lag).unwrap_or(if lag < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// Fork verdict: compares the node's pivot hash with the references' at the newest epoch both have. `Some(true)`
@@ -163,6 +165,17 @@ mod tests {
     fn lag_sign() {
         assert_eq!(epoch_lag(1000, 990), 10);
         assert_eq!(epoch_lag(990, 1000), -10);
+        assert_eq!(epoch_lag(u64::MAX, 0), i64::MAX, "clamped, not wrapped");
+        assert_eq!(epoch_lag(0, u64::MAX), i64::MIN);
+        assert_eq!(epoch_lag(u64::MAX, u64::MAX - 3), 3);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lag_never_panics_and_keeps_its_sign(r in proptest::prelude::any::<u64>(), n in proptest::prelude::any::<u64>()) {
+            let lag = epoch_lag(r, n);
+            proptest::prop_assert_eq!(lag.signum(), (r as i128 - n as i128).signum() as i64);
+        }
     }
 
     #[test]

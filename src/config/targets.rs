@@ -1,7 +1,7 @@
 //! The watched nodes and the references: names unique and label-safe, URLs http(s) with a host, PoS addresses
 //! normalised. Each error names the entry by index (`node[1].rpc_url`).
 
-use super::urls::check_url;
+use super::urls::{check_url, rejoin_split_urls};
 use super::{defaults, err, file, Cli, ConfigError, NodeConfig, ReferenceConfig};
 use crate::pos_address::PosAddress;
 
@@ -83,7 +83,7 @@ pub(super) fn resolve_references(
     let mut seen = Vec::new();
     let mut out = Vec::new();
     if !cli.reference_urls.is_empty() {
-        for (i, raw) in cli.reference_urls.iter().enumerate() {
+        for (i, raw) in rejoin_split_urls(&cli.reference_urls).iter().enumerate() {
             let (name, url) = match raw.split_once('=') {
                 Some((n, u)) if !n.contains("://") => (n.to_string(), u.to_string()),
                 _ => (format!("ref{i}"), raw.clone()),

@@ -7,15 +7,18 @@
 //! altering these files can get a validator slashed, so this module never
 //! opens anything for writing: `pos_key` is only `stat`ed, the JSON files are
 //! opened read-only and read whole (the node replaces them by rename, so a
-//! read sees either the old or the new file).
+//! read sees either the old or the new file), but only when they are regular
+//! files under [`MAX_STORAGE_BYTES`] ([`super::capped`]): a FIFO there never
+//! blocks the probe, and no error ever quotes a file's content.
 
-use std::io::{ErrorKind, Read};
+use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use thiserror::Error;
 
+use super::capped::{read_capped, CappedError};
 use crate::pos_address::PosAddress;
 
 /// Largest safety-rules file read; the real one is a few KiB.
@@ -58,8 +61,8 @@ impl KeyFilePaths {
 /// Why a key file could not be inspected.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum KeyFileError {
-    /// The file exists but is not the expected JSON shape.
-    #[error("{path:?} is malformed: {detail}")]
+    /// The file exists but is not the expected JSON shape. `detail` never quotes the content.
+    #[error("{path:?} is not a safety-rules file: {detail}")]
     Malformed {
         /// The path concerned.
         path: PathBuf,
@@ -71,6 +74,14 @@ pub enum KeyFileError {
     TooLarge {
         /// The path concerned.
         path: PathBuf,
+    },
+    /// Something other than a regular file is at the path (a FIFO, a device, a directory); it was not read.
+    #[error("{path:?} is a {file_type}, not a regular file; not read")]
+    NotRegularFile {
+        /// The path concerned.
+        path: PathBuf,
+        /// What is there.
+        file_type: &'static str,
     },
     /// The exporter's user may not see or read it.
     #[error("{path:?}: permission denied")]
@@ -94,6 +105,7 @@ impl KeyFileError {
         match self {
             KeyFileError::Malformed { .. } => "malformed",
             KeyFileError::TooLarge { .. } => "too_large",
+            KeyFileError::NotRegularFile { .. } => "not_regular_file",
             KeyFileError::PermissionDenied { .. } => "permission_denied",
             KeyFileError::Io { .. } => "io",
         }
@@ -103,7 +115,9 @@ impl KeyFileError {
     fn file_exists(&self) -> bool {
         matches!(
             self,
-            KeyFileError::Malformed { .. } | KeyFileError::TooLarge { .. }
+            KeyFileError::Malformed { .. }
+                | KeyFileError::TooLarge { .. }
+                | KeyFileError::NotRegularFile { .. }
         )
     }
 
@@ -248,21 +262,23 @@ fn stat_pos_key(path: &Path) -> Result<Option<PosKeyFile>, KeyFileError> {
 }
 
 fn read_storage(path: &Path) -> Result<Option<SecureStorage>, KeyFileError> {
-    // File::open is O_RDONLY: nothing here can modify the file.
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(KeyFileError::from_io(path, &e)),
+    // Opened read-only (and non-blocking): nothing here can modify the file.
+    let bytes = match read_capped(path, MAX_STORAGE_BYTES) {
+        Ok(b) => b,
+        Err(e) if e.not_found() => return Ok(None),
+        Err(CappedError::Io(e)) => return Err(KeyFileError::from_io(path, &e)),
+        Err(CappedError::TooLarge { .. }) => {
+            return Err(KeyFileError::TooLarge {
+                path: path.to_path_buf(),
+            })
+        }
+        Err(CappedError::NotRegular(file_type)) => {
+            return Err(KeyFileError::NotRegularFile {
+                path: path.to_path_buf(),
+                file_type,
+            })
+        }
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_STORAGE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| KeyFileError::from_io(path, &e))?;
-    if bytes.len() as u64 > MAX_STORAGE_BYTES {
-        return Err(KeyFileError::TooLarge {
-            path: path.to_path_buf(),
-        });
-    }
     parse_secure_storage(&bytes)
         .map(Some)
         .map_err(|detail| KeyFileError::Malformed {
@@ -287,8 +303,8 @@ pub fn parse_secure_storage(bytes: &[u8]) -> Result<SecureStorage, String> {
         let raw = value
             .as_str()
             .ok_or("owner_account.value is not a string")?;
-        let owner =
-            PosAddress::parse(raw).map_err(|e| format!("owner_account.value {raw:?} {e}"))?;
+        let owner = PosAddress::parse(raw)
+            .map_err(|e| format!("owner_account.value is not a PoS address: it {e}"))?;
         out.owner_account = Some(owner);
     }
     if let Some(entry) = root.get("safety_data") {

@@ -217,3 +217,57 @@ fn a_missing_pos_db_directory_is_reported_as_such() {
 fn owner() -> crate::pos_address::PosAddress {
     crate::pos_address::PosAddress::parse(OWNER).expect("valid owner")
 }
+
+#[test]
+fn a_fifo_is_reported_as_such_and_never_blocks_the_probe() {
+    let (_dir, paths) = node_dir(Some(0o600));
+    let fifo = paths.secure_storage();
+    rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from(0o600)).expect("mkfifo");
+    // Nobody ever writes to the FIFO: a blocking open would hang here forever.
+    let report = probe_key_files(&paths);
+    let e = report.secure_storage.as_ref().unwrap_err();
+    assert_eq!(e.kind(), "not_regular_file");
+    assert!(e.to_string().contains("is a FIFO"), "{e}");
+    assert_eq!(report.secure_storage_present(), Some(true));
+    assert_eq!(
+        report.pos_key_present(),
+        Some(true),
+        "the other files are still probed"
+    );
+}
+
+#[test]
+fn another_file_at_the_path_is_never_quoted() {
+    let (_dir, paths) = node_dir(Some(0o600));
+    let secret = "root:$6$SeCrEtHaSh:19000:0:99999:7:::";
+    for content in [
+        format!(r#"{{"owner_account":{{"value":"{secret}"}}}}"#),
+        format!(r#"{{"owner_account":"{secret}"}}"#),
+        format!(r#"{{"safety_data":{{"last_update":"{secret}","value":{{}}}}}}"#),
+        format!("{secret}\n"),
+        format!(r#"["{secret}"]"#),
+    ] {
+        std::fs::write(paths.secure_storage(), &content).expect("write");
+        let report = probe_key_files(&paths);
+        let e = report.secure_storage.unwrap_err();
+        assert_eq!(e.kind(), "malformed", "{content}");
+        let text = e.to_string();
+        assert!(text.contains("is not a safety-rules file"), "{text}");
+        assert!(
+            !text.contains("SeCrEt") && !text.contains("root:"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_huge_sparse_file_is_refused_without_being_read() {
+    let (_dir, paths) = node_dir(Some(0o600));
+    let f = std::fs::File::create(paths.secure_storage()).expect("create");
+    f.set_len(512 << 20).expect("sparse");
+    let report = probe_key_files(&paths);
+    assert_eq!(
+        report.secure_storage.as_ref().map_err(|e| e.kind()),
+        Err("too_large")
+    );
+}

@@ -6,6 +6,7 @@
 //! [`disk::DiskProber`]) and turn the results into metrics. Nothing writes:
 //! the node's files are opened read-only, `/proc` is only read.
 
+pub mod capped;
 pub mod disk;
 pub mod facts;
 pub mod keyfiles;

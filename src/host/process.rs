@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::capped::{read_capped, CappedError};
 use super::sockets::{read_listening_inodes, scan_socket_owners};
 
 const PROC: &str = "/proc";
@@ -90,13 +91,20 @@ pub enum AttemptError {
         /// The matching pids.
         pids: Vec<i32>,
     },
-    /// The pid file does not contain a positive integer.
-    #[error("pid file {path:?} does not hold a pid: {content:?}")]
+    /// The pid file does not contain a positive integer. Its content is never shown: the path may name any file
+    /// the service can read.
+    #[error("pid file {path:?} is not a pid file: it does not hold one positive integer")]
     PidFileInvalid {
         /// The path concerned.
         path: PathBuf,
-        /// The start of the file's content.
-        content: String,
+    },
+    /// The pid file is not a small regular file; it was not read.
+    #[error("pid file {path:?} is not a pid file: it {reason}")]
+    PidFileRefused {
+        /// The path concerned.
+        path: PathBuf,
+        /// Why (a FIFO, too large, ...).
+        reason: String,
     },
     /// The pid file names a process that is not running.
     #[error("pid file {path:?} names pid {pid}, which is not running")]
@@ -130,7 +138,9 @@ impl AttemptError {
             AttemptError::NotListening { .. } | AttemptError::NoSuchName { .. } => "not_found",
             AttemptError::OwnerNotVisible { .. } => "permission_denied",
             AttemptError::Ambiguous { .. } => "ambiguous",
-            AttemptError::PidFileInvalid { .. } => "invalid_pid_file",
+            AttemptError::PidFileInvalid { .. } | AttemptError::PidFileRefused { .. } => {
+                "invalid_pid_file"
+            }
             AttemptError::StalePidFile { .. } => "stale_pid_file",
             AttemptError::Io { source, .. }
                 if source.kind() == std::io::ErrorKind::PermissionDenied =>
@@ -267,15 +277,26 @@ pub fn parse_pid_file(content: &str) -> Option<i32> {
     content.trim().parse::<i32>().ok().filter(|pid| *pid > 0)
 }
 
+/// Largest pid file read: a pid and a newline (`/proc/sys/kernel/pid_max` is at most 2^22) with room to spare.
+pub const MAX_PID_FILE_BYTES: u64 = 64;
+
 fn by_pid_file(proc_root: &Path, path: &Path) -> Result<i32, AttemptError> {
-    let content = std::fs::read_to_string(path).map_err(|source| AttemptError::Io {
-        path: path.to_path_buf(),
-        source,
+    let bytes = read_capped(path, MAX_PID_FILE_BYTES).map_err(|e| match e {
+        CappedError::Io(source) => AttemptError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        refused => AttemptError::PidFileRefused {
+            path: path.to_path_buf(),
+            reason: refused.to_string(),
+        },
     })?;
-    let pid = parse_pid_file(&content).ok_or_else(|| AttemptError::PidFileInvalid {
-        path: path.to_path_buf(),
-        content: content.chars().take(64).collect(),
-    })?;
+    let pid = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(parse_pid_file)
+        .ok_or_else(|| AttemptError::PidFileInvalid {
+            path: path.to_path_buf(),
+        })?;
     if is_running(proc_root, pid) {
         Ok(pid)
     } else {

@@ -82,3 +82,39 @@ fn find_error_kind_prefers_actionable_failures() {
         Err(FindError::NoMethod)
     ));
 }
+
+#[test]
+fn pid_files_are_read_capped_and_never_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let proc_root = dir.path().join("proc");
+    std::fs::create_dir(&proc_root).unwrap();
+    let other = dir.path().join("shadow");
+    std::fs::write(&other, "root:$6$SeCrEtHaSh:19000:0:99999:7:::\n").unwrap();
+    let e = by_pid_file(&proc_root, &other).unwrap_err();
+    assert_eq!(e.kind(), "invalid_pid_file");
+    assert!(!e.to_string().contains("SeCrEt"), "{e}");
+    assert!(e.to_string().contains("is not a pid file"), "{e}");
+
+    let sparse = dir.path().join("sparse.pid");
+    std::fs::File::create(&sparse)
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    let e = by_pid_file(&proc_root, &sparse).unwrap_err();
+    assert_eq!(e.kind(), "invalid_pid_file");
+    assert!(e.to_string().contains("more than the 64 bytes"), "{e}");
+
+    let fifo = dir.path().join("fifo.pid");
+    rustix::fs::mkfifoat(rustix::fs::CWD, &fifo, rustix::fs::Mode::from(0o600)).unwrap();
+    let e = by_pid_file(&proc_root, &fifo).unwrap_err();
+    assert!(e.to_string().contains("is a FIFO"), "{e}");
+
+    let binary = dir.path().join("binary.pid");
+    std::fs::write(&binary, [0xff, 0xfe, b'1']).unwrap();
+    assert_eq!(
+        by_pid_file(&proc_root, &binary).unwrap_err().kind(),
+        "invalid_pid_file"
+    );
+    let missing = by_pid_file(&proc_root, &dir.path().join("none")).unwrap_err();
+    assert_eq!(missing.kind(), "not_found");
+}

@@ -12,14 +12,7 @@ use crate::state::{NodeState, State};
 /// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
 /// show the state set even before a node enters a phase. The simulator keeps its own copy on purpose: it must not
 /// read the exporter's code, or it would mirror the exporter instead of checking it.
-pub const SYNC_PHASES: &[&str] = &[
-    "CatchUpRecoverBlockHeaderFromDbPhase",
-    "CatchUpSyncBlockHeaderPhase",
-    "CatchUpCheckpointPhase",
-    "CatchUpFillBlockBodyPhase",
-    "CatchUpSyncBlockPhase",
-    "NormalSyncPhase",
-];
+pub use crate::rpc::cfx::SYNC_PHASES;
 
 /// Every value of `conflux_reference_state`'s `state` label: `ok`, `not_polled`, each RPC error kind a reference
 /// can fail with, and `chain_mismatch`.
@@ -45,7 +38,7 @@ catalogue! {
         epoch_lag: Gauge("conflux_epoch_lag", ["node"], "Median best epoch of the usable references on the node's chain minus the node's best epoch (negative = ahead). Absent when no reference is usable."),
         hash_mismatch: Gauge("conflux_reference_hash_mismatch", ["node"], "1 when the node's pivot block hash at a confirmed epoch differs from every usable reference's hash at that epoch (fork suspected), 0 when one agrees. Absent until a common epoch is known."),
         reference_up: Gauge("conflux_reference_up", ["reference"], "1 when the last poll of the reference answered cfx_getStatus; 0 otherwise (conflux_reference_state says why)."),
-        reference_state: Gauge("conflux_reference_state", ["reference", "state"], "1 for the reference's current state: ok, not_polled, or why it is unusable (timeout, connect, http_status, rpc_error, decode, too_large, chain_mismatch)."),
+        reference_state: Gauge("conflux_reference_state", ["reference", "state"], "1 for the reference's current state: ok, not_polled, or why it is unusable (timeout, connect, http_status, redirect, rpc_error, decode, too_large, chain_mismatch)."),
         reference_epoch: Gauge("conflux_reference_epoch_number", ["reference"], "Best epoch reported by the reference. Absent while it is down."),
     }
 }

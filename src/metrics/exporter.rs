@@ -11,7 +11,7 @@ catalogue! {
     pub struct ExporterFamilies {
         build_info: Gauge("conflux_exporter_build_info", ["version"], "Always 1; the version label names the running conflux-pos-exporter build."),
         rpc_requests: Counter("conflux_exporter_rpc_requests_total", ["target"], "HTTP requests (each a JSON-RPC batch) sent to a node or reference."),
-        rpc_errors: Counter("conflux_exporter_rpc_errors_total", ["target", "kind"], "Failed HTTP requests, and failed calls inside answered batches, by error kind (timeout, connect, http_status, rpc_error, decode, too_large, forbidden)."),
+        rpc_errors: Counter("conflux_exporter_rpc_errors_total", ["target", "kind"], "Failed HTTP requests, and failed calls inside answered batches, by error kind (timeout, connect, http_status, redirect, rpc_error, decode, too_large, forbidden)."),
         rpc_duration: Histogram("conflux_exporter_rpc_duration_seconds", ["target"], "Duration of HTTP requests to a node or reference, answered or not."),
         last_success: Gauge("conflux_exporter_last_success_timestamp_seconds", ["target"], "Unix time of the last fully answered HTTP request to a target; compare with time() to see how stale everything about it is."),
     }
@@ -50,5 +50,11 @@ impl RpcObserver for ExporterFamilies {
         self.rpc_errors
             .with_label_values(&[target, err.kind()])
             .inc();
+    }
+
+    fn malformed(&self, target: &str, n: u64) {
+        self.rpc_errors
+            .with_label_values(&[target, "decode"])
+            .inc_by(n);
     }
 }

@@ -29,7 +29,7 @@ catalogue! {
         key_permissions_ok: Gauge("conflux_pos_key_permissions_ok", ["node"], "1 when pos_key is not readable by group or others, 0 when it is; absent when the key is missing."),
         secure_storage_present: Gauge("conflux_pos_secure_storage_present", ["node", "file"], "1 when pos_db holds the file (secure_storage.json: the live safety data; secure_storage.json.save: the copy stop_voting leaves for a hand-over), 0 when not."),
         safety_data_updated: Gauge("conflux_pos_safety_data_updated_timestamp_seconds", ["node"], "last_update of the safety data in secure_storage.json, in Unix seconds: the node rewrites it whenever it signs a vote or timeout."),
-        key_file_probe_error: Gauge("conflux_pos_key_file_probe_error", ["node", "file", "kind"], "1 when a PoS key file could not be inspected (permission_denied, malformed, too_large, io); its dependent series are then absent."),
+        key_file_probe_error: Gauge("conflux_pos_key_file_probe_error", ["node", "file", "kind"], "1 when a PoS key file could not be inspected (permission_denied, malformed, too_large, not_regular_file: a FIFO or device is never read, io); its dependent series are then absent."),
     }
 }
 

@@ -16,17 +16,9 @@ use crate::assess::terms::schedule;
 use crate::assess::window::cip99_transition_view;
 use crate::state::{NodeState, PosDown, PosObs, State};
 
-/// Transaction types the node reports, pre-created so rates start at zero.
-pub const TX_TYPES: &[&str] = &[
-    "BlockMetadata",
-    "Election",
-    "Retire",
-    "Register",
-    "UpdateVotingPower",
-    "PivotDecision",
-    "Dispute",
-    "Other",
-];
+/// Transaction types the node reports, pre-created so rates start at zero (the decoder maps any other name to
+/// the last, `Other`).
+pub use crate::rpc::pos::TX_TYPES;
 
 catalogue! {
     /// The node's own PoS facts.
@@ -56,6 +48,8 @@ catalogue! {
         election_term_start: Gauge("conflux_pos_election_term_start_block", ["node", "term"], "PoS block (view) at which each of the two upcoming terms starts (term=next|after_next), from pos_getCommittee's elections."),
         txs: Counter("conflux_pos_transactions_total", ["node", "type"], "PoS transactions of every committed block read, chain-wide, by type."),
         voting_enabled: Gauge("conflux_pos_voting_enabled", ["node"], "1 when the node's local voting switch is on (test_posVotingStatus); absent when the port does not serve it."),
+        view_fresh: Gauge("conflux_pos_view_fresh", ["node"], "1 when the node's own PoS view is fresh (close to the best reference's head and moving); 0 when stale or absent."),
+        view_lag: Gauge("conflux_pos_view_lag_seconds", ["node"], "How far the node's PoS head trails the best reference's, in seconds at the observed block interval."),
     }
 }
 
@@ -75,7 +69,10 @@ impl PosFamilies {
         }
     }
 
-    /// Node facts for every node; the facts about its address into `keys` only when it reads for its key.
+    /// Node facts for every node; the facts about its address into `keys` only when it reads for its key. The
+    /// node's own PoS head comes from its own answers; everything judged about the chain comes from the view in
+    /// use (the node's while fresh, else a reference's, even while the node is down), and from no view at all
+    /// while none is fresh: the risk is then unknown.
     fn publish_node(
         &self,
         node: &NodeState,
@@ -87,44 +84,34 @@ impl PosFamilies {
         if !node.poll.polled {
             return;
         }
-        let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
+        let Some(p) = node.pos.as_ref() else {
             set(&self.up, &[n], 0.0);
             return;
         };
-        set(&self.address_known, &[n], flag(p.address.is_some()));
         if let Some(a) = &p.address {
             set(&self.info, &[n, a.as_str()], 1.0);
         }
-        if let Some(v) = p.voting_enabled {
-            set(&self.voting_enabled, &[n], flag(v));
+        let chain_id = node
+            .chain
+            .as_ref()
+            .map(|c| c.status.chain_id.0)
+            .or(p.chain_id);
+        if node.poll.up {
+            self.publish_local(n, p, refs, chain_id);
+        } else {
+            set(&self.up, &[n], 0.0);
         }
-        for t in TX_TYPES {
-            sync_counter(
-                &self.txs,
-                &[n, t],
-                p.activity.tx_by_type.get(*t).copied().unwrap_or(0),
-            );
-        }
-        let Some(s) = &p.status else {
-            self.publish_unavailable(n, p.down);
+        self.publish_freshness(n, p);
+        if !p.judgeable() {
+            if p.address.is_some() && (node.poll.up || p.view.local.is_some()) {
+                // The node answers but no view is fresh: unknown, never "not at risk".
+                set(&self.risk_known, &[n], 0.0);
+            }
             return;
-        };
-        set(&self.up, &[n], 1.0);
-        set(&self.epoch, &[n], s.epoch.0 as f64);
-        set(&self.latest_committed, &[n], s.latest_committed.0 as f64);
-        if let Some(v) = s.latest_voted {
-            set(&self.latest_voted, &[n], v.0 as f64);
         }
+        let Some(s) = &p.status else { return };
         if let Some(ts) = p.newest_block_timestamp_us {
             set(&self.block_age, &[n], age_seconds(now, ts as f64 / 1e6));
-        }
-        let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
-        if let Some(median) = chain_id.and_then(|c| reference_pos_block(refs, c)) {
-            set(
-                &self.block_lag,
-                &[n],
-                epoch_lag(median, s.latest_committed.0) as f64,
-            );
         }
         let interval = p.ledger.block_interval_seconds();
         if let Some(i) = interval {
@@ -154,9 +141,55 @@ impl PosFamilies {
                 interval,
                 remaining,
                 judged,
+                transition: cip99_transition_view(chain_id, p.cip99_transition_view),
                 now,
             };
             publish_key(keys, &k);
+        }
+    }
+
+    /// What the node itself answers while it is up: its address, switch, PoS head and lag, or why PoS is
+    /// unavailable.
+    fn publish_local(&self, n: &str, p: &PosObs, refs: &[RefView], chain_id: Option<u64>) {
+        set(&self.address_known, &[n], flag(p.address.is_some()));
+        if let Some(v) = p.voting_enabled {
+            set(&self.voting_enabled, &[n], flag(v));
+        }
+        for t in TX_TYPES {
+            sync_counter(
+                &self.txs,
+                &[n, t],
+                p.activity.tx_by_type.get(*t).copied().unwrap_or(0),
+            );
+        }
+        let Some(s) = &p.local.status else {
+            self.publish_unavailable(n, p.down);
+            return;
+        };
+        set(&self.up, &[n], 1.0);
+        set(&self.epoch, &[n], s.epoch.0 as f64);
+        set(&self.latest_committed, &[n], s.latest_committed.0 as f64);
+        if let Some(v) = s.latest_voted {
+            set(&self.latest_voted, &[n], v.0 as f64);
+        }
+        if let Some(median) = chain_id.and_then(|c| reference_pos_block(refs, c)) {
+            set(
+                &self.block_lag,
+                &[n],
+                epoch_lag(median, s.latest_committed.0) as f64,
+            );
+        }
+    }
+
+    /// Whether the node's own PoS view is fresh and how far behind the chain it is.
+    fn publish_freshness(&self, n: &str, p: &PosObs) {
+        let Some(v) = &p.view.local else { return };
+        // Fresh is a comparison: without a reference head only an absent view is known (stale).
+        if v.lag_blocks.is_some() || !v.fresh {
+            set(&self.view_fresh, &[n], flag(v.fresh));
+        }
+        if let Some(l) = v.lag_seconds {
+            set(&self.view_lag, &[n], l);
         }
     }
 

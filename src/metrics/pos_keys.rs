@@ -6,12 +6,13 @@ use std::time::SystemTime;
 
 use super::def::{catalogue, sync_counter, sync_float_counter};
 use super::value::{cfx, flag, seconds_since, set, unix_seconds};
+use crate::assess::budget::{downtime_budget, BudgetInput};
 use crate::assess::readers::{self, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
 use crate::assess::terms::{seat, upcoming};
 use crate::pos_address::PosAddress;
-use crate::state::{NodeState, PosObs, State};
+use crate::state::{NodeState, PosObs, State, ViewSource};
 
 catalogue! {
     /// Facts about a PoS key, once per key.
@@ -42,6 +43,9 @@ catalogue! {
         own_txs: Counter("conflux_pos_own_transactions_total", ["node", "pos_address", "type"], "Register, UpdateVotingPower and Retire transactions naming our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         slashed: Gauge("conflux_pos_slashed", ["node", "pos_address"], "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         reward: FloatCounter("conflux_pos_reward_cfx_total", ["node", "pos_address"], "PoS rewards of our address in CFX, over the epochs read. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        verdict_view: Gauge("conflux_pos_verdict_view", ["node", "pos_address", "view"], "1 for the PoS view the key's verdicts come from (view=local|reference), 0 for the other."),
+        budget_seconds: Gauge("conflux_pos_downtime_budget_seconds", ["node", "pos_address"], "Committee member: seconds until the chain force-retires the key if no vote of ours lands from now on."),
+        budget_blocks: Gauge("conflux_pos_downtime_budget_blocks", ["node", "pos_address"], "Committee member: PoS blocks until the chain force-retires the key if no vote of ours lands from now on."),
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward in the last completed epoch read, in CFX (0 when none). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
     }
 }
@@ -53,7 +57,8 @@ pub fn key_readers(state: &State) -> Vec<bool> {
         .nodes
         .iter()
         .map(|node| {
-            let p = node.pos.as_ref().filter(|_| node.poll.up);
+            // A down or stale node whose key is read from a reference still speaks for it.
+            let p = node.pos.as_ref().filter(|p| p.judgeable());
             Candidate {
                 address: p.and_then(|p| p.address.as_ref()),
                 progress: p.and_then(|p| {
@@ -84,6 +89,8 @@ pub struct KeyFacts<'a> {
     pub remaining: Option<u64>,
     /// The force-retire judgement, once the window is read; its verdict `None` while undecidable.
     pub judged: Option<(Judgement, Option<bool>)>,
+    /// The chain's CIP-99 transition view (the look-back of every future epoch end).
+    pub transition: u64,
     /// Publish time.
     pub now: SystemTime,
 }
@@ -111,6 +118,11 @@ pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
 pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+    let source = k.pos.view.source;
+    for v in ViewSource::ALL {
+        let labels = [k.node, k.address.as_str(), v.label()];
+        set(&f.verdict_view, &labels, flag(source == Some(v)));
+    }
     committee(f, k);
     account(f, k);
     activity(f, k);
@@ -134,11 +146,32 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     );
     let Some(at_risk) = *at_risk else { return };
     set(&f.at_risk, &kk, flag(at_risk));
+    let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
     if let (true, Some(r), Some(i)) = (at_risk, k.remaining, k.interval) {
-        let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
         let eta = retire::eta_seconds(r, i, since_latest);
         set(&f.eta, &kk, eta);
         set(&f.eta_timestamp, &kk, unix_seconds(k.now) + eta);
+    }
+    let Some(grid) = k.pos.epoch_length.zip(k.pos.grid_point) else {
+        return;
+    };
+    let input = BudgetInput {
+        ledger: l,
+        epoch: k.epoch,
+        latest: k.latest,
+        grid,
+        transition: k.transition,
+        at_risk: Some(at_risk),
+    };
+    if let Some(b) = downtime_budget(&input) {
+        set(&f.budget_blocks, &kk, b.blocks as f64);
+        if let Some(i) = k.interval {
+            set(
+                &f.budget_seconds,
+                &kk,
+                retire::eta_seconds(b.blocks, i, since_latest),
+            );
+        }
     }
 }
 
@@ -245,6 +278,9 @@ mod tests {
             ..Default::default()
         };
         pos.ledger.last_height = read;
+        if up {
+            pos.view.source = Some(crate::state::ViewSource::Local);
+        }
         NodeState {
             poll: PollStatus {
                 polled: true,

@@ -5,6 +5,16 @@ use serde::Deserialize;
 
 use super::wire::HexU64;
 
+/// The six sync-phase names a node reports through `debug_currentSyncPhase` (reference §2.5).
+pub const SYNC_PHASES: &[&str] = &[
+    "CatchUpRecoverBlockHeaderFromDbPhase",
+    "CatchUpSyncBlockHeaderPhase",
+    "CatchUpCheckpointPhase",
+    "CatchUpFillBlockBodyPhase",
+    "CatchUpSyncBlockPhase",
+    "NormalSyncPhase",
+];
+
 /// `cfx_getStatus`: every field is a non-null hex quantity (reference §2.1).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -32,6 +42,7 @@ pub struct Status {
 #[serde(rename_all = "camelCase")]
 pub struct Block {
     /// Block hash, compared with the reference for the fork check.
+    #[serde(deserialize_with = "super::text::de_hash")]
     pub hash: String,
     /// Epoch of the block; nullable in the node's type.
     #[serde(default)]

@@ -1,17 +1,18 @@
 //! The JSON-RPC client: one reused `reqwest::Client`, batches (one HTTP request per poll), a per-request timeout,
-//! a response-size cap, id matching, and the read-only allow-list checked before anything is sent.
+//! a response-size cap, id matching ([`super::batch`]), and the read-only allow-list checked before anything is
+//! sent.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::batch::{decode, match_batch, Answer};
 use super::error::RpcError;
 use super::methods::is_allowed;
 use super::redact::{redact_url, scrub};
-use super::wire::{Request, Response};
+use super::wire::Request;
 
 /// Per-target transport statistics, reported to whoever owns the metrics (the client itself never names a metric).
 pub trait RpcObserver: Send + Sync {
@@ -19,6 +20,12 @@ pub trait RpcObserver: Send + Sync {
     fn observe(&self, target: &str, elapsed: Duration, outcome: Result<(), &RpcError>);
     /// Called once per failed call inside an otherwise successful batch.
     fn call_failed(&self, target: &str, err: &RpcError);
+    /// Called with the number of answers (or answer items) that arrived but were malformed or not asked for.
+    fn malformed(&self, target: &str, n: u64) {
+        for _ in 0..n {
+            self.call_failed(target, &RpcError::decode("malformed answer"));
+        }
+    }
 }
 
 /// An observer that records nothing (tests, one-off tools).
@@ -94,9 +101,9 @@ impl Client {
     /// Counts `n` answers that arrived but could not be decoded (the batch itself succeeded, so the transport
     /// did not see them): they show up as `kind="decode"` errors of this target.
     pub fn count_malformed(&self, n: usize, what: &str) {
-        for _ in 0..n {
-            self.observer
-                .call_failed(&self.target, &RpcError::Decode(what.to_string()));
+        if n > 0 {
+            tracing::trace!(target = %self.target, n, what, "counted as decode errors");
+            self.observer.malformed(&self.target, n as u64);
         }
     }
 
@@ -107,7 +114,7 @@ impl Client {
 
     /// Sends all `calls` in one HTTP request. The outer error means nothing usable came back; otherwise each call
     /// has its own result, in the order of `calls`, whatever order the server answered in.
-    pub async fn batch(&self, calls: &[Call]) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
+    pub async fn batch(&self, calls: &[Call]) -> Result<Vec<Answer>, RpcError> {
         self.batch_within(calls, self.settings.timeout).await
     }
 
@@ -116,7 +123,7 @@ impl Client {
         &self,
         calls: &[Call],
         timeout: std::time::Duration,
-    ) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
+    ) -> Result<Vec<Answer>, RpcError> {
         if let Some(bad) = calls.iter().find(|c| !is_allowed(c.method)) {
             return Err(RpcError::Forbidden(bad.method.to_string()));
         }
@@ -136,25 +143,29 @@ impl Client {
                 params: &c.params,
             })
             .collect();
-        let body = serde_json::to_vec(&requests).map_err(|e| RpcError::Decode(e.to_string()))?;
+        let body = serde_json::to_vec(&requests).map_err(|e| RpcError::decode(e.to_string()))?;
         let started = Instant::now();
         let outcome = tokio::time::timeout(timeout, self.send(body)).await;
         let outcome = match outcome {
             Ok(r) => r,
             Err(_) => Err(RpcError::Timeout(timeout)),
         };
+        // The body is dropped as soon as it is matched: only the answers' raw text lives on.
         let outcome = outcome.and_then(|bytes| match_batch(&bytes, first, calls.len()));
         self.observer.observe(
             &self.target,
             started.elapsed(),
             outcome.as_ref().map(|_| ()),
         );
-        if let Ok(results) = &outcome {
-            for err in results.iter().filter_map(|r| r.as_ref().err()) {
-                self.observer.call_failed(&self.target, err);
-            }
+        let matched = outcome?;
+        if matched.dropped > 0 {
+            self.count_malformed(matched.dropped, "answer items for no call");
+            tracing::debug!(target = %self.target, dropped = matched.dropped, "answer items for no call of this request dropped (unknown or repeated id, or more items than calls)");
         }
-        outcome
+        for err in matched.answers.iter().filter_map(|r| r.as_ref().err()) {
+            self.observer.call_failed(&self.target, err);
+        }
+        Ok(matched.answers)
     }
 
     /// One call, sent as a batch of one (keeps a single code path and the same request accounting).
@@ -162,7 +173,7 @@ impl Client {
         let mut results = self.batch(std::slice::from_ref(&call)).await?;
         let value = results
             .pop()
-            .unwrap_or(Err(RpcError::Decode("empty batch".into())))?;
+            .unwrap_or(Err(RpcError::decode("empty batch")))?;
         decode(value)
     }
 
@@ -177,17 +188,23 @@ impl Client {
             .await
             .map_err(|e| self.transport_error(e))?;
         let status = resp.status();
+        if status.is_redirection() {
+            return Err(RpcError::Redirect(status.as_u16()));
+        }
         if !status.is_success() {
             return Err(RpcError::HttpStatus(status.as_u16()));
         }
         let cap = self.settings.max_response_bytes;
-        if resp.content_length().is_some_and(|n| n as usize > cap) {
+        if resp.content_length().is_some_and(|n| n > cap as u64) {
             return Err(RpcError::TooLarge(cap));
         }
         let mut resp = resp;
-        let mut buf = Vec::new();
+        // Sized from the announced length (already checked against the cap), so a large answer is not copied
+        // while the buffer doubles.
+        let announced = resp.content_length().map_or(0, |n| n as usize);
+        let mut buf = Vec::with_capacity(announced);
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport_error(e))? {
-            if buf.len() + chunk.len() > cap {
+            if buf.len().saturating_add(chunk.len()) > cap {
                 return Err(RpcError::TooLarge(cap));
             }
             buf.extend_from_slice(&chunk);
@@ -202,9 +219,9 @@ impl Client {
         let is_body = e.is_body() || e.is_decode();
         let text = scrub(&error_chain(&e.without_url()), &self.url);
         if is_body {
-            RpcError::Decode(text)
+            RpcError::decode(text)
         } else {
-            RpcError::Connect(text)
+            RpcError::connect(text)
         }
     }
 }
@@ -218,109 +235,4 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         src = s.source();
     }
     out
-}
-
-/// Decodes a call's result into a typed value.
-pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, RpcError> {
-    serde_json::from_value(value).map_err(|e| RpcError::Decode(e.to_string()))
-}
-
-/// Matches a batch answer to the request ids `first..first+n`. A single error object instead of an array means
-/// the server rejected the whole batch.
-pub fn match_batch(
-    bytes: &[u8],
-    first: u64,
-    n: usize,
-) -> Result<Vec<Result<Value, RpcError>>, RpcError> {
-    let parsed: Value =
-        serde_json::from_slice(bytes).map_err(|e| RpcError::Decode(format!("not JSON ({e})")))?;
-    let items = match parsed {
-        Value::Array(items) => items,
-        Value::Object(_) => {
-            let single: Response =
-                serde_json::from_value(parsed).map_err(|e| RpcError::Decode(e.to_string()))?;
-            return match single.error {
-                Some(err) => Err(RpcError::Rpc {
-                    code: err.code,
-                    message: err.message,
-                }),
-                None => Err(RpcError::Decode(
-                    "expected a batch array, got one object".into(),
-                )),
-            };
-        }
-        _ => {
-            return Err(RpcError::Decode(
-                "answer is neither an array nor an object".into(),
-            ))
-        }
-    };
-    let mut by_id: HashMap<u64, Result<Value, RpcError>> = HashMap::with_capacity(n);
-    for item in items {
-        let resp: Response =
-            serde_json::from_value(item).map_err(|e| RpcError::Decode(e.to_string()))?;
-        let Some(id) = resp
-            .id
-            .as_u64()
-            .filter(|id| (first..first + n as u64).contains(id))
-        else {
-            return Err(RpcError::Decode(format!(
-                "answer carries unknown id {}",
-                resp.id
-            )));
-        };
-        let r = match resp.error {
-            Some(err) => Err(RpcError::Rpc {
-                code: err.code,
-                message: err.message,
-            }),
-            None => Ok(resp.result),
-        };
-        if by_id.insert(id, r).is_some() {
-            return Err(RpcError::Decode(format!("id {id} answered twice")));
-        }
-    }
-    Ok((0..n as u64)
-        .map(|i| {
-            by_id
-                .remove(&(first + i))
-                .unwrap_or_else(|| Err(RpcError::Decode(format!("no answer for id {}", first + i))))
-        })
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batch_answers_are_matched_by_id_in_any_order() {
-        let body =
-            br#"[{"jsonrpc":"2.0","id":12,"result":"0x2"},{"jsonrpc":"2.0","id":10,"result":null},
-            {"jsonrpc":"2.0","id":11,"error":{"code":-32601,"message":"Method not found"}}]"#;
-        let r = match_batch(body, 10, 3).unwrap();
-        assert_eq!(r[0], Ok(Value::Null));
-        assert!(r[1].as_ref().unwrap_err().is_method_not_found());
-        assert_eq!(r[2], Ok(Value::String("0x2".into())));
-    }
-
-    #[test]
-    fn missing_unknown_and_duplicate_ids_are_decode_errors() {
-        let r = match_batch(br#"[{"jsonrpc":"2.0","id":1,"result":1}]"#, 1, 2).unwrap();
-        assert_eq!(r[1].as_ref().unwrap_err().kind(), "decode");
-        assert!(match_batch(br#"[{"jsonrpc":"2.0","id":99,"result":1}]"#, 1, 1).is_err());
-        assert!(match_batch(br#"[{"id":1,"result":1},{"id":1,"result":2}]"#, 1, 1).is_err());
-        assert!(match_batch(b"<html>oops</html>", 1, 1).is_err());
-    }
-
-    #[test]
-    fn whole_batch_rejection_is_an_rpc_error() {
-        let e = match_batch(
-            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid request"}}"#,
-            1,
-            2,
-        )
-        .unwrap_err();
-        assert_eq!(e.kind(), "rpc_error");
-    }
 }

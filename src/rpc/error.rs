@@ -1,6 +1,8 @@
 //! Everything that can go wrong talking to a node, with a stable `kind()` used as the `kind` label of
-//! `conflux_exporter_rpc_errors_total`. Messages never contain the target URL (see [`super::redact`]).
+//! `conflux_exporter_rpc_errors_total`. Messages never contain the target URL (see [`super::redact`]), and text
+//! that came from the peer is bounded by the constructors ([`super::text`]), so an error is always short.
 
+use super::text::bounded;
 use super::wire::ErrorCode;
 
 /// Why a call or a whole batch failed.
@@ -15,6 +17,10 @@ pub enum RpcError {
     /// The server answered with a non-2xx HTTP status.
     #[error("HTTP status {0}")]
     HttpStatus(u16),
+    /// The server answered with a redirect, which is never followed: the target would get our request (and
+    /// whatever secret its URL carries) from a host nobody configured.
+    #[error("HTTP status {0}: a redirect, not followed (configure the final URL)")]
+    Redirect(u16),
     /// The node answered this call with a JSON-RPC error object.
     #[error("JSON-RPC error {code} ({}): {message}", ErrorCode::from_code(*code).name())]
     Rpc {
@@ -35,12 +41,31 @@ pub enum RpcError {
 }
 
 impl RpcError {
+    /// A JSON-RPC error object from the peer; its message is bounded here, where it enters.
+    pub fn rpc(code: i64, message: &str) -> Self {
+        Self::Rpc {
+            code,
+            message: bounded(message),
+        }
+    }
+
+    /// A malformed answer; the text (which may quote the peer) is bounded.
+    pub fn decode(text: impl AsRef<str>) -> Self {
+        Self::Decode(bounded(text.as_ref()))
+    }
+
+    /// A transport failure; the text (which may quote the peer, e.g. a TLS alert) is bounded.
+    pub fn connect(text: impl AsRef<str>) -> Self {
+        Self::Connect(bounded(text.as_ref()))
+    }
+
     /// Stable label value for metrics.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Timeout(_) => "timeout",
             Self::Connect(_) => "connect",
             Self::HttpStatus(_) => "http_status",
+            Self::Redirect(_) => "redirect",
             Self::Rpc { .. } => "rpc_error",
             Self::Decode(_) => "decode",
             Self::TooLarge(_) => "too_large",
@@ -72,6 +97,7 @@ pub const ERROR_KINDS: &[&str] = &[
     "timeout",
     "connect",
     "http_status",
+    "redirect",
     "rpc_error",
     "decode",
     "too_large",

@@ -1,9 +1,12 @@
 //! PoS result types (reference §3). Nullable fields are `Option`; fields we do not read are not declared, so the
 //! documentation examples (which lack `latestTxNumber`) and current nodes both decode.
 
-use serde::Deserialize;
-use serde_json::Value;
+use std::fmt;
 
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::text::{de_bounded_opt, de_hash, de_lenient_text, RemoteText};
 use super::wire::{HexU128, HexU64};
 use crate::pos_address::PosAddress;
 
@@ -12,6 +15,7 @@ use crate::pos_address::PosAddress;
 #[serde(rename_all = "camelCase")]
 pub struct PivotDecision {
     /// PoW pivot block finalised by PoS.
+    #[serde(deserialize_with = "de_hash")]
     pub block_hash: String,
     /// Its PoW epoch number.
     pub height: HexU64,
@@ -47,6 +51,7 @@ pub struct Signature {
 #[serde(rename_all = "camelCase")]
 pub struct PosBlock {
     /// Block hash.
+    #[serde(deserialize_with = "de_hash")]
     pub hash: String,
     /// Height (view).
     pub height: HexU64,
@@ -181,14 +186,141 @@ pub struct PosTransaction {
     #[serde(default)]
     pub block_number: Option<HexU64>,
     /// Executed|Failed|Discard; nullable.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_bounded_opt")]
     pub status: Option<String>,
-    /// BlockMetadata|Election|Retire|Register|UpdateVotingPower|PivotDecision|Dispute|Other.
-    #[serde(rename = "type")]
+    /// One of [`TX_TYPES`]; any other name reads as `"Other"`, so the types counted stay a fixed set.
+    #[serde(rename = "type", deserialize_with = "de_tx_type")]
     pub tx_type: String,
-    /// Type-specific payload; kept raw and read per type.
+    /// The payload fields the exporter reads; other fields, and payloads of another shape, are skipped.
     #[serde(default)]
-    pub payload: Value,
+    pub payload: TxPayload,
+}
+
+/// Every PoS transaction type (reference §3.8); the last one also stands for any name not listed.
+pub const TX_TYPES: &[&str] = &[
+    "BlockMetadata",
+    "Election",
+    "Retire",
+    "Register",
+    "UpdateVotingPower",
+    "PivotDecision",
+    "Dispute",
+    "Other",
+];
+
+fn de_tx_type<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let name = RemoteText::deserialize(d)?.0;
+    let known = TX_TYPES.iter().find(|t| **t == name).unwrap_or(&"Other");
+    Ok((*known).to_string())
+}
+
+/// The string fields of a transaction payload the exporter reads (which depend on the type); a field of another
+/// JSON type reads as absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TxPayload {
+    /// `address` (UpdateVotingPower, Retire, Dispute).
+    pub address: Option<String>,
+    /// `publicKey` (Register, Election).
+    pub public_key: Option<String>,
+    /// `vrfPublicKey` (Register, Election).
+    pub vrf_public_key: Option<String>,
+    /// `targetTerm` (Election).
+    pub target_term: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for TxPayload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(PayloadVisitor)
+    }
+}
+
+struct PayloadVisitor;
+
+impl<'de> Visitor<'de> for PayloadVisitor {
+    type Value = TxPayload;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a payload object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TxPayload, A::Error> {
+        let mut p = TxPayload::default();
+        while let Some(key) = map.next_key::<RemoteText>()? {
+            let slot = match key.0.as_str() {
+                "address" => &mut p.address,
+                "publicKey" => &mut p.public_key,
+                "vrfPublicKey" => &mut p.vrf_public_key,
+                "targetTerm" => &mut p.target_term,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = map.next_value::<Lenient>()?.0;
+        }
+        Ok(p)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TxPayload, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(TxPayload::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<TxPayload, E> {
+        Ok(TxPayload::default())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<TxPayload, E> {
+        Ok(TxPayload::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<TxPayload, E> {
+        Ok(TxPayload::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<TxPayload, E> {
+        Ok(TxPayload::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<TxPayload, E> {
+        Ok(TxPayload::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<TxPayload, E> {
+        Ok(TxPayload::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<TxPayload, E> {
+        Ok(TxPayload::default())
+    }
+}
+
+/// A payload value kept only when it is a string.
+struct Lenient(Option<String>);
+
+impl<'de> Deserialize<'de> for Lenient {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        de_lenient_text(d).map(Lenient)
+    }
+}
+
+/// `test_posRegister`'s answer, `[call data, our PoS address]`: only the address is kept (the call data is
+/// skipped unread; nothing is ever sent with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration(pub PosAddress);
+
+impl<'de> Deserialize<'de> for Registration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Registration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array [call data, PoS address]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Registration, A::Error> {
+                seq.next_element::<IgnoredAny>()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let address = seq
+                    .next_element::<RemoteText>()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                PosAddress::parse(&address.0)
+                    .map(Registration)
+                    .map_err(|e| de::Error::custom(format!("not a PoS address: it {e}")))
+            }
+        }
+        d.deserialize_seq(V)
+    }
 }
 
 /// One entry of `pos_getRewardsByEpoch`.

@@ -9,6 +9,11 @@ pub fn redact_url(raw: &str) -> String {
     let Ok(url) = Url::parse(raw) else {
         return "<unparseable url>".to_string();
     };
+    // With an `@` in the text but no user info parsed, the password held a `/`, `#` or `?` and what parsed as the
+    // host (and port) is the user name and the start of the password: nothing of it is shown.
+    if raw.contains('@') && url.username().is_empty() && url.password().is_none() {
+        return format!("{}://<redacted>", url.scheme());
+    }
     let host = url.host_str().unwrap_or("");
     let mut out = format!("{}://{}", url.scheme(), host);
     if let Some(port) = url.port() {
@@ -68,6 +73,11 @@ mod tests {
             "http://127.0.0.1:12539/"
         );
         assert_eq!(redact_url("not a url"), "<unparseable url>");
+        assert_eq!(
+            redact_url("https://aliceUSER:1234/wOrD1@main.example.com/"),
+            "https://<redacted>",
+            "user name and password parsed as host and port"
+        );
     }
 
     #[test]

@@ -5,8 +5,11 @@
 
 use std::fmt;
 
+use super::text::excerpt;
+
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// A request object as sent in a batch. Ids are numbers we choose, so answers can be matched in any order.
@@ -22,16 +25,16 @@ pub struct Request<'a> {
     pub params: &'a Value,
 }
 
-/// One answer object. `result` may legitimately be `null` (e.g. an unknown block), so its presence is tracked
-/// separately from its value.
+/// One answer object, read from the answer's bytes: the id as borrowed raw text (it is only compared), the result
+/// as raw text decoded later into its own type. `result` may legitimately be `null` (e.g. an unknown block).
 #[derive(Debug, Deserialize)]
-pub struct Response {
-    /// Echo of the request id; `null` when the server could not parse the request.
+pub struct Response<'a> {
+    /// Echo of the request id; `None` when `null` (the server could not parse the request) or absent.
+    #[serde(default, borrow)]
+    pub id: Option<&'a RawValue>,
+    /// The answer; `None` both for an explicit null and when absent (then `error` is set).
     #[serde(default)]
-    pub id: Value,
-    /// The answer; `Value::Null` both for an explicit null and when absent (then `error` is set).
-    #[serde(default)]
-    pub result: Value,
+    pub result: Option<Box<RawValue>>,
     /// The error object when the call failed.
     #[serde(default)]
     pub error: Option<ErrorObject>,
@@ -42,8 +45,9 @@ pub struct Response {
 pub struct ErrorObject {
     /// Numeric code; the ones the exporter acts on are named by [`ErrorCode`].
     pub code: i64,
-    /// Human text from the node. It never contains our secrets (it comes from the remote side).
-    #[serde(default)]
+    /// Human text from the node, bounded as it is decoded. It never contains our secrets (it comes from the
+    /// remote side).
+    #[serde(default, deserialize_with = "super::text::de_bounded")]
     pub message: String,
 }
 
@@ -100,17 +104,17 @@ pub fn parse_hex_u128(s: &str) -> Result<u128, String> {
     let digits = s
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
-        .ok_or_else(|| format!("quantity {s:?} lacks the 0x prefix"))?;
+        .ok_or_else(|| format!("quantity {:?} lacks the 0x prefix", excerpt(s)))?;
     if digits.is_empty() {
         return Err("quantity \"0x\" has no digits".into());
     }
-    u128::from_str_radix(digits, 16).map_err(|e| format!("quantity {s:?}: {e}"))
+    u128::from_str_radix(digits, 16).map_err(|e| format!("quantity {:?}: {e}", excerpt(s)))
 }
 
 /// Like [`parse_hex_u128`] but for values that must fit 64 bits (epochs, heights, counts).
 pub fn parse_hex_u64(s: &str) -> Result<u64, String> {
     let v = parse_hex_u128(s)?;
-    u64::try_from(v).map_err(|_| format!("quantity {s:?} does not fit 64 bits"))
+    u64::try_from(v).map_err(|_| format!("quantity {:?} does not fit 64 bits", excerpt(s)))
 }
 
 /// Formats a quantity the way the node expects it in parameters.

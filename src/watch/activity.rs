@@ -33,15 +33,26 @@ pub fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<PosAddress> {
 }
 
 fn field<'a>(t: &'a PosTransaction, key: &str) -> Option<&'a str> {
-    t.payload.get(key).and_then(|v| v.as_str())
+    let p = &t.payload;
+    match key {
+        "address" => p.address.as_deref(),
+        "publicKey" => p.public_key.as_deref(),
+        "vrfPublicKey" => p.vrf_public_key.as_deref(),
+        "targetTerm" => p.target_term.as_deref(),
+        _ => None,
+    }
 }
 
 /// Counts one transaction. Only executed transactions count as ours (a Discarded election changed nothing).
+/// The type is one of [`crate::rpc::pos::TX_TYPES`] (the decoder maps any other name to `Other`), so the counters
+/// stay a fixed set whatever a node sends.
 pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
-    *obs.activity
+    let counter = obs
+        .activity
         .tx_by_type
         .entry(t.tx_type.clone())
-        .or_default() += 1;
+        .or_default();
+    *counter = counter.saturating_add(1);
     let Some(us) = obs.address.clone() else {
         return;
     };
@@ -50,7 +61,7 @@ pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
     let names_us = |key: &str| field(t, key).is_some_and(|a| us.is(a));
     match t.tx_type.as_str() {
         "Election" if t.from == us && executed => {
-            obs.activity.elections += 1;
+            obs.activity.elections = obs.activity.elections.saturating_add(1);
             if let Some(term) = field(t, "targetTerm").and_then(|v| parse_hex_u64(v).ok()) {
                 obs.activity.last_election_target_term = Some(term);
             }
@@ -69,17 +80,21 @@ pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
                 });
             let by_hash = pos_address_of(bls, vrf).is_some_and(|a| a == us);
             if by_keys || by_hash {
-                *obs.activity
+                let n = obs
+                    .activity
                     .own_tx_by_type
                     .entry("Register".into())
-                    .or_default() += 1;
+                    .or_default();
+                *n = n.saturating_add(1);
             }
         }
         "UpdateVotingPower" | "Retire" if names_us("address") => {
-            *obs.activity
+            let n = obs
+                .activity
                 .own_tx_by_type
                 .entry(t.tx_type.clone())
-                .or_default() += 1;
+                .or_default();
+            *n = n.saturating_add(1);
         }
         "Dispute" if names_us("address") => {
             if !obs.activity.dispute_seen {
@@ -195,6 +210,37 @@ mod tests {
         assert_eq!(a.own_tx_by_type.get("UpdateVotingPower"), None);
         assert!(a.dispute_seen);
         assert_eq!(a.tx_by_type.values().sum::<u64>(), 6);
+    }
+
+    #[test]
+    fn unknown_types_and_odd_payloads_stay_bounded() {
+        let mut o = obs();
+        for i in 0..1000 {
+            record_transaction(&mut o, &tx(&format!("Type{i}"), ZERO, json!(null)));
+        }
+        record_transaction(&mut o, &tx("Dispute", ZERO, json!({"address": [US]})));
+        record_transaction(&mut o, &tx("Retire", ZERO, json!("text")));
+        record_transaction(
+            &mut o,
+            &tx(
+                "Election",
+                US,
+                json!({"publicKey": "0x".repeat(100_000), "vrfPublicKey": "0x1"}),
+            ),
+        );
+        assert_eq!(o.activity.tx_by_type.get("Other"), Some(&1000));
+        assert_eq!(
+            o.activity.tx_by_type.len(),
+            4,
+            "{:?}",
+            o.activity.tx_by_type
+        );
+        assert!(
+            !o.activity.dispute_seen,
+            "an address that is not a string names no one"
+        );
+        let keys = o.activity.own_keys.as_ref().unwrap();
+        assert!(keys.0.len() <= 4 * crate::rpc::text::MAX_TEXT);
     }
 
     #[test]

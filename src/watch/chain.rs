@@ -2,10 +2,13 @@
 //! port does not serve (−32601) is recorded as unavailable, the rest still counts. The node is "up" exactly when
 //! `cfx_getStatus` answered.
 
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use serde_json::value::RawValue;
 
-use crate::rpc::cfx::{Block, Status};
-use crate::rpc::{decode, Call, RpcError};
+use crate::rpc::cfx::{Block, Status, SYNC_PHASES};
+use crate::rpc::text::{bounded_to, Count, RemoteText};
+use crate::rpc::{decode, Answer, Call, RpcError};
 use crate::state::ChainObs;
 
 /// The calls of one poll, in the order [`apply`] reads them.
@@ -23,15 +26,21 @@ pub fn calls() -> Vec<Call> {
     ]
 }
 
-/// Turns the batch results into an observation; fails only when `cfx_getStatus` did.
+/// Turns the batch results into an observation; fails only when `cfx_getStatus` did. Each answer is decoded
+/// straight into its type; the version and sync phase are bounded where they enter (they become label values).
 pub fn apply(
     calls: &[Call],
-    mut results: Vec<Result<Value, RpcError>>,
+    results: Vec<Answer>,
 ) -> Result<(ChainObs, Option<(u64, String)>), RpcError> {
-    let status_result = std::mem::replace(&mut results[0], Ok(Value::Null));
+    let mut results = results.into_iter();
+    let status_result = results
+        .next()
+        .unwrap_or_else(|| Err(RpcError::decode("missing answer")));
     let mut unavailable = Vec::new();
-    let mut take = |i: usize| -> Option<Value> {
-        match std::mem::replace(&mut results[i], Ok(Value::Null)) {
+    // A present but malformed optional answer is dropped and counted (by method), never guessed.
+    let mut malformed = Vec::new();
+    let mut next = |i: usize| -> Option<Box<RawValue>> {
+        match results.next()? {
             Ok(v) => Some(v),
             Err(e) => {
                 if e.is_method_not_found() {
@@ -43,25 +52,19 @@ pub fn apply(
             }
         }
     };
-    // A present but malformed optional answer is dropped and counted (by method), never guessed.
-    let mut malformed = Vec::new();
-    let mut typed = |i: usize, v: Option<Value>, ok: &dyn Fn(&Value) -> bool| match v {
-        Some(v) if ok(&v) => Some(v),
-        Some(_) => {
-            malformed.push(calls[i].method);
-            None
-        }
-        None => None,
+    let answers: Vec<Option<Box<RawValue>>> = (1..calls.len()).map(&mut next).collect();
+    let mut typed = Typed {
+        calls,
+        answers: &answers,
+        malformed: &mut malformed,
     };
-    let is_block = |v: &Value| decode::<Option<Block>>(v.clone()).is_ok();
-    let version = typed(1, take(1), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
-    let best = typed(2, take(2), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
-    let confirmed =
-        typed(3, take(3), &is_block).and_then(|v| decode::<Option<Block>>(v).ok().flatten());
-    let sync_phase =
-        typed(4, take(4), &|v| v.is_string()).and_then(|v| v.as_str().map(str::to_owned));
-    let peers =
-        typed(5, take(5), &|v| v.is_array()).and_then(|v| v.as_array().map(|a| a.len() as u64));
+    let version = typed
+        .get::<RemoteText>(1)
+        .map(|t| bounded_to(&t.0, MAX_VERSION_LABEL));
+    let best = typed.get::<Option<Block>>(2).flatten();
+    let confirmed = typed.get::<Option<Block>>(3).flatten();
+    let sync_phase = typed.get::<RemoteText>(4).map(|t| known_phase(&t.0));
+    let peers = typed.get::<Count>(5).map(|c| c.0);
     let status: Status = decode(status_result?)?;
     let confirmed = confirmed.and_then(|b| b.epoch_number.map(|e| (e.0, b.hash)));
     Ok((
@@ -78,9 +81,55 @@ pub fn apply(
     ))
 }
 
+/// Longest `version` label value (a real `cfx_clientVersion` is about 60 characters).
+pub const MAX_VERSION_LABEL: usize = 128;
+/// The `phase` label of a sync phase this exporter does not know (a newer node): the set of label values stays
+/// fixed, and an unknown phase still counts as catching up.
+pub const UNKNOWN_PHASE: &str = "unknown";
+
+/// The phase as a label value: one of [`SYNC_PHASES`], or [`UNKNOWN_PHASE`].
+fn known_phase(phase: &str) -> String {
+    match SYNC_PHASES.iter().find(|p| **p == phase) {
+        Some(p) => (*p).to_string(),
+        None => {
+            tracing::debug!(
+                phase,
+                "sync phase not known to this exporter; reported as unknown"
+            );
+            UNKNOWN_PHASE.to_string()
+        }
+    }
+}
+
+/// The optional answers of a poll, decoded by index; a present answer of the wrong shape is counted by method.
+struct Typed<'a> {
+    calls: &'a [Call],
+    answers: &'a [Option<Box<RawValue>>],
+    malformed: &'a mut Vec<&'static str>,
+}
+
+impl Typed<'_> {
+    fn get<T: DeserializeOwned>(&mut self, i: usize) -> Option<T> {
+        let raw = self.answers.get(i.checked_sub(1)?)?.as_deref()?;
+        match decode::<T>(raw) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.malformed.push(self.calls[i].method);
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rpc::to_raw;
+    use serde_json::Value;
+
+    fn ok(v: Value) -> Answer {
+        Ok(to_raw(&v))
+    }
 
     fn status() -> Value {
         json!({"bestHash":"0x1","chainId":"0x405","ethereumSpaceChainId":"0x406","networkId":"0x405",
@@ -98,10 +147,10 @@ mod tests {
             })
         };
         let results = vec![
-            Ok(status()),
-            Ok(json!("conflux-rust/v3.0.3")),
-            Ok(json!({"hash":"0xaa","epochNumber":"0x64","timestamp":"0x10"})),
-            Ok(json!({"hash":"0xbb","epochNumber":"0x50","timestamp":"0x9"})),
+            ok(status()),
+            ok(json!("conflux-rust/v3.0.3")),
+            ok(json!({"hash":"0xaa","epochNumber":"0x64","timestamp":"0x10"})),
+            ok(json!({"hash":"0xbb","epochNumber":"0x50","timestamp":"0x9"})),
             nf(),
             nf(),
         ];
@@ -119,12 +168,12 @@ mod tests {
     #[test]
     fn malformed_optional_answers_are_dropped_and_counted() {
         let results = vec![
-            Ok(status()),
-            Ok(json!(5)),
-            Ok(json!({"hash": 1})),
-            Ok(Value::Null),
-            Ok(json!("NormalSyncPhase")),
-            Ok(json!("not a list")),
+            ok(status()),
+            ok(json!(5)),
+            ok(json!({"hash": 1})),
+            ok(Value::Null),
+            ok(json!("NormalSyncPhase")),
+            ok(json!("not a list")),
         ];
         let (obs, confirmed) = apply(&calls(), results).unwrap();
         assert_eq!(
@@ -149,14 +198,37 @@ mod tests {
     #[test]
     fn status_failure_is_the_node_being_down() {
         let calls = calls();
-        let mut results: Vec<Result<Value, RpcError>> = (0..6).map(|_| Ok(Value::Null)).collect();
+        let mut results: Vec<Answer> = (0..6).map(|_| ok(Value::Null)).collect();
         results[0] = Err(RpcError::Rpc {
             code: -32000,
             message: "boom".into(),
         });
         assert_eq!(apply(&calls, results).unwrap_err().kind(), "rpc_error");
-        let mut results: Vec<Result<Value, RpcError>> = (0..6).map(|_| Ok(Value::Null)).collect();
-        results[0] = Ok(json!({"chainId": 5}));
+        let mut results: Vec<Answer> = (0..6).map(|_| ok(Value::Null)).collect();
+        results[0] = ok(json!({"chainId": 5}));
         assert_eq!(apply(&calls, results).unwrap_err().kind(), "decode");
+    }
+
+    #[test]
+    fn label_texts_from_the_node_are_bounded_in_length_and_set() {
+        let results = vec![
+            ok(status()),
+            ok(json!(format!("v\n{}", "x".repeat(1_000_000)))),
+            ok(Value::Null),
+            ok(Value::Null),
+            ok(json!("SomeFuturePhase\u{1b}[2J")),
+            ok(json!([{}, 1, [2], "x"])),
+        ];
+        let (obs, _) = apply(&calls(), results).unwrap();
+        let version = obs.version.unwrap();
+        assert!(
+            version.chars().count() <= MAX_VERSION_LABEL + 1,
+            "{}",
+            version.len()
+        );
+        assert!(version.starts_with("v\\n"), "{version:.10}");
+        assert_eq!(obs.sync_phase.as_deref(), Some(UNKNOWN_PHASE));
+        assert!(crate::assess::lag::catching_up(UNKNOWN_PHASE));
+        assert_eq!(obs.peers, Some(4));
     }
 }

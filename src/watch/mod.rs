@@ -5,11 +5,14 @@
 pub mod activity;
 pub mod blocks;
 pub mod chain;
+pub mod head;
 pub mod host;
 pub mod node;
 pub mod pos;
 pub mod pos_poller;
+pub mod pos_remote;
 pub mod reference;
+pub mod txs;
 pub mod want;
 
 use std::future::Future;

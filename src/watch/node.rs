@@ -6,12 +6,11 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::chain;
 use super::Poller;
-use crate::rpc::{Client, RpcError};
+use crate::rpc::{Answer, Client, RpcError};
 use crate::state::{remember_hash, ChainObs, Hub};
 
 /// Polls one node's chain status.
@@ -40,10 +39,8 @@ impl Poller for NodePoller {
         );
         let now = SystemTime::now();
         let status_answered = status.is_ok();
-        let mut results: Vec<Result<Value, RpcError>> = match status {
-            Ok(mut r) => vec![r
-                .pop()
-                .unwrap_or(Err(RpcError::Decode("missing answer".into())))],
+        let mut results: Vec<Answer> = match status {
+            Ok(mut r) => vec![r.pop().unwrap_or(Err(RpcError::decode("missing answer")))],
             Err(e) => vec![Err(e)],
         };
         match light {

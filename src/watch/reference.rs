@@ -7,11 +7,33 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use crate::assess::freshness::Head;
 use crate::rpc::cfx::{Block, Status};
 use crate::rpc::pos::PosStatus;
 use crate::rpc::wire::to_hex;
 use crate::rpc::{decode, Call, Client, RpcError};
 use crate::state::{remember_hash, Hub};
+
+/// The reference clients by name, shared with the PoS pollers: a stale node's verdicts are read through the same
+/// client (and so the same error counters, deadline and size cap) as the reference's own polls. Automatic
+/// references join when their chain id is learned.
+#[derive(Default)]
+pub struct ReferenceClients(std::sync::Mutex<Vec<(String, Arc<Client>)>>);
+
+impl ReferenceClients {
+    /// Registers `client` under `name`.
+    pub fn add(&self, name: &str, client: Arc<Client>) {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|(n, _)| n != name);
+        all.push((name.to_string(), client));
+    }
+
+    /// The client of reference `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Client>> {
+        let all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        all.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone())
+    }
+}
 
 /// At most this many hash look-ups per poll, so many nodes cannot blow the reference's per-method quota.
 pub const MAX_HASH_LOOKUPS: usize = 4;
@@ -67,19 +89,19 @@ impl ReferenceWatcher {
         );
         let outcome = self.client.batch(&calls).await;
         let now = SystemTime::now();
-        let parsed = outcome.and_then(|mut results| {
-            let status: Status = decode(std::mem::replace(
-                &mut results[0],
-                Ok(serde_json::Value::Null),
-            )?)?;
+        let parsed = outcome.and_then(|results| {
+            let mut results = results.into_iter();
+            let missing = || Err(RpcError::decode("missing answer"));
+            let status: Status = decode(results.next().unwrap_or_else(missing)?)?;
             // A public port may not serve `pos` (−32601): then there is simply no PoS block lag.
-            let pos: Option<PosStatus> =
-                std::mem::replace(&mut results[1], Ok(serde_json::Value::Null))
-                    .ok()
-                    .and_then(|v| decode(v).ok());
+            let pos: Option<PosStatus> = results
+                .next()
+                .unwrap_or_else(missing)
+                .ok()
+                .and_then(|v| decode(v).ok());
             let hashes: Vec<(u64, String)> = epochs
                 .iter()
-                .zip(results.into_iter().skip(2))
+                .zip(results)
                 .filter_map(|(e, r)| {
                     // −32602 means the reference has not reached that epoch yet: simply no hash this time.
                     let block: Option<Block> = decode(r.ok()?).ok()?;
@@ -116,7 +138,18 @@ impl ReferenceWatcher {
                     }
                     r.poll.succeeded(now);
                     r.epoch = Some(status.epoch_number.0);
-                    r.pos_latest_committed = pos.map(|p| p.latest_committed.0);
+                    let head = pos.map(|p| p.latest_committed.0);
+                    if head != r.pos_latest_committed || r.pos_advanced_at.is_none() {
+                        r.pos_advanced_at = head.map(|_| now);
+                    }
+                    r.pos_latest_committed = head;
+                    let finalized = status.latest_finalized.0;
+                    if r.finalized.is_none_or(|f| f.committed != finalized) {
+                        r.finalized = Some(Head {
+                            committed: finalized,
+                            advanced_at: now,
+                        });
+                    }
                     for (e, h) in hashes {
                         remember_hash(&mut r.hashes, e, h);
                     }

@@ -1,5 +1,5 @@
 //! The JSON-RPC HTTP server of one endpoint: transport rules of the node (POST, `application/json`,
-//! `Connection: close`), the request log, and the transport-level faults (delay, garbage, HTTP status).
+//! `Connection: close`), the request log, and the transport-level faults (delay, garbage, HTTP status, redirect).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -142,14 +142,17 @@ async fn handle(
     if pos_disabled && classify::lost_without_pos(&body) {
         return None;
     }
-    let (reply, http_status, garbage) = {
+    let (reply, http_status, garbage, redirect_to) = {
         let mut world = shared.world();
         let reply = world.answer(&name, &body);
         let faults = world
             .endpoint(&name)
-            .map(|ep| (ep.view.http_status, ep.view.garbage))
+            .map(|ep| {
+                let v = &ep.view;
+                (v.http_status, v.garbage, v.redirect_to.clone())
+            })
             .unwrap_or_default();
-        (reply, faults.0, faults.1)
+        (reply, faults.0, faults.1, faults.2)
     };
     let reply = match reply {
         Ok(r) => r,
@@ -157,6 +160,13 @@ async fn handle(
     };
     if reply.stop {
         shared.stop_accepting(&name).await;
+    }
+    if let Some(location) = redirect_to {
+        let mut resp = serve::reply(307, "text/plain", "simulated redirect\n");
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&location) {
+            resp.headers_mut().insert(hyper::header::LOCATION, v);
+        }
+        return Some(resp);
     }
     if let Some(status) = http_status {
         return Some(serve::reply(
