@@ -1,5 +1,5 @@
 //! Wires configuration, watchers, the publisher and the HTTP server together, and owns shutdown. The flow is
-//! one-way: watchers -> state hub -> publisher (assess + metrics + encode) -> served bytes -> HTTP.
+//! one-way: watchers -> state hub -> publisher (judge + metrics + encode) -> served bytes -> HTTP.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -12,6 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{default_reference_for_chain, Config, ReferenceConfig};
 use crate::host::disk::DiskProber;
+use crate::judge::Judge;
 use crate::metrics::Metrics;
 use crate::rpc::{redact_url, Client, ClientSettings, RpcObserver};
 use crate::server::auth::BasicAuth;
@@ -206,11 +207,13 @@ impl App {
         }
         // First exposition before serving: every target's series exist (at zero) from the first scrape on.
         let served = Served::with_auth(ctx.hub.clone(), config.telemetry_path.clone(), auth);
-        publish(&ctx.metrics, &ctx.hub, &served);
+        let mut judge = Judge::default();
+        publish(&ctx.metrics, &ctx.hub, &served, &mut judge);
         ctx.tracker.spawn(publisher(
             ctx.metrics.clone(),
             ctx.hub.clone(),
             served.clone(),
+            judge,
             ctx.cancel.clone(),
         ));
         let limits = server::Limits {
@@ -250,9 +253,12 @@ impl App {
     }
 }
 
-fn publish(metrics: &Metrics, hub: &Hub, served: &Served) {
+/// One publish: a snapshot of the state, the judge's verdicts about it, the series, the encoded bytes.
+fn publish(metrics: &Metrics, hub: &Hub, served: &Served, judge: &mut Judge) {
     let snapshot = hub.lock().clone();
-    metrics.publish(&snapshot, SystemTime::now());
+    let now = SystemTime::now();
+    let verdicts = judge.judge(&snapshot, now);
+    metrics.publish(&snapshot, &verdicts, now);
     served.set_exposition(metrics.encode());
 }
 
@@ -260,12 +266,13 @@ async fn publisher(
     metrics: Arc<Metrics>,
     hub: Arc<Hub>,
     served: Arc<Served>,
+    mut judge: Judge,
     cancel: CancellationToken,
 ) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = hub.wait_changed() => publish(&metrics, &hub, &served),
+            _ = hub.wait_changed() => publish(&metrics, &hub, &served, &mut judge),
         }
     }
 }

@@ -7,13 +7,11 @@
 use std::time::SystemTime;
 
 use super::def::{catalogue, sync_counter};
-use super::pos_keys::{forget_counters, key_readers, publish_key, KeyFacts, PosKeyFamilies};
+use super::pos_keys::{forget_counters, publish_key, KeyFacts, PosKeyFamilies};
 use super::value::{age_seconds, flag, set};
 use crate::assess::lag::{epoch_lag, reference_pos_block, RefView};
-use crate::assess::retire;
-use crate::assess::stake::risk_unless_retired;
 use crate::assess::terms::schedule;
-use crate::assess::window::cip99_transition_view;
+use crate::judge::{NodeVerdicts, PosVerdicts, Verdicts};
 use crate::state::{NodeState, PosDown, PosObs, State};
 
 /// Transaction types the node reports, pre-created so rates start at zero (the decoder maps any other name to
@@ -56,17 +54,22 @@ catalogue! {
 
 impl PosFamilies {
     /// Re-derives every PoS series from `state` at `now`: the node facts here, the key facts into `keys`.
-    pub fn publish(&self, state: &State, now: SystemTime, keys: &PosKeyFamilies) {
+    pub fn publish(
+        &self,
+        state: &State,
+        verdicts: &Verdicts,
+        now: SystemTime,
+        keys: &PosKeyFamilies,
+    ) {
         self.reset_gauges();
         keys.reset_gauges();
         let refs = state.reference_views();
-        let readers = key_readers(state);
-        for (node, reader) in state.nodes.iter().zip(readers) {
-            if !reader {
+        for (node, v) in state.nodes.iter().zip(&verdicts.nodes) {
+            if !v.reads_key {
                 forget_counters(keys, node);
             }
-            let keys = reader.then_some(keys);
-            self.publish_node(node, &refs, now, keys);
+            let keys = v.reads_key.then_some(keys);
+            self.publish_node(node, v, &refs, now, keys);
         }
     }
 
@@ -77,6 +80,7 @@ impl PosFamilies {
     fn publish_node(
         &self,
         node: &NodeState,
+        v: &NodeVerdicts,
         refs: &[RefView],
         now: SystemTime,
         keys: Option<&PosKeyFamilies>,
@@ -103,13 +107,14 @@ impl PosFamilies {
             set(&self.up, &[n], 0.0);
         }
         self.publish_freshness(n, p);
-        if !p.judgeable() {
+        sync_counter(&self.forecast_missed, &[n], v.forecast_missed);
+        let (Some(_), Some(pv)) = (node.chain_view(), v.pos) else {
             if p.address.is_some() && (node.poll.up || p.view.local.is_some()) {
                 // The node answers but no view is fresh: unknown, never "not at risk".
                 set(&self.risk_known, &[n], 0.0);
             }
             return;
-        }
+        };
         let Some(s) = &p.status else { return };
         if let Some(ts) = p.newest_block_timestamp_us {
             set(&self.block_age, &[n], age_seconds(now, ts as f64 / 1e6));
@@ -118,20 +123,15 @@ impl PosFamilies {
         if let Some(i) = interval {
             set(&self.block_interval, &[n], i);
         }
-        let last_block = match (p.epoch_length, p.grid_point) {
-            (Some(len), Some(grid)) => {
-                set(&self.epoch_length, &[n], len as f64);
-                retire::epoch_last_block(s.latest_committed.0, grid, len)
-            }
-            _ => None,
-        };
-        let remaining = last_block.map(|l| retire::remaining_blocks(s.latest_committed.0, l));
-        if let Some(r) = remaining {
+        if let Some(len) = p.epoch_length.filter(|_| p.grid_point.is_some()) {
+            set(&self.epoch_length, &[n], len as f64);
+        }
+        if let Some(r) = pv.remaining {
             set(&self.remaining_blocks, &[n], r as f64);
         }
         self.publish_committee(n, p);
         self.publish_history(n, p);
-        let judged = self.publish_judgement(n, p, chain_id);
+        self.publish_judgement(n, p, &pv);
         if let (Some(keys), Some(address)) = (keys, p.address.as_ref()) {
             let k = KeyFacts {
                 node: n,
@@ -140,9 +140,7 @@ impl PosFamilies {
                 latest: s.latest_committed.0,
                 epoch: s.epoch.0,
                 interval,
-                remaining,
-                judged,
-                transition: cip99_transition_view(chain_id, p.cip99_transition_view),
+                verdicts: &pv,
                 now,
             };
             publish_key(keys, &k);
@@ -194,34 +192,21 @@ impl PosFamilies {
         }
     }
 
-    /// The node's reading of the force-retire window (node facts): `None` until the backfill has completed, else
-    /// the judgement and the at-risk verdict (`None` = the history cannot decide).
-    fn publish_judgement(
-        &self,
-        n: &str,
-        p: &PosObs,
-        chain_id: Option<u64>,
-    ) -> Option<(retire::Judgement, Option<bool>)> {
-        let s = p.status.as_ref()?;
-        if !p.backfilled {
+    /// The node's reading of the force-retire window (node facts): nothing but "unknown" until the backfill has
+    /// completed.
+    fn publish_judgement(&self, n: &str, p: &PosObs, v: &PosVerdicts) {
+        let (Some(s), Some((j, at_risk))) = (&p.status, v.retire) else {
             // The window is still being read: no participation verdicts yet, and the risk is unknown.
             set(&self.risk_known, &[n], 0.0);
-            return None;
-        }
-        let l = &p.ledger;
-        let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
+            return;
+        };
+        let current = p.ledger.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
         set(&self.epoch_blocks, &[n], current.blocks as f64);
-        let transition = cip99_transition_view(chain_id, p.cip99_transition_view);
-        let grid = p.epoch_length.zip(p.grid_point);
-        let j = retire::judge(l, s.epoch.0, s.latest_committed.0, grid, transition);
         set(&self.window_epochs, &[n], j.window as f64);
-        let at_risk = risk_unless_retired(j.verdict.at_risk, p.account.as_ref());
         set(&self.risk_known, &[n], flag(at_risk.is_some()));
-        Some((j, at_risk))
     }
 
     fn publish_history(&self, n: &str, p: &PosObs) {
-        sync_counter(&self.forecast_missed, &[n], p.forecast.missed_total);
         if let Some(h) = p.ledger.last_height {
             set(&self.last_read_block, &[n], h as f64);
         }

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::assess::freshness::ViewVerdict;
 use crate::assess::votes::EpochRecord;
+use crate::judge::Judge;
 use crate::metrics::pos::PosFamilies;
 use crate::metrics::pos_keys::PosKeyFamilies;
 use crate::metrics::test_support::{text, value};
@@ -193,7 +194,8 @@ fn published(state: &State) -> String {
     let r = prometheus::Registry::new();
     let f = PosFamilies::register(&r).unwrap();
     let keys = PosKeyFamilies::register(&r).unwrap();
-    f.publish(state, SystemTime::now(), &keys);
+    let now = SystemTime::now();
+    f.publish(state, &Judge::default().judge(state, now), now, &keys);
     text(&r)
 }
 
@@ -384,13 +386,15 @@ fn a_keys_facts_appear_once_and_follow_the_reader() {
         }
         out
     };
-    f.publish(&state, SystemTime::now(), &keys);
+    let now = SystemTime::now();
+    f.publish(&state, &Judge::default().judge(&state, now), now, &keys);
     assert_eq!(
         signed(&keys),
         [format!("n0,{KEY}")],
         "the standby does not show votes it never cast"
     );
     take_down(&mut state.nodes[0]);
-    f.publish(&state, SystemTime::now(), &keys);
+    let now = SystemTime::now();
+    f.publish(&state, &Judge::default().judge(&state, now), now, &keys);
     assert_eq!(signed(&keys), [format!("n1,{KEY}")]);
 }

@@ -12,11 +12,9 @@ use super::pos::PosSource;
 use super::pos_remote::RemoteView;
 use super::reference::ReferenceClients;
 use super::Poller;
-use crate::assess::forecast::Retirement;
 use crate::assess::freshness::{self, Pace, ViewVerdict};
-use crate::assess::retire;
 use crate::rpc::{Client, RpcError};
-use crate::state::{Hub, PosDown, PosObs, ViewSource};
+use crate::state::{Hub, PosDown, ViewSource};
 
 /// History requests allowed in one poll, so a poll always ends.
 pub const MAX_HISTORY_REQUESTS: usize = 40;
@@ -62,7 +60,9 @@ impl Poller for PosPoller {
     async fn poll(&mut self) {
         self.pos.address_from_safety_file().await;
         let calls = self.pos.calls();
-        let outcome = self.client.batch_within(&calls, self.timeout).await;
+        // The head under the short RPC deadline, like the chain poll: a paused node must turn stale within a
+        // poll or two, not after the history deadline (measured on the devnet: a 30 s wait outlived an epoch).
+        let outcome = self.client.batch(&calls).await;
         let mut bad = match outcome {
             Err(RpcError::Timeout(_))
                 if self.head_timeouts < HEAD_TIMEOUTS_TOLERATED
@@ -152,11 +152,7 @@ impl PosPoller {
             (state.reference_pos_heads(self.chain_id), best_final)
         };
         let best = freshness::best_head(heads.iter().map(|(_, h)| *h));
-        // A handful of blocks cannot tell the chain's pace (the first one may follow an old anchor).
-        let ledger = &self.pos.obs.ledger;
-        let interval = ledger
-            .block_interval_seconds()
-            .filter(|_| ledger.recent.len() > 5);
+        let interval = self.pos.obs.ledger.block_interval_seconds();
         let pace = Pace {
             block_interval: interval,
             node_poll: self.intervals.node,
@@ -199,16 +195,38 @@ impl PosPoller {
             self.pos.obs.view.reference = None;
             return None;
         };
-        if self.remote.due(&name, self.intervals.reference) {
+        if self.remote.due(&name, self.remote_every(pace)) {
             let calls = self.remote.calls(&name, self.pos.obs.address.as_ref());
-            let outcome = client.batch_within(&calls, self.timeout).await;
+            let outcome = client.batch(&calls).await;
             bad.extend(self.remote.apply(outcome, now));
         }
-        let fresh = freshness::judge(self.remote.data.head(), best, pace, now).fresh;
+        // Read once per `remote_every`: it may sit that long behind the references' own, more frequent reads.
+        let remote_pace = Pace {
+            node_poll: self.remote_every(pace),
+            ..*pace
+        };
+        let fresh = freshness::judge(self.remote.data.head(), best, &remote_pace, now).fresh;
         let source = fresh.then_some(ViewSource::Reference);
         self.pos.choose(source, &self.remote.data);
         self.pos.obs.view.reference = fresh.then_some(name);
         fresh.then_some(client)
+    }
+
+    /// How often the reference's view of our key is read: the reference interval (a public endpoint's daily
+    /// budget), but at least four times per epoch, so a chain with short epochs (a devnet's 10 s) cannot end one
+    /// between two reads; never more often than the node is polled.
+    fn remote_every(&self, pace: &Pace) -> Duration {
+        let epoch = self
+            .pos
+            .obs
+            .epoch_length
+            .zip(pace.block_interval)
+            .map(|(len, i)| Duration::from_secs_f64(len as f64 * i / 4.0));
+        epoch
+            .map_or(self.intervals.reference, |e| {
+                e.min(self.intervals.reference)
+            })
+            .max(self.intervals.node)
     }
 
     fn log_change(&self, was: (Option<ViewSource>, bool), local: ViewVerdict) {
@@ -263,70 +281,8 @@ impl PosPoller {
             return;
         };
         self.pos.obs.chain_id = self.chain_id;
-        check_forecast(&self.node, &mut self.pos.obs, self.chain_id);
         node.pos = Some(self.pos.obs.clone());
         drop(state);
         self.hub.changed();
-    }
-}
-
-/// Remembers each epoch end we forecast as retiring us, and judges every retirement the chain applies while we
-/// watch against those forecasts: a retirement we did not forecast is counted and logged at error level.
-fn check_forecast(node: &str, obs: &mut PosObs, chain_id: Option<u64>) {
-    if !obs.judgeable() {
-        return;
-    }
-    let Some(s) = &obs.status else { return };
-    let transition =
-        crate::assess::window::cip99_transition_view(chain_id, obs.cip99_transition_view);
-    let grid = obs.epoch_length.zip(obs.grid_point);
-    let j = retire::judge(
-        &obs.ledger,
-        s.epoch.0,
-        s.latest_committed.0,
-        grid,
-        transition,
-    );
-    if let (Some(true), Some(end), true) = (j.verdict.at_risk, j.epoch_end, obs.backfilled) {
-        obs.forecast.flag(end);
-    }
-    let Some(account) = &obs.account else { return };
-    let retired = account.status.force_retired.map(|v| v.0);
-    let (epoch, latest) = (s.epoch.0, s.latest_committed.0);
-    match obs.forecast.observe(retired) {
-        Some(Retirement::Missed(view)) => {
-            let ended = ended_epoch(epoch, latest, view, obs.epoch_length);
-            tracing::error!(node, view, epoch = ended, window_epochs = j.window, "the chain force-retired our address at the end of an epoch for which we had not forecast it (conflux_pos_force_retire_at_risk was not 1): the forecast rule is wrong for this chain; check pos.cip99_transition_view");
-        }
-        Some(Retirement::Forecast(view)) => {
-            tracing::warn!(
-                node,
-                view,
-                "the chain force-retired our address, as forecast"
-            );
-        }
-        Some(Retirement::AlreadyRetired(view)) => {
-            tracing::info!(node, view, "our address was already force-retired when first observed; not judged against a forecast");
-        }
-        None => {}
-    }
-}
-
-/// The epoch that ended at the epoch-ending block `view`, from the current epoch and height.
-fn ended_epoch(epoch: u64, latest: u64, view: u64, len: Option<u64>) -> Option<u64> {
-    let behind = latest.checked_sub(view)? / len.filter(|l| *l > 0)?;
-    epoch.checked_sub(1 + behind)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ended_epoch_is_counted_back_from_the_current_one() {
-        assert_eq!(ended_epoch(104, 1031, 1030, Some(10)), Some(103));
-        assert_eq!(ended_epoch(105, 1041, 1030, Some(10)), Some(103));
-        assert_eq!(ended_epoch(104, 1031, 1030, None), None);
-        assert_eq!(ended_epoch(104, 1020, 1030, Some(10)), None);
     }
 }
