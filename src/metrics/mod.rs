@@ -29,6 +29,7 @@ pub mod guard;
 pub mod host;
 pub mod pos;
 pub mod pos_keys;
+pub mod preflight;
 #[cfg(test)]
 mod test_support;
 pub mod value;
@@ -50,6 +51,7 @@ pub fn catalogue() -> Vec<&'static Def> {
         pos::PosFamilies::DEFS,
         pos_keys::PosKeyFamilies::DEFS,
         guard::GuardFamilies::DEFS,
+        preflight::PreflightFamilies::DEFS,
         host::HostFamilies::DEFS,
         exporter::ExporterFamilies::DEFS,
     ]
@@ -69,6 +71,8 @@ pub struct Metrics {
     pub pos_keys: pos_keys::PosKeyFamilies,
     /// The double-voting guard.
     pub guard: guard::GuardFamilies,
+    /// The preflight before `start_voting`.
+    pub preflight: preflight::PreflightFamilies,
     /// Node process, disks and PoS key files.
     pub host: host::HostFamilies,
     /// Self-metrics, shared with the RPC clients as their observer.
@@ -83,6 +87,7 @@ impl Metrics {
         let pos = pos::PosFamilies::register(&registry)?;
         let pos_keys = pos_keys::PosKeyFamilies::register(&registry)?;
         let guard = guard::GuardFamilies::register(&registry)?;
+        let preflight = preflight::PreflightFamilies::register(&registry)?;
         let host = host::HostFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
         exporter
@@ -95,6 +100,7 @@ impl Metrics {
             pos,
             pos_keys,
             guard,
+            preflight,
             host,
             exporter,
         })
@@ -105,6 +111,7 @@ impl Metrics {
         self.chain.publish(state, now);
         self.pos.publish(state, verdicts, now, &self.pos_keys);
         self.guard.publish(state, verdicts);
+        self.preflight.publish(state, verdicts);
         self.host.publish(state);
     }
 
