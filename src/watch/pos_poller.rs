@@ -197,7 +197,9 @@ impl PosPoller {
         };
         // Half a node poll of slack: the read is stamped mid-poll, so a strict bound would skip every other poll
         // (measured on the devnet: reads every 10 s instead of 5, and an at-risk epoch nearly missed).
-        let every = self.remote_every(pace).saturating_sub(self.intervals.node / 2);
+        let every = self
+            .remote_every(pace)
+            .saturating_sub(self.intervals.node / 2);
         if self.remote.due(&name, every) {
             let calls = self.remote.calls(&name, self.pos.obs.address.as_ref());
             let outcome = client.batch(&calls).await;
