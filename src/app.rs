@@ -1,26 +1,27 @@
 //! Wires configuration, watchers, the publisher and the HTTP server together, and owns shutdown. The flow is
-//! one-way: watchers -> state hub -> publisher (assess + metrics + encode) -> served bytes -> HTTP.
+//! one-way: watchers -> state hub -> publisher (judge + metrics + encode) -> served bytes -> HTTP.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{default_reference_for_chain, Config, ReferenceConfig};
 use crate::host::disk::DiskProber;
+use crate::judge::Judge;
 use crate::metrics::Metrics;
 use crate::rpc::{redact_url, Client, ClientSettings, RpcObserver};
 use crate::server::auth::BasicAuth;
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
-use crate::watch::pos_poller::PosPoller;
-use crate::watch::{self, node::NodePoller, pos::PosSource, reference::ReferenceWatcher};
+use crate::watch::pos_poller::{Intervals, PosPoller};
+use crate::watch::reference::{ReferenceClients, ReferenceWatcher};
+use crate::watch::{self, node::NodePoller, pos::PosSource};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,7 @@ struct Ctx {
     observer: Arc<dyn RpcObserver>,
     metrics: Arc<Metrics>,
     hub: Arc<Hub>,
+    references: Arc<ReferenceClients>,
     cancel: CancellationToken,
     tracker: TaskTracker,
 }
@@ -74,9 +76,11 @@ impl Ctx {
     }
 
     fn spawn_reference(&self, r: &ReferenceConfig, interval: Duration) {
+        let client = self.client(&r.name, &r.url);
+        self.references.add(&r.name, client.clone());
         let w = ReferenceWatcher {
             name: r.name.clone(),
-            client: self.client(&r.name, &r.url),
+            client,
             hub: self.hub.clone(),
         };
         self.tracker
@@ -97,9 +101,8 @@ impl App {
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let basic_auth = auth.is_some();
-        let listener = TcpListener::bind(config.listen_address)
-            .await
-            .map_err(|source| AppError::Listen {
+        let listener =
+            server::listen::bind(config.listen_address).map_err(|source| AppError::Listen {
                 addr: config.listen_address,
                 source,
             })?;
@@ -146,6 +149,7 @@ impl App {
             observer: metrics.exporter.clone(),
             metrics: metrics.clone(),
             hub: Hub::new(state),
+            references: Arc::default(),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
         });
@@ -174,7 +178,11 @@ impl App {
                     .with_pos_db_dir(host_spec.configured_pos_db_dir())
                     .with_cip99_transition_view(n.cip99_transition_view),
                 config.history_timeout,
-                config.node_interval,
+                Intervals {
+                    node: config.node_interval,
+                    reference: config.reference_interval,
+                },
+                ctx.references.clone(),
             );
             ctx.tracker
                 .spawn(watch::run(config.node_interval, ctx.cancel.clone(), p));
@@ -199,17 +207,28 @@ impl App {
         }
         // First exposition before serving: every target's series exist (at zero) from the first scrape on.
         let served = Served::with_auth(ctx.hub.clone(), config.telemetry_path.clone(), auth);
-        publish(&ctx.metrics, &ctx.hub, &served);
+        let mut judge = Judge::default();
+        publish(&ctx.metrics, &ctx.hub, &served, &mut judge);
         ctx.tracker.spawn(publisher(
             ctx.metrics.clone(),
             ctx.hub.clone(),
             served.clone(),
+            judge,
             ctx.cancel.clone(),
         ));
+        let limits = server::Limits {
+            max_connections: server::fdlimit::connection_cap(
+                config.max_connections,
+                server::fdlimit::raise_soft_limit(),
+            ),
+            header_read_timeout: server::listen::HEADER_READ_TIMEOUT,
+            write_timeout: config.write_timeout,
+        };
         ctx.tracker.spawn(server::serve(
             listener,
             served,
             tls,
+            limits,
             ctx.cancel.clone(),
             Duration::from_secs(5),
         ));
@@ -234,9 +253,12 @@ impl App {
     }
 }
 
-fn publish(metrics: &Metrics, hub: &Hub, served: &Served) {
+/// One publish: a snapshot of the state, the judge's verdicts about it, the series, the encoded bytes.
+fn publish(metrics: &Metrics, hub: &Hub, served: &Served, judge: &mut Judge) {
     let snapshot = hub.lock().clone();
-    metrics.publish(&snapshot, SystemTime::now());
+    let now = SystemTime::now();
+    let verdicts = judge.judge(&snapshot, now);
+    metrics.publish(&snapshot, &verdicts, now);
     served.set_exposition(metrics.encode());
 }
 
@@ -244,12 +266,13 @@ async fn publisher(
     metrics: Arc<Metrics>,
     hub: Arc<Hub>,
     served: Arc<Served>,
+    mut judge: Judge,
     cancel: CancellationToken,
 ) {
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = hub.wait_changed() => publish(&metrics, &hub, &served),
+            _ = hub.wait_changed() => publish(&metrics, &hub, &served, &mut judge),
         }
     }
 }

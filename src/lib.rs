@@ -6,8 +6,9 @@
 //! limits (disk, open files).
 //!
 //! ## Flow (one way)
-//! `config` -> `app` starts `watch::*` poll loops -> each writes facts into `state::Hub` -> the publisher runs
-//! `assess::*` (pure verdicts) and `metrics` (the catalogue) -> encodes once -> `server` serves the bytes.
+//! `config` -> `app` starts `watch::*` poll loops -> each writes facts into `state::Hub` -> the publisher runs the
+//! `judge` (applying the pure rules of `assess::*`) and `metrics` (the catalogue) -> encodes once -> `server` serves
+//! the bytes.
 //!
 //! ## Layout
 //! - [`rpc`]: JSON-RPC client (batches, timeouts, size cap, allow-list, URL redaction) and wire types.
@@ -16,6 +17,8 @@
 //! - [`state`]: the latest facts per target.
 //! - [`assess`]: pure functions from facts to verdicts, and every chain rule (the vote ledger, the force-retire
 //!   window, lag, stake, terms, the guard).
+//! - [`judge`]: applies the rules of `assess` to a state snapshot once per publish, keeps the memory verdicts need
+//!   (guard history, the forecast's self-check) and logs each change; publishers read its [`judge::Verdicts`].
 //! - [`host`]: local probes of the node process, disks and PoS key files (blocking work in spawn_blocking).
 //! - [`metrics`]: every metric family, and the publish step.
 //! - [`pos_address`]: the one PoS address type, parsed where text enters.
@@ -30,6 +33,7 @@ pub mod app;
 pub mod assess;
 pub mod config;
 pub mod host;
+pub mod judge;
 pub mod metrics;
 pub mod pos_address;
 pub mod rpc;

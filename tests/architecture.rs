@@ -174,3 +174,44 @@ fn test_helpers_live_in_the_support_crates() {
         "tests/support/ is back: move its helpers into crates/test-support"
     );
 }
+
+/// Verdicts with memory or logging live in one place, the judge (`src/judge.rs`): watchers (`src/watch`)
+/// and publishers (`src/metrics`) never compute them, so a change to such a verdict touches `assess/` and the judge alone.
+/// Still called from publishers (to move next): the lag and fork verdicts of `metrics/chain.rs` and the pure
+/// formatting helpers of `assess::stake` and `assess::terms` (seat, queued votes, next maturity).
+#[test]
+fn watchers_and_publishers_do_not_call_the_judges_verdicts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/watch"), &mut files);
+    rust_files(&root.join("src/metrics"), &mut files);
+    let verdicts = [
+        "retire::judge(",
+        "owner_verdict(",
+        "downtime_budget(",
+        "risk_unless_retired(",
+        "key_readers(",
+        "window::cip99_transition_view",
+        "GuardMemory",
+        "ForecastCheck",
+    ];
+    let mut offenders = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        // Unit tests may drive the judge to feed a publisher.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for v in verdicts {
+            if code.contains(v) {
+                offenders.push(format!(
+                    "{} calls {v}",
+                    f.strip_prefix(root).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(files.len() > 20, "read only {} files", files.len());
+    assert!(
+        offenders.is_empty(),
+        "verdicts outside the judge: {offenders:?}"
+    );
+}

@@ -39,6 +39,7 @@ fn poll(src: &mut PosSource, chain: &PosChain, tamper: Tamper) {
     };
     let calls = src.calls();
     src.apply(Ok(calls.iter().map(ask).collect()));
+    src.choose_local();
     for _ in 0..40 {
         let Some(calls) = src.extra_calls() else {
             break;
@@ -259,6 +260,7 @@ proptest! {
         for _ in 0..polls {
             let calls = src.calls();
             src.apply(Ok(calls.iter().map(|c| Ok(to_raw(&shaped(c.method, &numbers, &mut i)))).collect()));
+            src.choose_local();
             for _ in 0..3 {
                 let Some(calls) = src.extra_calls() else { break };
                 let answers = calls.iter().map(|c| Ok(to_raw(&shaped(c.method, &numbers, &mut i)))).collect();

@@ -57,6 +57,7 @@ fn poll(src: &mut PosSource, chain: &PosChain, rng: &mut fastrand::Rng, f: Fault
     let calls = src.calls();
     if rng.f64() < f.head_lost {
         src.apply(Err(RpcError::Timeout(std::time::Duration::from_secs(30))));
+        src.choose_local();
         return;
     }
     let head: Vec<_> = calls
@@ -64,6 +65,7 @@ fn poll(src: &mut PosSource, chain: &PosChain, rng: &mut fastrand::Rng, f: Fault
         .map(|c| raw_answer(chain, c.method, &c.params))
         .collect();
     src.apply(Ok(head));
+    src.choose_local();
     for _ in 0..40 {
         let Some(calls) = src.extra_calls() else {
             break;
@@ -287,6 +289,7 @@ fn backfill_under_a_moving_head(
             .iter()
             .map(|c| raw_answer(&chain, c.method, &c.params));
         src.apply(Ok(head.collect()));
+        src.choose_local();
         if let Some(calls) = src.extra_calls() {
             let history = calls.iter().map(|c| match c.method {
                 m if polls <= polls_withheld && withheld(m, &c.params, window_end) => {

@@ -154,6 +154,7 @@ proptest! {
             let mut results = results;
             results.resize_with(calls.len(), || Ok(to_raw(&Value::Null)));
             let _ = pos.apply(Ok(results));
+            pos.choose_local();
             if let Some(extra) = pos.extra_calls() {
                 let n = extra.len();
                 let _ = pos.apply_extra((0..n).map(|_| Ok(to_raw(&Value::Null))).collect());
@@ -194,6 +195,7 @@ fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
     let calls = pos.calls();
     results.resize_with(calls.len(), || ok(json!({"garbage": [1, 2, 3]})));
     let bad = pos.apply(Ok(results));
+    pos.choose_local();
     assert_eq!(
         bad,
         vec!["test_posVotingStatus", "pos_getAccount"],
@@ -222,6 +224,7 @@ fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
     ]);
     assert_eq!(results.len(), calls.len());
     let bad = pos.apply(Ok(results));
+    pos.choose_local();
     assert_eq!(bad, vec!["pos_getCommittee", "pos_getAccount"]);
     assert!(pos.obs.committee.is_none() && pos.obs.account.is_none());
 
@@ -232,6 +235,7 @@ fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
     let register = calls.len() - 1;
     results[register] = ok(json!(["0x00", "0x12"]));
     let bad = pos.apply(Ok(results));
+    pos.choose_local();
     assert!(bad.contains(&"test_posRegister"), "{bad:?}");
     assert!(pos.obs.address.is_none());
 }

@@ -121,6 +121,7 @@ fn verify_unit(unit: &Path) {
         "AmbientCapabilities=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE",
         "Restart=on-failure",
         "User=conflux-pos-exporter",
+        "LimitNOFILE=8192",
     ] {
         assert!(unit_text.lines().any(|l| l == line), "unit lacks {line}");
     }

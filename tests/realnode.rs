@@ -20,6 +20,10 @@ mod recorder;
 mod retire;
 #[path = "realnode/rpc.rs"]
 mod rpc;
+#[path = "realnode/stale_view.rs"]
+mod stale_view;
+#[path = "realnode/view_checks.rs"]
+mod view_checks;
 
 use std::time::Duration;
 
@@ -30,6 +34,7 @@ use devnet::Devnet;
 use exporter::{Exporter, Watched};
 use exposition::Scrape;
 use recorder::Recorder;
+use stale_view::Fault;
 
 /// The exporter's default node poll interval, for requests per poll.
 const POLL_S: f64 = 5.0;
@@ -196,5 +201,37 @@ async fn failover_handover_then_equivocation() {
     let test = "failover_handover_then_equivocation";
     if !skipped(test) {
         failover::run(test).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_node_verdicts_from_the_reference_one_epoch_rule() {
+    let test = "stalled_node_verdicts_from_the_reference_one_epoch_rule";
+    if !skipped(test) {
+        stale_view::run(test, Fault::Stall, None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_node_verdicts_from_the_reference_three_epoch_rule() {
+    let test = "stalled_node_verdicts_from_the_reference_three_epoch_rule";
+    if !skipped(test) {
+        stale_view::run(test, Fault::Stall, Some(0)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_node_downtime_budget_counts_down_one_epoch_rule() {
+    let test = "stopped_node_downtime_budget_counts_down_one_epoch_rule";
+    if !skipped(test) {
+        stale_view::run(test, Fault::Stop, None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_node_downtime_budget_counts_down_three_epoch_rule() {
+    let test = "stopped_node_downtime_budget_counts_down_three_epoch_rule";
+    if !skipped(test) {
+        stale_view::run(test, Fault::Stop, Some(0)).await;
     }
 }

@@ -3,7 +3,9 @@
 //! committed block counts for us (signed, missed, unknown) is the chain's rule, and the force-retire window sizes
 //! its memory.
 
+pub mod budget;
 pub mod forecast;
+pub mod freshness;
 pub mod guard;
 pub mod guard_keys;
 pub mod guard_look;

@@ -11,8 +11,11 @@ impl fmt::Display for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "[web]\nlisten_address = \"{}\"\ntelemetry_path = \"{}\"",
-            self.listen_address, self.telemetry_path
+            "[web]\nlisten_address = \"{}\"\ntelemetry_path = \"{}\"\nmax_connections = {}\nwrite_timeout = \"{}\"",
+            self.listen_address,
+            self.telemetry_path,
+            self.max_connections,
+            humantime::format_duration(self.write_timeout)
         )?;
         if let Some(p) = &self.web_config_file {
             writeln!(f, "config_file = \"{}\"", p.display())?;

@@ -34,6 +34,15 @@ pub struct Cli {
         env = "CONFLUX_EXPORTER_WEB_TELEMETRY_PATH"
     )]
     pub telemetry_path: Option<String>,
+    /// Open HTTP connections at most; further clients wait until one closes [default: 64].
+    #[arg(
+        long = "web.max-connections",
+        env = "CONFLUX_EXPORTER_WEB_MAX_CONNECTIONS"
+    )]
+    pub max_connections: Option<usize>,
+    /// Deadline for writing one HTTP response; a client that does not read is dropped [default: 30s].
+    #[arg(long = "web.write-timeout", env = "CONFLUX_EXPORTER_WEB_WRITE_TIMEOUT", value_parser = humantime::parse_duration)]
+    pub write_timeout: Option<std::time::Duration>,
     /// Log level or filter directive [default: info].
     #[arg(long = "log.level", env = "CONFLUX_EXPORTER_LOG_LEVEL")]
     pub log_level: Option<String>,

@@ -14,6 +14,8 @@ const KEY_FLAGS: &[(&str, &str)] = &[
     ("web.listen_address", "web.listen-address"),
     ("web.telemetry_path", "web.telemetry-path"),
     ("web.config_file", "web.config.file"),
+    ("web.max_connections", "web.max-connections"),
+    ("web.write_timeout", "web.write-timeout"),
     ("log.level", "log.level"),
     ("log.format", "log.format"),
     ("poll.node_interval", "poll.node-interval"),

@@ -42,6 +42,11 @@ pub struct WebSection {
     pub telemetry_path: Option<String>,
     /// `--web.config.file`: TLS and basic auth (exporter-toolkit YAML); relative to the working directory.
     pub config_file: Option<PathBuf>,
+    /// Open HTTP connections at most.
+    pub max_connections: Option<usize>,
+    /// Deadline for writing one HTTP response.
+    #[serde(default, with = "humantime_serde")]
+    pub write_timeout: Option<Duration>,
 }
 
 /// `[log]`

@@ -45,6 +45,11 @@ pub mod defaults {
     pub const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
     /// A node whose status calls only time out for this long is down; shorter silences are slowness.
     pub const NODE_DOWN_AFTER: Duration = Duration::from_secs(30);
+    /// A Prometheus pair and a few people need a handful of connections; 64 keeps the exporter's descriptors far
+    /// below the usual soft limit of 1024.
+    pub const MAX_CONNECTIONS: usize = 64;
+    /// A scrape whose answer takes longer to write is useless to Prometheus anyway.
+    pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
     /// PoS block batches are the largest answers; 16 MiB leaves ample room.
     pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
     /// Official public RPC for mainnet (chain id 1029).
@@ -114,6 +119,10 @@ pub struct Config {
     pub web_config: Option<WebConfig>,
     /// Path of the metrics endpoint.
     pub telemetry_path: String,
+    /// Open HTTP connections at most (further clients wait in the listen backlog).
+    pub max_connections: usize,
+    /// Deadline for writing one HTTP response.
+    pub write_timeout: Duration,
     /// Tracing filter directive.
     pub log_level: String,
     /// Log format.
@@ -156,6 +165,9 @@ impl Config {
                 humantime::format_duration(self.node_down_after),
                 humantime::format_duration(self.rpc_timeout)
             ));
+        }
+        if let (Some(w), Some(file)) = (&self.web_config, &self.web_config_file) {
+            out.extend(w.warnings(file));
         }
         out
     }
@@ -227,6 +239,20 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
             format!("{telemetry_path:?} must start with / and not be / or /-/…"),
         ));
     }
+    let max_connections = pick(
+        cli.max_connections,
+        file.web.max_connections,
+        defaults::MAX_CONNECTIONS,
+    );
+    if max_connections == 0 {
+        return Err(err("web.max_connections", "must be at least 1"));
+    }
+    let write_timeout = duration(
+        "web.write_timeout",
+        cli.write_timeout,
+        file.web.write_timeout,
+        defaults::WRITE_TIMEOUT,
+    )?;
     let log_level = pick(cli.log_level.clone(), file.log.level, "info".into());
     if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
         return Err(err(
@@ -307,6 +333,8 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         web_config_file,
         web_config,
         telemetry_path,
+        max_connections,
+        write_timeout,
         log_level,
         log_format,
         node_interval,

@@ -1,19 +1,15 @@
 //! The double-voting guard across the configured nodes: how many hold, switch on and actually sign with each PoS
 //! key, where each node stands in a primary/standby hand-over, how old the inputs of that verdict are, whether its
-//! safety data belongs to its own key, and whether it may be stopped without missing votes. Verdicts come from
-//! `assess::guard` and `assess::guard_look`; this file only remembers between publishes, logs state changes and
-//! turns verdicts into series.
-
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::SystemTime;
+//! safety data belongs to its own key, and whether it may be stopped without missing votes. Verdicts (and the
+//! memory and logging they need) come from the judge (`assess::judge`); this file only turns them into series.
 
 use super::def::catalogue;
 use super::value::{flag, set};
-use crate::assess::guard::{owner_verdict, FailoverState, OwnerVerdict};
-use crate::assess::guard_look::{GuardMemory, GuardView, KeyCount, NodeVerdict};
+use crate::assess::guard::{FailoverState, OwnerVerdict};
+use crate::assess::guard_look::{KeyCount, NodeVerdict};
 use crate::assess::terms::free_to_stop;
-use crate::state::{HostObs, NodeState, State};
+use crate::judge::{NodeVerdicts, Verdicts};
+use crate::state::{NodeState, State};
 
 catalogue! {
     /// Guard families.
@@ -29,67 +25,18 @@ catalogue! {
     }
 }
 
-/// The guard's families plus what it remembers between publishes (switch history, safety-data movement, last
-/// logged state per node).
-pub struct Guard {
-    /// The series.
-    pub families: GuardFamilies,
-    memory: Mutex<(GuardMemory, BTreeMap<String, FailoverState>)>,
-}
-
-impl Guard {
-    /// Registers the families.
-    pub fn register(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
-        Ok(Self {
-            families: GuardFamilies::register(registry)?,
-            memory: Mutex::new(Default::default()),
-        })
-    }
-
-    /// Judges the state at `now`, logs state changes, and re-derives every guard series.
-    pub fn publish(&self, state: &State, now: SystemTime) -> GuardView {
-        let mut memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-        let view = memory.0.look(&state.guard_looks(), now);
-        for v in &view.nodes {
-            log_change(&mut memory.1, v);
-        }
-        drop(memory);
-        self.families.publish(state, &view);
-        view
-    }
-}
-
-/// Logs a node's state when it differs from the last known one. `unknown` (an input missing for a poll or two)
-/// is not remembered, so a state interrupted by it is not logged again: one line per real change.
-fn log_change(logged: &mut BTreeMap<String, FailoverState>, v: &NodeVerdict) {
-    let (n, st) = (&v.node, v.state.as_str());
-    if v.state == FailoverState::Unknown {
-        tracing::debug!(node = %n, inputs = ?v.inputs, "PoS failover state unknown for now");
-        return;
-    }
-    if logged.insert(v.node.clone(), v.state) == Some(v.state) {
-        return;
-    }
-    match v.state {
-        s if s.is_dangerous() => {
-            tracing::error!(node = %n, state = st, inputs = ?v.inputs, "dangerous PoS failover state: two voters for one key, or safety files inconsistent with the voting switch")
-        }
-        FailoverState::RetiredNotSigning => {
-            tracing::warn!(node = %n, state = st, "voting switch on but the PoS key is force-retired and this node does not sign: it votes for nothing until the key is registered again")
-        }
-        _ => tracing::info!(node = %n, state = st, "PoS failover state"),
-    }
-}
-
 impl GuardFamilies {
-    fn publish(&self, state: &State, view: &GuardView) {
+    /// Re-derives every guard series from the judge's verdicts.
+    pub fn publish(&self, state: &State, verdicts: &Verdicts) {
         self.reset_gauges();
+        let view = &verdicts.guard;
         for (address, count) in &view.keys {
             self.publish_key(address.as_str(), count);
         }
-        for (node, v) in state.nodes.iter().zip(&view.nodes) {
+        let nodes = state.nodes.iter().zip(&view.nodes).zip(&verdicts.nodes);
+        for ((node, v), nv) in nodes {
             self.publish_verdict(v);
-            self.publish_node(node, view.switches_known(v));
+            self.publish_node(node, nv, view.switches_known(v));
         }
     }
 
@@ -125,14 +72,12 @@ impl GuardFamilies {
     }
 
     /// Owner cross-check and safe-to-stop; the latter only when every holder's switch of the key is known.
-    fn publish_node(&self, node: &NodeState, switches_known: bool) {
+    fn publish_node(&self, node: &NodeState, v: &NodeVerdicts, switches_known: bool) {
         let n = node.name.as_str();
-        let address = node.reported_pos_address();
-        let owner = node.host.as_ref().and_then(HostObs::storage_owner);
-        match owner_verdict(address, owner) {
-            OwnerVerdict::Match => set(&self.owner_mismatch, &[n], 0.0),
-            OwnerVerdict::Mismatch { .. } => set(&self.owner_mismatch, &[n], 1.0),
-            OwnerVerdict::Unknown => {}
+        match v.owner {
+            Some(OwnerVerdict::Match) => set(&self.owner_mismatch, &[n], 0.0),
+            Some(OwnerVerdict::Mismatch { .. }) => set(&self.owner_mismatch, &[n], 1.0),
+            _ => {}
         }
         let Some(pos) = node.pos.as_ref().filter(|_| node.poll.up && switches_known) else {
             return;
@@ -149,6 +94,7 @@ mod tests {
     use super::*;
     use crate::metrics::test_support::{text, value};
     use crate::state::{PollStatus, PosObs};
+    use std::time::SystemTime;
 
     const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
 
@@ -171,9 +117,25 @@ mod tests {
         }
     }
 
+    /// The families with the judge that feeds them, as the publisher runs them.
+    struct Guard {
+        families: GuardFamilies,
+        judge: crate::judge::Judge,
+    }
+
+    impl Guard {
+        fn publish(&mut self, state: &State, now: SystemTime) {
+            let verdicts = self.judge.judge(state, now);
+            self.families.publish(state, &verdicts);
+        }
+    }
+
     fn families() -> (prometheus::Registry, Guard) {
         let r = prometheus::Registry::new();
-        let g = Guard::register(&r).unwrap();
+        let g = Guard {
+            families: GuardFamilies::register(&r).unwrap(),
+            judge: Default::default(),
+        };
         (r, g)
     }
 
@@ -193,7 +155,7 @@ mod tests {
 
     #[test]
     fn a_down_holder_is_unknown_not_a_non_voter() {
-        let (registry, g) = families();
+        let (registry, mut g) = families();
         let now = SystemTime::now();
         let mut state = State {
             nodes: vec![node("a", true, Some(true)), node("b", true, Some(true))],
@@ -234,7 +196,7 @@ mod tests {
     fn safe_to_stop_follows_the_seats_once_every_switch_is_known() {
         use crate::rpc::pos::{Committee, CommitteeState, NodeVotes};
         use crate::rpc::wire::HexU64;
-        let (registry, g) = families();
+        let (registry, mut g) = families();
         let now = SystemTime::now();
         let seats = |address: &str| CommitteeState {
             current_committee: Committee {

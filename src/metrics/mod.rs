@@ -40,6 +40,7 @@ use prometheus::{Encoder, Registry, TextEncoder};
 
 pub use def::{Def, Kind};
 
+use crate::judge::Verdicts;
 use crate::state::State;
 
 /// Every family the exporter can expose, in documentation order.
@@ -67,7 +68,7 @@ pub struct Metrics {
     /// Facts about each PoS key.
     pub pos_keys: pos_keys::PosKeyFamilies,
     /// The double-voting guard.
-    pub guard: guard::Guard,
+    pub guard: guard::GuardFamilies,
     /// Node process, disks and PoS key files.
     pub host: host::HostFamilies,
     /// Self-metrics, shared with the RPC clients as their observer.
@@ -81,7 +82,7 @@ impl Metrics {
         let chain = chain::ChainFamilies::register(&registry)?;
         let pos = pos::PosFamilies::register(&registry)?;
         let pos_keys = pos_keys::PosKeyFamilies::register(&registry)?;
-        let guard = guard::Guard::register(&registry)?;
+        let guard = guard::GuardFamilies::register(&registry)?;
         let host = host::HostFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
         exporter
@@ -99,11 +100,11 @@ impl Metrics {
         })
     }
 
-    /// Re-derives every state-driven series from `state` at `now`.
-    pub fn publish(&self, state: &State, now: SystemTime) {
+    /// Re-derives every state-driven series from `state` and the judge's `verdicts` about it, at `now`.
+    pub fn publish(&self, state: &State, verdicts: &Verdicts, now: SystemTime) {
         self.chain.publish(state, now);
-        self.pos.publish(state, now, &self.pos_keys);
-        self.guard.publish(state, now);
+        self.pos.publish(state, verdicts, now, &self.pos_keys);
+        self.guard.publish(state, verdicts);
         self.host.publish(state);
     }
 
@@ -153,7 +154,7 @@ mod tests {
     #[test]
     fn every_family_registers_and_encodes() {
         let m = Metrics::new().unwrap();
-        m.publish(&State::default(), SystemTime::now());
+        m.publish(&State::default(), &Verdicts::default(), SystemTime::now());
         let text = String::from_utf8(m.encode()).unwrap();
         assert!(
             text.contains("conflux_exporter_build_info{version=\""),

@@ -7,26 +7,16 @@
 use std::time::SystemTime;
 
 use super::def::{catalogue, sync_counter};
-use super::pos_keys::{forget_counters, key_readers, publish_key, KeyFacts, PosKeyFamilies};
+use super::pos_keys::{forget_counters, publish_key, KeyFacts, PosKeyFamilies};
 use super::value::{age_seconds, flag, set};
 use crate::assess::lag::{epoch_lag, reference_pos_block, RefView};
-use crate::assess::retire;
-use crate::assess::stake::risk_unless_retired;
 use crate::assess::terms::schedule;
-use crate::assess::window::cip99_transition_view;
+use crate::judge::{NodeVerdicts, PosVerdicts, Verdicts};
 use crate::state::{NodeState, PosDown, PosObs, State};
 
-/// Transaction types the node reports, pre-created so rates start at zero.
-pub const TX_TYPES: &[&str] = &[
-    "BlockMetadata",
-    "Election",
-    "Retire",
-    "Register",
-    "UpdateVotingPower",
-    "PivotDecision",
-    "Dispute",
-    "Other",
-];
+/// Transaction types the node reports, pre-created so rates start at zero (the decoder maps any other name to
+/// the last, `Other`).
+pub use crate::rpc::pos::TX_TYPES;
 
 catalogue! {
     /// The node's own PoS facts.
@@ -56,29 +46,40 @@ catalogue! {
         election_term_start: Gauge("conflux_pos_election_term_start_block", ["node", "term"], "PoS block (view) at which each of the two upcoming terms starts (term=next|after_next), from pos_getCommittee's elections."),
         txs: Counter("conflux_pos_transactions_total", ["node", "type"], "PoS transactions of every committed block read, chain-wide, by type."),
         voting_enabled: Gauge("conflux_pos_voting_enabled", ["node"], "1 when the node's local voting switch is on (test_posVotingStatus); absent when the port does not serve it."),
+        view_fresh: Gauge("conflux_pos_view_fresh", ["node"], "1 when the node's own PoS view is fresh (close to the best reference's head and moving); 0 when stale or absent."),
+        view_lag: Gauge("conflux_pos_view_lag_seconds", ["node"], "How far the node's PoS head trails the best reference's, in seconds at the observed block interval."),
     }
 }
 
 impl PosFamilies {
     /// Re-derives every PoS series from `state` at `now`: the node facts here, the key facts into `keys`.
-    pub fn publish(&self, state: &State, now: SystemTime, keys: &PosKeyFamilies) {
+    pub fn publish(
+        &self,
+        state: &State,
+        verdicts: &Verdicts,
+        now: SystemTime,
+        keys: &PosKeyFamilies,
+    ) {
         self.reset_gauges();
         keys.reset_gauges();
         let refs = state.reference_views();
-        let readers = key_readers(state);
-        for (node, reader) in state.nodes.iter().zip(readers) {
-            if !reader {
+        for (node, v) in state.nodes.iter().zip(&verdicts.nodes) {
+            if !v.reads_key {
                 forget_counters(keys, node);
             }
-            let keys = reader.then_some(keys);
-            self.publish_node(node, &refs, now, keys);
+            let keys = v.reads_key.then_some(keys);
+            self.publish_node(node, v, &refs, now, keys);
         }
     }
 
-    /// Node facts for every node; the facts about its address into `keys` only when it reads for its key.
+    /// Node facts for every node; the facts about its address into `keys` only when it reads for its key. The
+    /// node's own PoS head comes from its own answers; everything judged about the chain comes from the view in
+    /// use (the node's while fresh, else a reference's, even while the node is down), and from no view at all
+    /// while none is fresh: the risk is then unknown.
     fn publish_node(
         &self,
         node: &NodeState,
+        v: &NodeVerdicts,
         refs: &[RefView],
         now: SystemTime,
         keys: Option<&PosKeyFamilies>,
@@ -87,14 +88,68 @@ impl PosFamilies {
         if !node.poll.polled {
             return;
         }
-        let Some(p) = node.pos.as_ref().filter(|_| node.poll.up) else {
+        let Some(p) = node.pos.as_ref() else {
             set(&self.up, &[n], 0.0);
             return;
         };
-        set(&self.address_known, &[n], flag(p.address.is_some()));
         if let Some(a) = &p.address {
             set(&self.info, &[n, a.as_str()], 1.0);
         }
+        let chain_id = node
+            .chain
+            .as_ref()
+            .map(|c| c.status.chain_id.0)
+            .or(p.chain_id);
+        if node.poll.up {
+            self.publish_local(n, p, refs, chain_id);
+        } else {
+            set(&self.up, &[n], 0.0);
+        }
+        self.publish_freshness(n, p);
+        sync_counter(&self.forecast_missed, &[n], v.forecast_missed);
+        let (true, Some(pv)) = (p.judgeable(), v.pos) else {
+            if p.address.is_some() && (node.poll.up || p.view.local.is_some()) {
+                // The node answers but no view is fresh: unknown, never "not at risk".
+                set(&self.risk_known, &[n], 0.0);
+            }
+            return;
+        };
+        let Some(s) = &p.status else { return };
+        if let Some(ts) = p.newest_block_timestamp_us {
+            set(&self.block_age, &[n], age_seconds(now, ts as f64 / 1e6));
+        }
+        let interval = p.ledger.block_interval_seconds();
+        if let Some(i) = interval {
+            set(&self.block_interval, &[n], i);
+        }
+        if let Some(len) = p.epoch_length.filter(|_| p.grid_point.is_some()) {
+            set(&self.epoch_length, &[n], len as f64);
+        }
+        if let Some(r) = pv.remaining {
+            set(&self.remaining_blocks, &[n], r as f64);
+        }
+        self.publish_committee(n, p);
+        self.publish_history(n, p);
+        self.publish_judgement(n, p, &pv);
+        if let (Some(keys), Some(address)) = (keys, p.address.as_ref()) {
+            let k = KeyFacts {
+                node: n,
+                address,
+                pos: p,
+                latest: s.latest_committed.0,
+                epoch: s.epoch.0,
+                interval,
+                verdicts: &pv,
+                now,
+            };
+            publish_key(keys, &k);
+        }
+    }
+
+    /// What the node itself answers while it is up: its address, switch, PoS head and lag, or why PoS is
+    /// unavailable.
+    fn publish_local(&self, n: &str, p: &PosObs, refs: &[RefView], chain_id: Option<u64>) {
+        set(&self.address_known, &[n], flag(p.address.is_some()));
         if let Some(v) = p.voting_enabled {
             set(&self.voting_enabled, &[n], flag(v));
         }
@@ -105,7 +160,7 @@ impl PosFamilies {
                 p.activity.tx_by_type.get(*t).copied().unwrap_or(0),
             );
         }
-        let Some(s) = &p.status else {
+        let Some(s) = &p.local.status else {
             self.publish_unavailable(n, p.down);
             return;
         };
@@ -115,10 +170,6 @@ impl PosFamilies {
         if let Some(v) = s.latest_voted {
             set(&self.latest_voted, &[n], v.0 as f64);
         }
-        if let Some(ts) = p.newest_block_timestamp_us {
-            set(&self.block_age, &[n], age_seconds(now, ts as f64 / 1e6));
-        }
-        let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
         if let Some(median) = chain_id.and_then(|c| reference_pos_block(refs, c)) {
             set(
                 &self.block_lag,
@@ -126,68 +177,35 @@ impl PosFamilies {
                 epoch_lag(median, s.latest_committed.0) as f64,
             );
         }
-        let interval = p.ledger.block_interval_seconds();
-        if let Some(i) = interval {
-            set(&self.block_interval, &[n], i);
+    }
+
+    /// Whether the node's own PoS view is fresh and how far behind the chain it is.
+    fn publish_freshness(&self, n: &str, p: &PosObs) {
+        let Some(v) = &p.view.local else { return };
+        // Fresh is a comparison: without a reference head only an absent view is known (stale).
+        if v.lag_blocks.is_some() || !v.fresh {
+            set(&self.view_fresh, &[n], flag(v.fresh));
         }
-        let last_block = match (p.epoch_length, p.grid_point) {
-            (Some(len), Some(grid)) => {
-                set(&self.epoch_length, &[n], len as f64);
-                retire::epoch_last_block(s.latest_committed.0, grid, len)
-            }
-            _ => None,
-        };
-        let remaining = last_block.map(|l| retire::remaining_blocks(s.latest_committed.0, l));
-        if let Some(r) = remaining {
-            set(&self.remaining_blocks, &[n], r as f64);
-        }
-        self.publish_committee(n, p);
-        self.publish_history(n, p);
-        let judged = self.publish_judgement(n, p, chain_id);
-        if let (Some(keys), Some(address)) = (keys, p.address.as_ref()) {
-            let k = KeyFacts {
-                node: n,
-                address,
-                pos: p,
-                latest: s.latest_committed.0,
-                epoch: s.epoch.0,
-                interval,
-                remaining,
-                judged,
-                now,
-            };
-            publish_key(keys, &k);
+        if let Some(l) = v.lag_seconds {
+            set(&self.view_lag, &[n], l);
         }
     }
 
-    /// The node's reading of the force-retire window (node facts): `None` until the backfill has completed, else
-    /// the judgement and the at-risk verdict (`None` = the history cannot decide).
-    fn publish_judgement(
-        &self,
-        n: &str,
-        p: &PosObs,
-        chain_id: Option<u64>,
-    ) -> Option<(retire::Judgement, Option<bool>)> {
-        let s = p.status.as_ref()?;
-        if !p.backfilled {
+    /// The node's reading of the force-retire window (node facts): nothing but "unknown" until the backfill has
+    /// completed.
+    fn publish_judgement(&self, n: &str, p: &PosObs, v: &PosVerdicts) {
+        let (Some(s), Some((j, at_risk))) = (&p.status, v.retire) else {
             // The window is still being read: no participation verdicts yet, and the risk is unknown.
             set(&self.risk_known, &[n], 0.0);
-            return None;
-        }
-        let l = &p.ledger;
-        let current = l.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
+            return;
+        };
+        let current = p.ledger.epochs.get(&s.epoch.0).cloned().unwrap_or_default();
         set(&self.epoch_blocks, &[n], current.blocks as f64);
-        let transition = cip99_transition_view(chain_id, p.cip99_transition_view);
-        let grid = p.epoch_length.zip(p.grid_point);
-        let j = retire::judge(l, s.epoch.0, s.latest_committed.0, grid, transition);
         set(&self.window_epochs, &[n], j.window as f64);
-        let at_risk = risk_unless_retired(j.verdict.at_risk, p.account.as_ref());
         set(&self.risk_known, &[n], flag(at_risk.is_some()));
-        Some((j, at_risk))
     }
 
     fn publish_history(&self, n: &str, p: &PosObs) {
-        sync_counter(&self.forecast_missed, &[n], p.forecast.missed_total);
         if let Some(h) = p.ledger.last_height {
             set(&self.last_read_block, &[n], h as f64);
         }

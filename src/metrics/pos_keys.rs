@@ -6,12 +6,12 @@ use std::time::SystemTime;
 
 use super::def::{catalogue, sync_counter, sync_float_counter};
 use super::value::{cfx, flag, seconds_since, set, unix_seconds};
-use crate::assess::readers::{self, Candidate};
-use crate::assess::retire::{self, Judgement};
+use crate::assess::retire;
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
 use crate::assess::terms::{seat, upcoming};
+use crate::judge::PosVerdicts;
 use crate::pos_address::PosAddress;
-use crate::state::{NodeState, PosObs, State};
+use crate::state::{NodeState, PosObs, ViewSource};
 
 catalogue! {
     /// Facts about a PoS key, once per key.
@@ -42,28 +42,11 @@ catalogue! {
         own_txs: Counter("conflux_pos_own_transactions_total", ["node", "pos_address", "type"], "Register, UpdateVotingPower and Retire transactions naming our address. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         slashed: Gauge("conflux_pos_slashed", ["node", "pos_address"], "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
         reward: FloatCounter("conflux_pos_reward_cfx_total", ["node", "pos_address"], "PoS rewards of our address in CFX, over the epochs read. Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
+        verdict_view: Gauge("conflux_pos_verdict_view", ["node", "pos_address", "view"], "1 for the PoS view the key's verdicts come from (view=local|reference), 0 for the other."),
+        budget_seconds: Gauge("conflux_pos_downtime_budget_seconds", ["node", "pos_address"], "Committee member: seconds until the chain force-retires the key if no vote of ours lands from now on."),
+        budget_blocks: Gauge("conflux_pos_downtime_budget_blocks", ["node", "pos_address"], "Committee member: PoS blocks until the chain force-retires the key if no vote of ours lands from now on."),
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward in the last completed epoch read, in CFX (0 when none). Per key: once per pos_address, read from the most advanced up node holding it (the node label)."),
     }
-}
-
-/// For each configured node, whether it publishes its address's chain facts ([`readers::key_readers`]): up, with
-/// a PoS status, and the furthest read.
-pub fn key_readers(state: &State) -> Vec<bool> {
-    let candidates: Vec<Candidate> = state
-        .nodes
-        .iter()
-        .map(|node| {
-            let p = node.pos.as_ref().filter(|_| node.poll.up);
-            Candidate {
-                address: p.and_then(|p| p.address.as_ref()),
-                progress: p.and_then(|p| {
-                    let s = p.status.as_ref()?;
-                    Some((s.latest_committed.0, p.ledger.last_height.unwrap_or(0)))
-                }),
-            }
-        })
-        .collect();
-    readers::key_readers(&candidates)
 }
 
 /// What the reading node knows about its key at this publish.
@@ -80,10 +63,8 @@ pub struct KeyFacts<'a> {
     pub epoch: u64,
     /// Observed seconds per block.
     pub interval: Option<f64>,
-    /// Blocks left in the epoch.
-    pub remaining: Option<u64>,
-    /// The force-retire judgement, once the window is read; its verdict `None` while undecidable.
-    pub judged: Option<(Judgement, Option<bool>)>,
+    /// The judge's force-retire verdicts (judgement, at risk, downtime budget, blocks left in the epoch).
+    pub verdicts: &'a PosVerdicts,
     /// Publish time.
     pub now: SystemTime,
 }
@@ -111,10 +92,15 @@ pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
 pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+    let source = k.pos.view.source;
+    for v in ViewSource::ALL {
+        let labels = [k.node, k.address.as_str(), v.label()];
+        set(&f.verdict_view, &labels, flag(source == Some(v)));
+    }
     committee(f, k);
     account(f, k);
     activity(f, k);
-    let Some((j, at_risk)) = &k.judged else {
+    let Some((j, at_risk)) = &k.verdicts.retire else {
         return;
     };
     let (l, kk) = (&k.pos.ledger, [k.node, k.address.as_str()]);
@@ -134,11 +120,21 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     );
     let Some(at_risk) = *at_risk else { return };
     set(&f.at_risk, &kk, flag(at_risk));
-    if let (true, Some(r), Some(i)) = (at_risk, k.remaining, k.interval) {
-        let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
+    let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
+    if let (true, Some(r), Some(i)) = (at_risk, k.verdicts.remaining, k.interval) {
         let eta = retire::eta_seconds(r, i, since_latest);
         set(&f.eta, &kk, eta);
         set(&f.eta_timestamp, &kk, unix_seconds(k.now) + eta);
+    }
+    if let Some(b) = k.verdicts.budget {
+        set(&f.budget_blocks, &kk, b.blocks as f64);
+        if let Some(i) = k.interval {
+            set(
+                &f.budget_seconds,
+                &kk,
+                retire::eta_seconds(b.blocks, i, since_latest),
+            );
+        }
     }
 }
 
@@ -220,59 +216,4 @@ fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
         &kk,
         flag(slashed(a, k.pos.activity.dispute_seen)),
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rpc::pos::PosStatus;
-    use crate::rpc::wire::HexU64;
-    use crate::state::{NodeState, PollStatus, PosObs};
-
-    const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
-    const OTHER: &str = "0x2222222222222222222222222222222222222222222222222222222222222222";
-
-    fn node(up: bool, addr: &str, committed: u64, read: Option<u64>) -> NodeState {
-        let status = PosStatus {
-            epoch: HexU64(1),
-            latest_committed: HexU64(committed),
-            latest_voted: None,
-            latest_tx_number: None,
-        };
-        let mut pos = PosObs {
-            address: PosAddress::parse(addr).ok(),
-            status: Some(status),
-            ..Default::default()
-        };
-        pos.ledger.last_height = read;
-        NodeState {
-            poll: PollStatus {
-                polled: true,
-                up,
-                ..Default::default()
-            },
-            pos: Some(pos),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn one_reader_per_key_the_most_advanced_up_node() {
-        let state = State {
-            nodes: vec![
-                node(true, KEY, 100, Some(100)),
-                node(true, KEY, 101, Some(90)),
-                node(false, KEY, 200, Some(200)),
-                node(true, OTHER, 5, None),
-                node(true, &KEY[2..], 101, Some(95)),
-            ],
-            ..Default::default()
-        };
-        assert_eq!(key_readers(&state), [false, false, false, true, true]);
-        let tie = State {
-            nodes: vec![node(true, KEY, 7, Some(7)), node(true, KEY, 7, Some(7))],
-            ..Default::default()
-        };
-        assert_eq!(key_readers(&tie), [true, false]);
-    }
 }

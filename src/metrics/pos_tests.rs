@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use crate::assess::freshness::ViewVerdict;
 use crate::assess::votes::EpochRecord;
+use crate::judge::Judge;
 use crate::metrics::pos::PosFamilies;
 use crate::metrics::pos_keys::PosKeyFamilies;
 use crate::metrics::test_support::{text, value};
@@ -14,7 +16,10 @@ use crate::rpc::pos::{
     Account, AccountStatus, Committee, CommitteeState, Election, NodeVotes, PosStatus, QueueItem,
 };
 use crate::rpc::wire::HexU64;
-use crate::state::{ChainObs, NodeState, PollStatus, PosDown, PosObs, ReferenceState, State};
+use crate::state::{
+    ChainObs, NodeState, PollStatus, PosDown, PosObs, ReferenceState, State, ViewChoice, ViewData,
+    ViewSource,
+};
 
 const KEY: &str = "0x1111111111111111111111111111111111111111111111111111111111111111";
 
@@ -127,9 +132,42 @@ fn node() -> NodeState {
             unavailable: vec![],
             malformed: vec![],
         }),
-        pos: Some(pos),
+        pos: Some(local_view(pos)),
         ..Default::default()
     }
+}
+
+/// The node's own answers are the view in use (a fresh node).
+fn local_view(mut pos: PosObs) -> PosObs {
+    pos.local = ViewData {
+        status: pos.status.clone(),
+        committee: pos.committee.clone(),
+        account: pos.account.clone(),
+        advanced_at: Some(SystemTime::now()),
+    };
+    pos.view = ViewChoice {
+        local: Some(ViewVerdict {
+            fresh: true,
+            lag_blocks: Some(0),
+            lag_seconds: Some(0.0),
+        }),
+        source: Some(ViewSource::Local),
+        reference: None,
+    };
+    pos
+}
+
+/// What the poller leaves once the node stops answering and no reference stands in.
+fn take_down(n: &mut NodeState) {
+    n.poll.up = false;
+    let p = n.pos.as_mut().unwrap();
+    p.local = ViewData::default();
+    p.view.source = None;
+    p.view.local = Some(ViewVerdict {
+        fresh: false,
+        lag_blocks: None,
+        lag_seconds: None,
+    });
 }
 
 fn one_node() -> State {
@@ -156,7 +194,8 @@ fn published(state: &State) -> String {
     let r = prometheus::Registry::new();
     let f = PosFamilies::register(&r).unwrap();
     let keys = PosKeyFamilies::register(&r).unwrap();
-    f.publish(state, SystemTime::now(), &keys);
+    let now = SystemTime::now();
+    f.publish(state, &Judge::default().judge(state, now), now, &keys);
     text(&r)
 }
 
@@ -276,6 +315,8 @@ fn a_node_without_pos_says_why_and_shows_nothing_else() {
     let mut state = one_node();
     let p = state.nodes[0].pos.as_mut().unwrap();
     p.status = None;
+    p.local.status = None;
+    p.view.source = None;
     p.down = Some(PosDown::NotServed);
     let t = published(&state);
     let n = ("node", "n0");
@@ -292,7 +333,7 @@ fn a_node_without_pos_says_why_and_shows_nothing_else() {
     assert!(!t.contains("conflux_pos_epoch{"), "{t}");
     assert!(!t.contains("conflux_pos_election_term_start_block{"), "{t}");
 
-    state.nodes[0].poll.up = false;
+    take_down(&mut state.nodes[0]);
     let t = published(&state);
     assert_eq!(value(&t, "conflux_pos_up", &[n]), Some(0.0));
     assert!(
@@ -305,10 +346,13 @@ fn a_node_without_pos_says_why_and_shows_nothing_else() {
 /// A node holding `KEY` at PoS block `committed`, with history read to `read`.
 fn reader_node(up: bool, committed: u64, read: Option<u64>) -> NodeState {
     let mut n = node();
-    n.poll.up = up;
     let p = n.pos.as_mut().unwrap();
     p.status.as_mut().unwrap().latest_committed = HexU64(committed);
+    p.local.status.as_mut().unwrap().latest_committed = HexU64(committed);
     p.ledger.last_height = read;
+    if !up {
+        take_down(&mut n);
+    }
     n
 }
 
@@ -342,13 +386,15 @@ fn a_keys_facts_appear_once_and_follow_the_reader() {
         }
         out
     };
-    f.publish(&state, SystemTime::now(), &keys);
+    let now = SystemTime::now();
+    f.publish(&state, &Judge::default().judge(&state, now), now, &keys);
     assert_eq!(
         signed(&keys),
         [format!("n0,{KEY}")],
         "the standby does not show votes it never cast"
     );
-    state.nodes[0].poll.up = false;
-    f.publish(&state, SystemTime::now(), &keys);
+    take_down(&mut state.nodes[0]);
+    let now = SystemTime::now();
+    f.publish(&state, &Judge::default().judge(&state, now), now, &keys);
     assert_eq!(signed(&keys), [format!("n1,{KEY}")]);
 }

@@ -1,23 +1,49 @@
-//! HTTP basic authentication against bcrypt hashes (`basic_auth_users` of the web config). The user name is
-//! compared in constant time against every configured user, and an unknown user still costs one bcrypt verify,
-//! so timing tells neither which users exist nor how much of a password matched. A successful check is
-//! remembered as a SHA3 digest per user so that a scrape every few seconds does not pay bcrypt's deliberate cost
-//! each time; the digest is compared in constant time too.
+//! HTTP basic authentication against bcrypt hashes (`basic_auth_users` of the web config), built so that nobody
+//! can use it to burn the validator host's CPU.
+//!
+//! - Cheap checks run inline, first: a malformed header is refused at once, and a user whose password verified
+//!   before is recognised by a digest (SHA3 of the user's hash, name and password, kept per user, so the cache is
+//!   bounded by the configured users and a memory dump gives no unsalted fast hash). Prometheus scrapes every few
+//!   seconds with the same password: after its first request it never waits for bcrypt again.
+//! - Every other credential costs one bcrypt verify, and verifies pass through a gate of [`VERIFY_SLOTS`]: when
+//!   it is taken the request is refused at once ([`Verdict::Busy`], 503), never queued, so a flood of wrong
+//!   passwords leaves no backlog of verifies running after its clients have gone. A verify that fails keeps the
+//!   gate closed, asleep, for as long again: a flood gets at most half a core of bcrypt, and guessing slows down.
+//! - An unknown user takes the same path as a known one with a wrong password (the gate, one verify against a
+//!   configured hash, the same refusal), and names are compared in constant time, so neither timing nor status
+//!   tells which users exist.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use base64::Engine;
 use sha3::{Digest, Sha3_256};
 use subtle::ConstantTimeEq;
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+/// bcrypt verifies that may run at once (each takes one core while it runs).
+pub const VERIFY_SLOTS: usize = 1;
+
+/// What a request's credentials are worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A configured user with the right password.
+    Allowed,
+    /// No, malformed or wrong credentials (401).
+    Denied,
+    /// Not checked: the verify gate is taken (503, try again).
+    Busy,
+}
 
 /// Checks `Authorization` headers.
 pub struct BasicAuth {
     users: Vec<(String, String)>,
     /// user index -> digest of the last password that verified.
     verified: Mutex<BTreeMap<usize, [u8; 32]>>,
-    /// Verified against when the user is unknown, to keep the timing equal.
+    /// Verified against when the user is unknown, so that it costs what a known user costs.
     dummy_hash: String,
+    gate: Arc<Semaphore>,
 }
 
 impl BasicAuth {
@@ -31,50 +57,81 @@ impl BasicAuth {
                 .next()
                 .cloned()
                 .unwrap_or_else(|| "$2y$10$".to_string() + &"a".repeat(53)),
+            gate: Arc::new(Semaphore::new(VERIFY_SLOTS)),
         }
     }
 
-    /// Whether the header value (`Basic base64(user:password)`) names a configured user with the right password.
-    pub fn check(&self, header: Option<&[u8]>) -> bool {
+    /// Judges the header value (`Basic base64(user:password)`). Dropping the future before it resolves (the
+    /// client went away) leaves at most the one verify already started, which finishes on its own.
+    pub async fn authorize(&self, header: Option<&[u8]>) -> Verdict {
         let Some((user, password)) = header.and_then(decode) else {
-            return false;
+            return Verdict::Denied;
         };
-        let mut found: Option<usize> = None;
+        let found = self.find(&user);
+        let digest = found.map(|i| digest(&self.users[i].1, &user, &password));
+        if let (Some(i), Some(d)) = (found, &digest) {
+            if self.cached(i, d) {
+                return Verdict::Allowed;
+            }
+        }
+        let Ok(permit) = self.gate.clone().try_acquire_owned() else {
+            return Verdict::Busy;
+        };
+        let hash = found.map_or(&self.dummy_hash, |i| &self.users[i].1).clone();
+        let verified = verify_gated(password, hash, permit).await;
+        match (found, digest) {
+            (Some(i), Some(d)) if verified => {
+                self.lock_cache().insert(i, d);
+                Verdict::Allowed
+            }
+            _ => Verdict::Denied,
+        }
+    }
+
+    /// The configured user named `user`, comparing every name in constant time.
+    fn find(&self, user: &str) -> Option<usize> {
+        let mut found = None;
         for (i, (name, _)) in self.users.iter().enumerate() {
             if bool::from(name.as_bytes().ct_eq(user.as_bytes())) {
                 found = Some(i);
             }
         }
-        let digest = digest(&user, &password);
-        let Some(i) = found else {
-            let _ = bcrypt::verify(&password, &self.dummy_hash);
-            return false;
-        };
-        let cached = self
-            .verified
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&i)
-            .copied();
-        if cached.is_some_and(|c| bool::from(c.ct_eq(&digest))) {
-            return true;
-        }
-        let ok = bcrypt::verify(&password, &self.users[i].1).unwrap_or(false);
-        if ok {
-            self.verified
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(i, digest);
-        }
-        ok
+        found
+    }
+
+    fn cached(&self, user: usize, digest: &[u8; 32]) -> bool {
+        self.lock_cache()
+            .get(&user)
+            .is_some_and(|c| bool::from(c.ct_eq(digest)))
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, BTreeMap<usize, [u8; 32]>> {
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-fn digest(user: &str, password: &str) -> [u8; 32] {
+/// One verify on the blocking pool, holding `permit` until it is done (and, after a failure, for as long again):
+/// the work belongs to the permit, not to the request, so a client that leaves cannot start a second one.
+async fn verify_gated(password: String, hash: String, permit: OwnedSemaphorePermit) -> bool {
+    let (tx, rx) = oneshot::channel();
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let ok = bcrypt::verify(&password, &hash).unwrap_or(false);
+        let _ = tx.send(ok);
+        if !ok {
+            std::thread::sleep(started.elapsed());
+        }
+        drop(permit);
+    });
+    rx.await.unwrap_or(false)
+}
+
+fn digest(hash: &str, user: &str, password: &str) -> [u8; 32] {
     let mut h = Sha3_256::new();
-    h.update(user.as_bytes());
-    h.update([0u8]);
-    h.update(password.as_bytes());
+    for part in [hash, user, password] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
     h.finalize().into()
 }
 
@@ -93,40 +150,4 @@ fn decode(header: &[u8]) -> Option<(String, String)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn header(user: &str, pw: &str) -> Vec<u8> {
-        let b = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"));
-        format!("Basic {b}").into_bytes()
-    }
-
-    fn auth() -> BasicAuth {
-        let mut users = BTreeMap::new();
-        users.insert("prom".to_string(), bcrypt::hash("s3cret", 4).unwrap());
-        users.insert("other".to_string(), bcrypt::hash("x", 4).unwrap());
-        BasicAuth::new(&users)
-    }
-
-    #[test]
-    fn right_user_and_password_pass_also_from_the_cache() {
-        let a = auth();
-        assert!(a.check(Some(&header("prom", "s3cret"))));
-        assert!(a.check(Some(&header("prom", "s3cret"))));
-        assert!(!a.check(Some(&header("prom", "s3cret2"))));
-        assert!(a.check(Some(&header("other", "x"))));
-    }
-
-    #[test]
-    fn wrong_password_unknown_user_and_garbage_fail() {
-        let a = auth();
-        assert!(!a.check(Some(&header("prom", "wrong"))));
-        assert!(!a.check(Some(&header("nobody", "s3cret"))));
-        assert!(!a.check(Some(&header("prom", "x"))));
-        assert!(!a.check(None));
-        assert!(!a.check(Some(b"Basic !!!")));
-        assert!(!a.check(Some(b"Bearer abc")));
-        let no_colon = base64::engine::general_purpose::STANDARD.encode("prom");
-        assert!(!a.check(Some(format!("Basic {no_colon}").as_bytes())));
-    }
-}
+mod tests;

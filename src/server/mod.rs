@@ -1,10 +1,14 @@
 //! HTTP endpoints: serves the pre-encoded exposition (plain or gzip), a landing page and health endpoints, over
 //! plain HTTP or TLS, with optional basic auth. No handler ever waits on RPC: `/metrics` copies bytes encoded
-//! after the last poll.
+//! after the last poll. What a client may hold (connections, time) is bounded in [`listen`], what it may make
+//! the exporter compute in [`auth`].
 
 pub mod auth;
+mod deadline;
+pub mod fdlimit;
 pub mod gzip;
 mod landing;
+pub mod listen;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -15,22 +19,16 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{
-    HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, VARY,
-    WWW_AUTHENTICATE,
+    HeaderValue, ACCEPT_ENCODING, AUTHORIZATION, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE,
+    RETRY_AFTER, VARY, WWW_AUTHENTICATE,
 };
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 use crate::state::Hub;
-use auth::BasicAuth;
+use auth::{BasicAuth, Verdict};
 use gzip::Encoded;
+pub use listen::{serve, Limits};
 
 /// Content type of the Prometheus text format 0.0.4.
 pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -81,78 +79,6 @@ impl Served {
     }
 }
 
-/// Slow or idle clients are dropped after this long without sending request headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A TLS handshake that has not finished by then is dropped (a client that connects and sends nothing).
-pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Accepts connections until `cancel`, then lets in-flight requests finish (bounded by `grace`). With `tls`, every
-/// connection is a TLS connection.
-pub async fn serve(
-    listener: TcpListener,
-    served: Arc<Served>,
-    tls: Option<TlsAcceptor>,
-    cancel: CancellationToken,
-    grace: Duration,
-) {
-    let graceful = GracefulShutdown::new();
-    loop {
-        let stream = tokio::select! {
-            _ = cancel.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((s, _peer)) => s,
-                Err(e) => {
-                    // Typically EMFILE: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let served = served.clone();
-        match &tls {
-            None => spawn_conn(stream, served, graceful.watcher()),
-            Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    let hs = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
-                    match hs.await {
-                        Ok(Ok(s)) => spawn_conn(s, served, watcher),
-                        Ok(Err(e)) => tracing::debug!(error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!("TLS handshake timed out"),
-                    }
-                });
-            }
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(grace) => tracing::debug!("grace period over; dropping open connections"),
-    }
-}
-
-fn spawn_conn<I>(io: I, served: Arc<Served>, watcher: Watcher)
-where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let conn = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(
-            TokioIo::new(io),
-            service_fn(move |req| handle(req, served.clone())),
-        );
-    let conn = watcher.watch(conn);
-    tokio::spawn(async move {
-        if let Err(e) = conn.await {
-            tracing::debug!(error = %e, "connection ended with an error");
-        }
-    });
-}
-
 fn response(
     status: StatusCode,
     content_type: &'static str,
@@ -165,29 +91,23 @@ fn response(
     r
 }
 
+/// A refusal (401 or 503) is sent no sooner than this after the request arrived, and closes the connection. A
+/// client that hammers the server with bad credentials then waits instead of making the exporter work: with
+/// the connection cap, refusals cost at most `max_connections / 50 ms` requests a second, and the closed
+/// connections let clients waiting in the backlog (a real scrape among them) in.
+pub const REFUSAL_DELAY: Duration = Duration::from_millis(50);
+
 async fn handle(
     req: Request<Incoming>,
     served: Arc<Served>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    if served.auth.is_some() {
-        // bcrypt is deliberately slow (tens of ms): keep it off the async workers that serve other scrapes.
-        let header = req
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|v| v.as_bytes().to_vec());
-        let s = served.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            s.auth.as_ref().is_some_and(|a| a.check(header.as_deref()))
-        })
-        .await
-        .unwrap_or(false);
-        if !ok {
-            let mut r = response(StatusCode::UNAUTHORIZED, "text/plain", "Unauthorized\n");
-            r.headers_mut().insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"conflux-pos-exporter\", charset=\"UTF-8\""),
-            );
-            return Ok(r);
+    let arrived = Instant::now();
+    if let Some(auth) = &served.auth {
+        let header = req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes);
+        let verdict = auth.authorize(header).await;
+        if verdict != Verdict::Allowed {
+            tokio::time::sleep_until(arrived + REFUSAL_DELAY).await;
+            return Ok(refusal(verdict));
         }
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -213,6 +133,29 @@ async fn handle(
     } else {
         response(StatusCode::NOT_FOUND, "text/plain", "not found\n")
     })
+}
+
+fn refusal(verdict: Verdict) -> Response<Full<Bytes>> {
+    let mut r = if verdict == Verdict::Busy {
+        let mut r = response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "Too many password checks at once; try again\n",
+        );
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        r
+    } else {
+        let mut r = response(StatusCode::UNAUTHORIZED, "text/plain", "Unauthorized\n");
+        r.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"conflux-pos-exporter\", charset=\"UTF-8\""),
+        );
+        r
+    };
+    r.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// The exposition, gzip-compressed when the client accepts it (the copy made at publish time).

@@ -9,9 +9,12 @@ use std::time::SystemTime;
 use tokio::sync::Notify;
 
 mod host;
+mod view;
 
 pub use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
+pub use view::{ViewChoice, ViewData, ViewSource};
 
+use crate::assess::freshness::Head;
 use crate::assess::guard_look::NodeLook;
 use crate::assess::lag::RefView;
 use crate::assess::votes::VoteLedger;
@@ -94,14 +97,19 @@ pub struct PosActivity {
 pub struct PosObs {
     /// Our PoS address, when known.
     pub address: Option<PosAddress>,
-    /// `pos_getStatus`; `None` while PoS is unavailable.
+    /// `pos_getStatus` of the view in use ([`Self::view`]); while no view is fresh, the node's own (stale) one;
+    /// `None` while the node's PoS is unavailable and no reference stands in.
     pub status: Option<PosStatus>,
-    /// Why PoS is unavailable, when it is.
+    /// Why the node's own PoS is unavailable, when it is.
     pub down: Option<PosDown>,
-    /// `pos_getCommittee` of the last poll.
+    /// `pos_getCommittee` of the view in use (see `status`).
     pub committee: Option<CommitteeState>,
-    /// `pos_getAccount(us)` of the last poll.
+    /// `pos_getAccount(us)` of the view in use (see `status`).
     pub account: Option<Account>,
+    /// The node's own answers, whatever view the verdicts use: its head, lag and freshness are judged from them.
+    pub local: ViewData,
+    /// Which view the verdicts use, and how fresh the local one is.
+    pub view: ViewChoice,
     /// Timestamp (µs) of the newest committed block read.
     pub newest_block_timestamp_us: Option<u64>,
     /// Epoch length in blocks, from the election schedule.
@@ -114,7 +122,8 @@ pub struct PosObs {
     pub activity: PosActivity,
     /// The start-up backfill of the force-retire window has completed.
     pub backfilled: bool,
-    /// When the current `latestCommitted` was first seen: the ETA counts from the block's commit, not the poll.
+    /// When the current `latestCommitted` of the view in use was first seen: the ETA counts from the block's
+    /// commit, not the poll.
     pub latest_committed_seen_at: Option<SystemTime>,
     /// `test_posVotingStatus`: the node's local voting switch.
     pub voting_enabled: Option<bool>,
@@ -125,15 +134,20 @@ pub struct PosObs {
     /// held its value by then, so only scans started after it can show the files under that value; an old
     /// reading is treated as unknown.
     pub voting_seen_at: Option<SystemTime>,
+    /// The node's chain id as last reported: the chain's rules still apply while the node is down.
+    pub chain_id: Option<u64>,
     /// The configured CIP-99 transition view (`pos.cip99_transition_view`); `None` = known per chain or default.
     pub cip99_transition_view: Option<u64>,
     /// How far the history reads are.
     pub history: HistoryProgress,
-    /// Our forecasts against the chain's own force-retire verdicts.
-    pub forecast: ForecastCheck,
 }
 
 impl PosObs {
+    /// Whether the verdicts about our key may be read from this observation: some view is fresh.
+    pub fn judgeable(&self) -> bool {
+        self.view.source.is_some() && self.status.is_some()
+    }
+
     /// Feeds a `pos_getCommittee` answer to the vote ledger; without our address there is nothing to record.
     pub fn record_committee(&mut self, c: &CommitteeState) {
         if let Some(us) = self.address.as_ref() {
@@ -152,8 +166,6 @@ pub struct HistoryProgress {
     /// Calls per history request now (shrinks on timeouts, grows on success).
     pub batch_size: usize,
 }
-
-pub use crate::assess::forecast::ForecastCheck;
 
 /// Per-target poll bookkeeping shared by nodes and references.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -236,6 +248,8 @@ impl NodeState {
     /// a silent node is never counted as "not voting"; its address stays (the guard also remembers it).
     pub fn guard_look(&self) -> NodeLook {
         let pos = self.pos.as_ref().filter(|_| self.poll.up);
+        // The chain's verdict about the key comes from whichever view is fresh, even while the node is down.
+        let chain = self.pos.as_ref().filter(|p| p.judgeable());
         NodeLook {
             node: self.name.clone(),
             address: self.pos_address().cloned(),
@@ -243,7 +257,7 @@ impl NodeState {
             switch_asked_at: pos.and_then(|p| p.voting_asked_at),
             switch_seen_at: pos.and_then(|p| p.voting_seen_at),
             files: self.host.as_ref().and_then(HostObs::files_look),
-            force_retired: pos
+            force_retired: chain
                 .and_then(|p| p.account.as_ref())
                 .map(|a| a.status.force_retired.is_some()),
         }
@@ -267,6 +281,11 @@ pub struct ReferenceState {
     pub hashes: BTreeMap<u64, String>,
     /// Latest committed PoS block, when the reference serves `pos_getStatus`.
     pub pos_latest_committed: Option<u64>,
+    /// When that height was first seen (freshness of the reference's view).
+    pub pos_advanced_at: Option<SystemTime>,
+    /// `latestFinalized` (the PoW epoch PoS last finalised) and when it last moved: the PoS side as the PoW side
+    /// shows it, for references that do not serve `pos_*`.
+    pub finalized: Option<Head>,
 }
 
 /// Everything the publisher needs.
@@ -300,6 +319,31 @@ impl State {
                 hashes: &r.hashes,
                 pos_committed: r.pos_latest_committed,
             })
+            .collect()
+    }
+
+    /// The PoS heads of the references that are up on chain `chain_id` (any chain while the node's is not known),
+    /// by reference name: the chain views a stale node's verdicts can be read from.
+    pub fn reference_pos_heads(&self, chain_id: Option<u64>) -> Vec<(String, Head)> {
+        self.references
+            .iter()
+            .filter(|r| r.poll.up && chain_id.is_none_or(|c| r.chain_id == Some(c)))
+            .filter_map(|r| {
+                let head = Head {
+                    committed: r.pos_latest_committed?,
+                    advanced_at: r.pos_advanced_at?,
+                };
+                Some((r.name.clone(), head))
+            })
+            .collect()
+    }
+
+    /// The finalised PoW epochs of the references that are up on chain `chain_id` (see [`Self::reference_pos_heads`]).
+    pub fn reference_finality(&self, chain_id: Option<u64>) -> Vec<Head> {
+        self.references
+            .iter()
+            .filter(|r| r.poll.up && chain_id.is_none_or(|c| r.chain_id == Some(c)))
+            .filter_map(|r| r.finalized)
             .collect()
     }
 

@@ -152,8 +152,12 @@ impl BlockTracker {
         self.current_epoch
     }
 
-    /// Everything still to read, in dependency order, at most `limit` calls.
-    pub fn backlog(&self, limit: usize) -> Vec<Want> {
+    /// Everything still to read, in dependency order, at most `limit` calls, none beyond `ceiling` (the head of the
+    /// source that will answer: its latest committed block and, when it says, its latest transaction). A source
+    /// answers `null` beyond its head, and a `null` transaction is passed over as a genesis version, so asking a
+    /// source that trails the tracker would lose transactions.
+    pub fn backlog(&self, limit: usize, ceiling: (u64, Option<u64>)) -> Vec<Want> {
+        let (top_block, top_tx) = ceiling;
         let mut out: Vec<Want> = self
             .committee_views
             .iter()
@@ -166,10 +170,12 @@ impl BlockTracker {
             let room = limit
                 .saturating_sub(out.len())
                 .min(self.blocks_per_request());
-            out.extend((from..=self.target).take(room).map(Want::Block));
+            let to = self.target.min(top_block);
+            out.extend((from..=to).take(room).map(Want::Block));
         }
         let room = limit.saturating_sub(out.len());
-        out.extend(self.txs.wanted(room).map(Want::Tx));
+        let below = |n: &u64| top_tx.is_none_or(|t| *n <= t);
+        out.extend(self.txs.wanted(room).filter(below).map(Want::Tx));
         if let Some(e) = self.next_reward_epoch.filter(|e| *e < self.current_epoch) {
             out.push(Want::Rewards(e));
         }

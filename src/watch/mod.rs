@@ -10,6 +10,7 @@ pub mod host;
 pub mod node;
 pub mod pos;
 pub mod pos_poller;
+pub mod pos_remote;
 pub mod reference;
 pub mod txs;
 pub mod want;

@@ -11,7 +11,7 @@ use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths};
 use crate::pos_address::PosAddress;
 use crate::rpc::pos::{Account, CommitteeState, PosStatus, Registration};
 use crate::rpc::{decode, Answer, Call, RpcError};
-use crate::state::{PosDown, PosObs};
+use crate::state::{PosDown, PosObs, ViewData, ViewSource};
 
 use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
 
@@ -59,6 +59,8 @@ pub struct PosSource {
     head_asked_at: Option<std::time::SystemTime>,
     /// `pos_db` of the node, for the address fallback (`secure_storage.json`'s owner).
     pos_db_dir: Option<PathBuf>,
+    /// The view whose heads the tracker last followed.
+    target_source: Option<ViewSource>,
     /// `test_posRegister` failed at least once (the fallback only runs after that).
     register_failed: bool,
     warned_no_owner: bool,
@@ -164,7 +166,7 @@ impl PosSource {
         let mut answers = match answers {
             Ok(a) => a.into_iter(),
             Err(_) => {
-                self.obs.status = None;
+                self.obs.local.status = None;
                 self.obs.down = Some(PosDown::Error);
                 return Vec::new();
             }
@@ -179,28 +181,74 @@ impl PosSource {
                 bad.push(h.method());
             }
         }
-        if self.obs.status.is_some() {
+        bad
+    }
+
+    /// Makes `source` the view the verdicts read (`None`: no view is fresh), `remote` being the reference's
+    /// answers. The tracker may then read history up to that view's head, from the same source.
+    pub fn choose(&mut self, source: Option<ViewSource>, remote: &ViewData) {
+        let data = match source {
+            Some(ViewSource::Reference) => remote,
+            _ => &self.obs.local,
+        };
+        let (status, committee, account, at) = (
+            data.status.clone(),
+            data.committee.clone(),
+            data.account.clone(),
+            data.advanced_at,
+        );
+        if let Some(c) = &committee {
+            self.learn_grid(c);
+            if source.is_some() {
+                self.obs.record_committee(c);
+            }
+        }
+        self.obs.view.source = source;
+        self.obs.status = status;
+        self.obs.committee = committee;
+        self.obs.account = account;
+        self.obs.latest_committed_seen_at = at;
+        if let (Some(s), Some(source)) = (&self.obs.status, source) {
+            // Views trail each other by a few blocks: a switch to one a little behind is not the chain going
+            // back (the tracker's guard would take it for a reset), so it only moves the target forward.
+            let switched = self.target_source != Some(source);
+            let head = s.latest_committed.0;
+            if !switched || head >= self.tracker.target() {
+                self.target_source = Some(source);
+                self.tracker.set_target(head, s.epoch.0);
+            }
             self.plan();
             self.note_progress();
         }
-        bad
+    }
+
+    /// Makes the node's own answers the view in use: what the poller does while the local view is fresh (and
+    /// what tests driving a source directly, without references, want).
+    pub fn choose_local(&mut self) {
+        self.choose(Some(ViewSource::Local), &ViewData::default());
+    }
+
+    /// The epoch length and a point of the term grid, from the election schedule (the same on every view).
+    fn learn_grid(&mut self, c: &CommitteeState) {
+        if let [a, b, ..] = c.elections.as_slice() {
+            let (a, b) = (a.start_block_number.0, b.start_block_number.0);
+            if b > a && b - a <= MAX_EPOCH_LENGTH {
+                self.obs.epoch_length = Some(b - a);
+                self.obs.grid_point = Some(a);
+            }
+        }
     }
 
     fn apply_head(&mut self, h: Head, answer: Answer) -> usize {
         match (h, answer) {
             (Head::Status, Ok(v)) => match decode::<PosStatus>(v) {
                 Ok(s) => {
-                    self.tracker.set_target(s.latest_committed.0, s.epoch.0);
-                    let previous = self.obs.status.as_ref().map(|p| p.latest_committed);
-                    if previous != Some(s.latest_committed) {
-                        self.obs.latest_committed_seen_at = Some(std::time::SystemTime::now());
-                    }
-                    self.obs.status = Some(s);
+                    self.obs.local.set_status(s, std::time::SystemTime::now());
                     self.obs.down = None;
                     0
                 }
                 Err(_) => {
-                    self.obs.status = None;
+                    self.obs.local.status = None;
                     self.obs.down = Some(PosDown::Error);
                     1
                 }
@@ -216,28 +264,21 @@ impl PosSource {
                 if self.obs.down != Some(down) {
                     tracing::warn!(reason = down.label(), error = %e, "PoS data unavailable");
                 }
-                self.obs.status = None;
+                self.obs.local.status = None;
                 self.obs.down = Some(down);
                 0
             }
             (Head::Committee, Ok(v)) => match decode::<CommitteeState>(v) {
                 Ok(c) => {
-                    if let [a, b, ..] = c.elections.as_slice() {
-                        let (a, b) = (a.start_block_number.0, b.start_block_number.0);
-                        if b > a && b - a <= MAX_EPOCH_LENGTH {
-                            self.obs.epoch_length = Some(b - a);
-                            self.obs.grid_point = Some(a);
-                        }
-                    }
                     self.obs.record_committee(&c);
-                    self.obs.committee = Some(c);
+                    self.obs.local.committee = Some(c);
                     0
                 }
                 Err(_) => 1,
             },
             (Head::Account, Ok(v)) => match decode::<Account>(v) {
                 Ok(a) => {
-                    self.obs.account = Some(a);
+                    self.obs.local.account = Some(a);
                     0
                 }
                 Err(_) => 1,
@@ -316,12 +357,15 @@ impl PosSource {
         }
     }
 
-    /// The next history request (at most the adaptive size), or `None` when nothing is left to read.
+    /// The next history request (at most the adaptive size, up to the head of the view in use, which is where it
+    /// is sent), or `None` when nothing is left to read or no view is fresh.
     pub fn extra_calls(&mut self) -> Option<Vec<Call>> {
-        if self.obs.status.is_none() || self.obs.address.is_none() {
+        if self.obs.view.source.is_none() || self.obs.address.is_none() {
             return None;
         }
-        self.wants = self.tracker.backlog(self.history_size);
+        let head = self.obs.status.as_ref()?;
+        let ceiling = (head.latest_committed.0, head.latest_tx_number.map(|t| t.0));
+        self.wants = self.tracker.backlog(self.history_size, ceiling);
         if self.wants.is_empty() {
             return None;
         }

@@ -1,22 +1,34 @@
 //! One PoS poller per node, beside the chain poller: the PoS head in one small batch, then history requests until
 //! the backlog is read or the poll's time budget is spent. Its requests have their own deadline, so a node that is
 //! slow on history makes progress every poll without ever touching `conflux_up`; a node that drops every request
-//! carrying a `pos_*` call (PoS not enabled) is reported as PoS unavailable, not down.
+//! carrying a `pos_*` call (PoS not enabled) is reported as PoS unavailable, not down. While the node's own view
+//! is stale (its PoS head stuck or far behind the references') or absent (node stopped), the verdicts about its
+//! key are read from the best reference instead: head and history alike, each block still counted once.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::pos::PosSource;
+use super::pos_remote::RemoteView;
+use super::reference::ReferenceClients;
 use super::Poller;
-use crate::assess::forecast::Retirement;
-use crate::assess::retire;
+use crate::assess::freshness::{self, Pace, ViewVerdict};
 use crate::rpc::{Client, RpcError};
-use crate::state::{Hub, PosDown, PosObs};
+use crate::state::{Hub, PosDown, ViewSource};
 
 /// History requests allowed in one poll, so a poll always ends.
 pub const MAX_HISTORY_REQUESTS: usize = 40;
 /// Consecutive head timeouts tolerated before PoS counts as unavailable (slow is not down).
 pub const HEAD_TIMEOUTS_TOLERATED: u32 = 2;
+
+/// How often each side is polled: the freshness tolerances follow them.
+#[derive(Debug, Clone, Copy)]
+pub struct Intervals {
+    /// The node's poll interval (this poller's).
+    pub node: Duration,
+    /// The references' poll interval: also the least time between two head reads of a reference on our behalf.
+    pub reference: Duration,
+}
 
 /// Polls one node's PoS state and history.
 pub struct PosPoller {
@@ -32,6 +44,14 @@ pub struct PosPoller {
     pub timeout: Duration,
     /// Time one poll may spend on history requests before the head is refreshed again.
     pub budget: Duration,
+    /// The references a stale node's verdicts can be read from.
+    references: Arc<ReferenceClients>,
+    intervals: Intervals,
+    remote: RemoteView,
+    /// The node's chain id as last reported (references on another chain never stand in).
+    chain_id: Option<u64>,
+    /// The node's `latestFinalized` and when it last moved (the PoW side's sign of a stuck PoS).
+    finalized: Option<freshness::Head>,
     /// Consecutive head timeouts (the poller's own memory, not configuration).
     head_timeouts: u32,
 }
@@ -44,7 +64,7 @@ impl Poller for PosPoller {
         let mut bad = match outcome {
             Err(RpcError::Timeout(_))
                 if self.head_timeouts < HEAD_TIMEOUTS_TOLERATED
-                    && self.pos.obs.status.is_some() =>
+                    && self.pos.obs.local.status.is_some() =>
             {
                 // Keep the last head: the node is slow, and the history below still makes progress.
                 self.head_timeouts += 1;
@@ -64,8 +84,9 @@ impl Poller for PosPoller {
                 self.pos.apply(other)
             }
         };
-        if self.pos.obs.status.is_some() {
-            bad.extend(self.read_history().await);
+        let source = self.choose_view(&mut bad).await;
+        if let Some(client) = source {
+            bad.extend(self.read_history(&client).await);
         }
         if !bad.is_empty() {
             self.client.count_malformed(bad.len(), "malformed answer");
@@ -83,7 +104,8 @@ impl PosPoller {
         hub: Arc<Hub>,
         pos: PosSource,
         timeout: Duration,
-        budget: Duration,
+        intervals: Intervals,
+        references: Arc<ReferenceClients>,
     ) -> Self {
         Self {
             node,
@@ -91,7 +113,12 @@ impl PosPoller {
             hub,
             pos,
             timeout,
-            budget,
+            budget: intervals.node,
+            references,
+            intervals,
+            remote: RemoteView::default(),
+            chain_id: None,
+            finalized: None,
             head_timeouts: 0,
         }
     }
@@ -101,15 +128,119 @@ impl PosPoller {
         state.nodes.iter().any(|n| n.name == self.node && n.poll.up)
     }
 
+    /// Judges the local view against the references' heads and picks the view the verdicts read: the node's own
+    /// while fresh, else the best reference's (its head read at most once per reference interval), else none.
+    /// Returns the client the history is read from.
+    async fn choose_view(&mut self, bad: &mut Vec<&'static str>) -> Option<Arc<Client>> {
+        let now = SystemTime::now();
+        let (heads, finality) = {
+            let state = self.hub.lock();
+            let node = state.nodes.iter().find(|n| n.name == self.node);
+            if let Some(c) = node.and_then(|n| n.chain.as_ref()) {
+                self.chain_id = Some(c.status.chain_id.0);
+                let f = c.status.latest_finalized.0;
+                if self.finalized.is_none_or(|h| h.committed != f) {
+                    self.finalized = Some(freshness::Head {
+                        committed: f,
+                        advanced_at: now,
+                    });
+                }
+            }
+            let best_final = freshness::best_head(state.reference_finality(self.chain_id));
+            (state.reference_pos_heads(self.chain_id), best_final)
+        };
+        let best = freshness::best_head(heads.iter().map(|(_, h)| *h));
+        // A handful of blocks cannot tell the chain's pace (the first one may follow an old anchor).
+        let ledger = &self.pos.obs.ledger;
+        let interval = ledger
+            .block_interval_seconds()
+            .filter(|_| ledger.recent.len() > 5);
+        let pace = Pace {
+            block_interval: interval,
+            node_poll: self.intervals.node,
+            reference_poll: self.intervals.reference,
+        };
+        let view = self.pos.obs.local.head();
+        let local = match best {
+            Some(_) => freshness::judge(view, best, &pace, now),
+            None => freshness::judge_by_finality(view, self.finalized, finality, &pace, now),
+        };
+        let was = (self.pos.obs.view.source, self.pos.obs.view.local.is_some());
+        self.pos.obs.view.local = Some(local);
+        let chosen = if local.fresh {
+            self.pos.choose(Some(ViewSource::Local), &self.remote.data);
+            self.pos.obs.view.reference = None;
+            Some(self.client.clone())
+        } else {
+            self.stand_in(&heads, best, &pace, now, bad).await
+        };
+        self.log_change(was, local);
+        chosen
+    }
+
+    /// The best reference's view, read when due; `None` (verdicts unknown) when no reference serves a fresh one.
+    async fn stand_in(
+        &mut self,
+        heads: &[(String, freshness::Head)],
+        best: Option<freshness::Head>,
+        pace: &Pace,
+        now: SystemTime,
+        bad: &mut Vec<&'static str>,
+    ) -> Option<Arc<Client>> {
+        let named = heads
+            .iter()
+            .filter(|(_, h)| Some(*h) == best)
+            .find_map(|(n, _)| Some((n.clone(), self.references.get(n)?)));
+        let Some((name, client)) = named else {
+            self.remote.forget();
+            self.pos.choose(None, &self.remote.data);
+            self.pos.obs.view.reference = None;
+            return None;
+        };
+        if self.remote.due(&name, self.intervals.reference) {
+            let calls = self.remote.calls(&name, self.pos.obs.address.as_ref());
+            let outcome = client.batch_within(&calls, self.timeout).await;
+            bad.extend(self.remote.apply(outcome, now));
+        }
+        let fresh = freshness::judge(self.remote.data.head(), best, pace, now).fresh;
+        let source = fresh.then_some(ViewSource::Reference);
+        self.pos.choose(source, &self.remote.data);
+        self.pos.obs.view.reference = fresh.then_some(name);
+        fresh.then_some(client)
+    }
+
+    fn log_change(&self, was: (Option<ViewSource>, bool), local: ViewVerdict) {
+        let view = &self.pos.obs.view;
+        if was.0 == view.source && was.1 {
+            return;
+        }
+        let (lag, node) = (local.lag_blocks, self.node.as_str());
+        match view.source {
+            Some(ViewSource::Local) if was.1 => {
+                tracing::info!(
+                    node,
+                    "the node's PoS view is fresh again; verdicts read from it"
+                )
+            }
+            Some(ViewSource::Local) => {}
+            Some(ViewSource::Reference) => {
+                tracing::warn!(node, lag_blocks = ?lag, reference = ?view.reference, "the node's PoS view is stale (behind the chain or not moving) or absent; the verdicts about its key are read from the reference")
+            }
+            None => {
+                tracing::warn!(node, lag_blocks = ?lag, "no fresh PoS view (the node's is stale or absent and no reference serves pos_*): the verdicts about its key are unknown")
+            }
+        }
+    }
+
     /// History requests until caught up, the budget is spent or a request fails (the next poll resumes there).
-    async fn read_history(&mut self) -> Vec<&'static str> {
+    async fn read_history(&mut self, client: &Client) -> Vec<&'static str> {
         let started = Instant::now();
         let mut bad = Vec::new();
         for _ in 0..MAX_HISTORY_REQUESTS {
             let Some(calls) = self.pos.extra_calls() else {
                 break;
             };
-            match self.client.batch_within(&calls, self.timeout).await {
+            match client.batch_within(&calls, self.timeout).await {
                 Ok(results) => bad.extend(self.pos.apply_extra(results)),
                 Err(e) => {
                     tracing::debug!(node = %self.node, error = %e, calls = calls.len(), "history request failed; the next one is smaller after a timeout, and reading resumes where it stopped");
@@ -129,68 +260,9 @@ impl PosPoller {
         let Some(node) = state.node_mut(&self.node) else {
             return;
         };
-        let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
-        check_forecast(&self.node, &mut self.pos.obs, chain_id);
+        self.pos.obs.chain_id = self.chain_id;
         node.pos = Some(self.pos.obs.clone());
         drop(state);
         self.hub.changed();
-    }
-}
-
-/// Remembers each epoch end we forecast as retiring us, and judges every retirement the chain applies while we
-/// watch against those forecasts: a retirement we did not forecast is counted and logged at error level.
-fn check_forecast(node: &str, obs: &mut PosObs, chain_id: Option<u64>) {
-    let Some(s) = &obs.status else { return };
-    let transition =
-        crate::assess::window::cip99_transition_view(chain_id, obs.cip99_transition_view);
-    let grid = obs.epoch_length.zip(obs.grid_point);
-    let j = retire::judge(
-        &obs.ledger,
-        s.epoch.0,
-        s.latest_committed.0,
-        grid,
-        transition,
-    );
-    if let (Some(true), Some(end), true) = (j.verdict.at_risk, j.epoch_end, obs.backfilled) {
-        obs.forecast.flag(end);
-    }
-    let Some(account) = &obs.account else { return };
-    let retired = account.status.force_retired.map(|v| v.0);
-    let (epoch, latest) = (s.epoch.0, s.latest_committed.0);
-    match obs.forecast.observe(retired) {
-        Some(Retirement::Missed(view)) => {
-            let ended = ended_epoch(epoch, latest, view, obs.epoch_length);
-            tracing::error!(node, view, epoch = ended, window_epochs = j.window, "the chain force-retired our address at the end of an epoch for which we had not forecast it (conflux_pos_force_retire_at_risk was not 1): the forecast rule is wrong for this chain; check pos.cip99_transition_view");
-        }
-        Some(Retirement::Forecast(view)) => {
-            tracing::warn!(
-                node,
-                view,
-                "the chain force-retired our address, as forecast"
-            );
-        }
-        Some(Retirement::AlreadyRetired(view)) => {
-            tracing::info!(node, view, "our address was already force-retired when first observed; not judged against a forecast");
-        }
-        None => {}
-    }
-}
-
-/// The epoch that ended at the epoch-ending block `view`, from the current epoch and height.
-fn ended_epoch(epoch: u64, latest: u64, view: u64, len: Option<u64>) -> Option<u64> {
-    let behind = latest.checked_sub(view)? / len.filter(|l| *l > 0)?;
-    epoch.checked_sub(1 + behind)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ended_epoch_is_counted_back_from_the_current_one() {
-        assert_eq!(ended_epoch(104, 1031, 1030, Some(10)), Some(103));
-        assert_eq!(ended_epoch(105, 1041, 1030, Some(10)), Some(103));
-        assert_eq!(ended_epoch(104, 1031, 1030, None), None);
-        assert_eq!(ended_epoch(104, 1020, 1030, Some(10)), None);
     }
 }

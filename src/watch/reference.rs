@@ -7,11 +7,33 @@ use std::time::SystemTime;
 
 use serde_json::json;
 
+use crate::assess::freshness::Head;
 use crate::rpc::cfx::{Block, Status};
 use crate::rpc::pos::PosStatus;
 use crate::rpc::wire::to_hex;
 use crate::rpc::{decode, Call, Client, RpcError};
 use crate::state::{remember_hash, Hub};
+
+/// The reference clients by name, shared with the PoS pollers: a stale node's verdicts are read through the same
+/// client (and so the same error counters, deadline and size cap) as the reference's own polls. Automatic
+/// references join when their chain id is learned.
+#[derive(Default)]
+pub struct ReferenceClients(std::sync::Mutex<Vec<(String, Arc<Client>)>>);
+
+impl ReferenceClients {
+    /// Registers `client` under `name`.
+    pub fn add(&self, name: &str, client: Arc<Client>) {
+        let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        all.retain(|(n, _)| n != name);
+        all.push((name.to_string(), client));
+    }
+
+    /// The client of reference `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Client>> {
+        let all = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        all.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone())
+    }
+}
 
 /// At most this many hash look-ups per poll, so many nodes cannot blow the reference's per-method quota.
 pub const MAX_HASH_LOOKUPS: usize = 4;
@@ -116,7 +138,18 @@ impl ReferenceWatcher {
                     }
                     r.poll.succeeded(now);
                     r.epoch = Some(status.epoch_number.0);
-                    r.pos_latest_committed = pos.map(|p| p.latest_committed.0);
+                    let head = pos.map(|p| p.latest_committed.0);
+                    if head != r.pos_latest_committed || r.pos_advanced_at.is_none() {
+                        r.pos_advanced_at = head.map(|_| now);
+                    }
+                    r.pos_latest_committed = head;
+                    let finalized = status.latest_finalized.0;
+                    if r.finalized.is_none_or(|f| f.committed != finalized) {
+                        r.finalized = Some(Head {
+                            committed: finalized,
+                            advanced_at: now,
+                        });
+                    }
                     for (e, h) in hashes {
                         remember_hash(&mut r.hashes, e, h);
                     }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod hash;
+
 /// A web-config problem, tied to the YAML key that caused it.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("web config file {file}, key `{key}`: {message}")]
@@ -49,6 +51,25 @@ impl fmt::Debug for WebConfig {
     }
 }
 
+impl WebConfig {
+    /// Start-up warnings about a valid but costly set-up: users whose bcrypt cost is above
+    /// [`hash::COST_WARN_ABOVE`]. `file` is the web config file, named in each line.
+    pub fn warnings(&self, file: &Path) -> Vec<String> {
+        self.users
+            .iter()
+            .filter_map(|(user, h)| Some((user, hash::check(h).ok()?)))
+            .filter(|(_, cost)| *cost > hash::COST_WARN_ABOVE)
+            .map(|(user, cost)| {
+                format!(
+                    "web config file {}, user `{user}`: bcrypt cost {cost} is above {}: every login not yet in the cache costs 2^{cost} rounds of CPU (cost 12 is about 0.25 s, each step doubles it) and logins are checked one at a time; 10 is the usual choice",
+                    file.display(),
+                    hash::COST_WARN_ABOVE
+                )
+            })
+            .collect()
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -64,7 +85,8 @@ struct RawTls {
     key_file: Option<PathBuf>,
 }
 
-/// Reads and validates the file: both TLS files must exist, every hash must be a bcrypt hash.
+/// Reads and validates the file: both TLS files must exist, every hash must be a bcrypt hash the server can use
+/// ([`hash::check`]).
 pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
     let file = path.display().to_string();
     let e = |key: &str, message: String| WebConfigError {
@@ -102,13 +124,7 @@ pub fn parse(text: &str, base: &Path) -> Result<WebConfig, (String, String)> {
                 "a user name must be non-empty and contain no ':'".into(),
             ));
         }
-        if hash.parse::<bcrypt::HashParts>().is_err() {
-            return Err((
-                key,
-                "is not a bcrypt hash ($2a$/$2b$/$2y$…; make one with `htpasswd -nBC 10 USER`)"
-                    .into(),
-            ));
-        }
+        hash::check(hash).map_err(|message| (key, message))?;
     }
     Ok(WebConfig {
         tls,

@@ -92,3 +92,27 @@ fn shipped_example_is_valid() {
     let hash = &c.users["prometheus"];
     assert!(bcrypt::verify("change-me-example-only", hash).unwrap());
 }
+
+#[test]
+fn an_unusable_hash_names_the_user_and_a_costly_one_warns() {
+    let tail = "BCr8qRUJEhcRD.LhTVAnNecz0YxDcnahi4yAtDeJ7N2ohAv9lmvna";
+    let (key, msg) = parse(
+        &format!("basic_auth_users:\n  prom: '$2b$99${tail}'\n"),
+        Path::new("/"),
+    )
+    .unwrap_err();
+    assert_eq!(key, "basic_auth_users.prom");
+    assert!(msg.contains("cost 99") && !msg.contains(tail), "{msg}");
+    let c = parse(
+        &format!("basic_auth_users:\n  a: '$2b$13${tail}'\n  b: '$2b$12${tail}'\n"),
+        Path::new("/"),
+    )
+    .unwrap();
+    let w = c.warnings(Path::new("/etc/web.yml"));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("/etc/web.yml") && w[0].contains("`a`") && w[0].contains("cost 13"),
+        "{w:?}"
+    );
+    assert!(!w[0].contains(tail));
+}

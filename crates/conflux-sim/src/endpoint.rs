@@ -85,6 +85,8 @@ pub struct EndpointView {
     pub pos_not_started: bool,
     /// PoS blocks behind the world's PoS chain.
     pub pos_lag: u64,
+    /// PoS height frozen by a PoS-only stall (`cfx_*` goes on).
+    pub pos_stalled_at: Option<u64>,
 }
 
 impl EndpointView {
@@ -114,12 +116,18 @@ impl EndpointView {
             disabled_namespaces: BTreeSet::new(),
             pos_not_started: false,
             pos_lag: 0,
+            pos_stalled_at: None,
         }
     }
 
-    /// Whether this endpoint signs PoS votes: a node whose switch is on and whose safety rules started.
+    /// Whether this endpoint signs PoS votes: a node whose switch is on, whose safety rules started and whose PoS
+    /// is not stuck (a PoS-stalled node is silent on chain, whatever its switch says). `down` is a fault of the
+    /// RPC port only; a stopped node is modelled with the chain's `set_member_voting` as well.
     pub fn signs(&self) -> bool {
-        self.kind == EndpointKind::Node && self.voting && self.can_sign
+        self.kind == EndpointKind::Node
+            && self.voting
+            && self.can_sign
+            && self.pos_stalled_at.is_none()
     }
 
     /// The endpoint's best epoch given the world tip.
@@ -132,9 +140,9 @@ impl EndpointView {
 
     /// The endpoint's committed PoS height given the world's.
     pub fn pos_height(&self, world_pos: u64) -> u64 {
-        match self.stalled_at {
-            Some((_, pos)) => pos.min(world_pos),
-            None => world_pos.saturating_sub(self.pos_lag),
+        match (self.stalled_at, self.pos_stalled_at) {
+            (Some((_, pos)), _) | (None, Some(pos)) => pos.min(world_pos),
+            (None, None) => world_pos.saturating_sub(self.pos_lag),
         }
     }
 
@@ -185,6 +193,7 @@ impl EndpointView {
             "disabled_namespaces": self.disabled_namespaces,
             "pos_not_started": self.pos_not_started,
             "pos_lag": self.pos_lag,
+            "pos_stalled": self.pos_stalled_at.is_some(),
         })
     }
 }

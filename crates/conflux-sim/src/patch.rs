@@ -62,6 +62,9 @@ pub struct EndpointPatch {
     pub pos_not_started: Option<bool>,
     /// PoS blocks behind the world.
     pub pos_lag: Option<u64>,
+    /// Freeze (`true`) or release (`false`) the endpoint's PoS height alone: its `cfx_*` keeps answering and
+    /// moving, as on a real node whose PoS is stuck after a long pause. A PoS-stalled node does not sign.
+    pub pos_stalled: Option<bool>,
     /// The node's voting switch.
     pub voting: Option<bool>,
     /// Whether the switch, when on, signs (`false` models `test_posStartVoting [true]`).
@@ -118,6 +121,8 @@ setters! {
     pos_not_started: bool => std::convert::identity;
     /// Sets `pos_lag`.
     pos_lag: u64 => std::convert::identity;
+    /// Sets `pos_stalled`.
+    pos_stalled: bool => std::convert::identity;
     /// Sets `voting`.
     voting: bool => std::convert::identity;
     /// Sets `can_sign`.
@@ -161,6 +166,13 @@ impl EndpointView {
         }
         if let Some(v) = p.pos_lag {
             self.pos_lag = v;
+        }
+        match p.pos_stalled {
+            Some(true) if self.pos_stalled_at.is_none() => {
+                self.pos_stalled_at = Some(self.pos_height(pos));
+            }
+            Some(false) => self.pos_stalled_at = None,
+            _ => {}
         }
         match p.stalled {
             Some(true) if self.stalled_at.is_none() => {
@@ -322,6 +334,19 @@ mod tests {
                 down_changed: Some(true)
             }
         );
+        v.apply(&EndpointPatch::default().down(false), 1, 0)
+            .unwrap();
+        // Nor does a node whose PoS is stuck, while its `cfx_*` goes on; released, it signs again.
+        let e = v
+            .apply(&EndpointPatch::default().pos_stalled(true), 1, 7)
+            .unwrap();
+        assert!(e.voters_changed && !v.signs());
+        assert_eq!(v.pos_height(20), 7);
+        assert_eq!(v.epoch(5), 5, "the PoW side is not frozen");
+        v.apply(&EndpointPatch::default().pos_stalled(false), 1, 20)
+            .unwrap();
+        assert!(v.signs());
+        assert_eq!(v.pos_height(20), 20);
     }
 
     #[test]

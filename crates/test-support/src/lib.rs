@@ -6,12 +6,16 @@
 //! an assert fails); every simulator by its `SimHandle` (see [`world`]).
 
 pub mod alertmanager;
+pub mod chatsink;
 pub mod exporter;
 pub mod exposition;
 pub mod grafana;
 pub mod guard;
+pub mod ha;
 pub mod hostfiles;
+pub mod hostile;
 pub mod modgraph;
+pub mod pages;
 pub mod ports;
 pub mod pos;
 pub mod process;

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use conflux_pos_exporter::host::sockets::{parse_proc_net_tcp, socket_inode_of_link, TCP_LISTEN};
+use conflux_pos_exporter::host::sockets::{
+    parse_proc_net_tcp, socket_inode_of_link, TcpSocket as ProcSocket, TCP_LISTEN,
+};
 use tokio::net::TcpSocket;
 
 use super::process::Guarded;
@@ -59,22 +61,81 @@ pub async fn listening_port(
     }
 }
 
+/// The web port and the gossip port of a clustered Alertmanager `child` started with both on port 0, waiting up
+/// to `timeout` for it to bind them. The gossip library binds one port number for TCP and UDP alike, so the
+/// gossip port is the one TCP listener whose number the child also holds as a UDP socket; the web port is the
+/// other listener.
+pub async fn web_and_gossip_ports(
+    child: &mut Guarded,
+    what: &str,
+    timeout: Duration,
+    log: impl Fn() -> String,
+) -> (u16, u16) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.child().try_wait().expect("poll the child") {
+            panic!("{what} exited ({status}) before listening; log:\n{}", log());
+        }
+        let tcp: Vec<u16> = listening_ports(child.pid()).into_iter().collect();
+        let udp: Vec<u16> = udp_ports(child.pid()).into_iter().collect();
+        if let (&[a, b], &[gossip]) = (tcp.as_slice(), udp.as_slice()) {
+            if a == gossip {
+                return (b, gossip);
+            }
+            if b == gossip {
+                return (a, gossip);
+            }
+        }
+        assert!(
+            tcp.len() <= 2 && udp.len() <= 1,
+            "{what} holds unexpected sockets (tcp {tcp:?}, udp {udp:?}); log:\n{}",
+            log()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "{what} does not listen on a web and a gossip port (tcp {tcp:?}, udp {udp:?}); log:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Ports of the TCP listeners held by `pid` (from `/proc/PID/fd` and the kernel's TCP tables).
 pub fn listening_ports(pid: u32) -> BTreeSet<u16> {
+    let inodes = socket_inodes(pid);
+    sockets(&["/proc/net/tcp", "/proc/net/tcp6"])
+        .into_iter()
+        .filter(|s| s.state == TCP_LISTEN && inodes.contains(&s.inode))
+        .map(|s| s.local.port())
+        .collect()
+}
+
+/// Ports of the UDP sockets held by `pid` (the UDP tables have the TCP tables' columns).
+pub fn udp_ports(pid: u32) -> BTreeSet<u16> {
+    let inodes = socket_inodes(pid);
+    sockets(&["/proc/net/udp", "/proc/net/udp6"])
+        .into_iter()
+        .filter(|s| inodes.contains(&s.inode))
+        .map(|s| s.local.port())
+        .collect()
+}
+
+fn socket_inodes(pid: u32) -> BTreeSet<u64> {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
         return BTreeSet::new();
     };
-    let inodes: BTreeSet<u64> = fds
-        .flatten()
+    fds.flatten()
         .filter_map(|fd| std::fs::read_link(fd.path()).ok())
         .filter_map(|target| socket_inode_of_link(&target.to_string_lossy()))
-        .collect();
-    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .collect()
+}
+
+/// Every row of the given `/proc/net` tables.
+fn sockets(tables: &[&str]) -> Vec<ProcSocket> {
+    tables
         .iter()
         .filter_map(|table| std::fs::read_to_string(table).ok())
         .filter_map(|text| parse_proc_net_tcp(&text).ok())
         .flatten()
-        .filter(|s| s.state == TCP_LISTEN && inodes.contains(&s.inode))
-        .map(|s| s.local.port())
         .collect()
 }

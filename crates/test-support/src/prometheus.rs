@@ -53,7 +53,8 @@ impl Prometheus {
         p
     }
 
-    fn log(&self) -> String {
+    /// Prometheus' log so far.
+    pub fn log(&self) -> String {
         std::fs::read_to_string(self._dir.path().join("prometheus.log")).unwrap_or_default()
     }
 
@@ -71,6 +72,34 @@ impl Prometheus {
             r.status(),
             self.log()
         );
+    }
+
+    /// Waits until Prometheus has discovered `n` Alertmanagers to send alerts to (`/api/v1/alertmanagers`); alerts
+    /// sent before that are dropped.
+    pub async fn wait_alertmanagers(&self, n: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let body = reqwest::get(format!("{}/api/v1/alertmanagers", self.url))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let r: serde_json::Value =
+                serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+            let active = r["data"]["activeAlertmanagers"]
+                .as_array()
+                .map_or(0, Vec::len);
+            if active == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Prometheus sends to {active} Alertmanagers, not {n}: {r}; log:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Directory for files the test wants next to the config.

@@ -158,12 +158,40 @@ pub fn write_scaled_rules(dir: &Path) -> PathBuf {
 /// The shipped Alertmanager example with its webhooks pointed at `webhook_base` and its timers divided by
 /// [`TIMER_DIVISOR`].
 pub fn alertmanager_config(webhook_base: &str) -> String {
+    alertmanager_config_scaled(
+        webhook_base,
+        Timers {
+            group_wait: TIMER_DIVISOR,
+            group_interval: TIMER_DIVISOR,
+            repeat_interval: TIMER_DIVISOR,
+        },
+    )
+}
+
+/// By how much each Alertmanager notification timer of the shipped example is divided.
+#[derive(Debug, Clone, Copy)]
+pub struct Timers {
+    /// Divides every `group_wait`.
+    pub group_wait: u32,
+    /// Divides every `group_interval`.
+    pub group_interval: u32,
+    /// Divides every `repeat_interval`.
+    pub repeat_interval: u32,
+}
+
+/// The shipped Alertmanager example with its webhooks pointed at `webhook_base` and its timers divided by
+/// `timers` (routes, matchers, receivers and inhibitions untouched).
+pub fn alertmanager_config_scaled(webhook_base: &str, timers: Timers) -> String {
     let original = repo::read(ALERTMANAGER);
     let (mut text, urls) =
         redirect_urls(&original, webhook_base).unwrap_or_else(|e| panic!("{ALERTMANAGER}: {e}"));
     assert!(urls >= 3, "pager, chat and deadmansswitch webhooks");
-    for key in ["group_wait", "group_interval", "repeat_interval"] {
-        text = scale_durations(&text, key, TIMER_DIVISOR)
+    for (key, divisor) in [
+        ("group_wait", timers.group_wait),
+        ("group_interval", timers.group_interval),
+        ("repeat_interval", timers.repeat_interval),
+    ] {
+        text = scale_durations(&text, key, divisor)
             .unwrap_or_else(|e| panic!("{ALERTMANAGER}: {e}"))
             .0;
     }
@@ -174,6 +202,24 @@ pub fn alertmanager_config(webhook_base: &str) -> String {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     text
+}
+
+/// The `key` durations of the shipped Alertmanager example, divided by `divisor`, per route receiver (the top
+/// route's value is inherited where a route has none): how the tests know each receiver's timers.
+pub fn alertmanager_timer(receiver: &str, key: &str, divisor: u32) -> Duration {
+    let doc = repo::yaml(ALERTMANAGER);
+    let top = &doc["route"];
+    let route = top["routes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|r| r["receiver"].as_str() == Some(receiver))
+        .unwrap_or(top);
+    let value = route[key]
+        .as_str()
+        .or(top[key].as_str())
+        .unwrap_or_else(|| panic!("{ALERTMANAGER}: no {key} for {receiver}"));
+    parse_duration(value).unwrap_or_else(|e| panic!("{ALERTMANAGER}: {e}")) / divisor
 }
 
 /// The scrape job name of `examples/prometheus.yml` (the rules' contract: `up{job="conflux-pos-exporter"}`).

@@ -29,6 +29,10 @@ pub struct Notified {
     pub path: String,
     /// The notification's `receiver` field.
     pub receiver: String,
+    /// The notification's `groupKey`: which aggregation group (route and group labels) it is for.
+    pub group_key: String,
+    /// Which POST it came in (0 first): the alerts of one notification share it.
+    pub post: usize,
     /// The alert's `status`: `firing` or `resolved`.
     pub status: String,
     /// The alert's labels (`alertname`, `severity`, ...).
@@ -50,6 +54,7 @@ impl Notified {
 #[derive(Default)]
 struct Log {
     alerts: Vec<Notified>,
+    posts: usize,
     /// Requests that were not a valid Alertmanager notification: the test fails on any.
     errors: Vec<String>,
 }
@@ -179,15 +184,19 @@ async fn handle(
         }
     };
     match parse(&body) {
-        Ok((receiver, alerts)) => {
+        Ok(body) => {
             if let Ok(mut l) = log.lock() {
-                for (status, labels) in alerts {
+                let post = l.posts;
+                l.posts += 1;
+                for (status, labels) in body.alerts {
                     let seq = l.alerts.len();
                     l.alerts.push(Notified {
                         seq,
                         at,
                         path: path.clone(),
-                        receiver: receiver.clone(),
+                        receiver: body.receiver.clone(),
+                        group_key: body.group_key.clone(),
+                        post,
                         status,
                         labels,
                     });
@@ -205,14 +214,24 @@ fn record_error(log: &Mutex<Log>, e: String) {
     }
 }
 
-type Alerts = Vec<(String, BTreeMap<String, String>)>;
+/// The parts of a notification the tests read.
+struct Body {
+    receiver: String,
+    group_key: String,
+    alerts: Vec<(String, BTreeMap<String, String>)>,
+}
 
-/// Reads an Alertmanager webhook body: `{"receiver": ..., "alerts": [{"status": ..., "labels": {...}}]}`.
-fn parse(body: &[u8]) -> Result<(String, Alerts), String> {
+/// Reads an Alertmanager webhook body: `{"receiver": ..., "groupKey": ..., "alerts": [{"status": ...,
+/// "labels": {...}}]}`.
+fn parse(body: &[u8]) -> Result<Body, String> {
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
     let receiver = v["receiver"]
         .as_str()
         .ok_or("no receiver field")?
+        .to_string();
+    let group_key = v["groupKey"]
+        .as_str()
+        .ok_or("no groupKey field")?
         .to_string();
     let alerts = v["alerts"].as_array().ok_or("no alerts array")?;
     let mut out = Vec::new();
@@ -226,7 +245,11 @@ fn parse(body: &[u8]) -> Result<(String, Alerts), String> {
             .collect();
         out.push((status.to_string(), labels));
     }
-    Ok((receiver, out))
+    Ok(Body {
+        receiver,
+        group_key,
+        alerts: out,
+    })
 }
 
 #[cfg(test)]
@@ -235,16 +258,26 @@ mod tests {
 
     #[test]
     fn notification_bodies_are_read() {
-        let body = br#"{"version":"4","receiver":"pager","status":"firing","alerts":[
+        let body = br#"{"version":"4","receiver":"pager","status":"firing","groupKey":"{}:{alertname=\"A\"}",
+            "alerts":[
             {"status":"firing","labels":{"alertname":"A","severity":"critical"}},
             {"status":"resolved","labels":{"alertname":"B"}}]}"#;
-        let (receiver, alerts) = parse(body).unwrap();
+        let Body {
+            receiver,
+            group_key,
+            alerts,
+        } = parse(body).unwrap();
         assert_eq!(receiver, "pager");
+        assert_eq!(group_key, r#"{}:{alertname="A"}"#);
         assert_eq!(alerts.len(), 2);
         assert_eq!(alerts[0].0, "firing");
         assert_eq!(alerts[0].1["severity"], "critical");
         assert_eq!(alerts[1].0, "resolved");
         assert!(parse(b"nope").is_err());
         assert!(parse(br#"{"receiver":"x"}"#).is_err());
+        assert!(
+            parse(br#"{"receiver":"x","alerts":[]}"#).is_err(),
+            "no groupKey"
+        );
     }
 }

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::assess::guard::{owner_verdict, OwnerVerdict};
 use crate::host::facts::{restriction_hint, Restricted};
-use crate::pos_address::PosAddress;
 use crate::state::{HostObs, ProcessObs};
 
 /// What was last logged for one node.
@@ -18,7 +16,6 @@ pub struct HostLog {
     disks: BTreeMap<PathBuf, Option<&'static str>>,
     keys: BTreeMap<&'static str, Option<String>>,
     key_permissions_ok: Option<bool>,
-    owner: Option<OwnerVerdict>,
     pos_db_dir: Option<Option<bool>>,
 }
 
@@ -109,25 +106,5 @@ impl HostLog {
             }
             self.key_permissions_ok = perms;
         }
-    }
-
-    /// The safety file's owner against the node's address: an error line when they differ, an info line when
-    /// they match again.
-    pub fn owner(&mut self, address: Option<&PosAddress>, owner: Option<&PosAddress>) {
-        let verdict = owner_verdict(address, owner);
-        if self.owner.as_ref() == Some(&verdict) {
-            return;
-        }
-        match &verdict {
-            OwnerVerdict::Mismatch { expected, found } => {
-                tracing::error!(node = %self.node, expected = %expected, found = %found,
-                "PoS KEY OWNER MISMATCH: pos_db/secure_storage.json belongs to another PoS address than the node reports; this node's safety data is not its own (copied from another key?) and voting with it risks a Dispute")
-            }
-            OwnerVerdict::Match if matches!(self.owner, Some(OwnerVerdict::Mismatch { .. })) => {
-                tracing::info!(node = %self.node, "secure_storage.json owner matches the PoS address again")
-            }
-            _ => {}
-        }
-        self.owner = Some(verdict);
     }
 }

@@ -97,7 +97,7 @@ impl HostPoller {
     }
 
     /// Writes the observation and logs owner changes. The failover state is judged and logged by the publisher,
-    /// which sees every node's switch and files together (`metrics::guard`).
+    /// which sees every node's switch and files together (the judge, `assess::judge`).
     fn record(&mut self, obs: HostObs) {
         let mut state = self.hub.lock();
         let Some(node) = state.node_mut(&self.node) else {
@@ -106,11 +106,8 @@ impl HostPoller {
         // Every scan wakes the publisher: even unchanged files are a newer look the guard may combine with a
         // voting switch that changed since the previous scan.
         node.host = Some(obs);
-        let address = node.reported_pos_address().cloned();
-        let owner = node.host.as_ref().and_then(HostObs::storage_owner).cloned();
         drop(state);
         self.hub.changed();
-        self.log.owner(address.as_ref(), owner.as_ref());
     }
 }
 
