@@ -60,7 +60,8 @@ pub struct Judge {
     guard: GuardMemory,
     failover_logged: BTreeMap<String, FailoverState>,
     owner_logged: BTreeMap<String, OwnerVerdict>,
-    forecasts: BTreeMap<String, ForecastCheck>,
+    /// Per node: the forecast's self-check, and whether the last publishes had no fresh view (blind).
+    forecasts: BTreeMap<String, (ForecastCheck, bool)>,
 }
 
 impl Judge {
@@ -77,7 +78,7 @@ impl Judge {
             .zip(readers)
             .map(|(node, reads_key)| {
                 let owner = self.owner(node);
-                let pos = node.pos.as_ref().filter(|p| p.judgeable()).and_then(|p| {
+                let pos = node.chain_view().and_then(|p| {
                     let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
                     pos_verdicts(p, chain_id.or(p.chain_id))
                 });
@@ -116,8 +117,9 @@ impl Judge {
     /// The forecast's self-check: remembers each epoch end forecast as retiring us, and judges every retirement
     /// the chain applies while we watch against them; a retirement we did not forecast is counted and logged.
     fn forecast(&mut self, node: &NodeState, v: Option<&PosVerdicts>) -> u64 {
-        let check = self.forecasts.entry(node.name.clone()).or_default();
+        let (check, blind) = self.forecasts.entry(node.name.clone()).or_default();
         let (Some(p), Some(v)) = (node.pos.as_ref(), v) else {
+            *blind = true;
             return check.missed_total;
         };
         if let (Some((_, Some(true))), Some(end)) = (v.retire, v.epoch_end) {
@@ -127,7 +129,14 @@ impl Judge {
             return check.missed_total;
         };
         let n = node.name.as_str();
-        match check.observe(account.status.force_retired.map(|v| v.0)) {
+        let retired = account.status.force_retired.map(|v| v.0);
+        if std::mem::take(blind) {
+            if let Some(view) = check.observe_unjudged(retired) {
+                tracing::warn!(node = n, view, "the chain force-retired our address while no fresh view of the chain was available (node stale or down, no reference standing in): not judged against a forecast");
+            }
+            return check.missed_total;
+        }
+        match check.observe(retired) {
             Some(Retirement::Missed(view)) => {
                 let window = v.retire.map(|(j, _)| j.window);
                 tracing::error!(node = n, view, window_epochs = window, "the chain force-retired our address at the end of an epoch for which we had not forecast it (conflux_pos_force_retire_at_risk was not 1): the forecast rule is wrong for this chain; check pos.cip99_transition_view");
@@ -162,16 +171,24 @@ fn pos_verdicts(p: &PosObs, chain_id: Option<u64>) -> Option<PosVerdicts> {
             risk_unless_retired(j.verdict.at_risk, p.account.as_ref()),
         )
     });
-    let budget = retire.zip(grid).and_then(|((_, at_risk), grid)| {
-        downtime_budget(&BudgetInput {
-            ledger: &p.ledger,
-            epoch,
-            latest,
-            grid,
-            transition,
-            at_risk,
-        })
-    });
+    // A retired key has no budget left to spend: the chain has already decided.
+    let retired = p
+        .account
+        .as_ref()
+        .is_some_and(|a| a.status.force_retired.is_some());
+    let budget = retire
+        .zip(grid)
+        .filter(|_| !retired)
+        .and_then(|((_, at_risk), grid)| {
+            downtime_budget(&BudgetInput {
+                ledger: &p.ledger,
+                epoch,
+                latest,
+                grid,
+                transition,
+                at_risk,
+            })
+        });
     Some(PosVerdicts {
         transition,
         epoch_end,
@@ -188,7 +205,7 @@ fn candidates(state: &State) -> Vec<Candidate<'_>> {
         .nodes
         .iter()
         .map(|node| {
-            let p = node.pos.as_ref().filter(|p| p.judgeable());
+            let p = node.chain_view();
             Candidate {
                 address: p.and_then(|p| p.address.as_ref()),
                 progress: p.and_then(|p| {

@@ -137,7 +137,8 @@ async fn a_node_whose_pos_is_stuck_is_judged_from_the_reference_and_each_block_c
 #[tokio::test]
 async fn a_stopped_node_keeps_its_downtime_budget_counting_down_to_the_retirement() {
     let sim = pos_sim(true, true, None).await;
-    sim.advance_pos(2).unwrap();
+    // Enough blocks for the exporter to tell the block interval (the budget in seconds needs it).
+    sim.advance_pos(6).unwrap();
     let app = watch(&sim, POLL_MS).await;
     let s = judged(&app, &sim, "local").await;
     let full = key(&s, "conflux_pos_downtime_budget_blocks").expect("a voting member has a budget");

@@ -40,6 +40,18 @@ impl ForecastCheck {
         }
     }
 
+    /// Feeds `forceRetired` seen after a stretch without any fresh view of the chain: the change is recorded but
+    /// not judged (we could not forecast what we could not see; the blind stretch is its own alert). Returns the
+    /// retirement view when one appeared.
+    pub fn observe_unjudged(&mut self, force_retired: Option<u64>) -> Option<u64> {
+        if self.seen_force_retired == Some(force_retired) {
+            return None;
+        }
+        let first = self.seen_force_retired.is_none();
+        self.seen_force_retired = Some(force_retired);
+        force_retired.filter(|_| !first)
+    }
+
     /// Feeds the account's current `forceRetired`; returns what changed, counting misses.
     pub fn observe(&mut self, force_retired: Option<u64>) -> Option<Retirement> {
         let first = self.seen_force_retired.is_none();
@@ -81,6 +93,11 @@ mod tests {
         assert_eq!(c.observe(None), None, "the retirement ended");
         assert_eq!(c.observe(Some(2040)), Some(Retirement::Missed(2040)));
         assert_eq!(c.missed_total, 1);
+        let mut blind = ForecastCheck::default();
+        assert_eq!(blind.observe_unjudged(None), None);
+        assert_eq!(blind.observe_unjudged(Some(50)), Some(50));
+        assert_eq!(blind.observe(Some(50)), None, "recorded, not judged again");
+        assert_eq!(blind.missed_total, 0);
         let mut late = ForecastCheck::default();
         assert_eq!(late.observe(Some(7)), Some(Retirement::AlreadyRetired(7)));
         assert_eq!(

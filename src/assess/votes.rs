@@ -11,6 +11,10 @@ use crate::rpc::pos::{CommitteeState, PosBlock};
 pub const EPOCHS_KEPT: usize = super::window::MAX_WINDOW_EPOCHS as usize + 1;
 /// Recent block timestamps kept to observe the block interval.
 pub const INTERVAL_WINDOW: usize = 20;
+/// Gaps needed before the block interval is told.
+pub const MIN_GAPS: usize = 4;
+/// A gap longer than an hour is a hole in what was read (or a chain halted for good), not the chain's pace.
+pub const MAX_GAP_US: u64 = 3_600_000_000;
 
 /// Our participation in one PoS epoch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -179,8 +183,10 @@ impl VoteLedger {
             .zip(self.recent.iter().skip(1))
             .filter(|((h0, t0), (h1, t1))| *h1 == h0 + 1 && t1 > t0)
             .map(|((_, t0), (_, t1))| t1 - t0)
+            .filter(|gap| *gap <= MAX_GAP_US)
             .collect();
-        if gaps.is_empty() {
+        // Two or three gaps are one odd round away from nonsense (the first block after an old anchor).
+        if gaps.len() < MIN_GAPS {
             return None;
         }
         gaps.sort_unstable();
@@ -312,7 +318,11 @@ mod tests {
                 hidden_qc: 1
             }
         );
-        assert_eq!(l.block_interval_seconds(), Some(30.0));
+        assert_eq!(
+            l.block_interval_seconds(),
+            None,
+            "three gaps are not enough to tell the pace"
+        );
     }
 
     #[test]
@@ -367,6 +377,14 @@ mod tests {
             "one 90 s timeout round does not move it"
         );
         assert_eq!(VoteLedger::default().block_interval_seconds(), None);
+        // A fresh chain whose anchor is from long ago: the hole is not the pace, and three gaps tell nothing yet.
+        let mut fresh = VoteLedger::default();
+        for (h, t) in [(1u64, 0u64), (2, 1_800_000_000), (3, 1_800_000_001)] {
+            let mut b = block(h, 1, &[US], None);
+            b.timestamp = HexU64(t * 1_000_000);
+            fresh.record_block(&b, &addr(US));
+        }
+        assert_eq!(fresh.block_interval_seconds(), None);
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl PosFamilies {
         }
         self.publish_freshness(n, p);
         sync_counter(&self.forecast_missed, &[n], v.forecast_missed);
-        let (true, Some(pv)) = (p.judgeable(), v.pos) else {
+        let (Some(_), Some(pv)) = (node.chain_view(), v.pos) else {
             if p.address.is_some() && (node.poll.up || p.view.local.is_some()) {
                 // The node answers but no view is fresh: unknown, never "not at risk".
                 set(&self.risk_known, &[n], 0.0);

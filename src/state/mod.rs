@@ -244,12 +244,20 @@ impl NodeState {
             .or_else(|| self.host.as_ref().and_then(HostObs::storage_owner))
     }
 
+    /// The PoS observation the verdicts about this node's key may be read from: some view is fresh, and it is not
+    /// the node's own while the node is down (its last answers are history, not a view).
+    pub fn chain_view(&self) -> Option<&PosObs> {
+        self.pos
+            .as_ref()
+            .filter(|p| p.judgeable() && (self.poll.up || p.view.source != Some(ViewSource::Local)))
+    }
+
     /// Everything the double-voting guard needs from this node. The switch is unknown while the node is down, so
     /// a silent node is never counted as "not voting"; its address stays (the guard also remembers it).
     pub fn guard_look(&self) -> NodeLook {
         let pos = self.pos.as_ref().filter(|_| self.poll.up);
         // The chain's verdict about the key comes from whichever view is fresh, even while the node is down.
-        let chain = self.pos.as_ref().filter(|p| p.judgeable());
+        let chain = self.chain_view();
         NodeLook {
             node: self.name.clone(),
             address: self.pos_address().cloned(),

@@ -60,7 +60,9 @@ impl Poller for PosPoller {
     async fn poll(&mut self) {
         self.pos.address_from_safety_file().await;
         let calls = self.pos.calls();
-        let outcome = self.client.batch_within(&calls, self.timeout).await;
+        // The head under the short RPC deadline, like the chain poll: a paused node must turn stale within a
+        // poll or two, not after the history deadline (measured on the devnet: a 30 s wait outlived an epoch).
+        let outcome = self.client.batch(&calls).await;
         let mut bad = match outcome {
             Err(RpcError::Timeout(_))
                 if self.head_timeouts < HEAD_TIMEOUTS_TOLERATED
@@ -150,11 +152,7 @@ impl PosPoller {
             (state.reference_pos_heads(self.chain_id), best_final)
         };
         let best = freshness::best_head(heads.iter().map(|(_, h)| *h));
-        // A handful of blocks cannot tell the chain's pace (the first one may follow an old anchor).
-        let ledger = &self.pos.obs.ledger;
-        let interval = ledger
-            .block_interval_seconds()
-            .filter(|_| ledger.recent.len() > 5);
+        let interval = self.pos.obs.ledger.block_interval_seconds();
         let pace = Pace {
             block_interval: interval,
             node_poll: self.intervals.node,
@@ -197,16 +195,38 @@ impl PosPoller {
             self.pos.obs.view.reference = None;
             return None;
         };
-        if self.remote.due(&name, self.intervals.reference) {
+        if self.remote.due(&name, self.remote_every(pace)) {
             let calls = self.remote.calls(&name, self.pos.obs.address.as_ref());
-            let outcome = client.batch_within(&calls, self.timeout).await;
+            let outcome = client.batch(&calls).await;
             bad.extend(self.remote.apply(outcome, now));
         }
-        let fresh = freshness::judge(self.remote.data.head(), best, pace, now).fresh;
+        // Read once per `remote_every`: it may sit that long behind the references' own, more frequent reads.
+        let remote_pace = Pace {
+            node_poll: self.remote_every(pace),
+            ..*pace
+        };
+        let fresh = freshness::judge(self.remote.data.head(), best, &remote_pace, now).fresh;
         let source = fresh.then_some(ViewSource::Reference);
         self.pos.choose(source, &self.remote.data);
         self.pos.obs.view.reference = fresh.then_some(name);
         fresh.then_some(client)
+    }
+
+    /// How often the reference's view of our key is read: the reference interval (a public endpoint's daily
+    /// budget), but at least four times per epoch, so a chain with short epochs (a devnet's 10 s) cannot end one
+    /// between two reads; never more often than the node is polled.
+    fn remote_every(&self, pace: &Pace) -> Duration {
+        let epoch = self
+            .pos
+            .obs
+            .epoch_length
+            .zip(pace.block_interval)
+            .map(|(len, i)| Duration::from_secs_f64(len as f64 * i / 4.0));
+        epoch
+            .map_or(self.intervals.reference, |e| {
+                e.min(self.intervals.reference)
+            })
+            .max(self.intervals.node)
     }
 
     fn log_change(&self, was: (Option<ViewSource>, bool), local: ViewVerdict) {
