@@ -11,9 +11,11 @@ use crate::assess::budget::{downtime_budget, Budget, BudgetInput};
 use crate::assess::forecast::{ForecastCheck, Retirement};
 use crate::assess::guard::{owner_verdict, FailoverState, OwnerVerdict};
 use crate::assess::guard_look::{GuardMemory, GuardView, NodeVerdict};
+use crate::assess::preflight::{preflight, Input, Preflight, Verdict, DEFAULT_QUIET_BLOCKS};
 use crate::assess::readers::{key_readers, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::risk_unless_retired;
+use crate::assess::terms::seat;
 use crate::assess::window::cip99_transition_view;
 use crate::state::{HostObs, NodeState, PosObs, State};
 
@@ -37,6 +39,11 @@ pub struct NodeVerdicts {
     pub pos: Option<PosVerdicts>,
     /// Retirements of its key the chain applied at an epoch end we had not flagged, while we watched.
     pub forecast_missed: u64,
+    /// Whether `start_voting` is safe on this node now; `None` while its PoS address is unknown.
+    pub preflight: Option<Preflight>,
+    /// The node's switch went on while its last preflight with the switch off said `unsafe` or `wait`
+    /// (`None`: no switch seen yet).
+    pub started_against_preflight: Option<bool>,
 }
 
 /// The force-retire verdicts read from the view in use.
@@ -62,6 +69,8 @@ pub struct Judge {
     owner_logged: BTreeMap<String, OwnerVerdict>,
     /// Per node: the forecast's self-check, and whether the last publishes had no fresh view (blind).
     forecasts: BTreeMap<String, (ForecastCheck, bool)>,
+    /// Per node: the preflight verdict last seen while its switch was off, and whether it then started against it.
+    starts: BTreeMap<String, (Option<Verdict>, bool)>,
 }
 
 impl Judge {
@@ -83,11 +92,15 @@ impl Judge {
                     pos_verdicts(p, chain_id.or(p.chain_id))
                 });
                 let forecast_missed = self.forecast(node, pos.as_ref());
+                let preflight = start_voting_preflight(node, &guard);
+                let started_against_preflight = self.start(node, preflight.as_ref());
                 NodeVerdicts {
                     owner,
                     reads_key,
                     pos,
                     forecast_missed,
+                    preflight,
+                    started_against_preflight,
                 }
             })
             .collect();
@@ -112,6 +125,25 @@ impl Judge {
             }
         }
         (verdict != OwnerVerdict::Unknown).then_some(verdict)
+    }
+
+    /// Whether the node's switch went on against its preflight: the verdict last seen with the switch off is
+    /// remembered, and a switch seen on after an `unsafe` or `wait` is flagged (logged once) until it goes off.
+    fn start(&mut self, node: &NodeState, p: Option<&Preflight>) -> Option<bool> {
+        let switch = node
+            .pos
+            .as_ref()
+            .filter(|_| node.poll.up)
+            .and_then(|p| p.voting_enabled)?;
+        let (off_verdict, against) = self.starts.entry(node.name.clone()).or_default();
+        if !switch {
+            *off_verdict = p.map(|p| p.verdict);
+            *against = false;
+        } else if let Some(v @ (Verdict::Unsafe | Verdict::Wait)) = off_verdict.take() {
+            *against = true;
+            tracing::error!(node = %node.name, preflight = v.label(), "the voting switch went on while the start_voting preflight said it was not safe: check that no other node signs with this key");
+        }
+        Some(*against)
     }
 
     /// The forecast's self-check: remembers each epoch end forecast as retiring us, and judges every retirement
@@ -196,6 +228,56 @@ fn pos_verdicts(p: &PosObs, chain_id: Option<u64>) -> Option<PosVerdicts> {
         retire,
         budget,
     })
+}
+
+/// The preflight of `node` before `start_voting`: its own sync and files, the key's signs of life in the chain
+/// view, and the other holders' switches from the guard.
+fn start_voting_preflight(node: &NodeState, guard: &GuardView) -> Option<Preflight> {
+    let address = node.pos_address()?;
+    let own_switch = node
+        .pos
+        .as_ref()
+        .filter(|_| node.poll.up)
+        .and_then(|p| p.voting_enabled);
+    let others_on = guard.keys.get(address).and_then(|k| {
+        let own_unknown = usize::from(own_switch.is_none());
+        let unknown = k.switch_unknown.saturating_sub(own_unknown);
+        let on = k
+            .switch_on
+            .saturating_sub(usize::from(own_switch == Some(true)));
+        (on > 0 || unknown == 0).then_some(on > 0)
+    });
+    let Some(p) = node.chain_view() else {
+        return Some(preflight(&Input {
+            other_switch_on: others_on,
+            ..Input::default()
+        }));
+    };
+    let synced = node.chain.as_ref().filter(|_| node.poll.up).map(|c| {
+        c.sync_phase.as_deref() == Some("NormalSyncPhase") && p.view.local.is_some_and(|v| v.fresh)
+    });
+    let in_committee = p
+        .committee
+        .as_ref()
+        .map(|c| seat(&c.current_committee, address).is_some());
+    let quiet_needed = match in_committee {
+        Some(false) => p.epoch_length.unwrap_or(0).max(DEFAULT_QUIET_BLOCKS),
+        _ => DEFAULT_QUIET_BLOCKS,
+    };
+    let l = &p.ledger;
+    Some(preflight(&Input {
+        synced: if node.poll.up { synced } else { Some(false) },
+        history_complete: p.backfilled,
+        latest: p.status.as_ref().map_or(0, |s| s.latest_committed.0),
+        last_signed: l.last_signed_block,
+        last_proposed: l.last_proposed_block,
+        last_election: p.activity.last_election_block,
+        other_switch_on: others_on,
+        in_committee,
+        resume_from: node.host.as_ref().and_then(HostObs::resume_from),
+        chain_signed: l.last_signed_round,
+        quiet_needed,
+    }))
 }
 
 /// Every node as a candidate to speak for its key: a down or stale node whose key is read from a reference still

@@ -10,7 +10,7 @@ use support::promql::*;
 use support::repo::*;
 use support::rules::*;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 fn alerts() -> Vec<Rule> {
     rules().into_iter().filter(|r| r.alert.is_some()).collect()
@@ -52,7 +52,7 @@ fn camel_case_check_rejects_bad_names() {
 
 #[test]
 fn every_alert_has_summary_templated_description_and_runbook_link() {
-    let anchors = markdown_anchors(&read("docs/runbook.md"));
+    let anchors = support::markdown::anchors(&read("docs/runbook.md"));
     let with_node = alerts_tested_with_node_label();
     // Facts about a key (retirement, votes, slashing) page once per pos_address; the rest are per node.
     assert!(
@@ -298,7 +298,7 @@ fn info_alerts_never_page_and_severities_reach_their_receivers() {
 #[test]
 fn runbook_links_resolve_and_thresholds_cover_every_alert() {
     let md = read("docs/runbook.md");
-    let anchors = markdown_anchors(&md);
+    let anchors = support::markdown::anchors(&md);
     let mut rest = md.as_str();
     let mut links = 0;
     while let Some(pos) = rest.find("](#") {
@@ -339,59 +339,6 @@ fn runbook_links_resolve_and_thresholds_cover_every_alert() {
     }
 }
 
-#[test]
-fn github_anchors_follow_githubs_rules() {
-    let a = markdown_anchors("# Primary/standby failover\n```\n# not a heading\n```\n## ConfluxNodeDown\n## ConfluxNodeDown\n");
-    let want: BTreeSet<String> = [
-        "primarystandby-failover",
-        "confluxnodedown",
-        "confluxnodedown-1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    assert_eq!(a, want);
-}
-
 /// The prefix every `runbook_url` starts with: the base from the external label `runbook_base_url`, else the
 /// copy the Debian package installs; the anchor after `#` is the alert name in lower case.
 const RUNBOOK_BASE: &str = "{{ with $externalLabels.runbook_base_url }}{{ . }}{{ else }}file:///usr/share/conflux-pos-exporter/docs/runbook.md{{ end }}#";
-
-/// GitHub's heading anchors of a Markdown document (lower case; punctuation other than `-`/`_` dropped; spaces
-/// become `-`; repeated headings get `-1`, `-2`, ...). Headings inside code fences do not count.
-fn markdown_anchors(md: &str) -> BTreeSet<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut out = BTreeSet::new();
-    let mut in_fence = false;
-    for line in md.lines() {
-        if line.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
-        let hashes = line.chars().take_while(|c| *c == '#').count();
-        if hashes == 0 || hashes > 6 || !line[hashes..].starts_with(' ') {
-            continue;
-        }
-        let slug: String = line[hashes..]
-            .trim()
-            .to_lowercase()
-            .chars()
-            .filter_map(|c| match c {
-                ' ' => Some('-'),
-                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
-                _ => None,
-            })
-            .collect();
-        let n = seen.entry(slug.clone()).or_insert(0);
-        out.insert(if *n == 0 {
-            slug.clone()
-        } else {
-            format!("{slug}-{n}")
-        });
-        *n += 1;
-    }
-    out
-}

@@ -10,6 +10,7 @@ pub mod guard;
 pub mod guard_keys;
 pub mod guard_look;
 pub mod lag;
+pub mod preflight;
 pub mod readers;
 pub mod retire;
 pub mod stake;

@@ -69,6 +69,11 @@ pub struct VoteLedger {
     pub last_signed_block: Option<u64>,
     /// Timestamp (µs) of that block.
     pub last_vote_timestamp_us: Option<u64>,
+    /// (epoch, round) of that block: a safety file older than this would let a new voter sign a round the key
+    /// already signed.
+    pub last_signed_round: Option<(u64, u64)>,
+    /// Height of the last block we proposed.
+    pub last_proposed_block: Option<u64>,
     /// Highest block processed.
     pub last_height: Option<u64>,
     /// (height, timestamp µs) of recent blocks.
@@ -130,6 +135,7 @@ impl VoteLedger {
         }
         if block.miner.as_ref() == Some(us) {
             self.proposed_total += 1;
+            self.last_proposed_block = Some(h);
         }
         let ours = block.signatures.iter().find(|s| s.account == *us);
         let record = self.epochs.entry(block.epoch.0).or_default();
@@ -156,6 +162,7 @@ impl VoteLedger {
                 self.signed_total += 1;
                 self.consecutive_missed = 0;
                 self.last_signed_block = Some(h);
+                self.last_signed_round = Some((block.epoch.0, block.round.0));
                 self.last_vote_timestamp_us = Some(block.timestamp.0);
             }
             BlockVerdict::Missed => {

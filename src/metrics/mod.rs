@@ -34,6 +34,7 @@ pub mod guard;
 pub mod host;
 pub mod pos;
 pub mod pos_keys;
+pub mod preflight;
 #[cfg(test)]
 mod test_support;
 pub mod value;
@@ -49,12 +50,13 @@ use crate::judge::Verdicts;
 use crate::state::State;
 
 /// Every family group, in documentation order.
-pub fn groups() -> [&'static Group; 6] {
+pub fn groups() -> [&'static Group; 7] {
     [
         &chain::ChainFamilies::GROUP,
         &pos::PosFamilies::GROUP,
         &pos_keys::PosKeyFamilies::GROUP,
         &guard::GuardFamilies::GROUP,
+        &preflight::PreflightFamilies::GROUP,
         &host::HostFamilies::GROUP,
         &exporter::ExporterFamilies::GROUP,
     ]
@@ -76,6 +78,8 @@ pub struct Metrics {
     pub pos_keys: pos_keys::PosKeyFamilies,
     /// The double-voting guard.
     pub guard: guard::GuardFamilies,
+    /// The preflight before `start_voting`.
+    pub preflight: preflight::PreflightFamilies,
     /// Node process, disks and PoS key files.
     pub host: host::HostFamilies,
     /// Self-metrics, shared with the RPC clients as their observer.
@@ -90,6 +94,7 @@ impl Metrics {
         let pos = pos::PosFamilies::register(&registry)?;
         let pos_keys = pos_keys::PosKeyFamilies::register(&registry)?;
         let guard = guard::GuardFamilies::register(&registry)?;
+        let preflight = preflight::PreflightFamilies::register(&registry)?;
         let host = host::HostFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
         exporter
@@ -102,6 +107,7 @@ impl Metrics {
             pos,
             pos_keys,
             guard,
+            preflight,
             host,
             exporter,
         })
@@ -112,6 +118,7 @@ impl Metrics {
         self.chain.publish(state, now);
         self.pos.publish(state, verdicts, now, &self.pos_keys);
         self.guard.publish(state, verdicts);
+        self.preflight.publish(state, verdicts);
         self.host.publish(state);
     }
 

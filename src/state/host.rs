@@ -96,6 +96,16 @@ impl HostObs {
         })
     }
 
+    /// The (epoch, last voted round) of the safety data `start_voting` would resume from: the `.save` when there
+    /// is one (`start_voting` without `--initialize` swaps it in), else the live `secure_storage.json`.
+    pub fn resume_from(&self) -> Option<(u64, u64)> {
+        let k = self.keys.as_ref()?;
+        let save = k.secure_storage_save.as_ref().ok()?.as_ref();
+        let live = k.secure_storage.as_ref().ok()?.as_ref();
+        let file = save.or(live)?;
+        Some((file.epoch?, file.last_voted_round?))
+    }
+
     /// The safety data's owner: `secure_storage.json`'s, else the `.save`'s (the one `start_voting` would use).
     pub fn storage_owner(&self) -> Option<&PosAddress> {
         let k = self.keys.as_ref()?;

@@ -82,6 +82,8 @@ pub struct PosActivity {
     pub elections: u64,
     /// `targetTerm` of our latest Election transaction.
     pub last_election_target_term: Option<u64>,
+    /// The block holding our latest Election transaction (a sign of life of the key).
+    pub last_election_block: Option<u64>,
     /// A Dispute transaction named us.
     pub dispute_seen: bool,
     /// Sum of our rewards over the epochs read, in drip.

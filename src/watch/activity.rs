@@ -62,6 +62,9 @@ pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
     match t.tx_type.as_str() {
         "Election" if t.from == us && executed => {
             obs.activity.elections = obs.activity.elections.saturating_add(1);
+            if let Some(b) = t.block_number {
+                obs.activity.last_election_block = Some(b.0);
+            }
             if let Some(term) = field(t, "targetTerm").and_then(|v| parse_hex_u64(v).ok()) {
                 obs.activity.last_election_target_term = Some(term);
             }

@@ -27,7 +27,7 @@ pub const STATE_NOT_FOUND: i64 = -32016;
 /// What the blocks of one history request may add up to: a block carries one QC signature per committee member
 /// (about 30 KB with mainnet's 300), so the number of blocks per request follows the size of the blocks seen, and
 /// the exporter's memory follows the data it needs rather than the committee size.
-pub const HISTORY_ANSWER_BYTES: usize = 1 << 20;
+pub const HISTORY_ANSWER_BYTES: usize = 512 << 10;
 
 /// Cursor state of the tracker.
 #[derive(Debug, Default)]

@@ -216,6 +216,13 @@ pub async fn run(test: &str, fault: Fault, cip99: Option<u64>) {
             fault_at,
         )
         .unwrap_or(fault_at);
+    // The retiring block is proposed at `retire_t` but only committed (what any view can show) a few rounds later.
+    if let Some(c) = heads.first_above(3, retired.saturating_sub(1), fault_at) {
+        out.push(format!(
+            "node3 committed the retiring block by t={c:.1}s ({:.1}s after its timestamp)",
+            c - retire_t
+        ));
+    }
     verdicts(&rows, fault_at, behind, retire_t, &mut out, &mut fail);
     budget(&rows, fault_at, retire_t, fault == Fault::Stop, &mut out);
     if fault == Fault::Stop {

@@ -15,6 +15,7 @@ pub mod guard;
 pub mod ha;
 pub mod hostfiles;
 pub mod hostile;
+pub mod markdown;
 pub mod modgraph;
 pub mod pages;
 pub mod ports;

@@ -1,0 +1,43 @@
+//! The preflight before `start_voting`, per node: the judge's verdict (`assess::preflight`), why, and the quiet
+//! blocks since the key's last sign of life. `conflux-pos-exporter preflight` reads these series back and prints
+//! the evidence for the operator at that step of the failover.
+
+use super::def::catalogue;
+use super::value::{flag, set};
+use crate::assess::preflight::{Reason, Verdict};
+use crate::judge::Verdicts;
+use crate::state::State;
+
+catalogue! {
+    /// Preflight families.
+    pub struct PreflightFamilies {
+        section("Start-voting preflight", "Per node: whether turning its voting switch on (start_voting) is safe now, judged from the chain and its own key files.");
+        verdict: Gauge("conflux_pos_start_voting_preflight", ["node", "verdict"], "1 for whether start_voting is safe here now", doc: "1 for whether start_voting is safe on this node now (unsafe, wait, unknown, safe), 0 for the others."),
+        reason: Gauge("conflux_pos_start_voting_preflight_reason", ["node", "reason"], "1 per reason behind the preflight verdict", doc: "1 for each reason behind the preflight verdict, 0 for the others."),
+        quiet: Gauge("conflux_pos_start_voting_quiet_blocks", ["node"], "PoS blocks since the key's last sign of life", doc: "Committed PoS blocks since the key's last sign of life (signature, proposal, Election)."),
+        against: Gauge("conflux_pos_started_voting_against_preflight", ["node"], "1 when voting started against the preflight", doc: "1 when the node's voting switch went on while its preflight said unsafe or wait; 0 otherwise."),
+    }
+}
+
+impl PreflightFamilies {
+    /// Re-derives the preflight series from the judge's verdicts.
+    pub fn publish(&self, state: &State, verdicts: &Verdicts) {
+        self.reset_gauges();
+        for (node, v) in state.nodes.iter().zip(&verdicts.nodes) {
+            let n = node.name.as_str();
+            if let Some(a) = v.started_against_preflight {
+                set(&self.against, &[n], flag(a));
+            }
+            let Some(p) = &v.preflight else { continue };
+            for x in Verdict::ALL {
+                set(&self.verdict, &[n, x.label()], flag(p.verdict == x));
+            }
+            for r in Reason::ALL {
+                set(&self.reason, &[n, r.label()], flag(p.reasons.contains(&r)));
+            }
+            if let Some(q) = p.quiet_blocks {
+                set(&self.quiet, &[n], q as f64);
+            }
+        }
+    }
+}
