@@ -90,8 +90,11 @@ async fn gzip_is_served_when_asked_and_decodes_to_the_same_exposition() {
     ))
     .await;
     let addr = app.local_addr();
-    wait_for(addr, Duration::from_secs(10), "a up", |s| {
+    // Both first polls recorded (chain and PoS), so the set of series no longer changes between the two scrapes.
+    wait_for(addr, Duration::from_secs(10), "a up, its PoS polled", |s| {
         s.get("conflux_up", &[("node", "a")]) == Some(1.0)
+            && s.get("conflux_pos_address_known", &[("node", "a")])
+                .is_some()
     })
     .await;
     let http = reqwest::Client::new();

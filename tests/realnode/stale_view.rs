@@ -14,7 +14,8 @@ use super::exporter::{self, Exporter};
 use super::recorder::Recorder;
 use super::rpc::Rpc;
 use super::view_checks::{
-    budget, budget_checks, first, rows, stale_local_verdicts, timeline, Heads, Row,
+    budget, budget_checks, first, reads, reference_requests, rows, stale_local_verdicts, timeline,
+    Heads, Row,
 };
 use super::{liveness, report, watched, RULE_3_EPOCHS};
 
@@ -225,6 +226,8 @@ pub async fn run(test: &str, fault: Fault, cip99: Option<u64>) {
     }
     verdicts(&rows, fault_at, behind, retire_t, &mut out, &mut fail);
     budget(&rows, fault_at, retire_t, fault == Fault::Stop, &mut out);
+    reads(&rows, fault_at, retire_t, &mut out);
+    reference_requests(&rec.samples(), "node3", fault_at - 10.0, &mut out);
     if fault == Fault::Stop {
         budget_checks(&rows, fault_at, retire_t, &mut fail);
         match first(&rows, fault_at, |r| r.up == Some(0.0)) {

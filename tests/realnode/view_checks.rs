@@ -296,3 +296,56 @@ pub fn budget_checks(rows: &[Row], fault_at: f64, retire_t: f64, fail: &mut Vec<
         }
     }
 }
+
+/// When the reference's view of the key was read, as the exporter's log does not say: from the switch to the
+/// reference's view until the retiring block, each change of the budget's blocks (they move only when a read
+/// finds the reference's head moved, about a block a second here), with the gaps between them.
+pub fn reads(rows: &[Row], fault_at: f64, retire_t: f64, out: &mut Vec<String>) {
+    let Some(from) = first(rows, fault_at, |r| r.view.as_deref() == Some("reference")) else {
+        return;
+    };
+    let mut at = Vec::new();
+    let mut last = None;
+    for r in rows.iter().filter(|r| r.at >= from.at && r.at < retire_t) {
+        if r.budget_blocks.is_some() && r.budget_blocks != last {
+            at.push(r.at);
+        }
+        last = r.budget_blocks;
+    }
+    let mut gaps: Vec<f64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_by(f64::total_cmp);
+    let times: Vec<String> = at.iter().map(|t| format!("{t:.1}")).collect();
+    out.push(format!(
+        "reference reads (budget blocks changed) before the retiring block: {} at t={times:?}; gaps min {:?} median {:?} max {:?} s",
+        at.len(),
+        gaps.first().map(|g| (g * 10.0).round() / 10.0),
+        gaps.get(gaps.len() / 2).map(|g| (g * 10.0).round() / 10.0),
+        gaps.last().map(|g| (g * 10.0).round() / 10.0),
+    ));
+}
+
+/// The exporter's HTTP requests to the reference (`conflux_exporter_rpc_requests_total{target}`), each scrape
+/// where the count rose, from `from` on: its own polls (every reference interval) plus the reads of our key's
+/// view, so the cadence of those reads shows even where the budget is absent.
+pub fn reference_requests(samples: &[Sample], target: &str, from: f64, out: &mut Vec<String>) {
+    let mut last = None;
+    let mut rises = Vec::new();
+    for s in samples.iter().filter(|s| s.at >= from) {
+        let Some(n) = s
+            .scrape
+            .as_ref()
+            .and_then(|sc| sc.get("conflux_exporter_rpc_requests_total", &[("target", target)]))
+        else {
+            continue;
+        };
+        if let Some(l) = last.filter(|l| n > *l) {
+            rises.push(format!("{:.1}(+{})", s.at, n - l));
+        }
+        last = Some(n);
+    }
+    out.push(format!(
+        "requests to {target} rose at t={} ({} rises)",
+        rises.join(" "),
+        rises.len()
+    ));
+}
