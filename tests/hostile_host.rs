@@ -97,6 +97,8 @@ async fn hostile_pid_and_key_files_are_refused_unread_and_never_quoted() {
         ),
     )
     .unwrap();
+    // The log goes to a file: an unread pipe fills under debug logging and blocks the exporter.
+    let log = tempfile::NamedTempFile::new().unwrap();
     let mut child = Guarded::spawn(
         Command::new(BIN)
             .args(["--config.file", config.to_str().unwrap()])
@@ -109,7 +111,7 @@ async fn hostile_pid_and_key_files_are_refused_unread_and_never_quoted() {
             .args(["--reference.auto", "false", "--log.level", "debug"])
             .env_remove("RUST_LOG")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
+            .stderr(log.reopen().unwrap()),
         "the exporter binary",
     );
     let port = listening_port(
@@ -139,8 +141,8 @@ async fn hostile_pid_and_key_files_are_refused_unread_and_never_quoted() {
     // A few more polls, each of which would have read the pid file whole before.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let peak_mib = kib(child.pid(), "VmHWM:") / 1024;
-    let out = child.terminate(Duration::from_secs(10));
-    let logs = String::from_utf8_lossy(&out.stderr);
+    child.terminate(Duration::from_secs(10));
+    let logs = std::fs::read_to_string(log.path()).unwrap_or_default();
     assert!(
         peak_mib < 64,
         "peak RSS {peak_mib} MiB: the sparse pid file was read"

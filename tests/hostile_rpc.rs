@@ -18,16 +18,25 @@ use support::world::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
 
-fn spawn(args: &[&str]) -> Guarded {
-    Guarded::spawn(
+/// The exporter binary with its log in a file: a pipe nobody reads until the end fills at 64 KiB under debug
+/// logging, and the exporter then blocks writing its log (seen as a test hanging on a loaded machine).
+fn spawn(args: &[&str]) -> (Guarded, tempfile::NamedTempFile) {
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let child = Guarded::spawn(
         Command::new(BIN)
             .args(args)
             .env_remove("RUST_LOG")
             .env_remove("CONFLUX_EXPORTER_REFERENCE_URL")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
+            .stderr(log.reopen().expect("log file")),
         "the exporter binary",
-    )
+    );
+    (child, log)
+}
+
+/// Everything the exporter logged.
+fn logged(log: &tempfile::NamedTempFile) -> String {
+    std::fs::read_to_string(log.path()).unwrap_or_default()
 }
 
 async fn get(port: u16, path: &str) -> String {
@@ -67,7 +76,7 @@ fn world() -> SimConfig {
     }
 }
 
-fn start(node: &str, reference: &str) -> Guarded {
+fn start(node: &str, reference: &str) -> (Guarded, tempfile::NamedTempFile) {
     spawn(&[
         "--web.listen-address",
         "127.0.0.1:0",
@@ -99,7 +108,7 @@ async fn a_redirecting_reference_is_not_followed() {
         "ref=http://{}/{secret}?token={secret}",
         sim.addr("ref").unwrap()
     );
-    let mut child = start(&sim.url("node").unwrap(), &reference);
+    let (mut child, log) = start(&sim.url("node").unwrap(), &reference);
     let port = listening_port(
         &mut child,
         "the exporter binary",
@@ -133,8 +142,8 @@ async fn a_redirecting_reference_is_not_followed() {
         "the redirect target's answer is not used:\n{body}"
     );
     let landing = get(port, "/").await;
-    let out = child.terminate(Duration::from_secs(10));
-    let logs = String::from_utf8_lossy(&out.stderr);
+    child.terminate(Duration::from_secs(10));
+    let logs = logged(&log);
     assert_eq!(
         sim.stats("elsewhere").unwrap().http_requests,
         0,
@@ -165,7 +174,7 @@ async fn a_huge_error_message_from_the_reference_stays_small_everywhere() {
     sim.patch_endpoint("ref", EndpointPatch::default().error(Some(error)))
         .await
         .unwrap();
-    let mut child = start(
+    let (mut child, log) = start(
         &sim.url("node").unwrap(),
         &format!("ref={}", sim.url("ref").unwrap()),
     );
@@ -182,8 +191,8 @@ async fn a_huge_error_message_from_the_reference_stays_small_everywhere() {
     )
     .await;
     let landing = get(port, "/").await;
-    let out = child.terminate(Duration::from_secs(10));
-    let logs = String::from_utf8_lossy(&out.stderr);
+    child.terminate(Duration::from_secs(10));
+    let logs = logged(&log);
     assert!(
         landing.len() < 64 * 1024,
         "landing page of {} bytes",
