@@ -9,8 +9,9 @@ use conflux_test_support as support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use support::hostile::wait_lines;
 use support::ports::*;
 use support::process::Guarded;
 
@@ -43,26 +44,6 @@ fn kib(pid: u32, field: &str) -> u64 {
                 .ok()
         })
         .unwrap()
-}
-
-async fn wait_scrape(port: u16, wanted: &[&str]) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await {
-            let body = r.text().await.unwrap_or_default();
-            if wanted
-                .iter()
-                .all(|w| body.lines().any(|l| l.starts_with(w)))
-            {
-                return body;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "missing some of {wanted:?} in\n{body}"
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -125,7 +106,7 @@ async fn hostile_pid_and_key_files_are_refused_unread_and_never_quoted() {
         "conflux_disk_available_bytes{{node=\"a\",path={:?}",
         work_a.display().to_string()
     );
-    wait_scrape(
+    wait_lines(
         port,
         &[
             "conflux_node_process_probe_error{kind=\"invalid_pid_file\",node=\"a\"} 1",

@@ -7,11 +7,12 @@
 use conflux_test_support as support;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use conflux_sim::endpoint::InjectedError;
 use conflux_sim::patch::EndpointPatch;
 use conflux_sim::{EndpointSpec, SimConfig};
+use support::hostile::{get_text, wait_lines};
 use support::ports::*;
 use support::process::Guarded;
 use support::world::*;
@@ -37,32 +38,6 @@ fn spawn(args: &[&str]) -> (Guarded, tempfile::NamedTempFile) {
 /// Everything the exporter logged.
 fn logged(log: &tempfile::NamedTempFile) -> String {
     std::fs::read_to_string(log.path()).unwrap_or_default()
-}
-
-async fn get(port: u16, path: &str) -> String {
-    let r = reqwest::get(format!("http://127.0.0.1:{port}{path}")).await;
-    match r {
-        Ok(r) => r.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn wait_scrape(port: u16, wanted: &[&str]) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let body = get(port, "/metrics").await;
-        if wanted
-            .iter()
-            .all(|w| body.lines().any(|l| l.starts_with(w)))
-        {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "missing some of {wanted:?} in\n{body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn world() -> SimConfig {
@@ -116,7 +91,7 @@ async fn a_redirecting_reference_is_not_followed() {
         String::new,
     )
     .await;
-    wait_scrape(
+    wait_lines(
         port,
         &[
             "conflux_reference_state{reference=\"ref\",state=\"redirect\"} 1",
@@ -124,7 +99,7 @@ async fn a_redirecting_reference_is_not_followed() {
         ],
     )
     .await;
-    let body = wait_scrape(
+    let body = wait_lines(
         port,
         &["conflux_exporter_rpc_errors_total{kind=\"redirect\",target=\"ref\"}"],
     )
@@ -141,7 +116,7 @@ async fn a_redirecting_reference_is_not_followed() {
         !body.contains("conflux_epoch_lag{"),
         "the redirect target's answer is not used:\n{body}"
     );
-    let landing = get(port, "/").await;
+    let landing = get_text(port, "/").await;
     child.terminate(Duration::from_secs(10));
     let logs = logged(&log);
     assert_eq!(
@@ -185,12 +160,12 @@ async fn a_huge_error_message_from_the_reference_stays_small_everywhere() {
         String::new,
     )
     .await;
-    let metrics = wait_scrape(
+    let metrics = wait_lines(
         port,
         &["conflux_reference_state{reference=\"ref\",state=\"rpc_error\"} 1"],
     )
     .await;
-    let landing = get(port, "/").await;
+    let landing = get_text(port, "/").await;
     child.terminate(Duration::from_secs(10));
     let logs = logged(&log);
     assert!(

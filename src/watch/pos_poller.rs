@@ -54,6 +54,8 @@ pub struct PosPoller {
     finalized: Option<freshness::Head>,
     /// Consecutive head timeouts (the poller's own memory, not configuration).
     head_timeouts: u32,
+    /// Consecutive polls whose PoS request was dropped unanswered while the chain poll said up.
+    no_answer_streak: u32,
 }
 
 impl Poller for PosPoller {
@@ -73,16 +75,19 @@ impl Poller for PosPoller {
                 Vec::new()
             }
             Err(RpcError::Connect(e)) if self.chain_up() => {
-                let first = self.pos.obs.down != Some(PosDown::NoAnswer);
                 self.pos.apply(Err(RpcError::Connect(e)));
                 self.pos.obs.down = Some(PosDown::NoAnswer);
-                if first {
+                self.no_answer_streak = self.no_answer_streak.saturating_add(1);
+                // Said on the second poll in a row: a node killed between the chain poll and this one closes
+                // connections too, and is down (not PoS-less) by the next poll.
+                if self.no_answer_streak == 2 {
                     tracing::warn!(node = %self.node, "the node closes the connection on pos_* calls while cfx_getStatus answers: PoS is not enabled on this node (or its port); PoS data unavailable");
                 }
                 Vec::new()
             }
             other => {
                 self.head_timeouts = 0;
+                self.no_answer_streak = 0;
                 self.pos.apply(other)
             }
         };
@@ -122,6 +127,7 @@ impl PosPoller {
             chain_id: None,
             finalized: None,
             head_timeouts: 0,
+            no_answer_streak: 0,
         }
     }
 

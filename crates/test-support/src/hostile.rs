@@ -389,3 +389,39 @@ impl KeepAlive {
         Ok((status_of(&buf), body))
     }
 }
+
+/// `GET http://127.0.0.1:{port}{path}`'s body; empty when it fails. Each request has its own deadline, so an
+/// exporter that stops answering fails the test instead of hanging it.
+pub async fn get_text(port: u16, path: &str) -> String {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    match client
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .send()
+        .await
+    {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Scrapes `/metrics` until every line prefix in `wanted` is there (panics after 60 s with the last body).
+pub async fn wait_lines(port: u16, wanted: &[&str]) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body = get_text(port, "/metrics").await;
+        if wanted
+            .iter()
+            .all(|w| body.lines().any(|l| l.starts_with(w)))
+        {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "missing some of {wanted:?} in\n{body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
