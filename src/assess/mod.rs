@@ -5,6 +5,9 @@
 
 pub mod budget;
 pub mod forecast;
+pub mod forks;
+pub mod forks_rate;
+pub mod forks_version;
 pub mod freshness;
 pub mod guard;
 pub mod guard_keys;
