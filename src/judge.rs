@@ -4,8 +4,12 @@
 //! to a verdict touches `assess/` (the pure rules) and this file (where they are applied), and, when it adds a
 //! series, the catalogue — no other layer.
 
+mod forks;
+
 use std::collections::BTreeMap;
 use std::time::SystemTime;
+
+pub use forks::ForkVerdicts;
 
 use crate::assess::budget::{downtime_budget, Budget, BudgetInput};
 use crate::assess::forecast::{ForecastCheck, Retirement};
@@ -44,6 +48,8 @@ pub struct NodeVerdicts {
     /// The node's switch went on while its last preflight with the switch off said `unsafe` or `wait`
     /// (`None`: no switch seen yet).
     pub started_against_preflight: Option<bool>,
+    /// Hard-fork readiness, while the node's chain is known.
+    pub forks: Option<ForkVerdicts>,
 }
 
 /// The force-retire verdicts read from the view in use.
@@ -71,9 +77,18 @@ pub struct Judge {
     forecasts: BTreeMap<String, (ForecastCheck, bool)>,
     /// Per node: the preflight verdict last seen while its switch was off, and whether it then started against it.
     starts: BTreeMap<String, (Option<Verdict>, bool)>,
+    /// The fork table's configured part and each node's epoch rate.
+    forks: forks::ForkMemory,
 }
 
 impl Judge {
+    /// A judge that also knows the forks announced after this release (`[[fork]]` in the configuration).
+    pub fn with_forks(configured: Vec<crate::assess::forks::Fork>) -> Self {
+        let mut judge = Judge::default();
+        judge.forks.configured = configured;
+        judge
+    }
+
     /// Judges `state` at `now`, logging every change once.
     pub fn judge(&mut self, state: &State, now: SystemTime) -> Verdicts {
         let guard = self.guard.look(&state.guard_looks(), now);
@@ -94,6 +109,7 @@ impl Judge {
                 let forecast_missed = self.forecast(node, pos.as_ref());
                 let preflight = start_voting_preflight(node, &guard);
                 let started_against_preflight = self.start(node, preflight.as_ref());
+                let forks = self.forks.judge(state, node);
                 NodeVerdicts {
                     owner,
                     reads_key,
@@ -101,6 +117,7 @@ impl Judge {
                     forecast_missed,
                     preflight,
                     started_against_preflight,
+                    forks,
                 }
             })
             .collect();

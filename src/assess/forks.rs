@@ -153,11 +153,10 @@ pub fn next(forks: &[Fork], at: Position) -> Option<&Fork> {
 
 /// The newest fork that has begun on the chain and needs a newer version than `version`: the node is past an
 /// activation it was not ready for, and no longer follows the chain.
-pub fn missed<'a>(forks: &'a [Fork], at: Position, version: Version) -> Option<&'a Fork> {
+pub fn missed(forks: &[Fork], at: Position, version: Version) -> Option<&Fork> {
     forks
         .iter()
-        .filter(|f| begun(f, at) && version < f.min_version)
-        .next_back()
+        .rfind(|f| begun(f, at) && version < f.min_version)
 }
 
 /// Observed rates: seconds per PoW epoch and per PoS block, each when known.
@@ -199,6 +198,8 @@ pub struct Readiness {
     pub seconds: Option<f64>,
     /// The newest begun fork the node's version is too old for (`None` when unparsable or none).
     pub missed: Option<Fork>,
+    /// The newest fork that has begun on the chain (what a node must at least run now).
+    pub last_begun: Option<Fork>,
     /// Whether the node's version checks were possible (a parsed version).
     pub version: Option<Version>,
 }
@@ -215,11 +216,13 @@ pub fn readiness(
     let ready = next.as_ref().zip(version).map(|(f, v)| v >= f.min_version);
     let seconds = next.as_ref().and_then(|f| seconds_until(f, at, rates));
     let missed = version.and_then(|v| missed(forks, at, v)).cloned();
+    let last_begun = forks.iter().rfind(|f| begun(f, at)).cloned();
     Readiness {
         next,
         ready,
         seconds,
         missed,
+        last_begun,
         version,
     }
 }

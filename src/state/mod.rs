@@ -296,6 +296,8 @@ pub struct ReferenceState {
     /// `latestFinalized` (the PoW epoch PoS last finalised) and when it last moved: the PoS side as the PoW side
     /// shows it, for references that do not serve `pos_*`.
     pub finalized: Option<Head>,
+    /// Its `cfx_clientVersion` (bounded like the node's), read now and then: what a current node runs.
+    pub version: Option<String>,
 }
 
 /// Everything the publisher needs.
