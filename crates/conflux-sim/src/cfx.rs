@@ -33,7 +33,7 @@ pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Result<Value, RpcE
             };
             Ok(qty(e))
         }
-        "cfx_clientVersion" => Ok(json!(CLIENT_VERSION)),
+        "cfx_clientVersion" => Ok(json!(ctx.view.client_version)),
         "cfx_getBestBlockHash" => Ok(json!(ctx.hash(ctx.epoch()))),
         "cfx_getBlockByEpochNumber" => {
             let [epoch, include_txs, ..] = params else {

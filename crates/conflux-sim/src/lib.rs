@@ -194,6 +194,12 @@ impl SimHandle {
         self.shared.advance(n, 0).map(|(pow, _)| pow)
     }
 
+    /// Produces `n` PoW epochs `step_secs` apart in chain time, so the exporter observes a chosen epoch rate;
+    /// returns the new tip.
+    pub fn advance_pow_spaced(&self, n: u64, step_secs: u64) -> Result<u64, SimError> {
+        self.shared.advance_spaced(n, step_secs)
+    }
+
     /// Commits `n` PoS blocks now (same as `POST /control/advance {"pos": n}`); returns the new height.
     pub fn advance_pos(&self, n: u64) -> Result<u64, SimError> {
         self.shared.advance(0, n).map(|(_, pos)| pos)
