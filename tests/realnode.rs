@@ -15,6 +15,8 @@ mod exporter;
 mod failover;
 #[path = "realnode/failover_checks.rs"]
 mod failover_checks;
+#[path = "realnode/forks.rs"]
+mod forks;
 #[path = "realnode/recorder.rs"]
 mod recorder;
 #[path = "realnode/retire.rs"]
@@ -242,5 +244,14 @@ async fn stopped_node_downtime_budget_counts_down_three_epoch_rule() {
     let test = "stopped_node_downtime_budget_counts_down_three_epoch_rule";
     if !skipped(test) {
         stale_view::run(test, Fault::Stop, Some(0)).await;
+    }
+}
+
+#[ignore = "needs the real devnet: scripts/test-realnode"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_version_parses_and_hard_fork_series_appear() {
+    let test = "devnet_version_parses_and_hard_fork_series_appear";
+    if !skipped(test) {
+        forks::run(test).await;
     }
 }
