@@ -82,13 +82,6 @@ pub struct Judge {
 }
 
 impl Judge {
-    /// A judge that also knows the forks announced after this release (`[[fork]]` in the configuration).
-    pub fn with_forks(configured: Vec<crate::assess::forks::Fork>) -> Self {
-        let mut judge = Judge::default();
-        judge.forks.configured = configured;
-        judge
-    }
-
     /// Judges `state` at `now`, logging every change once.
     pub fn judge(&mut self, state: &State, now: SystemTime) -> Verdicts {
         let guard = self.guard.look(&state.guard_looks(), now);

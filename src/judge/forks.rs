@@ -26,6 +26,15 @@ pub struct ForkMemory {
     rates: BTreeMap<String, EpochRate>,
 }
 
+impl super::Judge {
+    /// A judge that also knows the forks announced after this release (`[[fork]]` in the configuration).
+    pub fn with_forks(configured: Vec<Fork>) -> Self {
+        let mut judge = super::Judge::default();
+        judge.forks.configured = configured;
+        judge
+    }
+}
+
 impl ForkMemory {
     /// The verdicts of `node` at this publish; `None` while its chain id is unknown (node never answered).
     pub fn judge(&mut self, state: &State, node: &NodeState) -> Option<ForkVerdicts> {
