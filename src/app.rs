@@ -82,7 +82,7 @@ impl Ctx {
             name: r.name.clone(),
             client,
             hub: self.hub.clone(),
-            polls_since_version: 0,
+            polls_since_version: None,
         };
         self.tracker
             .spawn(watch::run(interval, self.cancel.clone(), w));

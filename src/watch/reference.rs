@@ -44,6 +44,9 @@ pub const MAX_HASH_LOOKUPS: usize = 4;
 /// polls (an hour at the default 15 s): a version changes at upgrades only, and each call counts against a
 /// public endpoint's daily quota.
 pub const VERSION_EVERY_POLLS: u64 = 240;
+/// While the version is unknown (the reference down or not answering it), it is asked again this often (every
+/// 5 minutes at 15 s), not at every poll.
+pub const VERSION_RETRY_POLLS: u64 = 20;
 
 /// Polls one reference.
 pub struct ReferenceWatcher {
@@ -53,8 +56,8 @@ pub struct ReferenceWatcher {
     pub client: Arc<Client>,
     /// Shared state.
     pub hub: Arc<Hub>,
-    /// Polls since the version was last asked for.
-    pub polls_since_version: u64,
+    /// Polls since the version was last asked for (`None`: never asked).
+    pub polls_since_version: Option<u64>,
 }
 
 impl super::Poller for ReferenceWatcher {
@@ -66,8 +69,16 @@ impl super::Poller for ReferenceWatcher {
                 .iter()
                 .any(|r| r.name == self.name && r.version.is_some())
         };
-        let ask = !known || self.polls_since_version + 1 >= VERSION_EVERY_POLLS;
-        self.polls_since_version = if ask { 0 } else { self.polls_since_version + 1 };
+        let every = if known {
+            VERSION_EVERY_POLLS
+        } else {
+            VERSION_RETRY_POLLS
+        };
+        let ask = self.polls_since_version.is_none_or(|n| n + 1 >= every);
+        self.polls_since_version = Some(match (ask, self.polls_since_version) {
+            (false, Some(n)) => n + 1,
+            _ => 0,
+        });
         self.poll_once(ask).await
     }
 }

@@ -141,6 +141,15 @@ async fn ready_not_ready_unparsable_and_behind_the_reference() {
         s.series("conflux_hardfork_next_info").is_empty(),
         "no fork left to come"
     );
+    // The reference's version is read once, then hourly (every 240 polls), not at every poll.
+    let stats = sim.stats("ref").unwrap();
+    let asked = stats.calls_per_method.get("cfx_clientVersion").copied();
+    let polls = stats.http_requests;
+    assert!(polls > 1, "{polls} reference polls");
+    assert!(
+        asked.is_some_and(|n| n >= 1 && n <= 1 + polls / 240),
+        "cfx_clientVersion asked {asked:?} times in {polls} reference polls"
+    );
     app.shutdown().await;
     sim.shutdown().await;
 }
