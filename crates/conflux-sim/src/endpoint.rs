@@ -114,7 +114,7 @@ impl EndpointView {
             garbage: false,
             http_status: None,
             redirect_to: None,
-            client_version: crate::cfx::CLIENT_VERSION.to_string(),
+            client_version: super::config::CLIENT_VERSION.to_string(),
             down: false,
             disabled_namespaces: BTreeSet::new(),
             pos_not_started: false,

@@ -52,7 +52,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use cfx::CLIENT_VERSION;
+pub use config::CLIENT_VERSION;
 pub use config::{EndpointKind, EndpointSpec, SimConfig, StatusOffsets};
 pub use endpoint::{InjectedError, SafetyFile};
 pub use fake_pos::FakePos;
