@@ -371,11 +371,6 @@ impl State {
             .map(|n| n.name.clone())
             .collect()
     }
-
-    /// Whether every node and reference has finished at least one poll (success or failure).
-    pub fn all_polled(&self) -> bool {
-        self.nodes.iter().all(|n| n.poll.polled) && self.references.iter().all(|r| r.poll.polled)
-    }
 }
 
 /// Keeps at most [`HASH_HISTORY`] newest entries.
