@@ -9,10 +9,10 @@ use std::time::SystemTime;
 
 use crate::assess::budget::{downtime_budget, Budget, BudgetInput};
 use crate::assess::forecast::{ForecastCheck, Retirement};
+use crate::assess::guard::look::{GuardMemory, GuardView, NodeVerdict};
 use crate::assess::guard::{owner_verdict, FailoverState, OwnerVerdict};
-use crate::assess::guard_look::{GuardMemory, GuardView, NodeVerdict};
+use crate::assess::key_readers::{key_readers, Candidate};
 use crate::assess::preflight::{preflight, Input, Preflight, Verdict, DEFAULT_QUIET_BLOCKS};
-use crate::assess::readers::{key_readers, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::risk_unless_retired;
 use crate::assess::terms::seat;

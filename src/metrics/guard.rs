@@ -5,8 +5,8 @@
 
 use super::def::catalogue;
 use super::value::{flag, set};
+use crate::assess::guard::look::{KeyCount, NodeVerdict};
 use crate::assess::guard::{FailoverState, OwnerVerdict};
-use crate::assess::guard_look::{KeyCount, NodeVerdict};
 use crate::assess::terms::free_to_stop;
 use crate::judge::{NodeVerdicts, Verdicts};
 use crate::state::{NodeState, State};

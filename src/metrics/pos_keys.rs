@@ -1,5 +1,5 @@
 //! The facts about a PoS key (votes signed and missed, force-retire risk, account, rewards, slashing), published
-//! once per key from the node `assess::readers` chooses: they are the chain's, not a node's, and publishing them
+//! once per key from the node `assess::key_readers` chooses: they are the chain's, not a node's, and publishing them
 //! under a standby sharing the primary's key showed it "signing" votes it never cast.
 
 use std::time::SystemTime;

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::assess::guard_look::{FilesLook, SafetyMark, StorageLook};
+use crate::assess::guard::look::{FilesLook, SafetyMark, StorageLook};
 use crate::host::disk::{DiskError, DiskUsage};
 use crate::host::facts::ProcessFacts;
 use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};

@@ -15,7 +15,7 @@ pub(crate) use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
 pub(crate) use view::{ViewChoice, ViewData, ViewSource};
 
 use crate::assess::freshness::Head;
-use crate::assess::guard_look::NodeLook;
+use crate::assess::guard::look::NodeLook;
 use crate::assess::lag::RefView;
 use crate::assess::votes::VoteLedger;
 use crate::pos_address::PosAddress;

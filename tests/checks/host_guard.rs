@@ -6,10 +6,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use conflux_pos_exporter::assess::guard::FailoverState as S;
-use conflux_pos_exporter::assess::guard_look::{
+use conflux_pos_exporter::assess::guard::look::{
     FilesLook, GuardMemory, GuardView, NodeLook, SafetyMark, StorageLook,
 };
+use conflux_pos_exporter::assess::guard::FailoverState as S;
 
 const KEY: &str = "eb0d497f27d8d73d12d6c5f13b12b5c0ebad872dc59536341cd1f31c4ede98d8";
 const KEY_0X: &str = "0xEB0D497F27D8D73D12D6C5F13B12B5C0EBAD872DC59536341CD1F31C4EDE98D8";
