@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 /// A reference as the lag computation sees it.
 #[derive(Debug, Clone, Copy)]
-pub struct RefView<'a> {
+pub(crate) struct RefView<'a> {
     /// The last poll succeeded.
     pub up: bool,
     /// Its chain id.
