@@ -53,7 +53,7 @@ fn lower_median(values: impl Iterator<Item = u64>) -> Option<u64> {
 }
 
 /// Whether a node in sync phase `phase` (`debug_currentSyncPhase`) is still catching up: every phase but the
-/// normal one is a catch-up phase (reference §2.5).
+/// normal one is a catch-up phase (docs/node-facts.md#status-and-sync-phases).
 pub(crate) fn catching_up(phase: &str) -> bool {
     phase != "NormalSyncPhase"
 }

@@ -9,7 +9,7 @@ use crate::judge::{LagVerdicts, Verdicts};
 use crate::rpc::ERROR_KINDS;
 use crate::state::{NodeState, State};
 
-/// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
+/// The sync phases a conflux-rust node reports, in order (docs/node-facts.md#status-and-sync-phases). All are exported so a dashboard can
 /// show the state set even before a node enters a phase. The simulator keeps its own copy on purpose: it must not
 /// read the exporter's code, or it would mirror the exporter instead of checking it.
 pub(crate) use crate::rpc::cfx::SYNC_PHASES;

@@ -1,5 +1,5 @@
 //! The double-voting guard against the primary/standby hand-over of conflux-rust PR #2438 as measured on a real
-//! node (issue 12): a standby creates its own never-voted `secure_storage.json` at start; `start_voting [false]`
+//! node (measured on the real devnet): a standby creates its own never-voted `secure_storage.json` at start; `start_voting [false]`
 //! renames the `.save` over it; `[true]` turns the switch on without safety data; restarting the old primary with
 //! the default `pos_started_as_voter=true` makes a second signer. Every step through `GuardMemory` with a fake
 //! clock, switch reads and file scans alternating as the two pollers do.
