@@ -4,23 +4,23 @@
 use std::collections::VecDeque;
 
 /// Samples at least this many timestamp seconds apart are kept...
-pub const SAMPLE_SPACING_SECONDS: u64 = 60;
+pub(crate) const SAMPLE_SPACING_SECONDS: u64 = 60;
 /// ...at most this many (about an hour of chain time): memory stays bounded whatever the node sends.
-pub const MAX_SAMPLES: usize = 61;
+pub(crate) const MAX_SAMPLES: usize = 61;
 /// A rate needs at least this many epochs between the oldest and newest sample: with one-second timestamps,
 /// fewer would be mostly rounding.
-pub const MIN_EPOCH_SPAN: u64 = 60;
+pub(crate) const MIN_EPOCH_SPAN: u64 = 60;
 
 /// Recent (epoch, block timestamp) samples of one node.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct EpochRate {
+pub(crate) struct EpochRate {
     samples: VecDeque<(u64, u64)>,
 }
 
 impl EpochRate {
     /// Records the best epoch and its block's timestamp. A chain going backwards (reset, other chain) restarts
     /// the measurement rather than mixing two chains.
-    pub fn observe(&mut self, epoch: u64, timestamp: u64) {
+    pub(crate) fn observe(&mut self, epoch: u64, timestamp: u64) {
         if let Some(&(e, t)) = self.samples.back() {
             if epoch < e || timestamp < t {
                 self.samples.clear();
@@ -35,7 +35,7 @@ impl EpochRate {
     }
 
     /// Seconds per epoch over the samples kept; `None` until enough epochs have passed.
-    pub fn seconds_per_epoch(&self) -> Option<f64> {
+    pub(crate) fn seconds_per_epoch(&self) -> Option<f64> {
         let (&(e0, t0), &(e1, t1)) = (self.samples.front()?, self.samples.back()?);
         let epochs = e1 - e0;
         (epochs >= MIN_EPOCH_SPAN).then(|| (t1 - t0) as f64 / epochs as f64)

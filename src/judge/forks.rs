@@ -10,7 +10,7 @@ use crate::state::{NodeState, State};
 
 /// The hard-fork verdicts of one node.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ForkVerdicts {
+pub(crate) struct ForkVerdicts {
     /// Readiness for the chain's next fork (and any begun fork missed).
     pub readiness: Readiness,
     /// Whether the node's version is older than the newest version a reference on its chain runs (`None`:
@@ -20,7 +20,7 @@ pub struct ForkVerdicts {
 
 /// The judge's hard-fork memory: the configured forks and each node's epoch rate.
 #[derive(Debug, Default)]
-pub struct ForkMemory {
+pub(super) struct ForkMemory {
     /// Forks from the configuration (added to the built-in ones of their chain).
     pub configured: Vec<Fork>,
     rates: BTreeMap<String, EpochRate>,
@@ -28,7 +28,7 @@ pub struct ForkMemory {
 
 impl super::Judge {
     /// A judge that also knows the forks announced after this release (`[[fork]]` in the configuration).
-    pub fn with_forks(configured: Vec<Fork>) -> Self {
+    pub(crate) fn with_forks(configured: Vec<Fork>) -> Self {
         let mut judge = super::Judge::default();
         judge.forks.configured = configured;
         judge
@@ -37,7 +37,7 @@ impl super::Judge {
 
 impl ForkMemory {
     /// The verdicts of `node` at this publish; `None` while its chain id is unknown (node never answered).
-    pub fn judge(&mut self, state: &State, node: &NodeState) -> Option<ForkVerdicts> {
+    pub(super) fn judge(&mut self, state: &State, node: &NodeState) -> Option<ForkVerdicts> {
         let chain = node.chain.as_ref().filter(|_| node.poll.up);
         let view = node.chain_view();
         let chain_id = chain

@@ -26,7 +26,7 @@ catalogue! {
 
 impl ForkFamilies {
     /// Re-derives the hard-fork series from the judge's verdicts.
-    pub fn publish(&self, state: &State, verdicts: &Verdicts) {
+    pub(crate) fn publish(&self, state: &State, verdicts: &Verdicts) {
         self.reset_gauges();
         for r in state.references.iter().filter(|r| r.poll.up) {
             if let Some(v) = &r.version {

@@ -26,19 +26,19 @@
 //! Nothing else lists metrics by hand. A new family group (a new file) is the exception: it also needs a line in
 //! [`catalogue`], a field in [`Metrics`] and its `register`/`publish` calls below.
 
-pub mod chain;
+pub(crate) mod chain;
 pub(crate) mod def;
 pub mod doc;
-pub mod exporter;
-pub mod forks;
-pub mod guard;
-pub mod host;
-pub mod pos;
-pub mod pos_keys;
-pub mod preflight;
+pub(crate) mod exporter;
+pub(crate) mod forks;
+pub(crate) mod guard;
+pub(crate) mod host;
+pub(crate) mod pos;
+pub(crate) mod pos_keys;
+pub(crate) mod preflight;
 #[cfg(test)]
 mod test_support;
-pub mod value;
+pub(crate) mod value;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -120,8 +120,8 @@ impl Metrics {
     }
 
     /// Re-derives every state-driven series from `state` and the judge's `verdicts` about it, at `now`.
-    pub fn publish(&self, state: &State, verdicts: &Verdicts, now: SystemTime) {
-        self.chain.publish(state, now);
+    pub(crate) fn publish(&self, state: &State, verdicts: &Verdicts, now: SystemTime) {
+        self.chain.publish(state, verdicts, now);
         self.pos.publish(state, verdicts, now, &self.pos_keys);
         self.guard.publish(state, verdicts);
         self.preflight.publish(state, verdicts);

@@ -21,35 +21,35 @@ use super::chain::MAX_VERSION_LABEL;
 /// client (and so the same error counters, deadline and size cap) as the reference's own polls. Automatic
 /// references join when their chain id is learned.
 #[derive(Default)]
-pub struct ReferenceClients(std::sync::Mutex<Vec<(String, Arc<Client>)>>);
+pub(crate) struct ReferenceClients(std::sync::Mutex<Vec<(String, Arc<Client>)>>);
 
 impl ReferenceClients {
     /// Registers `client` under `name`.
-    pub fn add(&self, name: &str, client: Arc<Client>) {
+    pub(crate) fn add(&self, name: &str, client: Arc<Client>) {
         let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
         all.retain(|(n, _)| n != name);
         all.push((name.to_string(), client));
     }
 
     /// The client of reference `name`.
-    pub fn get(&self, name: &str) -> Option<Arc<Client>> {
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<Client>> {
         let all = self.0.lock().unwrap_or_else(|p| p.into_inner());
         all.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone())
     }
 }
 
 /// At most this many hash look-ups per poll, so many nodes cannot blow the reference's per-method quota.
-pub const MAX_HASH_LOOKUPS: usize = 4;
+pub(crate) const MAX_HASH_LOOKUPS: usize = 4;
 /// `cfx_clientVersion` joins the batch while the reference's version is unknown and then once every this many
 /// polls (an hour at the default 15 s): a version changes at upgrades only, and each call counts against a
 /// public endpoint's daily quota.
-pub const VERSION_EVERY_POLLS: u64 = 240;
+pub(crate) const VERSION_EVERY_POLLS: u64 = 240;
 /// While the version is unknown (the reference down or not answering it), it is asked again this often (every
 /// 5 minutes at 15 s), not at every poll.
-pub const VERSION_RETRY_POLLS: u64 = 20;
+pub(crate) const VERSION_RETRY_POLLS: u64 = 20;
 
 /// Polls one reference.
-pub struct ReferenceWatcher {
+pub(crate) struct ReferenceWatcher {
     /// Reference name (the `reference` label).
     pub name: String,
     /// Client bound to the reference URL.
@@ -105,7 +105,7 @@ impl ReferenceWatcher {
     }
 
     /// One poll: a single HTTP request, with `cfx_clientVersion` when `ask_version`.
-    pub async fn poll_once(&self, ask_version: bool) {
+    pub(crate) async fn poll_once(&self, ask_version: bool) {
         let epochs = self.wanted_epochs();
         let mut calls = vec![
             Call::new("cfx_getStatus", json!([])),
