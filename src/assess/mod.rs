@@ -4,6 +4,7 @@
 //! its memory.
 
 pub mod budget;
+pub mod committee;
 pub mod forecast;
 pub mod freshness;
 pub mod guard;
@@ -13,6 +14,7 @@ pub mod lag;
 pub mod preflight;
 pub mod readers;
 pub mod retire;
+pub mod reward;
 pub mod stake;
 pub mod terms;
 pub mod votes;

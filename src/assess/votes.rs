@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::committee::{BlockQc, Participation, MAX_MEMBERS};
 use crate::pos_address::PosAddress;
 use crate::rpc::pos::{CommitteeState, PosBlock};
 
@@ -35,6 +36,15 @@ pub struct EpochRecord {
     pub membership_unknowable: bool,
     /// Blocks whose QC signatures the node does not know (empty): they could hide a signature of ours.
     pub hidden_qc: u64,
+}
+
+/// One epoch's committee, as `pos_getCommittee` told it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpochCommittee {
+    /// Total voting power.
+    pub total_power: u64,
+    /// Members and their voting power; empty when the answer listed more than [`MAX_MEMBERS`].
+    pub members: Vec<(PosAddress, u64)>,
 }
 
 /// How one block counted for us.
@@ -80,6 +90,10 @@ pub struct VoteLedger {
     pub recent: VecDeque<(u64, u64)>,
     /// The node has no block before this epoch (chain start): epochs before it cannot hold a signature of ours.
     pub history_start_epoch: Option<u64>,
+    /// Committees of the epochs kept, by epoch.
+    pub committees: BTreeMap<u64, EpochCommittee>,
+    /// Our blocks measured against the committee's (participation, solo misses, per-epoch shares).
+    pub participation: Participation,
 }
 
 impl VoteLedger {
@@ -99,7 +113,21 @@ impl VoteLedger {
     pub fn record_committee(&mut self, c: &CommitteeState, us: &PosAddress) {
         let ours = c.current_committee.nodes.iter().find(|n| n.address == *us);
         let power = ours.map_or(0, |n| n.voting_power.0);
-        self.set_membership(c.current_committee.epoch_number.0, ours.is_some(), power);
+        let cc = &c.current_committee;
+        let members = if cc.nodes.len() <= MAX_MEMBERS {
+            cc.nodes
+                .iter()
+                .map(|n| (n.address.clone(), n.voting_power.0))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let committee = EpochCommittee {
+            total_power: cc.total_voting_power.0,
+            members,
+        };
+        self.committees.insert(cc.epoch_number.0, committee);
+        self.set_membership(cc.epoch_number.0, ours.is_some(), power);
     }
 
     /// The node cannot tell `epoch`'s committee (after repeated failures): its blocks count as unknown, and the
@@ -176,6 +204,21 @@ impl VoteLedger {
             }
             BlockVerdict::NotMember => {}
         }
+        let qc = match self.committees.get(&block.epoch.0) {
+            Some(c) if !block.signatures.is_empty() => Some(BlockQc {
+                signed_power: block.qc_power(),
+                total_power: c.total_power,
+                our_power: record.voting_power,
+                we_signed: ours.is_some(),
+            }),
+            _ => None,
+        };
+        let decided = match verdict {
+            BlockVerdict::Signed => Some(true),
+            BlockVerdict::Missed => Some(false),
+            _ => None,
+        };
+        self.participation.record(block.epoch.0, qc, decided);
         self.trim();
         Some(verdict)
     }
@@ -203,6 +246,9 @@ impl VoteLedger {
     fn trim(&mut self) {
         while self.epochs.len() > EPOCHS_KEPT {
             self.epochs.pop_first();
+        }
+        while self.committees.len() > EPOCHS_KEPT {
+            self.committees.pop_first();
         }
     }
 }
@@ -236,6 +282,7 @@ mod tests {
                     votes: HexU64(5),
                 })
                 .collect(),
+            qc_power: None,
         }
     }
 
@@ -244,9 +291,10 @@ mod tests {
             .iter()
             .map(|(a, p)| serde_json::json!({"address": addr(a).as_str(), "votingPower": format!("0x{p:x}")}))
             .collect();
+        let total: u64 = members.iter().map(|(_, p)| p).sum();
         serde_json::from_value(serde_json::json!({
             "currentCommittee": {"epochNumber": format!("0x{epoch:x}"), "quorumVotingPower": "0x1",
-                "totalVotingPower": "0x1", "nodes": nodes},
+                "totalVotingPower": format!("0x{total:x}"), "nodes": nodes},
             "elections": []
         }))
         .unwrap()
@@ -395,6 +443,34 @@ mod tests {
     }
 
     #[test]
+    fn measures_each_block_against_its_epochs_committee() {
+        let mut l = VoteLedger::default();
+        // Signatures carry 5 votes each: 4 members of 5 (us included), total 20.
+        l.record_committee(
+            &committee(7, &[(US, 5), ("b1", 5), ("b2", 5), ("b3", 5)]),
+            &addr(US),
+        );
+        l.record_block(&block(1, 7, &[US, "b1", "b2", "b3"], None), &addr(US));
+        assert_eq!(l.participation.last_block, Some(1.0));
+        l.record_block(&block(2, 7, &["b1", "b2", "b3"], None), &addr(US));
+        assert_eq!(l.participation.last_block, Some(0.75));
+        l.record_block(&block(3, 7, &["b1", "b2"], None), &addr(US));
+        assert_eq!(l.participation.solo_missed_total, 1, "only block 2");
+        l.record_block(&block(4, 7, &[], None), &addr(US));
+        assert_eq!(l.participation.last_block, None, "QC unknown");
+        l.record_block(&block(5, 8, &["b1"], None), &addr(US));
+        assert_eq!(
+            (
+                l.participation.last_block,
+                l.participation.solo_missed_total
+            ),
+            (None, 1),
+            "epoch 8's committee is unknown"
+        );
+        assert_eq!(l.participation.slots(7), vec![(0, 1.0 / 3.0)]);
+    }
+
+    #[test]
     fn keeps_a_bounded_number_of_epochs() {
         let mut l = VoteLedger::default();
         for e in 0..10 {
@@ -404,5 +480,9 @@ mod tests {
         assert_eq!(l.epochs.len(), EPOCHS_KEPT);
         assert_eq!(l.epochs.keys().next(), Some(&6));
         assert_eq!(l.signed_total, 10);
+        for e in 0..10 {
+            l.record_committee(&committee(e, &[(US, 1)]), &addr(US));
+        }
+        assert_eq!(l.committees.len(), EPOCHS_KEPT);
     }
 }

@@ -47,6 +47,12 @@ catalogue! {
         budget_seconds: Gauge("conflux_pos_downtime_budget_seconds", ["node", "pos_address"], "Seconds to force-retirement if we stay silent", doc: "Committee member: seconds until the chain force-retires the key if no vote of ours lands from now on."),
         budget_blocks: Gauge("conflux_pos_downtime_budget_blocks", ["node", "pos_address"], "Blocks to force-retirement if we stay silent", doc: "Committee member: PoS blocks until the chain force-retires the key if no vote of ours lands from now on."),
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward last epoch, in CFX", doc: "Our PoS reward in the last completed epoch read, in CFX (0 when none)."),
+        committee_participation: Gauge("conflux_pos_committee_participation_ratio", ["node", "pos_address"], "Share of the committee's voting power in the last block's QC", doc: "Share (0-1) of the committee's total voting power whose signatures are in the QC of the last committed PoS block read. Absent when that block's QC is unknown (empty signatures) or its epoch's committee is."),
+        votes_solo_missed: Counter("conflux_pos_votes_solo_missed_total", ["node", "pos_address"], "Committee blocks we missed while the others signed", doc: "Committed PoS blocks we missed (see conflux_pos_votes_missed_total) whose QC holds at least 90 % of the other members' voting power: a failure of ours, not of the committee. Misses in blocks whose epoch's committee is unknown are not classified."),
+        epoch_signed_ratio: Gauge("conflux_pos_epoch_signed_ratio", ["node", "pos_address", "slot"], "Share of our committee blocks we signed, per epoch back", doc: "For each of the last 24 PoS epochs (slot=0 the current one, 1 the one before, ... 23): the share of its committed blocks of ours (member, QC known) that carry our signature. At most 24 series; a slot whose epoch had no such block read is absent."),
+        reward_efficiency: Gauge("conflux_pos_reward_efficiency_ratio", ["node", "pos_address"], "Our reward per vote over the committee median, last epoch", doc: "Last finished epoch read in which we were a committee member: our reward per unit of voting power over the median of every member's (members without a reward count 0). Absent when the epoch's committee is unknown or it paid nobody."),
+        reward_median: Gauge("conflux_pos_reward_committee_median_cfx_per_vote", ["node", "pos_address"], "Committee median reward per vote, last epoch, in CFX", doc: "The median reward per unit of voting power of the committee in the epoch of conflux_pos_reward_efficiency_ratio, in CFX."),
+        reward_lost: FloatCounter("conflux_pos_reward_lost_cfx_total", ["node", "pos_address"], "Reward lost in member epochs that paid us nothing, in CFX", doc: "Over the member epochs read that paid us nothing: the committee's median reward per vote times our voting power, in CFX (no reward formula modelled)."),
     }
 }
 
@@ -82,6 +88,7 @@ pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
         &f.votes_unknown,
         &f.proposed,
         &f.elections,
+        &f.votes_solo_missed,
     ] {
         let _ = c.remove_label_values(&k);
     }
@@ -89,6 +96,7 @@ pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
         let _ = f.own_txs.remove_label_values(&[k[0], k[1], t]);
     }
     let _ = f.reward.remove_label_values(&k);
+    let _ = f.reward_lost.remove_label_values(&k);
 }
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
@@ -101,6 +109,7 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     committee(f, k);
     account(f, k);
     activity(f, k);
+    versus_committee(f, k);
     let Some((j, at_risk)) = &k.verdicts.retire else {
         return;
     };
@@ -157,6 +166,31 @@ fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     }
     if let Some(t) = p.activity.last_election_target_term {
         set(&f.last_election_term, &kk, t as f64);
+    }
+}
+
+/// Our blocks and rewards measured against the committee's.
+fn versus_committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+    let (p, kk) = (k.pos, [k.node, k.address.as_str()]);
+    let part = &p.ledger.participation;
+    sync_counter(&f.votes_solo_missed, &kk, part.solo_missed_total);
+    if let Some(r) = part.last_block {
+        set(&f.committee_participation, &kk, r);
+    }
+    for (slot, ratio) in part.slots(k.epoch) {
+        let slot = slot.to_string();
+        set(
+            &f.epoch_signed_ratio,
+            &[k.node, k.address.as_str(), &slot],
+            ratio,
+        );
+    }
+    sync_float_counter(&f.reward_lost, &kk, p.activity.reward_lost_cfx_total);
+    if let Some(e) = &p.activity.efficiency {
+        set(&f.reward_median, &kk, e.median_per_vote_cfx);
+        if let Some(r) = e.ratio {
+            set(&f.reward_efficiency, &kk, r);
+        }
     }
 }
 
