@@ -49,7 +49,7 @@ catalogue! {
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward last epoch, in CFX", doc: "Our PoS reward in the last completed epoch read, in CFX (0 when none)."),
         committee_participation: Gauge("conflux_pos_committee_participation_ratio", ["node", "pos_address"], "Share of the committee's voting power in the last block's QC", doc: "Share (0-1) of the committee's total voting power whose signatures are in the QC of the last committed PoS block read. Absent when that block's QC is unknown (empty signatures) or its epoch's committee is."),
         votes_solo_missed: Counter("conflux_pos_votes_solo_missed_total", ["node", "pos_address"], "Committee blocks we missed while the others signed", doc: "Committed PoS blocks we missed (see conflux_pos_votes_missed_total) whose QC holds at least 90 % of the other members' voting power: a failure of ours, not of the committee. Misses in blocks whose epoch's committee is unknown are not classified."),
-        epoch_signed_ratio: Gauge("conflux_pos_epoch_signed_ratio", ["node", "pos_address", "slot"], "Share of our committee blocks we signed, per epoch back", doc: "For each of the last 24 PoS epochs (slot=0 the current one, 1 the one before, ... 23): the share of its committed blocks of ours (member, QC known) that carry our signature. At most 24 series; a slot whose epoch had no such block read is absent."),
+        epoch_signed_ratio: Gauge("conflux_pos_epoch_signed_ratio", ["node", "pos_address", "slot"], "Share of our committee blocks we signed, per epoch back", doc: "For each of the last 24 PoS epochs (slot=00 the current one, 01 the one before, ... 23; two digits, so the text order is the epochs' order): the share of its committed blocks of ours (member, QC known) that carry our signature. At most 24 series; a slot whose epoch had no such block read is absent."),
         reward_efficiency: Gauge("conflux_pos_reward_efficiency_ratio", ["node", "pos_address"], "Our reward per vote over the committee median, last epoch", doc: "Last finished epoch read in which we were a committee member: our reward per unit of voting power over the median of every member's (members without a reward count 0). Absent when the epoch's committee is unknown or it paid nobody."),
         reward_median: Gauge("conflux_pos_reward_committee_median_cfx_per_vote", ["node", "pos_address"], "Committee median reward per vote, last epoch, in CFX", doc: "The median reward per unit of voting power of the committee in the epoch of conflux_pos_reward_efficiency_ratio, in CFX."),
         reward_lost: FloatCounter("conflux_pos_reward_lost_cfx_total", ["node", "pos_address"], "Reward lost in member epochs that paid us nothing, in CFX", doc: "Over the member epochs read that paid us nothing: the committee's median reward per vote times our voting power, in CFX (no reward formula modelled)."),
@@ -178,7 +178,8 @@ fn versus_committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
         set(&f.committee_participation, &kk, r);
     }
     for (slot, ratio) in part.slots(k.epoch) {
-        let slot = slot.to_string();
+        // Two digits, so the label's text order is the epochs' order (dashboards sort by label).
+        let slot = format!("{slot:02}");
         set(
             &f.epoch_signed_ratio,
             &[k.node, k.address.as_str(), &slot],
