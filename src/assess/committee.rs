@@ -30,16 +30,25 @@ pub struct BlockQc {
 }
 
 impl BlockQc {
-    /// Share of the committee's voting power that signed; `None` when the committee's power is unknown or zero.
+    /// Share of the committee's voting power that signed; `None` when the committee's power is unknown or zero, or
+    /// smaller than the QC's. The latter happens on a real chain: in the genesis epoch a devnet's QC votes count
+    /// the genesis validator set's power (2 000 each) while `pos_getCommittee` reports the staking committee's
+    /// (300 in all): the two measures differ, so the share is unknown rather than clamped to 100 %.
     pub fn participation(&self) -> Option<f64> {
-        (self.total_power > 0)
-            .then(|| (self.signed_power as f64 / self.total_power as f64).min(1.0))
+        self.comparable()
+            .then(|| self.signed_power as f64 / self.total_power as f64)
+    }
+
+    /// The QC's votes and the committee's power are in the same units (see [`Self::participation`]).
+    fn comparable(&self) -> bool {
+        self.total_power > 0 && self.signed_power <= self.total_power
     }
 
     /// Whether a miss of ours in this block is a solo miss: the other members' signed share is at least
-    /// [`SOLO_MISS_OTHERS_SHARE`]. A committee with no other power makes every miss solo.
+    /// [`SOLO_MISS_OTHERS_SHARE`]. A committee with no other power makes every miss solo; a QC not comparable with
+    /// the committee's power (see [`Self::participation`]) classifies nothing.
     pub fn solo_miss(&self) -> bool {
-        if self.we_signed {
+        if self.we_signed || !self.comparable() {
             return false;
         }
         let others = self.total_power.saturating_sub(self.our_power);
@@ -142,9 +151,10 @@ mod tests {
         assert_eq!(unknown.participation(), None);
         assert_eq!(
             qc(150, 0, false).participation(),
-            Some(1.0),
-            "never above 1"
+            None,
+            "more votes than the committee holds: other units (a genesis epoch), unknown"
         );
+        assert!(!qc(150, 0, false).solo_miss());
     }
 
     #[test]
