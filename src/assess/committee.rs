@@ -9,12 +9,12 @@ use std::collections::VecDeque;
 /// 90 % leaves room for one or two slow peers in a mainnet-size committee, and lies well above the 2/3 quorum, so
 /// a committee that barely reaches a QC (which would commit with many members silent) never makes our miss
 /// "solo".
-pub const SOLO_MISS_OTHERS_SHARE: f64 = 0.9;
+pub(crate) const SOLO_MISS_OTHERS_SHARE: f64 = 0.9;
 /// Epochs of signed-share history kept (and published as `slot` 0..N-1): a day of mainnet's hour-long epochs.
-pub const SHARE_EPOCHS: usize = 24;
+pub(crate) const SHARE_EPOCHS: usize = 24;
 /// Committee members remembered per epoch for the reward comparison; a larger committee (mainnet seats are
 /// bounded by 300 nodes) is not believed, so a hostile answer cannot grow the exporter's memory.
-pub const MAX_MEMBERS: usize = 1024;
+pub(crate) const MAX_MEMBERS: usize = 1024;
 
 /// One block's QC against its epoch's committee.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -25,7 +25,7 @@ pub struct RewardEfficiency {
 
 /// Our efficiency in `epoch`, given its rewards (`None`: the node recorded no reward event) and its committee
 /// `members` (address, voting power); `None` when we were not a member with power, or the committee is unknown.
-pub fn efficiency(
+pub(crate) fn efficiency(
     epoch: u64,
     rewards: Option<&EpochRewards>,
     members: &[(PosAddress, u64)],

@@ -26,18 +26,18 @@
 //! Nothing else lists metrics by hand. A new family group (a new file) is the exception: it also needs a line in
 //! [`catalogue`], a field in [`Metrics`] and its `register`/`publish` calls below.
 
-pub mod chain;
+pub(crate) mod chain;
 pub(crate) mod def;
 pub mod doc;
-pub mod exporter;
-pub mod guard;
-pub mod host;
-pub mod pos;
-pub mod pos_keys;
-pub mod preflight;
+pub(crate) mod exporter;
+pub(crate) mod guard;
+pub(crate) mod host;
+pub(crate) mod pos;
+pub(crate) mod pos_keys;
+pub(crate) mod preflight;
 #[cfg(test)]
 mod test_support;
-pub mod value;
+pub(crate) mod value;
 
 use std::sync::Arc;
 use std::time::SystemTime;
