@@ -1,4 +1,4 @@
-//! Hostile clients cannot starve the validator host through the HTTP side (issue 17), checked against the real
+//! Hostile clients cannot starve the validator host through the HTTP side (docs/security.md), checked against the real
 //! binary so that `/proc/PID` measures the exporter alone:
 //! - a flood of wrong passwords from 200 clients (known and unknown users) keeps the exporter under one core, a
 //!   Prometheus-like scrape with a cached password is served within a second meanwhile, and requests whose
