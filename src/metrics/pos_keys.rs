@@ -166,7 +166,7 @@ fn versus_committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     if let Some(r) = part.last_block {
         set(&f.committee_participation, &kk, r);
     }
-    for (slot, ratio) in part.slots(k.epoch) {
+    for &(slot, ratio) in &k.key.epoch_signed {
         // Two digits, so the label's text order is the epochs' order (dashboards sort by label).
         let slot = format!("{slot:02}");
         set(

@@ -110,7 +110,9 @@ pub(crate) fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
 }
 
 /// Records `epoch`'s rewards (`None` = no reward event for that epoch), and how they compare with the committee's
-/// when that epoch's committee is known.
+/// when that epoch's committee is known. The comparison (a pure rule of `assess::reward`) is made here, as the
+/// answer arrives, like the ledger's classification of a block: the epoch's reward list is not kept, so the memory
+/// stays one verdict and one sum whatever the committee's size.
 pub(crate) fn record_rewards(obs: &mut PosObs, epoch: u64, rewards: Option<&EpochRewards>) {
     let Some(us) = obs.address.as_ref() else {
         return;
