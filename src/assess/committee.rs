@@ -31,9 +31,9 @@ pub struct BlockQc {
 
 impl BlockQc {
     /// Share of the committee's voting power that signed; `None` when the committee's power is unknown or zero, or
-    /// smaller than the QC's. The latter happens on a real chain: in the genesis epoch a devnet's QC votes count
-    /// the genesis validator set's power (2 000 each) while `pos_getCommittee` reports the staking committee's
-    /// (300 in all): the two measures differ, so the share is unknown rather than clamped to 100 %.
+    /// smaller than the QC's. The latter was seen on a real devnet: in its genesis epoch the QC votes add up to
+    /// 8 000 while the committee the exporter read for that epoch held less; the two measures differ there, so the
+    /// share is unknown rather than clamped to 100 %.
     pub fn participation(&self) -> Option<f64> {
         self.comparable()
             .then(|| self.signed_power as f64 / self.total_power as f64)
