@@ -4,6 +4,7 @@
 //! its memory.
 
 pub(crate) mod budget;
+pub(crate) mod committee;
 pub(crate) mod forecast;
 pub mod forks;
 pub(crate) mod forks_rate;
@@ -14,6 +15,7 @@ pub(crate) mod key_readers;
 pub(crate) mod lag;
 pub(crate) mod preflight;
 pub mod retire;
+pub(crate) mod reward;
 pub(crate) mod stake;
 pub(crate) mod terms;
 pub(crate) mod votes;

@@ -42,6 +42,8 @@ pub(crate) struct KeyVerdicts {
     pub retire_eta_seconds: Option<f64>,
     /// The downtime budget in seconds.
     pub budget_seconds: Option<f64>,
+    /// Our signed share in each of the last epochs, as (epochs before the current one, share).
+    pub epoch_signed: Vec<(u64, f64)>,
 }
 
 /// The key verdicts of the view `p` at `now`, given its force-retire verdicts.
@@ -58,6 +60,9 @@ pub(crate) fn key_verdicts(p: &PosObs, v: &PosVerdicts, now: SystemTime) -> KeyV
     };
     let interval = p.ledger.block_interval_seconds();
     let latest = p.status.as_ref().map(|s| s.latest_committed.0);
+    if let Some(s) = &p.status {
+        k.epoch_signed = p.ledger.participation.slots(s.epoch.0);
+    }
     if let Some(c) = &p.committee {
         k.seat = Some(seat(&c.current_committee, address));
         k.candidacies = upcoming(&c.elections, address);

@@ -12,9 +12,9 @@ catalogue! {
     /// Preflight families.
     pub struct PreflightFamilies {
         section("Start-voting preflight", "Per node: whether turning its voting switch on (start_voting) is safe now, judged from the chain and its own key files.");
-        verdict: Gauge("conflux_pos_start_voting_preflight", ["node", "verdict"], "1 for whether start_voting is safe here now", doc: "1 for whether start_voting is safe on this node now (unsafe, wait, unknown, safe), 0 for the others."),
-        reason: Gauge("conflux_pos_start_voting_preflight_reason", ["node", "reason"], "1 per reason behind the preflight verdict", doc: "1 for each reason behind the preflight verdict, 0 for the others."),
-        quiet: Gauge("conflux_pos_start_voting_quiet_blocks", ["node"], "PoS blocks since the key's last sign of life", doc: "Committed PoS blocks since the key's last sign of life (signature, proposal, Election)."),
+        verdict: Gauge("conflux_pos_start_voting_preflight", ["node", "verdict"], "1 for the start_voting verdict", doc: "1 for whether start_voting is safe on this node now (unsafe, wait, unknown, safe), 0 for the others."),
+        reason: Gauge("conflux_pos_start_voting_preflight_reason", ["node", "reason"], "1 per reason of the preflight verdict", doc: "1 for each reason behind the preflight verdict, 0 for the others."),
+        quiet: Gauge("conflux_pos_start_voting_quiet_blocks", ["node"], "Blocks since the key's last sign of life", doc: "Committed PoS blocks since the key's last sign of life (signature, proposal, Election)."),
         against: Gauge("conflux_pos_started_voting_against_preflight", ["node"], "1 when voting started against the preflight", doc: "1 when the node's voting switch went on while its preflight said unsafe or wait; 0 otherwise."),
     }
 }

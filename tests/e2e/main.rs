@@ -5,6 +5,7 @@ mod alerting;
 mod chain;
 mod chain_rules;
 mod chain_view;
+mod committee;
 mod dashboards;
 mod eta;
 mod faults;
