@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod cfx;
 pub mod client;
+pub mod consensus;
 pub mod error;
 pub mod methods;
 pub mod pos;

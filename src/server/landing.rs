@@ -85,6 +85,14 @@ pub fn landing_page(served: &Served) -> String {
             escape(&r.last_error),
         ));
     }
+    let mut preflight = String::new();
+    for (node, line) in served.preflight().lines {
+        preflight.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>\n",
+            escape(&node),
+            escape(&line)
+        ));
+    }
     let path = escape(served.telemetry_path());
     format!(
         "<!doctype html>\n<html><head><title>conflux-pos-exporter</title></head><body>\n\
@@ -92,6 +100,8 @@ pub fn landing_page(served: &Served) -> String {
          <ul><li><a href=\"{path}\">{path}</a></li><li><a href=\"/-/healthy\">/-/healthy</a></li>\
          <li><a href=\"/-/ready\">/-/ready</a></li></ul>\n\
          <table border=\"1\"><tr><th>kind</th><th>name</th><th>url</th><th>state</th><th>last error</th></tr>\n{table}</table>\n\
+         <h2>start_voting preflight (<a href=\"/-/preflight\">/-/preflight</a>)</h2>\n\
+         <table border=\"1\"><tr><th>node</th><th>verdict</th></tr>\n{preflight}</table>\n\
          </body></html>\n",
         env!("CARGO_PKG_VERSION")
     )
