@@ -110,7 +110,8 @@ fn main() -> ExitCode {
 
 /// `conflux-pos-exporter preflight`: one request to the exporter, the verdict's exit code.
 fn preflight(a: &config::PreflightArgs) -> ExitCode {
-    use conflux_pos_exporter::preflight::command::{run, Ask, Exit};
+    use conflux_pos_exporter::preflight::command::{run, Ask};
+    use conflux_pos_exporter::preflight::Exit;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -5,37 +5,11 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::report::{NodeReport, Report};
+use super::Exit;
 use crate::rpc::redact_url;
 
 /// Largest report accepted (a report is about 1.5 KiB per node).
 pub const MAX_REPORT_BYTES: usize = 1 << 20;
-
-/// The exit codes, one per verdict, so that a script can gate on them (`&&` runs the next step only on `safe`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    /// 0: safe to run `start_voting` here now.
-    Safe = 0,
-    /// 10: the key shows a sign of life, another holder votes, or the safety data is stale: do not start.
-    Unsafe = 10,
-    /// 11: no sign of life yet, but not quiet long enough: ask again later.
-    Wait = 11,
-    /// 12: a fact is missing (node not synced, history not read, files not visible, report too old).
-    Unknown = 12,
-    /// 13: the exporter could not be asked or its answer was unusable (unreachable, bad answer, no such node).
-    Error = 13,
-}
-
-impl Exit {
-    /// The code of a verdict label.
-    pub fn of(verdict: &str) -> Self {
-        match verdict {
-            "safe" => Self::Safe,
-            "unsafe" => Self::Unsafe,
-            "wait" => Self::Wait,
-            _ => Self::Unknown,
-        }
-    }
-}
 
 /// What to ask.
 #[derive(Debug, Clone)]
@@ -192,4 +166,49 @@ pub async fn run(ask: &Ask) -> Exit {
         .saturating_sub(report.generated_at);
     print!("{}", super::text::render(n, exit, age));
     exit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, verdict: &str) -> NodeReport {
+        let json = serde_json::json!({
+            "node": name, "pos_address": null, "verdict": verdict, "reasons": [], "latest_block": null,
+            "epoch": null, "last_signed": null, "last_proposed_block": null, "last_election_block": null,
+            "uncommitted_signed": null, "consensus_blocks": null, "quiet_blocks": null, "quiet_needed": 10,
+            "in_committee": null, "other_switch_on": null, "downtime_budget": null, "safety_data": null,
+            "chain_signed": null, "start_voting": null,
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn an_old_report_is_unknown_and_a_verdict_has_its_code() {
+        let at = UNIX_EPOCH + Duration::from_secs(1_000);
+        let age = Duration::from_secs(60);
+        let n = node("b", "safe");
+        assert_eq!(judged(&n, 1_000, age, at), Exit::Safe);
+        assert_eq!(judged(&n, 940, age, at), Exit::Safe);
+        assert_eq!(judged(&n, 939, age, at), Exit::Unknown, "61 s old");
+        for (v, code) in [("unsafe", 10), ("wait", 11), ("unknown", 12), ("odd", 12)] {
+            assert_eq!(judged(&node("b", v), 1_000, age, at) as u8, code);
+        }
+    }
+
+    #[test]
+    fn the_node_is_named_or_the_only_one() {
+        let one = Report {
+            generated_at: 0,
+            nodes: vec![node("a", "safe")],
+        };
+        assert_eq!(pick(&one, None).unwrap().node, "a");
+        assert_eq!(pick(&one, Some("x")).unwrap_err().kind(), "node");
+        let two = Report {
+            generated_at: 0,
+            nodes: vec![node("a", "safe"), node("b", "wait")],
+        };
+        assert_eq!(pick(&two, Some("b")).unwrap().verdict, "wait");
+        assert!(pick(&two, None).unwrap_err().to_string().contains("a, b"));
+    }
 }

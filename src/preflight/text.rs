@@ -3,8 +3,8 @@
 
 use std::fmt::Write;
 
-use super::command::Exit;
 use super::report::{NodeReport, Round};
+use super::Exit;
 
 fn round(r: Option<Round>) -> String {
     r.map_or("unknown".into(), |r| {
