@@ -197,7 +197,10 @@ async fn a_standby_waits_for_the_key_to_fall_silent_and_for_current_safety_data(
         page.contains("<td>b</td><td>safe; 10 of 10 quiet blocks</td>"),
         "{page}"
     );
-    assert!(page.contains("<td>a</td><td>unknown (input_unknown)"), "{page}");
+    assert!(
+        page.contains("<td>a</td><td>unknown (input_unknown)"),
+        "{page}"
+    );
     // Two nodes and none named, or a name it does not watch: an error, not a verdict.
     assert_eq!(command(addr, &[]).await.0, 13);
     command_says(addr, "nosuch", 13, &["watches no node named \"nosuch\""]).await;

@@ -14,6 +14,8 @@ mod exporter;
 mod failover;
 #[path = "realnode/failover_checks.rs"]
 mod failover_checks;
+#[path = "realnode/preflight.rs"]
+mod preflight;
 #[path = "realnode/recorder.rs"]
 mod recorder;
 #[path = "realnode/retire.rs"]
@@ -233,5 +235,13 @@ async fn stopped_node_downtime_budget_counts_down_three_epoch_rule() {
     let test = "stopped_node_downtime_budget_counts_down_three_epoch_rule";
     if !skipped(test) {
         stale_view::run(test, Fault::Stop, Some(0)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_before_start_voting_on_a_standby() {
+    let test = "preflight_before_start_voting_on_a_standby";
+    if !skipped(test) {
+        preflight::run(test).await;
     }
 }
