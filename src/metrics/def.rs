@@ -42,7 +42,7 @@ pub struct Def {
 }
 
 /// Longest HELP text: one line of a Grafana tooltip, and with ~100 families the HELP lines stay a small part of
-/// every scrape (`tests/golden_exposition.rs` measures the share).
+/// every scrape (`tests/checks/golden_exposition.rs` measures the share).
 pub const HELP_MAX_CHARS: usize = 100;
 
 /// A group of families as `docs/metrics.md` shows it: a section whose introduction says once what holds for all
