@@ -247,6 +247,7 @@ async fn stopped_node_downtime_budget_counts_down_three_epoch_rule() {
     }
 }
 
+#[ignore = "needs the real devnet: scripts/test-realnode"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preflight_before_start_voting_on_a_standby() {
     let test = "preflight_before_start_voting_on_a_standby";
