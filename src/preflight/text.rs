@@ -57,7 +57,7 @@ pub fn render(n: &NodeReport, exit: Exit, age_s: u64) -> String {
     );
     let _ = writeln!(s, "verdict: {}", verdict.to_uppercase());
     for r in &n.reasons {
-        let _ = writeln!(s, "  {r}: {}", explain(r));
+        let _ = writeln!(s, "  because {r}: {}", explain(r));
     }
     let _ = writeln!(s, "evidence (judged {age_s} s ago):");
     let _ = writeln!(
@@ -121,6 +121,15 @@ pub fn render(n: &NodeReport, exit: Exit, age_s: u64) -> String {
         "  safety data: {file}; the key's newest signed on chain: {}",
         round(n.chain_signed)
     );
+    if let (Some(d), Some(epoch)) = (&n.safety_data, n.epoch) {
+        if d.at.epoch < epoch {
+            let _ = writeln!(
+                s,
+                "note: the safety data is from epoch {}, the chain is in epoch {epoch}: the new voter signs nothing until the next epoch starts (mind the downtime budget)",
+                d.at.epoch
+            );
+        }
+    }
     match &n.start_voting {
         Some(c) => {
             let (flag, param) = if c.initialize {

@@ -103,6 +103,21 @@ mod tests {
         assert_eq!(PendingSigns::of(&none, &key()), PendingSigns::default());
     }
 
+    /// The first of five blocks node4 of the real devnet answered (conflux-rust 3790f62), as captured.
+    #[test]
+    fn the_devnet_answer_decodes() {
+        let text = r#"[{"epoch":"0x1","hash":"0x1121f0f74c601d0294e3d6ddea37174e74140f629dee2c08d6514e10c3de406f","height":"0x6","lastTxNumber":"0x5","miner":"0x5a7fe8dd688946b24acc68e1f6d11e9ad36d5c6c96c212198181ed067bd648ca","parentHash":"0x9bce945b1f139d173adba098f9dd7b621f27c0b66e76d7398480d467ba9d3ae9","pivotDecision":{"blockHash":"0x64d7711f581858fdf9848ba98d52e6d8a16c33ad580dc3f50b454072e9bd5114","height":"0x0"},"round":"0x6","signatures":[{"account":"0x1107df9be07a57c028a4e0c426fcc62eac0fd6069428c789188622a61fe386ce","votes":"0x4e"},{"account":"0x19c84ca666e2e97732526ef606a590c78a164b84db708c37e1cffb8a5122a0c5","votes":"0x49"},{"account":"0x5a7fe8dd688946b24acc68e1f6d11e9ad36d5c6c96c212198181ed067bd648ca","votes":"0x4f"},{"account":"0xac0db7c3836f6f3f981121802f7d60bc486552997096e9fda6d13423668d32c8","votes":"0x46"}],"timestamp":"0x66216fe2f3236"}]"#;
+        let blocks: Vec<ConsensusBlock> = serde_json::from_str(text).unwrap();
+        let node0 =
+            PosAddress::parse("0x5a7fe8dd688946b24acc68e1f6d11e9ad36d5c6c96c212198181ed067bd648ca")
+                .unwrap();
+        let p = PendingSigns::of(&blocks, &node0);
+        assert_eq!(
+            (p.blocks, p.signed, p.proposed),
+            (1, Some((1, 6)), Some((1, 6)))
+        );
+    }
+
     #[test]
     fn malformed_answers_are_errors_not_panics() {
         for bad in [

@@ -80,6 +80,8 @@ fn verdict(
             out.push(format!("{what}: {s:.1}s"));
             for l in text.lines().filter(|l| {
                 l.starts_with("verdict")
+                    || l.starts_with("note")
+                    || l.contains("because")
                     || l.contains("last signed")
                     || l.contains("not committed yet")
                     || l.contains("quiet blocks")
