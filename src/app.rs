@@ -19,9 +19,9 @@ use crate::server::auth::BasicAuth;
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
-use crate::watch::pos_poller::{Intervals, PosPoller};
+use crate::watch::pos::poller::{Intervals, PosPoller};
 use crate::watch::reference::{ReferenceClients, ReferenceWatcher};
-use crate::watch::{self, node::NodePoller, pos::PosSource};
+use crate::watch::{self, chain::poller::ChainPoller, pos::PosSource};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +82,7 @@ impl Ctx {
             name: r.name.clone(),
             client,
             hub: self.hub.clone(),
+            polls_since_version: None,
         };
         self.tracker
             .spawn(watch::run(interval, self.cancel.clone(), w));
@@ -160,7 +161,7 @@ impl App {
         for n in &config.nodes {
             let host_spec = HostSpec::from_config(n);
             let client = ctx.client(&n.name, &n.rpc_url);
-            let w = NodePoller {
+            let w = ChainPoller {
                 node: n.name.clone(),
                 client: client.clone(),
                 hub: ctx.hub.clone(),
@@ -207,7 +208,7 @@ impl App {
         }
         // First exposition before serving: every target's series exist (at zero) from the first scrape on.
         let served = Served::with_auth(ctx.hub.clone(), config.telemetry_path.clone(), auth);
-        let mut judge = Judge::default();
+        let mut judge = Judge::with_forks(config.forks.clone());
         publish(&ctx.metrics, &ctx.hub, &served, &mut judge);
         ctx.tracker.spawn(publisher(
             ctx.metrics.clone(),

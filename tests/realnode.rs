@@ -1,4 +1,4 @@
-//! The opt-in real-node suite (issues 8 and 12): the exporter binary with default settings against a real
+//! The opt-in real-node suite: the exporter binary with default settings against a real
 //! conflux-rust devnet of 4 validators on loopback, judged against the chain and the node's own answers.
 //! Every scenario is `#[ignore]`d, so the ordinary suite (CI has no devnet) reports it as skipped, not passed;
 //! `scripts/test-realnode` runs them. Run that way without `shared/realnode` beside the repository, each test
@@ -15,6 +15,8 @@ mod exporter;
 mod failover;
 #[path = "realnode/failover_checks.rs"]
 mod failover_checks;
+#[path = "realnode/forks.rs"]
+mod forks;
 #[path = "realnode/preflight.rs"]
 mod preflight;
 #[path = "realnode/recorder.rs"]
@@ -244,6 +246,15 @@ async fn stopped_node_downtime_budget_counts_down_three_epoch_rule() {
     let test = "stopped_node_downtime_budget_counts_down_three_epoch_rule";
     if !skipped(test) {
         stale_view::run(test, Fault::Stop, Some(0)).await;
+    }
+}
+
+#[ignore = "needs the real devnet: scripts/test-realnode"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_version_parses_and_hard_fork_series_appear() {
+    let test = "devnet_version_parses_and_hard_fork_series_appear";
+    if !skipped(test) {
+        forks::run(test).await;
     }
 }
 

@@ -3,17 +3,18 @@
 //! committed block counts for us (signed, missed, unknown) is the chain's rule, and the force-retire window sizes
 //! its memory.
 
-pub mod budget;
-pub mod forecast;
-pub mod freshness;
+pub(crate) mod budget;
+pub(crate) mod forecast;
+pub mod forks;
+pub(crate) mod forks_rate;
+pub(crate) mod forks_version;
+pub(crate) mod freshness;
 pub mod guard;
-pub mod guard_keys;
-pub mod guard_look;
-pub mod lag;
-pub mod preflight;
-pub mod readers;
+pub(crate) mod key_readers;
+pub(crate) mod lag;
+pub(crate) mod preflight;
 pub mod retire;
-pub mod stake;
-pub mod terms;
-pub mod votes;
-pub mod window;
+pub(crate) mod stake;
+pub(crate) mod terms;
+pub(crate) mod votes;
+pub(crate) mod window;

@@ -7,11 +7,11 @@
 /// Quiet committed blocks needed before `safe`: a live voter signs nearly every block (a QC waits half a round
 /// for late votes, so one signature may be missing now and then, never ten in a row), and ten blocks are about
 /// five minutes on mainnet — short against a failover, long against any gap of a live node.
-pub const DEFAULT_QUIET_BLOCKS: u64 = 10;
+pub(crate) const DEFAULT_QUIET_BLOCKS: u64 = 10;
 
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Do not start voting here.
     Unsafe,
     /// No sign of life, but not long enough yet.
@@ -24,7 +24,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// Label value.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Unsafe => "unsafe",
             Self::Wait => "wait",
@@ -34,12 +34,12 @@ impl Verdict {
     }
 
     /// Every verdict, for one series per value.
-    pub const ALL: [Verdict; 4] = [Self::Unsafe, Self::Wait, Self::Unknown, Self::Safe];
+    pub(crate) const ALL: [Verdict; 4] = [Self::Unsafe, Self::Wait, Self::Unknown, Self::Safe];
 }
 
 /// Why (a bounded set: the `reason` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// The key signed the latest committed block.
     KeySigning,
     /// The key proposed the latest committed block.
@@ -62,7 +62,7 @@ pub enum Reason {
 
 impl Reason {
     /// Label value.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::KeySigning => "key_signing",
             Self::KeyProposing => "key_proposing",
@@ -77,7 +77,7 @@ impl Reason {
     }
 
     /// Every reason.
-    pub const ALL: [Reason; 9] = [
+    pub(crate) const ALL: [Reason; 9] = [
         Self::KeySigning,
         Self::KeyProposing,
         Self::KeySigningUncommitted,
@@ -92,7 +92,7 @@ impl Reason {
 
 /// What the preflight of one node reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Input {
+pub(crate) struct Input {
     /// This node is synced and its own PoS view fresh (`None`: unknown).
     pub synced: Option<bool>,
     /// The vote history of the window is read (a sign of life could otherwise hide in it).
@@ -122,7 +122,7 @@ pub struct Input {
 
 /// The preflight's answer: the verdict, why, and the quiet blocks since the key's last sign of life.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Preflight {
+pub(crate) struct Preflight {
     /// The verdict.
     pub verdict: Verdict,
     /// Why (empty for `safe`).
@@ -136,13 +136,13 @@ pub struct Preflight {
 
 impl Input {
     /// The newest (epoch, round) the key is known to have signed: committed, or in a block not committed yet.
-    pub fn newest_signed(&self) -> Option<(u64, u64)> {
+    pub(crate) fn newest_signed(&self) -> Option<(u64, u64)> {
         self.chain_signed.max(self.pending_signed)
     }
 }
 
 /// Applies the rule: unsafe evidence first (it is definitive), then missing facts, then the quiet count.
-pub fn preflight(i: &Input) -> Preflight {
+pub(crate) fn preflight(i: &Input) -> Preflight {
     let life = [i.last_signed, i.last_proposed, i.last_election]
         .into_iter()
         .flatten()

@@ -9,7 +9,7 @@ use crate::host::limits::SoftHard;
 use crate::state::{HostObs, NodeState, ProcessObs, State};
 
 /// The two safety-rules files, as the `file` label spells them.
-pub const STORAGE_FILES: [&str; 2] = ["secure_storage.json", "secure_storage.json.save"];
+pub(crate) const STORAGE_FILES: [&str; 2] = ["secure_storage.json", "secure_storage.json.save"];
 
 catalogue! {
     /// Host families.
@@ -36,7 +36,7 @@ catalogue! {
 
 impl HostFamilies {
     /// Re-derives every host series from `state`.
-    pub fn publish(&self, state: &State) {
+    pub(crate) fn publish(&self, state: &State) {
         self.reset_gauges();
         for node in &state.nodes {
             if let Some(h) = &node.host {

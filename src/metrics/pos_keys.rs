@@ -1,15 +1,12 @@
 //! The facts about a PoS key (votes signed and missed, force-retire risk, account, rewards, slashing), published
-//! once per key from the node `assess::readers` chooses: they are the chain's, not a node's, and publishing them
+//! once per key from the node `assess::key_readers` chooses: they are the chain's, not a node's, and publishing them
 //! under a standby sharing the primary's key showed it "signing" votes it never cast.
 
 use std::time::SystemTime;
 
 use super::def::{catalogue, sync_counter, sync_float_counter};
-use super::value::{cfx, flag, seconds_since, set, unix_seconds};
-use crate::assess::retire;
-use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
-use crate::assess::terms::{seat, upcoming};
-use crate::judge::PosVerdicts;
+use super::value::{cfx, flag, set, unix_seconds};
+use crate::judge::{KeyVerdicts, PosVerdicts};
 use crate::pos_address::PosAddress;
 use crate::state::{NodeState, PosObs, ViewSource};
 
@@ -51,27 +48,25 @@ catalogue! {
 }
 
 /// What the reading node knows about its key at this publish.
-pub struct KeyFacts<'a> {
+pub(crate) struct KeyFacts<'a> {
     /// The reading node (the `node` label says where the facts were read).
     pub node: &'a str,
     /// The key's canonical spelling (the `pos_address` label).
     pub address: &'a PosAddress,
     /// The node's PoS observation.
     pub pos: &'a PosObs,
-    /// Latest committed PoS block.
-    pub latest: u64,
     /// Current PoS epoch.
     pub epoch: u64,
-    /// Observed seconds per block.
-    pub interval: Option<f64>,
     /// The judge's force-retire verdicts (judgement, at risk, downtime budget, blocks left in the epoch).
     pub verdicts: &'a PosVerdicts,
+    /// The judge's verdicts about the key (seats, queues, slashing, ETAs).
+    pub key: &'a KeyVerdicts,
     /// Publish time.
     pub now: SystemTime,
 }
 
 /// Counters of a key that a node no longer reads for: dropped, so the key's counters appear once.
-pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
+pub(crate) fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
     let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_ref()) else {
         return;
     };
@@ -92,7 +87,7 @@ pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
 }
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
-pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+pub(crate) fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let source = k.pos.view.source;
     for v in ViewSource::ALL {
         let labels = [k.node, k.address.as_str(), v.label()];
@@ -121,21 +116,15 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     );
     let Some(at_risk) = *at_risk else { return };
     set(&f.at_risk, &kk, flag(at_risk));
-    let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
-    if let (true, Some(r), Some(i)) = (at_risk, k.verdicts.remaining, k.interval) {
-        let eta = retire::eta_seconds(r, i, since_latest);
+    if let Some(eta) = k.key.retire_eta_seconds {
         set(&f.eta, &kk, eta);
         set(&f.eta_timestamp, &kk, unix_seconds(k.now) + eta);
     }
     if let Some(b) = k.verdicts.budget {
         set(&f.budget_blocks, &kk, b.blocks as f64);
-        if let Some(i) = k.interval {
-            set(
-                &f.budget_seconds,
-                &kk,
-                retire::eta_seconds(b.blocks, i, since_latest),
-            );
-        }
+    }
+    if let Some(s) = k.key.budget_seconds {
+        set(&f.budget_seconds, &kk, s);
     }
 }
 
@@ -161,12 +150,11 @@ fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
 }
 
 fn committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
-    let Some(c) = &k.pos.committee else { return };
+    let Some(power) = k.key.seat else { return };
     let kk = [k.node, k.address.as_str()];
-    let power = seat(&c.current_committee, k.address);
     set(&f.committee_member, &kk, flag(power.is_some()));
     set(&f.voting_power, &kk, power.unwrap_or(0) as f64);
-    for u in upcoming(&c.elections, k.address) {
+    for u in &k.key.candidacies {
         let finalized = if u.finalized { "true" } else { "false" };
         set(
             &f.election_candidate,
@@ -185,8 +173,8 @@ fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
         ("available", st.available_votes.0),
         ("locked", st.locked.0),
         ("unlocked", st.unlocked.0),
-        ("in_queue", queued_votes(&st.in_queue)),
-        ("out_queue", queued_votes(&st.out_queue)),
+        ("in_queue", k.key.queued.map_or(0, |q| q.0)),
+        ("out_queue", k.key.queued.map_or(0, |q| q.1)),
         ("forfeited", st.forfeited.0),
     ] {
         set(
@@ -199,22 +187,14 @@ fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     if let Some(b) = st.force_retired {
         set(&f.force_retired_block, &kk, b.0 as f64);
     }
-    for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
-        if let Some(end) = next_maturity(items) {
-            let labels = [k.node, k.address.as_str(), queue];
-            set(&f.queue_block, &labels, end as f64);
-            if let Some(i) = k.interval {
-                set(
-                    &f.queue_seconds,
-                    &labels,
-                    seconds_until_block(end, k.latest, i),
-                );
-            }
+    for m in &k.key.maturities {
+        let labels = [k.node, k.address.as_str(), m.queue];
+        set(&f.queue_block, &labels, m.block as f64);
+        if let Some(s) = m.seconds {
+            set(&f.queue_seconds, &labels, s);
         }
     }
-    set(
-        &f.slashed,
-        &kk,
-        flag(slashed(a, k.pos.activity.dispute_seen)),
-    );
+    if let Some(s) = k.key.slashed {
+        set(&f.slashed, &kk, flag(s));
+    }
 }

@@ -114,7 +114,7 @@ pub struct NodeReport {
 }
 
 /// The report of one publish.
-pub fn report(state: &State, verdicts: &Verdicts, now: SystemTime) -> Report {
+pub(crate) fn report(state: &State, verdicts: &Verdicts, now: SystemTime) -> Report {
     let nodes = state
         .nodes
         .iter()
@@ -128,7 +128,11 @@ pub fn report(state: &State, verdicts: &Verdicts, now: SystemTime) -> Report {
 }
 
 fn node_report(node: &NodeState, v: &crate::judge::NodeVerdicts) -> NodeReport {
-    let save = node.host.as_ref().and_then(|h| h.storage_presence().1);
+    let save = node
+        .host
+        .as_ref()
+        .and_then(|h| h.keys.as_ref())
+        .and_then(|k| k.secure_storage_save_present());
     let p = v.preflight.as_ref();
     let i = p.map(|p| p.input).unwrap_or_default();
     let status = node.chain_view().and_then(|p| p.status.as_ref());

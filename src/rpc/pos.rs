@@ -1,4 +1,4 @@
-//! PoS result types (reference §3). Nullable fields are `Option`; fields we do not read are not declared, so the
+//! PoS result types (docs/node-facts.md#pos-rpc). Nullable fields are `Option`; fields we do not read are not declared, so the
 //! documentation examples (which lack `latestTxNumber`) and current nodes both decode.
 
 use std::fmt;
@@ -9,17 +9,6 @@ use serde::Deserialize;
 use super::text::{de_bounded_opt, de_hash, de_lenient_text, RemoteText};
 use super::wire::{HexU128, HexU64};
 use crate::pos_address::PosAddress;
-
-/// `pivotDecision` on status and blocks.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct PivotDecision {
-    /// PoW pivot block finalised by PoS.
-    #[serde(deserialize_with = "de_hash")]
-    pub block_hash: String,
-    /// Its PoW epoch number.
-    pub height: HexU64,
-}
 
 /// `pos_getStatus`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -196,8 +185,8 @@ pub struct PosTransaction {
     pub payload: TxPayload,
 }
 
-/// Every PoS transaction type (reference §3.8); the last one also stands for any name not listed.
-pub const TX_TYPES: &[&str] = &[
+/// Every PoS transaction type (docs/node-facts.md#pos-rpc); the last one also stands for any name not listed.
+pub(crate) const TX_TYPES: &[&str] = &[
     "BlockMetadata",
     "Election",
     "Retire",

@@ -11,11 +11,11 @@ use tokio::sync::Notify;
 mod host;
 mod view;
 
-pub use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
-pub use view::{ViewChoice, ViewData, ViewSource};
+pub(crate) use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
+pub(crate) use view::{ViewChoice, ViewData, ViewSource};
 
 use crate::assess::freshness::Head;
-use crate::assess::guard_look::NodeLook;
+use crate::assess::guard::look::NodeLook;
 use crate::assess::lag::RefView;
 use crate::assess::votes::VoteLedger;
 use crate::pos_address::PosAddress;
@@ -24,7 +24,7 @@ use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 
 /// How many recent (epoch -> pivot hash) pairs are kept per target for the fork check. Node and reference are
 /// polled at different moments, so the check uses the newest epoch both have seen.
-pub const HASH_HISTORY: usize = 32;
+pub(crate) const HASH_HISTORY: usize = 32;
 
 /// What the last successful chain poll of a node returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,7 +174,7 @@ pub struct HistoryProgress {
 
 /// Per-target poll bookkeeping shared by nodes and references.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PollStatus {
+pub(crate) struct PollStatus {
     /// At least one poll has finished (success or failure).
     pub polled: bool,
     /// The last poll succeeded.
@@ -189,7 +189,7 @@ pub struct PollStatus {
 
 impl PollStatus {
     /// Records a success.
-    pub fn succeeded(&mut self, at: SystemTime) {
+    pub(crate) fn succeeded(&mut self, at: SystemTime) {
         self.polled = true;
         self.up = true;
         self.last_error = None;
@@ -199,14 +199,14 @@ impl PollStatus {
 
     /// Records a timeout of a node that answered recently: still up (slow is not down), the text kept for the
     /// landing page.
-    pub fn slow(&mut self, text: String) {
+    pub(crate) fn slow(&mut self, text: String) {
         self.polled = true;
         self.last_error = Some(text);
     }
 
     /// Records a failure; returns true when this is a transition from up (or never polled) to down, which is
     /// when it deserves a log line.
-    pub fn failed(&mut self, kind: &'static str, text: String) -> bool {
+    pub(crate) fn failed(&mut self, kind: &'static str, text: String) -> bool {
         let transition = self.up || !self.polled || self.last_error_kind != Some(kind);
         self.polled = true;
         self.up = false;
@@ -218,7 +218,7 @@ impl PollStatus {
 
 /// One configured node.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NodeState {
+pub(crate) struct NodeState {
     /// Configured name (the `node` label).
     pub name: String,
     /// Redacted RPC URL.
@@ -238,20 +238,20 @@ pub struct NodeState {
 impl NodeState {
     /// The PoS address the node's poller knows (RPC, configuration, or the fallback it read itself); the one
     /// the safety file's owner is checked against.
-    pub fn reported_pos_address(&self) -> Option<&PosAddress> {
+    pub(crate) fn reported_pos_address(&self) -> Option<&PosAddress> {
         self.pos.as_ref().and_then(|p| p.address.as_ref())
     }
 
     /// The node's PoS address as far as this snapshot knows it: reported, else its safety file's owner (a down
     /// node still holds its key).
-    pub fn pos_address(&self) -> Option<&PosAddress> {
+    pub(crate) fn pos_address(&self) -> Option<&PosAddress> {
         self.reported_pos_address()
             .or_else(|| self.host.as_ref().and_then(HostObs::storage_owner))
     }
 
     /// The PoS observation the verdicts about this node's key may be read from: some view is fresh, and it is not
     /// the node's own while the node is down (its last answers are history, not a view).
-    pub fn chain_view(&self) -> Option<&PosObs> {
+    pub(crate) fn chain_view(&self) -> Option<&PosObs> {
         self.pos
             .as_ref()
             .filter(|p| p.judgeable() && (self.poll.up || p.view.source != Some(ViewSource::Local)))
@@ -259,7 +259,7 @@ impl NodeState {
 
     /// Everything the double-voting guard needs from this node. The switch is unknown while the node is down, so
     /// a silent node is never counted as "not voting"; its address stays (the guard also remembers it).
-    pub fn guard_look(&self) -> NodeLook {
+    pub(crate) fn guard_look(&self) -> NodeLook {
         let pos = self.pos.as_ref().filter(|_| self.poll.up);
         // The chain's verdict about the key comes from whichever view is fresh, even while the node is down.
         let chain = self.chain_view();
@@ -279,7 +279,7 @@ impl NodeState {
 
 /// One reference RPC.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReferenceState {
+pub(crate) struct ReferenceState {
     /// Configured or automatic name (the `reference` label).
     pub name: String,
     /// Redacted URL.
@@ -299,11 +299,13 @@ pub struct ReferenceState {
     /// `latestFinalized` (the PoW epoch PoS last finalised) and when it last moved: the PoS side as the PoW side
     /// shows it, for references that do not serve `pos_*`.
     pub finalized: Option<Head>,
+    /// Its `cfx_clientVersion` (bounded like the node's), read now and then: what a current node runs.
+    pub version: Option<String>,
 }
 
 /// Everything the publisher needs.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct State {
+pub(crate) struct State {
     /// In configuration order.
     pub nodes: Vec<NodeState>,
     /// Configured ones first, then automatic ones as chain ids are learned.
@@ -312,17 +314,17 @@ pub struct State {
 
 impl State {
     /// The node named `name`.
-    pub fn node_mut(&mut self, name: &str) -> Option<&mut NodeState> {
+    pub(crate) fn node_mut(&mut self, name: &str) -> Option<&mut NodeState> {
         self.nodes.iter_mut().find(|n| n.name == name)
     }
 
     /// The reference named `name`.
-    pub fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
+    pub(crate) fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
         self.references.iter_mut().find(|r| r.name == name)
     }
 
     /// Every reference as the lag verdicts see it, in configuration order.
-    pub fn reference_views(&self) -> Vec<RefView<'_>> {
+    pub(crate) fn reference_views(&self) -> Vec<RefView<'_>> {
         self.references
             .iter()
             .map(|r| RefView {
@@ -337,7 +339,7 @@ impl State {
 
     /// The PoS heads of the references that are up on chain `chain_id` (any chain while the node's is not known),
     /// by reference name: the chain views a stale node's verdicts can be read from.
-    pub fn reference_pos_heads(&self, chain_id: Option<u64>) -> Vec<(String, Head)> {
+    pub(crate) fn reference_pos_heads(&self, chain_id: Option<u64>) -> Vec<(String, Head)> {
         self.references
             .iter()
             .filter(|r| r.poll.up && chain_id.is_none_or(|c| r.chain_id == Some(c)))
@@ -352,7 +354,7 @@ impl State {
     }
 
     /// The finalised PoW epochs of the references that are up on chain `chain_id` (see [`Self::reference_pos_heads`]).
-    pub fn reference_finality(&self, chain_id: Option<u64>) -> Vec<Head> {
+    pub(crate) fn reference_finality(&self, chain_id: Option<u64>) -> Vec<Head> {
         self.references
             .iter()
             .filter(|r| r.poll.up && chain_id.is_none_or(|c| r.chain_id == Some(c)))
@@ -361,28 +363,23 @@ impl State {
     }
 
     /// Every node's [`NodeState::guard_look`], in configuration order.
-    pub fn guard_looks(&self) -> Vec<NodeLook> {
+    pub(crate) fn guard_looks(&self) -> Vec<NodeLook> {
         self.nodes.iter().map(NodeState::guard_look).collect()
     }
 
     /// Names of the nodes whose chain poll (`cfx_getStatus` and friends) never succeeded; `/-/ready` waits until
     /// this is empty.
-    pub fn nodes_never_answered(&self) -> Vec<String> {
+    pub(crate) fn nodes_never_answered(&self) -> Vec<String> {
         self.nodes
             .iter()
             .filter(|n| n.poll.last_success.is_none())
             .map(|n| n.name.clone())
             .collect()
     }
-
-    /// Whether every node and reference has finished at least one poll (success or failure).
-    pub fn all_polled(&self) -> bool {
-        self.nodes.iter().all(|n| n.poll.polled) && self.references.iter().all(|r| r.poll.polled)
-    }
 }
 
 /// Keeps at most [`HASH_HISTORY`] newest entries.
-pub fn remember_hash(map: &mut BTreeMap<u64, String>, epoch: u64, hash: String) {
+pub(crate) fn remember_hash(map: &mut BTreeMap<u64, String>, epoch: u64, hash: String) {
     map.insert(epoch, hash);
     while map.len() > HASH_HISTORY {
         map.pop_first();
@@ -391,14 +388,14 @@ pub fn remember_hash(map: &mut BTreeMap<u64, String>, epoch: u64, hash: String) 
 
 /// Shared state plus a wake-up for the publisher. Watchers lock briefly, write, and call [`Hub::changed`].
 #[derive(Debug, Default)]
-pub struct Hub {
+pub(crate) struct Hub {
     state: Mutex<State>,
     notify: Notify,
 }
 
 impl Hub {
     /// A hub over an initial state.
-    pub fn new(state: State) -> Arc<Self> {
+    pub(crate) fn new(state: State) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(state),
             notify: Notify::new(),
@@ -407,17 +404,17 @@ impl Hub {
 
     /// Locks the state. A poisoned lock (a panic elsewhere while holding it) still yields the data: the state is
     /// plain facts, and serving them beats stopping the exporter.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Tells the publisher something changed.
-    pub fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.notify.notify_one();
     }
 
     /// Waits for the next change (changes that happen while publishing coalesce into one wake-up).
-    pub async fn wait_changed(&self) {
+    pub(crate) async fn wait_changed(&self) {
         self.notify.notified().await;
     }
 }

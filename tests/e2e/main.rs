@@ -8,6 +8,7 @@ mod chain_view;
 mod dashboards;
 mod eta;
 mod faults;
+mod forks;
 mod guard;
 mod guard_logs;
 mod ha;

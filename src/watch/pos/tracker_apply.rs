@@ -9,8 +9,8 @@ use crate::pos_address::PosAddress;
 use crate::rpc::pos::{CommitteeState, EpochRewards, PosBlock, PosTransaction};
 use crate::rpc::{decode, Answer, RpcError};
 use crate::state::PosObs;
-use crate::watch::activity;
-use crate::watch::txs::Range;
+use crate::watch::pos::activity;
+use crate::watch::pos::txs::Range;
 
 /// What one request read, before it is accepted in order.
 #[derive(Default)]
@@ -24,7 +24,7 @@ struct Read {
 impl BlockTracker {
     /// Applies the answers to `wants`, feeding the ledger and activity in `obs`. Returns the methods whose answers
     /// were malformed (counted and logged by the caller; they are re-asked next time, never guessed).
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         wants: &[Want],
         answers: Vec<Answer>,

@@ -4,15 +4,24 @@
 //! to a verdict touches `assess/` (the pure rules) and this file (where they are applied), and, when it adds a
 //! series, the catalogue — no other layer.
 
+mod chain;
+mod forks;
+mod key;
+
+pub(crate) use chain::LagVerdicts;
+pub(crate) use key::KeyVerdicts;
+
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+pub(crate) use forks::ForkVerdicts;
+
 use crate::assess::budget::{downtime_budget, Budget, BudgetInput};
 use crate::assess::forecast::{ForecastCheck, Retirement};
+use crate::assess::guard::look::{GuardMemory, GuardView, NodeVerdict};
 use crate::assess::guard::{owner_verdict, FailoverState, OwnerVerdict};
-use crate::assess::guard_look::{GuardMemory, GuardView, NodeVerdict};
+use crate::assess::key_readers::{key_readers, Candidate};
 use crate::assess::preflight::{preflight, Input, Preflight, Verdict, DEFAULT_QUIET_BLOCKS};
-use crate::assess::readers::{key_readers, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::risk_unless_retired;
 use crate::assess::terms::seat;
@@ -21,7 +30,7 @@ use crate::state::{HostObs, NodeState, PosObs, State};
 
 /// Every verdict of one publish.
 #[derive(Debug, Clone, Default)]
-pub struct Verdicts {
+pub(crate) struct Verdicts {
     /// The double-voting guard across the nodes.
     pub guard: GuardView,
     /// Per node, in configuration order.
@@ -30,13 +39,17 @@ pub struct Verdicts {
 
 /// The verdicts about one node.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NodeVerdicts {
+pub(crate) struct NodeVerdicts {
     /// Its safety file's owner against its PoS address.
     pub owner: Option<OwnerVerdict>,
     /// It publishes the facts of its key (the most advanced judgeable holder).
     pub reads_key: bool,
+    /// Its sync, lag and fork against the references.
+    pub lag: LagVerdicts,
     /// Its PoS verdicts, while some view is fresh.
     pub pos: Option<PosVerdicts>,
+    /// What that view says about its key (seats, queues, slashing, ETAs), with the same condition.
+    pub key: Option<KeyVerdicts>,
     /// Retirements of its key the chain applied at an epoch end we had not flagged, while we watched.
     pub forecast_missed: u64,
     /// Whether `start_voting` is safe on this node now; `None` while its PoS address is unknown.
@@ -44,11 +57,13 @@ pub struct NodeVerdicts {
     /// The node's switch went on while its last preflight with the switch off said `unsafe` or `wait`
     /// (`None`: no switch seen yet).
     pub started_against_preflight: Option<bool>,
+    /// Hard-fork readiness, while the node's chain is known.
+    pub forks: Option<ForkVerdicts>,
 }
 
 /// The force-retire verdicts read from the view in use.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PosVerdicts {
+pub(crate) struct PosVerdicts {
     /// The chain's CIP-99 transition view (the look-back of every epoch end).
     pub transition: u64,
     /// The current epoch's last block, when the term grid is known.
@@ -63,7 +78,7 @@ pub struct PosVerdicts {
 
 /// The judge's memory between publishes.
 #[derive(Debug, Default)]
-pub struct Judge {
+pub(crate) struct Judge {
     guard: GuardMemory,
     failover_logged: BTreeMap<String, FailoverState>,
     owner_logged: BTreeMap<String, OwnerVerdict>,
@@ -71,16 +86,19 @@ pub struct Judge {
     forecasts: BTreeMap<String, (ForecastCheck, bool)>,
     /// Per node: the preflight verdict last seen while its switch was off, and whether it then started against it.
     starts: BTreeMap<String, (Option<Verdict>, bool)>,
+    /// The fork table's configured part and each node's epoch rate.
+    forks: forks::ForkMemory,
 }
 
 impl Judge {
     /// Judges `state` at `now`, logging every change once.
-    pub fn judge(&mut self, state: &State, now: SystemTime) -> Verdicts {
+    pub(crate) fn judge(&mut self, state: &State, now: SystemTime) -> Verdicts {
         let guard = self.guard.look(&state.guard_looks(), now);
         for v in &guard.nodes {
             log_failover(&mut self.failover_logged, v);
         }
         let readers = key_readers(&candidates(state));
+        let refs = state.reference_views();
         let nodes = state
             .nodes
             .iter()
@@ -91,16 +109,24 @@ impl Judge {
                     let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
                     pos_verdicts(p, chain_id.or(p.chain_id))
                 });
+                let key = node
+                    .chain_view()
+                    .zip(pos.as_ref())
+                    .map(|(p, v)| key::key_verdicts(p, v, now));
                 let forecast_missed = self.forecast(node, pos.as_ref());
                 let preflight = start_voting_preflight(node, &guard);
                 let started_against_preflight = self.start(node, preflight.as_ref());
+                let forks = self.forks.judge(state, node);
                 NodeVerdicts {
                     owner,
                     reads_key,
+                    lag: chain::lag_verdicts(node, &refs),
                     pos,
+                    key,
                     forecast_missed,
                     preflight,
                     started_against_preflight,
+                    forks,
                 }
             })
             .collect();
