@@ -261,6 +261,8 @@ fn publish(metrics: &Metrics, hub: &Hub, served: &Served, judge: &mut Judge) {
     let verdicts = judge.judge(&snapshot, now);
     metrics.publish(&snapshot, &verdicts, now);
     served.set_exposition(metrics.encode());
+    let preflight = crate::preflight::report::report(&snapshot, &verdicts, now);
+    served.set_preflight(preflight.to_json(), preflight.lines());
 }
 
 async fn publisher(

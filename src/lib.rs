@@ -22,6 +22,8 @@
 //! - [`host`]: local probes of the node process, disks and PoS key files (blocking work in spawn_blocking).
 //! - [`metrics`]: every metric family, and the publish step.
 //! - [`pos_address`]: the one PoS address type, parsed where text enters.
+//! - [`preflight`]: the start-voting preflight report (served at `/-/preflight`) and the `preflight` subcommand
+//!   that reads it.
 //! - [`server`]: HTTP endpoints (TLS, basic auth and gzip included).
 //! - [`webconfig`]: the `--web.config.file` (exporter-toolkit format).
 //! - [`app`]: wiring and shutdown.
@@ -40,6 +42,7 @@ pub mod host;
 pub(crate) mod judge;
 pub mod metrics;
 pub mod pos_address;
+pub mod preflight;
 pub mod rpc;
 pub(crate) mod server;
 pub(crate) mod state;

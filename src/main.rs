@@ -1,5 +1,6 @@
 //! Entry point: flags -> config -> logging -> app; waits for SIGINT/SIGTERM and shuts down gracefully.
-//! Exit codes: 0 ok, 1 bad configuration, 2 runtime failure at start.
+//! Exit codes: 0 ok, 1 bad configuration, 2 runtime failure at start; `preflight` has its own (see
+//! `preflight::command::Exit`).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -62,6 +63,9 @@ fn main() -> ExitCode {
         }
         Err(Err(clap_error)) => clap_error.exit(),
     };
+    if let Some(config::Command::Preflight(a)) = &cli.command {
+        return preflight(a);
+    }
     let config = match config::load(&cli) {
         Ok(c) => c,
         Err(e) => {
@@ -102,6 +106,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `conflux-pos-exporter preflight`: one request to the exporter, the verdict's exit code.
+fn preflight(a: &config::PreflightArgs) -> ExitCode {
+    use conflux_pos_exporter::preflight::command::{run, Ask};
+    use conflux_pos_exporter::preflight::Exit;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("preflight: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Error as u8);
+        }
+    };
+    let ask = Ask {
+        exporter: a.exporter.clone(),
+        node: a.node.clone(),
+        timeout: a.timeout,
+        max_age: a.max_age,
+    };
+    ExitCode::from(runtime.block_on(run(&ask)) as u8)
 }
 
 async fn run(config: config::Config) -> anyhow::Result<()> {

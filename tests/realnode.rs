@@ -19,6 +19,8 @@ mod failover;
 mod failover_checks;
 #[path = "realnode/forks.rs"]
 mod forks;
+#[path = "realnode/preflight.rs"]
+mod preflight;
 #[path = "realnode/recorder.rs"]
 mod recorder;
 #[path = "realnode/retire.rs"]
@@ -266,4 +268,13 @@ async fn one_stopped_validator_is_a_solo_miss_only_on_its_own_exporter() {
         return;
     }
     committee::just_me(test).await;
+}
+
+#[ignore = "needs the real devnet: scripts/test-realnode"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_before_start_voting_on_a_standby() {
+    let test = "preflight_before_start_voting_on_a_standby";
+    if !skipped(test) {
+        preflight::run(test).await;
+    }
 }

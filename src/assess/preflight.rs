@@ -44,6 +44,8 @@ pub(crate) enum Reason {
     KeySigning,
     /// The key proposed the latest committed block.
     KeyProposing,
+    /// The key signed or proposed a block not committed yet, newer than its last committed signature.
+    KeySigningUncommitted,
     /// Another node holding the key has its voting switch on.
     OtherSwitchOn,
     /// The safety data this node would resume from is older than the key's last signed (epoch, round).
@@ -64,6 +66,7 @@ impl Reason {
         match self {
             Self::KeySigning => "key_signing",
             Self::KeyProposing => "key_proposing",
+            Self::KeySigningUncommitted => "key_signing_uncommitted",
             Self::OtherSwitchOn => "other_switch_on",
             Self::StaleSafetyData => "stale_safety_data",
             Self::NotSynced => "not_synced",
@@ -74,9 +77,10 @@ impl Reason {
     }
 
     /// Every reason.
-    pub(crate) const ALL: [Reason; 8] = [
+    pub(crate) const ALL: [Reason; 9] = [
         Self::KeySigning,
         Self::KeyProposing,
+        Self::KeySigningUncommitted,
         Self::OtherSwitchOn,
         Self::StaleSafetyData,
         Self::NotSynced,
@@ -109,6 +113,9 @@ pub(crate) struct Input {
     pub resume_from: Option<(u64, u64)>,
     /// (epoch, round) of the key's newest signed block on chain.
     pub chain_signed: Option<(u64, u64)>,
+    /// (epoch, round) of the newest not yet committed block (`pos_getConsensusBlocks`) whose QC holds the key's
+    /// signature or that the key proposed (`None`: none, or the node does not serve the method).
+    pub pending_signed: Option<(u64, u64)>,
     /// Quiet blocks needed (outside the committee: at least an epoch, so a term passes without an Election).
     pub quiet_needed: u64,
 }
@@ -123,6 +130,15 @@ pub(crate) struct Preflight {
     /// Committed blocks since the key's last sign of life (signature, proposal, Election); `None` when the
     /// history read holds none (then at least the whole history read was quiet).
     pub quiet_blocks: Option<u64>,
+    /// What the verdict was computed from: the evidence the operator is shown.
+    pub input: Input,
+}
+
+impl Input {
+    /// The newest (epoch, round) the key is known to have signed: committed, or in a block not committed yet.
+    pub(crate) fn newest_signed(&self) -> Option<(u64, u64)> {
+        self.chain_signed.max(self.pending_signed)
+    }
 }
 
 /// Applies the rule: unsafe evidence first (it is definitive), then missing facts, then the quiet count.
@@ -142,7 +158,10 @@ pub(crate) fn preflight(i: &Input) -> Preflight {
     if i.other_switch_on == Some(true) {
         reasons.push(Reason::OtherSwitchOn);
     }
-    if let (Some(file), Some(chain)) = (i.resume_from, i.chain_signed) {
+    if i.pending_signed.is_some() && i.pending_signed > i.chain_signed {
+        reasons.push(Reason::KeySigningUncommitted);
+    }
+    if let (Some(file), Some(chain)) = (i.resume_from, i.newest_signed()) {
         if file < chain {
             reasons.push(Reason::StaleSafetyData);
         }
@@ -172,6 +191,7 @@ pub(crate) fn preflight(i: &Input) -> Preflight {
         verdict,
         reasons,
         quiet_blocks,
+        input: *i,
     }
 }
 
@@ -192,6 +212,7 @@ mod tests {
             in_committee: Some(true),
             resume_from: Some((5, 40)),
             chain_signed: Some((5, 40)),
+            pending_signed: None,
             quiet_needed: DEFAULT_QUIET_BLOCKS,
         }
     }
@@ -205,6 +226,26 @@ mod tests {
         let mut i = quiet_standby(97);
         (i.last_signed, i.chain_signed) = (Some(90), Some((5, 30)));
         assert_eq!(preflight(&i).reasons, [Reason::KeyProposing]);
+    }
+
+    #[test]
+    fn a_signature_in_a_block_not_committed_yet_is_unsafe() {
+        // Quiet in the committed chain, but a QC of the consensus DB at (5, 41) holds the key.
+        let mut i = quiet_standby(200);
+        i.pending_signed = Some((5, 41));
+        let p = preflight(&i);
+        assert_eq!(p.verdict, Verdict::Unsafe);
+        assert_eq!(
+            p.reasons,
+            [Reason::KeySigningUncommitted, Reason::StaleSafetyData]
+        );
+        // A consensus block already committed (the DB's root) adds nothing to the committed record.
+        i.pending_signed = Some((5, 40));
+        assert_eq!(preflight(&i).verdict, Verdict::Safe);
+        // With safety data as new as that vote, only the sign of life remains.
+        i.pending_signed = Some((5, 41));
+        i.resume_from = Some((5, 41));
+        assert_eq!(preflight(&i).reasons, [Reason::KeySigningUncommitted]);
     }
 
     #[test]

@@ -98,4 +98,33 @@ pub struct Cli {
         env = "CONFLUX_EXPORTER_RPC_MAX_RESPONSE_BYTES"
     )]
     pub max_response_bytes: Option<usize>,
+    /// A one-shot command instead of running the exporter.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// One-shot commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Ask the running exporter whether start_voting is safe on a node now; prints the evidence and the exact
+    /// call, sends nothing to any node. Exit codes: 0 safe, 10 unsafe, 11 wait, 12 unknown, 13 error (exporter
+    /// unreachable, unusable answer, no such node), 2 usage error.
+    Preflight(PreflightArgs),
+}
+
+/// Flags of `preflight`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PreflightArgs {
+    /// Base URL of the running exporter (credentials for basic auth may go in the URL).
+    #[arg(long, default_value = "http://127.0.0.1:12541")]
+    pub exporter: String,
+    /// The node to judge (its name in the exporter's configuration); optional when it watches one node.
+    #[arg(long)]
+    pub node: Option<String>,
+    /// Deadline of the request to the exporter.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// A judgement older than this is not trusted: the verdict is then unknown.
+    #[arg(long = "max-age", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub max_age: std::time::Duration,
 }

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use cli::Cli;
+pub use cli::{Cli, Command, PreflightArgs};
 use file::FileConfig;
 pub(crate) use paths::NodePaths;
 

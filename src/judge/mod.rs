@@ -302,6 +302,12 @@ fn start_voting_preflight(node: &NodeState, guard: &GuardView) -> Option<Preflig
         in_committee,
         resume_from: node.host.as_ref().and_then(HostObs::resume_from),
         chain_signed: l.last_signed_round,
+        pending_signed: node
+            .pos
+            .as_ref()
+            .filter(|_| node.poll.up)
+            .and_then(|p| p.pending)
+            .and_then(|p| p.newest()),
         quiet_needed,
     }))
 }

@@ -221,7 +221,8 @@ impl Client {
     }
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// The error and its sources, joined with ": ".
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut src = e.source();
     while let Some(s) = src {

@@ -21,6 +21,8 @@ pub(crate) const ALLOWED_METHODS: &[&str] = &[
     "pos_getBlockByNumber",
     "pos_getTransactionByNumber",
     "pos_getRewardsByEpoch",
+    // debug, read-only: the consensus DB's blocks and their QC signers (reference §3.10)
+    "pos_getConsensusBlocks",
     // local PoS read-only controls
     "test_posVotingStatus",
     "test_posRegister",

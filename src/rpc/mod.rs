@@ -4,6 +4,7 @@
 pub(crate) mod batch;
 pub mod cfx;
 pub(crate) mod client;
+pub mod consensus;
 pub(crate) mod error;
 pub(crate) mod methods;
 pub mod pos;

@@ -19,7 +19,7 @@ struct Row {
 
 /// Up to [`MAX_SHOWN_CHARS`] characters of `s`, control characters (and bidi overrides) written as escapes (they count
 /// towards the limit), and `…` when cut. Reads no further into `s` than it shows.
-pub(super) fn bounded(s: &str) -> String {
+pub(crate) fn bounded(s: &str) -> String {
     let mut out = String::new();
     for (shown, c) in s.chars().enumerate() {
         if shown >= MAX_SHOWN_CHARS {
@@ -85,6 +85,14 @@ pub(super) fn landing_page(served: &Served) -> String {
             escape(&r.last_error),
         ));
     }
+    let mut preflight = String::new();
+    for (node, line) in served.preflight().lines {
+        preflight.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>\n",
+            escape(&node),
+            escape(&line)
+        ));
+    }
     let path = escape(served.telemetry_path());
     format!(
         "<!doctype html>\n<html><head><title>conflux-pos-exporter</title></head><body>\n\
@@ -92,6 +100,8 @@ pub(super) fn landing_page(served: &Served) -> String {
          <ul><li><a href=\"{path}\">{path}</a></li><li><a href=\"/-/healthy\">/-/healthy</a></li>\
          <li><a href=\"/-/ready\">/-/ready</a></li></ul>\n\
          <table border=\"1\"><tr><th>kind</th><th>name</th><th>url</th><th>state</th><th>last error</th></tr>\n{table}</table>\n\
+         <h2>start_voting preflight (<a href=\"/-/preflight\">/-/preflight</a>)</h2>\n\
+         <table border=\"1\"><tr><th>node</th><th>verdict</th></tr>\n{preflight}</table>\n\
          </body></html>\n",
         env!("CARGO_PKG_VERSION")
     )

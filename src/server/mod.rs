@@ -7,7 +7,7 @@ pub(crate) mod auth;
 mod deadline;
 pub(crate) mod fdlimit;
 pub(crate) mod gzip;
-mod landing;
+pub(crate) mod landing;
 pub(crate) mod listen;
 pub(crate) mod tls;
 
@@ -36,6 +36,7 @@ pub(crate) const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// What handlers read: the encoded exposition plus the state (for the landing page and readiness).
 pub(crate) struct Served {
     exposition: RwLock<Encoded>,
+    preflight: RwLock<Preflight>,
     hub: Arc<Hub>,
     telemetry_path: String,
     auth: Option<BasicAuth>,
@@ -56,6 +57,7 @@ impl Served {
     ) -> Arc<Self> {
         Arc::new(Self {
             exposition: RwLock::new(Encoded::default()),
+            preflight: RwLock::new(Preflight::default()),
             hub,
             telemetry_path,
             auth,
@@ -66,6 +68,21 @@ impl Served {
     pub(crate) fn set_exposition(&self, bytes: Vec<u8>) {
         let encoded = Encoded::new(bytes);
         *self.exposition.write().unwrap_or_else(|p| p.into_inner()) = encoded;
+    }
+
+    /// Replaces the preflight report (JSON) and its one line per node for the landing page.
+    pub(crate) fn set_preflight(&self, json: Vec<u8>, lines: Vec<(String, String)>) {
+        *self.preflight.write().unwrap_or_else(|p| p.into_inner()) = Preflight {
+            json: json.into(),
+            lines,
+        };
+    }
+
+    fn preflight(&self) -> Preflight {
+        self.preflight
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn exposition(&self) -> Encoded {
@@ -82,6 +99,15 @@ impl Served {
     fn telemetry_path(&self) -> &str {
         &self.telemetry_path
     }
+}
+
+/// The start-voting preflight of the last publish, as served.
+#[derive(Debug, Clone, Default)]
+struct Preflight {
+    /// The JSON report (`/-/preflight`).
+    json: Bytes,
+    /// (node, verdict line) for the landing page.
+    lines: Vec<(String, String)>,
 }
 
 fn response(
@@ -135,6 +161,8 @@ async fn handle(
         response(StatusCode::OK, "text/plain", "Healthy\n")
     } else if path == "/-/ready" {
         ready_response(&served)
+    } else if path == PREFLIGHT_PATH {
+        preflight_response(&served)
     } else {
         response(StatusCode::NOT_FOUND, "text/plain", "not found\n")
     })
@@ -184,6 +212,22 @@ fn metrics_response(req: &Request<Incoming>, served: &Served) -> Response<Full<B
             .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     r
+}
+
+/// Path of the start-voting preflight report (read by `conflux-pos-exporter preflight`).
+pub(crate) const PREFLIGHT_PATH: &str = "/-/preflight";
+
+/// The JSON report of the last judgement; 503 before the first one.
+fn preflight_response(served: &Served) -> Response<Full<Bytes>> {
+    let json = served.preflight().json;
+    if json.is_empty() {
+        return response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "No preflight judged yet\n",
+        );
+    }
+    response(StatusCode::OK, "application/json", json)
 }
 
 /// Ready once every configured node has answered `cfx_getStatus` at least once: before that the exposition

@@ -131,6 +131,9 @@ pub struct PosObs {
     /// When the current `latestCommitted` of the view in use was first seen: the ETA counts from the block's
     /// commit, not the poll.
     pub latest_committed_seen_at: Option<SystemTime>,
+    /// The key's signs in the node's consensus DB (`pos_getConsensusBlocks`), from the last poll that read it;
+    /// `None` when the node does not serve the method or the last answer failed.
+    pub pending: Option<crate::rpc::consensus::PendingSigns>,
     /// `test_posVotingStatus`: the node's local voting switch.
     pub voting_enabled: Option<bool>,
     /// When the request that read `voting_enabled` was sent: the node answered at this moment or later, so the

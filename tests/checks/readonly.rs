@@ -73,3 +73,50 @@ async fn oversized_answers_are_refused() {
     assert_eq!(r.unwrap_err(), RpcError::TooLarge(64));
     sim.shutdown().await;
 }
+
+/// The preflight path end to end: the exporter reads the consensus DB (`pos_getConsensusBlocks`, allowed and
+/// read-only) and the `preflight` command asks only the exporter; neither sends a state-changing method to a node,
+/// whatever the verdict, and the command sends nothing to any node.
+#[tokio::test]
+async fn the_preflight_sends_no_state_changing_method() {
+    use support::guard::{config_for, pair_sim, KEY};
+    let sim = pair_sim(&[KEY.to_string()]).await;
+    sim.advance_pos(3).unwrap();
+    let app = support::exporter::exporter(config_for(&[
+        ("a", sim.url("a").unwrap(), String::new()),
+        ("b", sim.url("b").unwrap(), String::new()),
+    ]))
+    .await;
+    let addr = app.local_addr();
+    support::scrape::wait_for(addr, support::scrape::DEADLINE, "b's preflight", |s| {
+        s.get(
+            "conflux_pos_start_voting_preflight",
+            &[("node", "b"), ("verdict", "unsafe")],
+        ) == Some(1.0)
+    })
+    .await;
+    app.shutdown().await;
+    let before = sim.stats("b").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_conflux-pos-exporter"))
+        .args(["preflight", "--node=b", "--exporter"])
+        .arg(sim.url("b").unwrap())
+        .output()
+        .unwrap();
+    // Pointed at a node instead of an exporter: a GET the node refuses, an error exit, no JSON-RPC call.
+    assert_eq!(out.status.code(), Some(13));
+    for node in ["a", "b"] {
+        let stats = sim.stats(node).unwrap();
+        assert!(stats.dangerous_methods.is_empty(), "{node}: {stats:?}");
+        assert!(
+            stats.calls_per_method.get("pos_getConsensusBlocks") > Some(&0),
+            "{node}: {stats:?}"
+        );
+    }
+    let after = sim.stats("b").unwrap();
+    assert_eq!(
+        after.rpc_calls, before.rpc_calls,
+        "the command made a JSON-RPC call"
+    );
+    assert!(after.http_requests <= before.http_requests + 1, "{after:?}");
+    sim.shutdown().await;
+}

@@ -45,6 +45,60 @@ async fn preflight_is(
     .await
 }
 
+/// Runs `conflux-pos-exporter preflight` against the exporter at `app` for `node`: (exit code, stdout).
+async fn command(app: std::net::SocketAddr, args: &[&str]) -> (i32, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_conflux-pos-exporter"))
+        .arg("preflight")
+        .arg(format!("--exporter=http://{app}"))
+        .args(args)
+        .output()
+        .await
+        .expect("run the preflight command");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().expect("exit code"), text)
+}
+
+/// The command's verdict for `node` agrees with the exporter's series: its exit code and the evidence printed.
+/// Asked again until it does (within [`DEADLINE`]): on a loaded machine a poll that times out makes the verdict
+/// `unknown` for a moment, which is the honest answer then.
+async fn command_says(app: std::net::SocketAddr, node: &str, code: i32, shows: &[&str]) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let (got, text) = command(app, &[&format!("--node={node}")]).await;
+        if got == code && shows.iter().all(|s| text.contains(s)) {
+            println!("{text}");
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "wanted exit {code} showing {shows:?}, got {got}:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until the landing page shows every one of `lines`.
+async fn landing_shows(app: std::net::SocketAddr, lines: &[&str]) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let page = reqwest::get(format!("http://{app}/"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if lines.iter().all(|l| page.contains(l)) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{lines:?} not in:\n{page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// (epoch, round) of committed block `h`, as the chain reports it.
 async fn epoch_round(sim: &SimHandle, h: u64) -> (u64, u64) {
     let b = result(
@@ -88,6 +142,32 @@ async fn a_standby_waits_for_the_key_to_fall_silent_and_for_current_safety_data(
         s.get("conflux_pos_start_voting_quiet_blocks", &[("node", "b")]),
         Some(0.0)
     );
+    let latest = format!("last signed: block {}", sim.pos_height());
+    // The QC of the next block, not committed yet (pos_getConsensusBlocks), already holds the key.
+    wait_for(
+        addr,
+        DEADLINE,
+        "b: the key signs a block not committed yet; b's never-voted file scanned (stale)",
+        |s| {
+            reason(s, "b", "key_signing_uncommitted") == Some(1.0)
+                && reason(s, "b", "stale_safety_data") == Some(1.0)
+        },
+    )
+    .await;
+    let pending = "2 blocks; the key signed";
+    command_says(
+        addr,
+        "b",
+        10,
+        &[
+            "verdict: UNSAFE",
+            "key_signing",
+            &latest,
+            "do NOT run",
+            pending,
+        ],
+    )
+    .await;
 
     // (b) stop_voting on the primary; its .save (current: the key's last signed round) moves to the standby.
     set_voting(&sim, "a", false).await;
@@ -98,12 +178,59 @@ async fn a_standby_waits_for_the_key_to_fall_silent_and_for_current_safety_data(
     sim.advance_pos(3).unwrap();
     let s = preflight_is(addr, &sim, "b", "wait").await;
     assert_eq!(reason(&s, "b", "quiet_too_short"), Some(1.0));
+    assert_eq!(reason(&s, "b", "key_signing_uncommitted"), Some(0.0));
     assert_eq!(
         s.get("conflux_pos_start_voting_quiet_blocks", &[("node", "b")]),
         Some(3.0)
     );
+    command_says(
+        addr,
+        "b",
+        11,
+        &[
+            "verdict: WAIT",
+            "quiet blocks: 3 of 10 needed",
+            "none signed or proposed",
+        ],
+    )
+    .await;
     sim.advance_pos(7).unwrap();
     let s = preflight_is(addr, &sim, "b", "safe").await;
+    let save = format!("secure_storage.json.save at (epoch {epoch}, round {round})");
+    let call = r#""method":"test_posStartVoting","params":[false]"#;
+    command_says(
+        addr,
+        "b",
+        0,
+        &["verdict: SAFE", "safe now: run", &save, call],
+    )
+    .await;
+    // The same node watched by a second exporter without its files: never safe on missing data.
+    let blind = exporter(config_for(&[("c", sim.url("b").unwrap(), String::new())])).await;
+    let s2 = preflight_is(blind.local_addr(), &sim, "c", "unknown").await;
+    assert_eq!(reason(&s2, "c", "input_unknown"), Some(1.0));
+    command_says(
+        blind.local_addr(),
+        "c",
+        12,
+        &["verdict: UNKNOWN", "no safety data file visible"],
+    )
+    .await;
+    // With one node, --node may be left out.
+    assert_eq!(command(blind.local_addr(), &[]).await.0, 12);
+    blind.shutdown().await;
+    // The landing page shows each node's verdict line.
+    landing_shows(
+        addr,
+        &[
+            "<td>b</td><td>safe; 10 of 10 quiet blocks</td>",
+            "<td>a</td><td>unknown (input_unknown)",
+        ],
+    )
+    .await;
+    // Two nodes and none named, or a name it does not watch: an error, not a verdict.
+    assert_eq!(command(addr, &[]).await.0, 13);
+    command_says(addr, "nosuch", 13, &["watches no node named \"nosuch\""]).await;
     assert_eq!(reason(&s, "b", "quiet_too_short"), Some(0.0));
     let against = |s: &Scrape, n: &str| {
         s.get(
@@ -121,6 +248,8 @@ async fn a_standby_waits_for_the_key_to_fall_silent_and_for_current_safety_data(
     .unwrap();
     let s = preflight_is(addr, &sim, "b", "unsafe").await;
     assert_eq!(reason(&s, "b", "stale_safety_data"), Some(1.0));
+    let stale = format!("round {})", round.saturating_sub(1));
+    command_says(addr, "b", 10, &["stale safety data", &stale]).await;
 
     // (d) The hand-over happens (the standby votes): the old primary must not start again.
     std::fs::write(db.file("secure_storage.json.save"), store(epoch, round)).unwrap();
@@ -129,6 +258,7 @@ async fn a_standby_waits_for_the_key_to_fall_silent_and_for_current_safety_data(
     sim.advance_pos(1).unwrap();
     let s = preflight_is(addr, &sim, "a", "unsafe").await;
     assert_eq!(reason(&s, "a", "key_signing"), Some(1.0));
+    command_says(addr, "a", 10, &["verdict: UNSAFE", "key_signing"]).await;
     assert_eq!(
         against(&s, "b"),
         Some(0.0),
@@ -142,4 +272,17 @@ async fn a_standby_waits_for_the_key_to_fall_silent_and_for_current_safety_data(
     .await;
     app.shutdown().await;
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_command_says_error_when_the_exporter_cannot_be_asked() {
+    // A port nobody listens on (bound, then closed), and a usage error.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (code, text) = command(port, &["--timeout=2s"]).await;
+    assert_eq!(code, 13, "{text}");
+    assert!(text.contains("cannot read"), "{text}");
+    assert_eq!(command(port, &["--timeout=soon"]).await.0, 2);
 }

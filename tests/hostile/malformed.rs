@@ -198,7 +198,11 @@ fn a_realistic_pos_answer_followed_by_garbage_keeps_the_source_usable() {
     pos.choose_local();
     assert_eq!(
         bad,
-        vec!["test_posVotingStatus", "pos_getAccount"],
+        vec![
+            "test_posVotingStatus",
+            "pos_getAccount",
+            "pos_getConsensusBlocks"
+        ],
         "the garbage answers are counted and named by method"
     );
     assert_eq!(pos.obs.epoch_length, Some(10));
@@ -221,12 +225,22 @@ fn a_malformed_pos_address_in_an_answer_is_counted_not_taken() {
             "availableVotes":"0x1","forceRetired":null,"forfeited":"0x0","inQueue":[],"locked":"0x1",
             "outQueue":[],"unlocked":"0x0"}}),
         ),
+        // A QC signer of a block not committed yet.
+        ok(json!([{"epoch":"0x5","round":"0x1","signatures":[{"account":"0x12","votes":"0x1"}]}])),
     ]);
     assert_eq!(results.len(), calls.len());
     let bad = pos.apply(Ok(results));
     pos.choose_local();
-    assert_eq!(bad, vec!["pos_getCommittee", "pos_getAccount"]);
+    assert_eq!(
+        bad,
+        vec![
+            "pos_getCommittee",
+            "pos_getAccount",
+            "pos_getConsensusBlocks"
+        ]
+    );
     assert!(pos.obs.committee.is_none() && pos.obs.account.is_none());
+    assert!(pos.obs.pending.is_none());
 
     // Without an address, test_posRegister's answer is where it enters: a malformed one is counted too.
     let mut pos = PosSource::new(None);

@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths};
 use crate::pos_address::PosAddress;
+use crate::rpc::consensus::{ConsensusBlock, PendingSigns};
 use crate::rpc::pos::{Account, CommitteeState, PosStatus, Registration};
 use crate::rpc::{decode, Answer, Call, RpcError};
 use crate::state::{PosDown, PosObs, ViewData, ViewSource};
@@ -38,6 +39,7 @@ enum Head {
     Account,
     Register,
     Voting,
+    Consensus,
 }
 
 impl Head {
@@ -48,6 +50,7 @@ impl Head {
             Head::Account => "pos_getAccount",
             Head::Register => "test_posRegister",
             Head::Voting => "test_posVotingStatus",
+            Head::Consensus => "pos_getConsensusBlocks",
         }
     }
 }
@@ -141,7 +144,8 @@ impl PosSource {
     pub fn calls(&mut self) -> Vec<Call> {
         self.head = vec![Head::Status, Head::Committee, Head::Voting];
         if self.obs.address.is_some() {
-            self.head.push(Head::Account);
+            // The key's freshest signs of life, for the start_voting preflight (a few blocks on a real node).
+            self.head.extend([Head::Account, Head::Consensus]);
         } else {
             self.head.push(Head::Register);
         }
@@ -160,6 +164,7 @@ impl PosSource {
                 Head::Status => Call::new("pos_getStatus", json!([])),
                 Head::Committee => Call::new("pos_getCommittee", json!([])),
                 Head::Voting => Call::new("test_posVotingStatus", json!([])),
+                Head::Consensus => Call::new("pos_getConsensusBlocks", json!([])),
                 Head::Account => Call::new("pos_getAccount", json!([us])),
                 // Read-only: builds call data and returns our address; nothing is sent to the chain.
                 Head::Register => Call::new("test_posRegister", json!(["0x1"])),
@@ -329,7 +334,24 @@ impl PosSource {
                 }
                 0
             }
+            (Head::Consensus, answer) => self.apply_consensus(answer),
             (Head::Committee | Head::Account, Err(_)) => 0,
+        }
+    }
+
+    /// The key's signs among the consensus DB's blocks; a node that does not serve the method (or any failure)
+    /// leaves them unknown, and a malformed answer is counted.
+    fn apply_consensus(&mut self, answer: Answer) -> usize {
+        self.obs.pending = None;
+        let (Ok(v), Some(key)) = (answer, self.obs.address.as_ref()) else {
+            return 0;
+        };
+        match decode::<Vec<ConsensusBlock>>(v) {
+            Ok(blocks) => {
+                self.obs.pending = Some(PendingSigns::of(&blocks, key));
+                0
+            }
+            Err(_) => 1,
         }
     }
 

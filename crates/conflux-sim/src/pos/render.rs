@@ -55,6 +55,33 @@ pub(crate) fn block(b: &Block) -> Value {
     })
 }
 
+/// A consensus-DB block not executed yet, as `pos_getConsensusBlocks` lists it: height and last transaction 0,
+/// no pivot decision.
+pub(crate) fn pending_block(
+    parent: &Block,
+    epoch: u64,
+    round: u64,
+    miner: Option<&str>,
+    qc: &[(String, u64)],
+) -> Value {
+    let signatures: Vec<Value> = qc
+        .iter()
+        .map(|(a, p)| json!({"account": a, "votes": qty(*p)}))
+        .collect();
+    json!({
+        "hash": ids::h256(ids::TAG_BLOCK, ids::str_key(&parent.hash) ^ u64::MAX),
+        "height": qty(0),
+        "epoch": qty(epoch),
+        "round": qty(round),
+        "lastTxNumber": qty(0),
+        "miner": miner,
+        "parentHash": parent.hash,
+        "timestamp": qty(parent.timestamp_us + 1),
+        "pivotDecision": null,
+        "signatures": signatures,
+    })
+}
+
 fn tx_type_and_payload(kind: &TxKind, number: u64) -> (&'static str, Value) {
     match kind {
         TxKind::BlockMetadata => ("BlockMetadata", Value::Null),

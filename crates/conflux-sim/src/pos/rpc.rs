@@ -112,8 +112,41 @@ impl PosChain {
                 let record = self.rewards.get(&epoch).filter(|r| r.end_view <= visible);
                 Ok(record.map_or(Value::Null, render::rewards))
             }
+            "pos_getConsensusBlocks" => Ok(self.consensus_blocks_at(visible)),
             _ => Err((METHOD_NOT_FOUND, "Method not found".to_string())),
         }
+    }
+
+    /// `pos_getConsensusBlocks`: the consensus DB holds the committed root (as committed) and, while the live
+    /// members make a quorum, the next round's block, not executed yet (height 0, no pivot decision), certified
+    /// by their QC — the signatures of a key that still votes show there before any committed block carries them.
+    fn consensus_blocks_at(&self, visible: u64) -> Value {
+        let Some(root) = self.block(visible) else {
+            return Value::Array(Vec::new());
+        };
+        let mut blocks = vec![render::block(root)];
+        let next = visible + 1;
+        let epoch = self.geo.block_epoch(next);
+        let c = self.committee(epoch);
+        let qc: Vec<(String, u64)> = c
+            .nodes
+            .iter()
+            .filter(|(a, _)| self.voters_of(a) >= 1 && !self.omitted.contains(a))
+            .cloned()
+            .collect();
+        let power: u64 = qc.iter().map(|(_, p)| p).sum();
+        if !c.nodes.is_empty() && power >= c.quorum() {
+            let round = if epoch == root.epoch {
+                root.round + 1
+            } else {
+                1
+            };
+            let miner = qc
+                .get((next % qc.len() as u64) as usize)
+                .map(|(a, _)| a.as_str());
+            blocks.push(render::pending_block(root, epoch, round, miner, &qc));
+        }
+        Value::Array(blocks)
     }
 
     /// `latestVoted` as seen at `visible`.

@@ -312,3 +312,40 @@ fn bad_parameters_are_invalid_params() {
         json!("0x1")
     );
 }
+
+#[test]
+fn consensus_blocks_hold_the_root_and_the_next_qc_of_the_live_members() {
+    let mut c = PosChain::new(params());
+    run_to(&mut c, 25);
+    let blocks = call(&c, "pos_getConsensusBlocks", json!([]));
+    let blocks = blocks.as_array().unwrap();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[0], call(&c, "pos_getBlockByNumber", json!(["0x19"])));
+    let next = &blocks[1];
+    assert_eq!(
+        (next["height"].clone(), next["pivotDecision"].clone()),
+        (json!("0x0"), Value::Null)
+    );
+    assert_eq!(next["parentHash"], blocks[0]["hash"]);
+    assert_no_numbers(next, "pending block");
+    let signers = |b: &Value| -> Vec<String> {
+        b["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["account"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(signers(next).contains(&addr(1)));
+    // A member that stops voting is missing from the next QC at once; without a quorum there is no next block.
+    c.set_member_voting(&addr(1), false).unwrap();
+    let blocks = call(&c, "pos_getConsensusBlocks", json!([]));
+    assert!(!signers(&blocks[1]).contains(&addr(1)));
+    c.set_member_voting(&addr(2), false).unwrap();
+    assert_eq!(
+        call(&c, "pos_getConsensusBlocks", json!([]))
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
