@@ -15,9 +15,14 @@ use crate::assess::preflight::{preflight, Input, Preflight, Verdict, DEFAULT_QUI
 use crate::assess::readers::{key_readers, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::risk_unless_retired;
-use crate::assess::terms::seat;
+use crate::assess::standby::{able_to_vote, Reason};
+use crate::assess::stop::{self, StopEstimate, StopInput, TermSeats};
+use crate::assess::terms::{seat, upcoming};
 use crate::assess::window::cip99_transition_view;
 use crate::state::{HostObs, NodeState, PosObs, State};
+
+#[path = "judge_standby.rs"]
+mod standby;
 
 /// Every verdict of one publish.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +49,16 @@ pub struct NodeVerdicts {
     /// The node's switch went on while its last preflight with the switch off said `unsafe` or `wait`
     /// (`None`: no switch seen yet).
     pub started_against_preflight: Option<bool>,
+    /// A standby's (switch off) reasons it could not vote now, each `Some(true)` when it holds (`None`: not a
+    /// standby).
+    pub standby: Option<Vec<(Reason, Option<bool>)>>,
+}
+
+impl NodeVerdicts {
+    /// Whether this standby could vote now (`None`: not a standby, or unknown).
+    pub fn able_to_vote(&self) -> Option<bool> {
+        self.standby.as_deref().and_then(able_to_vote)
+    }
 }
 
 /// The force-retire verdicts read from the view in use.
@@ -59,6 +74,10 @@ pub struct PosVerdicts {
     pub retire: Option<(Judgement, Option<bool>)>,
     /// The downtime budget of a committee member.
     pub budget: Option<Budget>,
+    /// What `test_posStopElection` would return now (`None`: unknown).
+    pub stop: Option<StopEstimate>,
+    /// Whether Election transactions are still being sent for our key (`None`: unknown).
+    pub elections_sending: Option<bool>,
 }
 
 /// The judge's memory between publishes.
@@ -71,6 +90,8 @@ pub struct Judge {
     forecasts: BTreeMap<String, (ForecastCheck, bool)>,
     /// Per node: the preflight verdict last seen while its switch was off, and whether it then started against it.
     starts: BTreeMap<String, (Option<Verdict>, bool)>,
+    /// Per node: our key's seats in the terms seen finalized (the serving terms of the stop estimate).
+    seats: BTreeMap<String, TermSeats>,
 }
 
 impl Judge {
@@ -89,11 +110,13 @@ impl Judge {
                 let owner = self.owner(node);
                 let pos = node.chain_view().and_then(|p| {
                     let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
-                    pos_verdicts(p, chain_id.or(p.chain_id))
+                    let seats = self.seats.entry(node.name.clone()).or_default();
+                    pos_verdicts(p, chain_id.or(p.chain_id), seats)
                 });
                 let forecast_missed = self.forecast(node, pos.as_ref());
                 let preflight = start_voting_preflight(node, &guard);
                 let started_against_preflight = self.start(node, preflight.as_ref());
+                let standby = standby::standby_reasons(state, node, owner.as_ref());
                 NodeVerdicts {
                     owner,
                     reads_key,
@@ -101,6 +124,7 @@ impl Judge {
                     forecast_missed,
                     preflight,
                     started_against_preflight,
+                    standby,
                 }
             })
             .collect();
@@ -189,8 +213,8 @@ impl Judge {
     }
 }
 
-/// The force-retire verdicts of a judgeable observation.
-fn pos_verdicts(p: &PosObs, chain_id: Option<u64>) -> Option<PosVerdicts> {
+/// The force-retire and stop verdicts of a judgeable observation.
+fn pos_verdicts(p: &PosObs, chain_id: Option<u64>, seats: &mut TermSeats) -> Option<PosVerdicts> {
     let s = p.status.as_ref()?;
     let (latest, epoch) = (s.latest_committed.0, s.epoch.0);
     let transition = cip99_transition_view(chain_id, p.cip99_transition_view);
@@ -221,13 +245,40 @@ fn pos_verdicts(p: &PosObs, chain_id: Option<u64>) -> Option<PosVerdicts> {
                 at_risk,
             })
         });
+    let (stop, elections_sending) = stop_verdicts(p, epoch, latest, seats);
     Some(PosVerdicts {
         transition,
         epoch_end,
         remaining: epoch_end.map(|l| retire::remaining_blocks(latest, l)),
         retire,
         budget,
+        stop,
+        elections_sending,
     })
+}
+
+/// The read-only stop estimate and whether elections are still sent, remembering the finalized terms seen.
+fn stop_verdicts(
+    p: &PosObs,
+    epoch: u64,
+    latest: u64,
+    seats: &mut TermSeats,
+) -> (Option<StopEstimate>, Option<bool>) {
+    let (Some(us), Some(c), Some(len)) = (p.address.as_ref(), &p.committee, p.epoch_length) else {
+        return (None, None);
+    };
+    seats.record(c, us);
+    let a = &p.activity;
+    let schedule = upcoming(&c.elections, us);
+    let estimate = stop::stop_estimate(&StopInput {
+        upcoming: &schedule,
+        term_len: len,
+        seated_now: seat(&c.current_committee, us).is_some(),
+        applied_for: stop::applied_term(a.last_election_target_term, epoch),
+        seats,
+    });
+    let sending = stop::elections_sending(a.last_election_block, latest, len, p.backfilled);
+    (estimate, sending)
 }
 
 /// The preflight of `node` before `start_voting`: its own sync and files, the key's signs of life in the chain

@@ -14,6 +14,8 @@ pub mod preflight;
 pub mod readers;
 pub mod retire;
 pub mod stake;
+pub mod standby;
+pub mod stop;
 pub mod terms;
 pub mod votes;
 pub mod window;

@@ -8,6 +8,7 @@ use super::def::{catalogue, sync_counter, sync_float_counter};
 use super::value::{cfx, flag, seconds_since, set, unix_seconds};
 use crate::assess::retire;
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
+use crate::assess::stop::StopEstimate;
 use crate::assess::terms::{seat, upcoming};
 use crate::judge::PosVerdicts;
 use crate::pos_address::PosAddress;
@@ -46,6 +47,10 @@ catalogue! {
         verdict_view: Gauge("conflux_pos_verdict_view", ["node", "pos_address", "view"], "1 for the view our verdicts come from", doc: "1 for the PoS view the key's verdicts come from (view=local|reference), 0 for the other."),
         budget_seconds: Gauge("conflux_pos_downtime_budget_seconds", ["node", "pos_address"], "Seconds to force-retirement if we stay silent", doc: "Committee member: seconds until the chain force-retires the key if no vote of ours lands from now on."),
         budget_blocks: Gauge("conflux_pos_downtime_budget_blocks", ["node", "pos_address"], "Blocks to force-retirement if we stay silent", doc: "Committee member: PoS blocks until the chain force-retires the key if no vote of ours lands from now on."),
+        stop_block: Gauge("conflux_pos_stop_after_block", ["node", "pos_address"], "PoS block after which we are in no committee", doc: "What `test_posStopElection` would return, estimated read-only (the exporter never calls it): the PoS block after which our key serves in no current or future committee term (the start of the sixth term after our latest seated term, plus one). Stop the node once it is committed. Absent when it would return null (conflux_pos_serving_any_term 0) and while unknown: no term grid yet, or a serving term whose finalized election this exporter never saw (up to six terms after it starts)."),
+        stop_seconds: Gauge("conflux_pos_stop_after_seconds", ["node", "pos_address"], "Seconds until we are in no committee", doc: "Seconds until conflux_pos_stop_after_block is committed, at the observed block interval; 0 while our key is in no term."),
+        serving_any: Gauge("conflux_pos_serving_any_term", ["node", "pos_address"], "1 while our key is in a current or future term", doc: "1 while our key holds or applies for seats in a current or upcoming committee term (`test_posStopElection` would return a block), 0 when in none (it would return null: the node may stop without missing committee duty). Absent while unknown."),
+        elections_sending: Gauge("conflux_pos_elections_sending", ["node", "pos_address"], "1 while Election transactions are sent for us", doc: "1 when an executed Election transaction of our key landed within the last two terms (a node that elects applies once per term), 0 when none did: after `stop_election`, or when every vote already holds a seat. Absent while the history read does not reach two terms back."),
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward last epoch, in CFX", doc: "Our PoS reward in the last completed epoch read, in CFX (0 when none)."),
     }
 }
@@ -101,6 +106,7 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     committee(f, k);
     account(f, k);
     activity(f, k);
+    stop(f, k);
     let Some((j, at_risk)) = &k.verdicts.retire else {
         return;
     };
@@ -136,6 +142,34 @@ pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
                 retire::eta_seconds(b.blocks, i, since_latest),
             );
         }
+    }
+}
+
+/// The read-only stop estimate, beside the downtime budget.
+fn stop(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+    let kk = [k.node, k.address.as_str()];
+    if let Some(s) = k.verdicts.elections_sending {
+        set(&f.elections_sending, &kk, flag(s));
+    }
+    let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
+    match k.verdicts.stop {
+        Some(StopEstimate::Free) => {
+            set(&f.serving_any, &kk, 0.0);
+            set(&f.stop_seconds, &kk, 0.0);
+        }
+        Some(StopEstimate::After(block)) => {
+            set(&f.serving_any, &kk, 1.0);
+            set(&f.stop_block, &kk, block as f64);
+            if let Some(i) = k.interval {
+                let blocks = block.saturating_sub(k.latest);
+                set(
+                    &f.stop_seconds,
+                    &kk,
+                    retire::eta_seconds(blocks, i, since_latest),
+                );
+            }
+        }
+        None => {}
     }
 }
 
