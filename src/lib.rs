@@ -39,5 +39,6 @@ pub mod pos_address;
 pub mod rpc;
 pub mod server;
 pub mod state;
+pub mod upgrade;
 pub mod watch;
 pub mod webconfig;
