@@ -80,7 +80,7 @@ async fn estimate_vs_node(
 ) -> Result<(Option<u64>, Option<u64>, u64), String> {
     let node = format!("node{i}");
     let est = |s: &Scrape| match v(s, "conflux_pos_serving_any_term", &node) {
-        Some(x) if x == 0.0 => Some(None),
+        Some(0.0) => Some(None),
         Some(_) => v(s, "conflux_pos_stop_after_block", &node).map(|b| Some(b as u64)),
         None => None,
     };
