@@ -82,7 +82,7 @@ pub struct PosVerdicts {
 
 /// The judge's memory between publishes.
 #[derive(Debug, Default)]
-pub struct Judge {
+pub(crate) struct Judge {
     guard: GuardMemory,
     failover_logged: BTreeMap<String, FailoverState>,
     owner_logged: BTreeMap<String, OwnerVerdict>,
@@ -96,7 +96,7 @@ pub struct Judge {
 
 impl Judge {
     /// Judges `state` at `now`, logging every change once.
-    pub fn judge(&mut self, state: &State, now: SystemTime) -> Verdicts {
+    pub(crate) fn judge(&mut self, state: &State, now: SystemTime) -> Verdicts {
         let guard = self.guard.look(&state.guard_looks(), now);
         for v in &guard.nodes {
             log_failover(&mut self.failover_logged, v);

@@ -8,7 +8,7 @@ use crate::state::{NodeState, ProcessObs, State};
 
 /// The standby verdict of `node`: per reason whether it stops the node from voting; `None` when the node is not
 /// a standby (its switch is on, or unknown while it answers).
-pub fn standby_reasons(
+pub(super) fn standby_reasons(
     state: &State,
     node: &NodeState,
     owner: Option<&OwnerVerdict>,

@@ -29,16 +29,20 @@
 //! The simulated network the tests, the demo and the benchmarks run against is a separate crate of the workspace
 //! (`crates/conflux-sim`): the exporter neither ships nor depends on it.
 
+// Private by default: an item is `pub` only when the binary, the tests or the support crates use it, so the
+// compiler reports dead code; `unreachable_pub` keeps the rest `pub(crate)`.
+#![warn(unreachable_pub)]
+
 pub mod app;
 pub mod assess;
 pub mod config;
 pub mod host;
-pub mod judge;
+pub(crate) mod judge;
 pub mod metrics;
 pub mod pos_address;
 pub mod rpc;
-pub mod server;
-pub mod state;
+pub(crate) mod server;
+pub(crate) mod state;
 pub mod upgrade;
 pub mod watch;
 pub mod webconfig;

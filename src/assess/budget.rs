@@ -20,7 +20,7 @@ pub struct Budget {
 
 /// What the budget is computed from: one view's head and its judgement.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BudgetInput<'a> {
+pub(crate) struct BudgetInput<'a> {
     /// The vote record.
     pub ledger: &'a VoteLedger,
     /// Current PoS epoch.
@@ -39,7 +39,7 @@ pub struct BudgetInput<'a> {
 /// or does not apply (not in the committee). A member that is at risk already has until the current epoch's end.
 /// Otherwise the first epoch end X at or after the current one whose window `[X − w + 1, X]` (w chosen by the
 /// view of X's end) holds no epoch in which we signed is the retiring one.
-pub fn downtime_budget(i: &BudgetInput) -> Option<Budget> {
+pub(crate) fn downtime_budget(i: &BudgetInput) -> Option<Budget> {
     let (len, point) = i.grid;
     let record = i.ledger.epochs.get(&i.epoch)?;
     if record.member != Some(true) {

@@ -6,12 +6,12 @@
 use std::collections::BTreeSet;
 
 /// How many flagged epoch ends are remembered: far more than a retirement can lag behind its forecast.
-pub const FLAGGED_ENDS_KEPT: usize = 16;
+pub(crate) const FLAGGED_ENDS_KEPT: usize = 16;
 
 /// The self-check of the force-retire forecast: the epoch ends we flagged as retiring us, and the chain's
 /// `forceRetired` as last seen, so each retirement that happens while we watch is judged exactly once.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ForecastCheck {
+pub(crate) struct ForecastCheck {
     /// Epoch-ending blocks at which we forecast our retirement (the most recent ones).
     pub flagged_ends: BTreeSet<u64>,
     /// `forceRetired` of the account when first observed and after each change (`Some(None)`: not retired).
@@ -22,7 +22,7 @@ pub struct ForecastCheck {
 
 /// A change of the account's `forceRetired` seen by [`ForecastCheck::observe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retirement {
+pub(crate) enum Retirement {
     /// Already retired when first observed: nothing to judge.
     AlreadyRetired(u64),
     /// Retired at this view while we watched, as forecast.
@@ -33,7 +33,7 @@ pub enum Retirement {
 
 impl ForecastCheck {
     /// Remembers that we forecast a retirement at the epoch-ending block `end`.
-    pub fn flag(&mut self, end: u64) {
+    pub(crate) fn flag(&mut self, end: u64) {
         self.flagged_ends.insert(end);
         while self.flagged_ends.len() > FLAGGED_ENDS_KEPT {
             self.flagged_ends.pop_first();
@@ -43,7 +43,7 @@ impl ForecastCheck {
     /// Feeds `forceRetired` seen after a stretch without any fresh view of the chain: the change is recorded but
     /// not judged (we could not forecast what we could not see; the blind stretch is its own alert). Returns the
     /// retirement view when one appeared.
-    pub fn observe_unjudged(&mut self, force_retired: Option<u64>) -> Option<u64> {
+    pub(crate) fn observe_unjudged(&mut self, force_retired: Option<u64>) -> Option<u64> {
         if self.seen_force_retired == Some(force_retired) {
             return None;
         }
@@ -53,7 +53,7 @@ impl ForecastCheck {
     }
 
     /// Feeds the account's current `forceRetired`; returns what changed, counting misses.
-    pub fn observe(&mut self, force_retired: Option<u64>) -> Option<Retirement> {
+    pub(crate) fn observe(&mut self, force_retired: Option<u64>) -> Option<Retirement> {
         let first = self.seen_force_retired.is_none();
         if self.seen_force_retired == Some(force_retired) {
             return None;
@@ -75,7 +75,7 @@ impl ForecastCheck {
 /// The chain's verdict against ours: the chain force-retired us at view `retired_at` (an epoch-ending block), and
 /// `flagged_ends` are the epoch-ending blocks we forecast as retiring us while watching. A retirement at an end we
 /// never flagged is a forecast miss, which the operator must hear about.
-pub fn forecast_missed(flagged_ends: &BTreeSet<u64>, retired_at: u64) -> bool {
+pub(crate) fn forecast_missed(flagged_ends: &BTreeSet<u64>, retired_at: u64) -> bool {
     !flagged_ends.contains(&retired_at)
 }
 

@@ -18,7 +18,7 @@ pub struct Head {
 
 /// How often the views are sampled and how fast the chain moves.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pace {
+pub(crate) struct Pace {
     /// Observed seconds per committed block, when known.
     pub block_interval: Option<f64>,
     /// How often the local node is polled.
@@ -29,12 +29,12 @@ pub struct Pace {
 
 /// The fastest block interval any Conflux chain runs (the devnet's 1 s rounds): used while the chain's own is not
 /// observed yet, it makes the block tolerance generous and the "stuck" bound short, never the reverse.
-pub const FALLBACK_BLOCK_INTERVAL: f64 = 1.0;
+pub(crate) const FALLBACK_BLOCK_INTERVAL: f64 = 1.0;
 
 /// The slowest block interval a live chain shows: a round's timer grows ×1.2 up to six times from 30 s (≈ 90 s;
 /// 60 s rounds before CIP-113). A longer observed "interval" is a gap in what was read (the first blocks after an
 /// old anchor), not the chain's pace, and must not stretch the tolerances.
-pub const MAX_BLOCK_INTERVAL: f64 = 120.0;
+pub(crate) const MAX_BLOCK_INTERVAL: f64 = 120.0;
 
 impl Pace {
     fn interval(&self) -> f64 {
@@ -46,7 +46,7 @@ impl Pace {
 
     /// Blocks a healthy view may trail the best reference by: the blocks the chain commits between two samples
     /// of each side (the two heads are read at different moments), plus a little for a round that ran long.
-    pub fn lag_tolerance_blocks(&self) -> u64 {
+    pub(crate) fn lag_tolerance_blocks(&self) -> u64 {
         let sampling = self.node_poll.as_secs_f64() + self.reference_poll.as_secs_f64();
         let blocks = (sampling / self.interval()).ceil() as u64;
         blocks.max(1) + 2
@@ -54,7 +54,7 @@ impl Pace {
 
     /// How long a head may stay put while a reference is ahead of it before the view counts as stuck: three
     /// blocks of the chain, and never less than two polls (so one missed poll is not a verdict).
-    pub fn stuck_after(&self) -> Duration {
+    pub(crate) fn stuck_after(&self) -> Duration {
         let blocks = Duration::from_secs_f64(3.0 * self.interval());
         blocks.max(2 * self.node_poll)
     }
@@ -75,7 +75,12 @@ pub struct ViewVerdict {
 /// unavailable) is not fresh. Staleness is relative: a view level with every other one is fresh however long the
 /// chain stands still (no block, no epoch end, no retirement), and without any reference to compare with, the
 /// node's view is all there is (its lag is then unknown, `None`).
-pub fn judge(view: Option<Head>, best: Option<Head>, pace: &Pace, now: SystemTime) -> ViewVerdict {
+pub(crate) fn judge(
+    view: Option<Head>,
+    best: Option<Head>,
+    pace: &Pace,
+    now: SystemTime,
+) -> ViewVerdict {
     let Some(view) = view else {
         return ViewVerdict {
             fresh: false,
@@ -99,7 +104,7 @@ pub fn judge(view: Option<Head>, best: Option<Head>, pace: &Pace, now: SystemTim
 /// node whose PoS is stuck stops advancing `latestFinalized` while the references' keeps moving. `finalized` is the
 /// node's finalised PoW epoch as a head, `best` the references'. Only the "stuck" rule applies (the two counters
 /// are PoW epochs, not PoS blocks); a view without a PoS head is not fresh.
-pub fn judge_by_finality(
+pub(crate) fn judge_by_finality(
     view: Option<Head>,
     finalized: Option<Head>,
     best: Option<Head>,
@@ -122,7 +127,7 @@ pub fn judge_by_finality(
 
 /// The best reference head: the highest one among those reported. Ties keep the earliest `advanced_at` (the
 /// one that has known the height longest).
-pub fn best_head(heads: impl IntoIterator<Item = Head>) -> Option<Head> {
+pub(crate) fn best_head(heads: impl IntoIterator<Item = Head>) -> Option<Head> {
     heads.into_iter().fold(None, |best, h| match best {
         Some(b) if b.committed > h.committed => Some(b),
         Some(b) if b.committed == h.committed && b.advanced_at <= h.advanced_at => Some(b),

@@ -132,7 +132,7 @@ impl FailoverState {
 
 /// Classifies one node. A dangerous state that the known inputs already prove wins even when other inputs are
 /// missing; a normal state is claimed only when every input it rests on is known.
-pub fn failover_state(i: FailoverInputs) -> FailoverState {
+pub(crate) fn failover_state(i: FailoverInputs) -> FailoverState {
     match i.voting_enabled {
         Some(true) => voting_state(i),
         Some(false) => standby_state(i),
@@ -200,7 +200,7 @@ pub enum OwnerVerdict {
 }
 
 /// Compares the watched address with the file's owner.
-pub fn owner_verdict(
+pub(crate) fn owner_verdict(
     expected: Option<&PosAddress>,
     storage_owner: Option<&PosAddress>,
 ) -> OwnerVerdict {
@@ -220,7 +220,7 @@ pub fn owner_verdict(
 /// (`pos_getCommittee().elections[*].topElectingNodes`). Only a known address
 /// can be judged, which the type guarantees: "safe" is never claimed for a key
 /// we could not identify.
-pub fn safe_to_stop<'a>(
+pub(crate) fn safe_to_stop<'a>(
     ours: &PosAddress,
     committee: impl IntoIterator<Item = &'a PosAddress>,
     electing: impl IntoIterator<Item = &'a PosAddress>,

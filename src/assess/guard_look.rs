@@ -16,18 +16,18 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use super::guard::{failover_state, FailoverInputs, FailoverState, Storage};
-pub use super::guard_keys::KeyCount;
+pub(crate) use super::guard_keys::KeyCount;
 use super::guard_keys::{count_keys, peers, NodeFacts};
 use crate::pos_address::PosAddress;
 
 /// How long after its safety data last advanced a node still counts as signing. A committee member signs a
 /// vote or a timeout every round; rounds time out after at most a minute or two, so two minutes without any
 /// write means the node does not sign.
-pub const SIGNING_WINDOW: Duration = Duration::from_secs(120);
+pub(crate) const SIGNING_WINDOW: Duration = Duration::from_secs(120);
 
 /// A switch reading older than this is unknown: the PoS poller keeps the last head through a couple of slow
 /// polls, and a value that old may have changed since.
-pub const SWITCH_STALE_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const SWITCH_STALE_AFTER: Duration = Duration::from_secs(60);
 
 /// Scans remembered per node: enough to find one between two switch readings when both pollers run at the same
 /// interval, even with a scan or two in flight.

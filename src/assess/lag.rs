@@ -27,7 +27,7 @@ impl RefView<'_> {
 
 /// The network's best epoch as the median of the usable references on `chain_id` (the lower middle for an even
 /// count, so one runaway reference cannot inflate it). `None` when no reference is usable.
-pub fn reference_epoch(refs: &[RefView], chain_id: u64) -> Option<u64> {
+pub(crate) fn reference_epoch(refs: &[RefView], chain_id: u64) -> Option<u64> {
     lower_median(
         refs.iter()
             .filter(|r| r.usable_for(chain_id))
@@ -37,7 +37,7 @@ pub fn reference_epoch(refs: &[RefView], chain_id: u64) -> Option<u64> {
 
 /// The network's latest committed PoS block, by the same rule as [`reference_epoch`]: the median over the up
 /// references on `chain_id` that serve `pos_getStatus`. `None` when none does (then there is no PoS lag at all).
-pub fn reference_pos_block(refs: &[RefView], chain_id: u64) -> Option<u64> {
+pub(crate) fn reference_pos_block(refs: &[RefView], chain_id: u64) -> Option<u64> {
     lower_median(
         refs.iter()
             .filter(|r| r.up && r.chain_id == Some(chain_id))
@@ -54,13 +54,13 @@ fn lower_median(values: impl Iterator<Item = u64>) -> Option<u64> {
 
 /// Whether a node in sync phase `phase` (`debug_currentSyncPhase`) is still catching up: every phase but the
 /// normal one is a catch-up phase (reference §2.5).
-pub fn catching_up(phase: &str) -> bool {
+pub(crate) fn catching_up(phase: &str) -> bool {
     phase != "NormalSyncPhase"
 }
 
 /// Reference epoch minus node epoch: positive = behind, negative = ahead. Both come from peers, so any pair of
 /// `u64`s is possible: the difference is taken in `i128` and clamped, never wrapped.
-pub fn epoch_lag(reference_epoch: u64, node_epoch: u64) -> i64 {
+pub(crate) fn epoch_lag(reference_epoch: u64, node_epoch: u64) -> i64 {
     let lag = i128::from(reference_epoch) - i128::from(node_epoch);
     i64::try_from(lag).unwrap_or(if lag < 0 { i64::MIN } else { i64::MAX })
 }
@@ -68,7 +68,7 @@ pub fn epoch_lag(reference_epoch: u64, node_epoch: u64) -> i64 {
 /// Fork verdict: compares the node's pivot hash with the references' at the newest epoch both have. `Some(true)`
 /// when every usable reference that knows that epoch disagrees with the node, `Some(false)` when one agrees,
 /// `None` when there is no common epoch to compare yet.
-pub fn hash_mismatch(
+pub(crate) fn hash_mismatch(
     node_hashes: &BTreeMap<u64, String>,
     refs: &[RefView],
     chain_id: u64,

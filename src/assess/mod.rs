@@ -3,19 +3,19 @@
 //! committed block counts for us (signed, missed, unknown) is the chain's rule, and the force-retire window sizes
 //! its memory.
 
-pub mod budget;
-pub mod forecast;
-pub mod freshness;
+pub(crate) mod budget;
+pub(crate) mod forecast;
+pub(crate) mod freshness;
 pub mod guard;
-pub mod guard_keys;
+pub(crate) mod guard_keys;
 pub mod guard_look;
-pub mod lag;
-pub mod preflight;
-pub mod readers;
+pub(crate) mod lag;
+pub(crate) mod preflight;
+pub(crate) mod readers;
 pub mod retire;
-pub mod stake;
+pub(crate) mod stake;
 pub mod standby;
-pub mod stop;
-pub mod terms;
-pub mod votes;
-pub mod window;
+pub(crate) mod stop;
+pub(crate) mod terms;
+pub(crate) mod votes;
+pub(crate) mod window;

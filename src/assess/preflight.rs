@@ -7,7 +7,7 @@
 /// Quiet committed blocks needed before `safe`: a live voter signs nearly every block (a QC waits half a round
 /// for late votes, so one signature may be missing now and then, never ten in a row), and ten blocks are about
 /// five minutes on mainnet — short against a failover, long against any gap of a live node.
-pub const DEFAULT_QUIET_BLOCKS: u64 = 10;
+pub(crate) const DEFAULT_QUIET_BLOCKS: u64 = 10;
 
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ impl Reason {
 
 /// What the preflight of one node reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Input {
+pub(crate) struct Input {
     /// This node is synced and its own PoS view fresh (`None`: unknown).
     pub synced: Option<bool>,
     /// The vote history of the window is read (a sign of life could otherwise hide in it).
@@ -126,7 +126,7 @@ pub struct Preflight {
 }
 
 /// Applies the rule: unsafe evidence first (it is definitive), then missing facts, then the quiet count.
-pub fn preflight(i: &Input) -> Preflight {
+pub(crate) fn preflight(i: &Input) -> Preflight {
     let life = [i.last_signed, i.last_proposed, i.last_election]
         .into_iter()
         .flatten()

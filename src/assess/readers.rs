@@ -9,7 +9,7 @@ use crate::pos_address::PosAddress;
 
 /// A node as the choice sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Candidate<'a> {
+pub(crate) struct Candidate<'a> {
     /// Its PoS address; `None` when unknown.
     pub address: Option<&'a PosAddress>,
     /// How far it has read — (latest committed block, history read) — while it is up with a PoS status; `None`
@@ -19,7 +19,7 @@ pub struct Candidate<'a> {
 
 /// For each candidate, whether it reads for its key: the most advanced one (latest committed block, then history
 /// read), the first in order on a tie. Nodes without an address or progress read for nothing.
-pub fn key_readers(nodes: &[Candidate]) -> Vec<bool> {
+pub(crate) fn key_readers(nodes: &[Candidate]) -> Vec<bool> {
     let mut best: BTreeMap<&PosAddress, (usize, (u64, u64))> = BTreeMap::new();
     for (i, c) in nodes.iter().enumerate() {
         let (Some(addr), Some(progress)) = (c.address, c.progress) else {

@@ -22,13 +22,14 @@ pub struct RetireVerdict {
 }
 
 /// Applies the rule to the records of the current epoch `current` and the `window − 1` before it.
-pub fn assess(epochs: &BTreeMap<u64, EpochRecord>, current: u64, window: u64) -> RetireVerdict {
+#[cfg(test)]
+fn assess(epochs: &BTreeMap<u64, EpochRecord>, current: u64, window: u64) -> RetireVerdict {
     assess_from(epochs, current, window, None)
 }
 
 /// [`assess`] for a ledger whose node has no block before epoch `history_start` (chain start): earlier epochs of the
 /// window hold no signature of ours, so they are decided without a record.
-pub fn assess_from(
+pub(crate) fn assess_from(
     epochs: &BTreeMap<u64, EpochRecord>,
     current: u64,
     window: u64,
@@ -134,7 +135,7 @@ pub fn judge(
 /// election schedule reveals (`startBlockNumber` of an upcoming term), and the block *at* a term's start view is the
 /// last block of the epoch before it (its execution produces the next epoch's state; rounds run 1..=length).
 /// Returns the height of the current epoch's last block: the first grid view after `latest_committed`.
-pub fn epoch_last_block(latest_committed: u64, grid_point: u64, length: u64) -> Option<u64> {
+pub(crate) fn epoch_last_block(latest_committed: u64, grid_point: u64, length: u64) -> Option<u64> {
     if length == 0 {
         return None;
     }
@@ -145,13 +146,13 @@ pub fn epoch_last_block(latest_committed: u64, grid_point: u64, length: u64) -> 
 }
 
 /// Blocks still to be committed in the current epoch, the epoch-ending block included.
-pub fn remaining_blocks(latest_committed: u64, last_block: u64) -> u64 {
+pub(crate) fn remaining_blocks(latest_committed: u64, last_block: u64) -> u64 {
     last_block.saturating_sub(latest_committed)
 }
 
 /// Seconds until the end of the epoch at the observed block interval, counted from the commit of the latest
 /// block (`since_latest` seconds ago), never negative.
-pub fn eta_seconds(remaining: u64, interval_seconds: f64, since_latest: f64) -> f64 {
+pub(crate) fn eta_seconds(remaining: u64, interval_seconds: f64, since_latest: f64) -> f64 {
     (remaining as f64 * interval_seconds - since_latest.max(0.0)).max(0.0)
 }
 

@@ -5,11 +5,11 @@ use crate::rpc::pos::{Account, QueueItem};
 
 /// An out-queue item this far ahead of the account's view is the dispute relock (518 400 blocks since CIP-156),
 /// never an ordinary unlock (1 440–18 720 blocks), so the gap between the two is where the line goes.
-pub const SLASH_RELOCK_MIN_BLOCKS: u64 = 500_000;
+pub(crate) const SLASH_RELOCK_MIN_BLOCKS: u64 = 500_000;
 
 /// The double-vote penalty: a Dispute transaction named the address (`dispute_seen`), or its stake sits in an
 /// out-queue item ending at least [`SLASH_RELOCK_MIN_BLOCKS`] after the view the account was read at.
-pub fn slashed(account: &Account, dispute_seen: bool) -> bool {
+pub(crate) fn slashed(account: &Account, dispute_seen: bool) -> bool {
     // Past the top of the range no block can be that far ahead.
     let Some(line) = account.block_number.0.checked_add(SLASH_RELOCK_MIN_BLOCKS) else {
         return dispute_seen;
@@ -25,24 +25,27 @@ pub fn slashed(account: &Account, dispute_seen: bool) -> bool {
 /// The force-retire forecast once the account is known: an account that is already force-retired is not "at
 /// risk" any more (the risk has materialised and `force_retired` carries it), so a decided verdict turns to
 /// `false`; an undecided one (`None`) stays unknown — retirement does not make the history decidable.
-pub fn risk_unless_retired(at_risk: Option<bool>, account: Option<&Account>) -> Option<bool> {
+pub(crate) fn risk_unless_retired(
+    at_risk: Option<bool>,
+    account: Option<&Account>,
+) -> Option<bool> {
     let retired = account.is_some_and(|a| a.status.force_retired.is_some());
     at_risk.map(|r| r && !retired)
 }
 
 /// Votes held in a queue.
-pub fn queued_votes(items: &[QueueItem]) -> u64 {
+pub(crate) fn queued_votes(items: &[QueueItem]) -> u64 {
     items.iter().map(|i| i.power.0).sum()
 }
 
 /// The block at which the queue's next item matures (the earliest end); `None` for an empty queue.
-pub fn next_maturity(items: &[QueueItem]) -> Option<u64> {
+pub(crate) fn next_maturity(items: &[QueueItem]) -> Option<u64> {
     items.iter().map(|i| i.end_block_number.0).min()
 }
 
 /// Seconds until block `end` at the observed block interval, counted from the latest committed block; 0 when it
 /// has already passed.
-pub fn seconds_until_block(end: u64, latest: u64, interval_seconds: f64) -> f64 {
+pub(crate) fn seconds_until_block(end: u64, latest: u64, interval_seconds: f64) -> f64 {
     end.saturating_sub(latest) as f64 * interval_seconds
 }
 

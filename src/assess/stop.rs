@@ -13,7 +13,7 @@ use crate::pos_address::PosAddress;
 use crate::rpc::pos::CommitteeState;
 
 /// Terms a seat serves in (`TERM_LIST_LEN`): the committee is the union of the elected seats of six terms.
-pub const SERVING_TERMS: u64 = 6;
+pub(crate) const SERVING_TERMS: u64 = 6;
 /// Terms remembered; older ones no longer serve.
 const REMEMBERED: usize = 16;
 
@@ -28,12 +28,12 @@ pub enum StopEstimate {
 
 /// Whether our key won seats in each term whose election we saw finalized, by the term's start block.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TermSeats(BTreeMap<u64, bool>);
+pub(crate) struct TermSeats(BTreeMap<u64, bool>);
 
 impl TermSeats {
     /// Remembers the finalized upcoming terms of one `pos_getCommittee` answer (an electing term's seats are not
     /// final, so it is not remembered).
-    pub fn record(&mut self, c: &CommitteeState, us: &PosAddress) {
+    pub(crate) fn record(&mut self, c: &CommitteeState, us: &PosAddress) {
         for u in upcoming(&c.elections, us).iter().filter(|u| u.finalized) {
             self.0.insert(u.start_block, u.candidate);
         }
@@ -43,14 +43,14 @@ impl TermSeats {
     }
 
     /// Whether our key holds seats in the term starting at `start`, when its finalized election was seen.
-    pub fn seated(&self, start: u64) -> Option<bool> {
+    pub(crate) fn seated(&self, start: u64) -> Option<bool> {
         self.0.get(&start).copied()
     }
 }
 
 /// What the estimate is computed from: the view in use.
 #[derive(Debug, Clone, Copy)]
-pub struct StopInput<'a> {
+pub(crate) struct StopInput<'a> {
     /// The two upcoming terms as seen for us ([`upcoming`]).
     pub upcoming: &'a [Upcoming],
     /// Term length in blocks.
@@ -65,7 +65,7 @@ pub struct StopInput<'a> {
 }
 
 /// The estimate, or `None` when it cannot be known (no term grid, or a serving term's seats never seen).
-pub fn stop_estimate(i: &StopInput) -> Option<StopEstimate> {
+pub(crate) fn stop_estimate(i: &StopInput) -> Option<StopEstimate> {
     if i.term_len == 0 {
         return None;
     }
@@ -98,7 +98,7 @@ pub fn stop_estimate(i: &StopInput) -> Option<StopEstimate> {
 /// Which upcoming term an Election transaction for `target_term` applied to, given the current PoS epoch. The
 /// first upcoming term `pos_getCommittee` shows (`term_list[6]`) is number `epoch + 1` (measured on a conflux-rust
 /// devnet: at epoch 5 it starts at view 60 on a 10-block grid, `get_starting_view_for_term(6)`).
-pub fn applied_term(target_term: Option<u64>, epoch: u64) -> Option<Term> {
+pub(crate) fn applied_term(target_term: Option<u64>, epoch: u64) -> Option<Term> {
     match target_term?.checked_sub(epoch)?.checked_sub(1)? {
         0 => Some(Term::Next),
         1 => Some(Term::AfterNext),
@@ -108,7 +108,7 @@ pub fn applied_term(target_term: Option<u64>, epoch: u64) -> Option<Term> {
 
 /// Whether Election transactions are still being sent for our key: one landed within the last two terms (a
 /// sending node applies once per term). `None` while the history read does not reach that far back.
-pub fn elections_sending(
+pub(crate) fn elections_sending(
     last_election_block: Option<u64>,
     latest: u64,
     term_len: u64,

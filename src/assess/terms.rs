@@ -8,7 +8,7 @@ use crate::rpc::pos::{Committee, CommitteeState, Election, NodeVotes};
 
 /// One of the two upcoming terms the chain elects (reference §3: `elections` holds exactly two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Term {
+pub(crate) enum Term {
     /// The term that starts first.
     Next,
     /// The one after it.
@@ -17,10 +17,10 @@ pub enum Term {
 
 impl Term {
     /// Both terms, in order.
-    pub const ALL: [Term; 2] = [Term::Next, Term::AfterNext];
+    pub(crate) const ALL: [Term; 2] = [Term::Next, Term::AfterNext];
 
     /// The `term` label value.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Term::Next => "next",
             Term::AfterNext => "after_next",
@@ -30,7 +30,7 @@ impl Term {
 
 /// An upcoming term as seen for one address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Upcoming {
+pub(crate) struct Upcoming {
     /// Which term.
     pub term: Term,
     /// The view at which it starts.
@@ -42,20 +42,20 @@ pub struct Upcoming {
 }
 
 /// The address's seat in `committee`: its voting power when a member, `None` when not.
-pub fn seat(committee: &Committee, address: &PosAddress) -> Option<u64> {
+pub(crate) fn seat(committee: &Committee, address: &PosAddress) -> Option<u64> {
     find(&committee.nodes, address).map(|m| m.voting_power.0)
 }
 
 /// The two upcoming terms named in start order. The node's order is not relied on; an answer with more than two
 /// elections keeps the two that start first, so the label set stays bounded.
-pub fn schedule(elections: &[Election]) -> Vec<(Term, &Election)> {
+pub(crate) fn schedule(elections: &[Election]) -> Vec<(Term, &Election)> {
     let mut sorted: Vec<&Election> = elections.iter().collect();
     sorted.sort_by_key(|e| e.start_block_number.0);
     Term::ALL.into_iter().zip(sorted).collect()
 }
 
 /// The two upcoming terms (see [`schedule`]) as seen for `address`.
-pub fn upcoming(elections: &[Election], address: &PosAddress) -> Vec<Upcoming> {
+pub(crate) fn upcoming(elections: &[Election], address: &PosAddress) -> Vec<Upcoming> {
     schedule(elections)
         .into_iter()
         .map(|(term, e)| Upcoming {
@@ -69,7 +69,7 @@ pub fn upcoming(elections: &[Election], address: &PosAddress) -> Vec<Upcoming> {
 
 /// Whether `address` may stop without missing votes: no seat in the current committee nor among the electing
 /// or elected nodes of either upcoming term ([`safe_to_stop`]).
-pub fn free_to_stop(c: &CommitteeState, address: &PosAddress) -> bool {
+pub(crate) fn free_to_stop(c: &CommitteeState, address: &PosAddress) -> bool {
     let seated = c.current_committee.nodes.iter().map(|m| &m.address);
     let electing = c
         .elections

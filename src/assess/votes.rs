@@ -8,13 +8,13 @@ use crate::pos_address::PosAddress;
 use crate::rpc::pos::{CommitteeState, PosBlock};
 
 /// Epochs of detail kept: the largest force-retire window plus the one before, for the display of the last change.
-pub const EPOCHS_KEPT: usize = super::window::MAX_WINDOW_EPOCHS as usize + 1;
+pub(crate) const EPOCHS_KEPT: usize = super::window::MAX_WINDOW_EPOCHS as usize + 1;
 /// Recent block timestamps kept to observe the block interval.
-pub const INTERVAL_WINDOW: usize = 20;
+pub(crate) const INTERVAL_WINDOW: usize = 20;
 /// Gaps needed before the block interval is told.
-pub const MIN_GAPS: usize = 4;
+pub(crate) const MIN_GAPS: usize = 4;
 /// A gap longer than an hour is a hole in what was read (or a chain halted for good), not the chain's pace.
-pub const MAX_GAP_US: u64 = 3_600_000_000;
+pub(crate) const MAX_GAP_US: u64 = 3_600_000_000;
 
 /// Our participation in one PoS epoch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

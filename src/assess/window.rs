@@ -3,14 +3,14 @@
 //! [`MAX_WINDOW_EPOCHS`], so the window is written once.
 
 /// `CIP99_FORCE_RETIRE_EPOCH_COUNT`: the ending epoch plus the two before it.
-pub const CIP99_WINDOW_EPOCHS: u64 = 3;
+pub(crate) const CIP99_WINDOW_EPOCHS: u64 = 3;
 /// The look-back before CIP-99 (and on any chain that never activates it).
-pub const PRE_CIP99_WINDOW_EPOCHS: u64 = 1;
+pub(crate) const PRE_CIP99_WINDOW_EPOCHS: u64 = 1;
 /// The largest window any chain uses: how much history the watcher must read to judge.
-pub const MAX_WINDOW_EPOCHS: u64 = CIP99_WINDOW_EPOCHS;
+pub(crate) const MAX_WINDOW_EPOCHS: u64 = CIP99_WINDOW_EPOCHS;
 
 /// CIP-99 transition views of the chains whose configuration conflux-rust ships (§6.6): mainnet and testnet.
-pub fn known_cip99_transition_view(chain_id: u64) -> Option<u64> {
+pub(crate) fn known_cip99_transition_view(chain_id: u64) -> Option<u64> {
     match chain_id {
         1029 => Some(330_000),
         1 => Some(342_000),
@@ -21,14 +21,14 @@ pub fn known_cip99_transition_view(chain_id: u64) -> Option<u64> {
 /// The transition view in force: the operator's setting wins (they know their chain's node config); else the
 /// known value for the chain; else the node's built-in default, which means "never" (1-epoch look-back) — the
 /// rule that warns earliest when we cannot know better. The chain id is `None` while the node has not told it.
-pub fn cip99_transition_view(chain_id: Option<u64>, configured: Option<u64>) -> u64 {
+pub(crate) fn cip99_transition_view(chain_id: Option<u64>, configured: Option<u64>) -> u64 {
     configured
         .or_else(|| chain_id.and_then(known_cip99_transition_view))
         .unwrap_or(u64::MAX)
 }
 
 /// Epochs in the window of the epoch that ends at view `epoch_end` (`force_retire_check_epoch_count(view)`).
-pub fn window_epochs(epoch_end: u64, transition_view: u64) -> u64 {
+pub(crate) fn window_epochs(epoch_end: u64, transition_view: u64) -> u64 {
     if epoch_end >= transition_view {
         CIP99_WINDOW_EPOCHS
     } else {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use super::paths::NodePaths;
+pub(crate) use super::paths::NodePaths;
 
 /// Top level of the file. Every field is optional: flags and defaults fill the gaps.
 #[derive(Debug, Default, Deserialize)]

@@ -3,7 +3,7 @@
 //! file without reading code.
 
 mod check;
-pub mod cli;
+pub(crate) mod cli;
 pub mod env;
 pub mod file;
 mod paths;
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 pub use cli::Cli;
 use file::FileConfig;
-pub use paths::NodePaths;
+pub(crate) use paths::NodePaths;
 
 use crate::pos_address::PosAddress;
 use crate::webconfig::{self, WebConfig};
@@ -27,35 +27,35 @@ use targets::{resolve_nodes, resolve_references};
 pub mod defaults {
     use std::time::Duration;
     /// Outside the node's own 12535–12540 and the crowded 9100–9999 exporter range.
-    pub const LISTEN_ADDRESS: &str = ":12541";
+    pub(crate) const LISTEN_ADDRESS: &str = ":12541";
     /// Prometheus convention.
-    pub const TELEMETRY_PATH: &str = "/metrics";
+    pub(crate) const TELEMETRY_PATH: &str = "/metrics";
     /// The node's local HTTP port, which serves `cfx`, `pos`, `test` and `debug`.
-    pub const NODE_RPC_URL: &str = "http://127.0.0.1:12539";
+    pub(crate) const NODE_RPC_URL: &str = "http://127.0.0.1:12539";
     /// Label of the node when none is configured.
-    pub const NODE_NAME: &str = "local";
+    pub(crate) const NODE_NAME: &str = "local";
     /// Local RPC is cheap; 5 s keeps block age and lag sharp.
-    pub const NODE_INTERVAL: Duration = Duration::from_secs(5);
+    pub(crate) const NODE_INTERVAL: Duration = Duration::from_secs(5);
     /// 15 s keeps one reference well under the public endpoint's 100k calls/day.
-    pub const REFERENCE_INTERVAL: Duration = Duration::from_secs(15);
+    pub(crate) const REFERENCE_INTERVAL: Duration = Duration::from_secs(15);
     /// Shorter than the node interval so a poll never overlaps the next.
-    pub const RPC_TIMEOUT: Duration = Duration::from_secs(4);
+    pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(4);
     /// A real node under load answers history batches in tens of seconds; the adaptive batch size keeps each
     /// request under this deadline.
-    pub const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
+    pub(crate) const HISTORY_TIMEOUT: Duration = Duration::from_secs(30);
     /// A node whose status calls only time out for this long is down; shorter silences are slowness.
-    pub const NODE_DOWN_AFTER: Duration = Duration::from_secs(30);
+    pub(crate) const NODE_DOWN_AFTER: Duration = Duration::from_secs(30);
     /// A Prometheus pair and a few people need a handful of connections; 64 keeps the exporter's descriptors far
     /// below the usual soft limit of 1024.
     pub const MAX_CONNECTIONS: usize = 64;
     /// A scrape whose answer takes longer to write is useless to Prometheus anyway.
-    pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+    pub(crate) const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
     /// PoS block batches are the largest answers; 16 MiB leaves ample room.
-    pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+    pub(crate) const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
     /// Official public RPC for mainnet (chain id 1029).
-    pub const MAINNET_REFERENCE: &str = "https://main.confluxrpc.com";
+    pub(crate) const MAINNET_REFERENCE: &str = "https://main.confluxrpc.com";
     /// Official public RPC for testnet (chain id 1).
-    pub const TESTNET_REFERENCE: &str = "https://test.confluxrpc.com";
+    pub(crate) const TESTNET_REFERENCE: &str = "https://test.confluxrpc.com";
 }
 
 /// A configuration problem, always tied to the key that caused it.
@@ -205,7 +205,7 @@ pub fn load(cli: &Cli) -> Result<Config, ConfigError> {
 
 impl file::FileError {
     /// Names the key (`config.file` only for syntax errors that sit on no key) and where it is.
-    pub fn into_config_error(self, origin: &str) -> ConfigError {
+    pub(crate) fn into_config_error(self, origin: &str) -> ConfigError {
         let line = self.line.map(|l| format!(" line {l}")).unwrap_or_default();
         let key = self.key.unwrap_or_else(|| "config.file".into());
         err(key, format!("{} ({origin}{line})", self.message))

@@ -3,7 +3,7 @@
 //! `[table]`, `[[array]]` headers and `key = value` lines, which is all this file format uses.
 
 /// The key whose line contains `offset`, prefixed with its table (and array index).
-pub fn key_at(text: &str, offset: usize) -> Option<String> {
+pub(super) fn key_at(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or("").trim();
@@ -23,7 +23,7 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
 /// When `offset` is on a table header: the `key = value` lines of that table (byte offset of each line, key), up
 /// to the next header. Serde reports errors inside a flattened struct at the table, not at the key; this lets the
 /// caller find the key.
-pub fn table_entries(text: &str, offset: usize) -> Vec<(usize, &str)> {
+pub(super) fn table_entries(text: &str, offset: usize) -> Vec<(usize, &str)> {
     let offset = offset.min(text.len());
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let mut lines = text[start..].split_inclusive('\n');

@@ -7,7 +7,7 @@ use super::{err, ConfigError};
 use crate::rpc::redact_url;
 
 /// An http(s) URL with a host, or an error naming `key` and showing the redacted value.
-pub fn check_url(key: &str, raw: &str) -> Result<(), ConfigError> {
+pub(super) fn check_url(key: &str, raw: &str) -> Result<(), ConfigError> {
     let url = Url::parse(raw)
         .map_err(|e| err(key, format!("not a URL ({e}): {}", redact_unparsable(raw))))?;
     if raw.contains('@') && url.username().is_empty() && url.password().is_none() {
@@ -34,7 +34,7 @@ pub fn check_url(key: &str, raw: &str) -> Result<(), ConfigError> {
 /// secret, else only a marker. A password may hold `/`, `#` or `?`, which end the host part for a URL parser, so a
 /// string with an `@` anywhere shows no host at all (what looks like one may be user info); without a scheme only a
 /// `host:port` is shown (a bare word may be a fragment of a secret, e.g. a query split at a comma).
-pub fn redact_unparsable(raw: &str) -> String {
+pub(super) fn redact_unparsable(raw: &str) -> String {
     let raw = raw.trim();
     let (scheme, rest) = match raw.split_once("://") {
         Some((s, r)) if is_scheme(s) => (Some(s), r),
@@ -71,7 +71,7 @@ fn is_host_port(s: &str) -> bool {
 
 /// `--reference.url` (and its variable) is split at commas, but a URL's query may hold commas: a piece that
 /// names no URL (no `://`) is the rest of the one before it, and is joined back to it.
-pub fn rejoin_split_urls(pieces: &[String]) -> Vec<String> {
+pub(super) fn rejoin_split_urls(pieces: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for p in pieces {
         match out.last_mut() {

@@ -13,7 +13,7 @@ use rustix::fs::OFlags;
 
 /// Why a capped read did not return the content.
 #[derive(Debug, thiserror::Error)]
-pub enum CappedError {
+pub(crate) enum CappedError {
     /// Not a regular file (FIFO, socket, device, directory).
     #[error("is a {0}, not a regular file")]
     NotRegular(&'static str),
@@ -32,13 +32,13 @@ pub enum CappedError {
 
 impl CappedError {
     /// Whether the error means the file does not exist.
-    pub fn not_found(&self) -> bool {
+    pub(crate) fn not_found(&self) -> bool {
         matches!(self, Self::Io(e) if e.kind() == ErrorKind::NotFound)
     }
 }
 
 /// Reads `path` whole if it is a regular file of at most `cap` bytes.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, CappedError> {
+pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, CappedError> {
     // `stat` first: a FIFO or a device is refused without being opened (opening some devices has effects).
     check(&std::fs::metadata(path)?.file_type())?;
     let file = OpenOptions::new()
@@ -77,7 +77,7 @@ fn check(t: &FileType) -> Result<(), CappedError> {
 }
 
 /// A short name of a file type for messages.
-pub fn describe(t: &FileType) -> &'static str {
+pub(crate) fn describe(t: &FileType) -> &'static str {
     if t.is_dir() {
         "directory"
     } else if t.is_fifo() {

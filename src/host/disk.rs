@@ -106,7 +106,7 @@ impl DiskError {
 
 /// `statvfs(path)` turned into byte counts. Blocking: may hang on a dead
 /// network mount; use [`DiskProber`] from async code.
-pub fn statvfs_usage(path: &Path) -> std::io::Result<DiskUsage> {
+pub(crate) fn statvfs_usage(path: &Path) -> std::io::Result<DiskUsage> {
     let s = rustix::fs::statvfs(path)?;
     Ok(DiskUsage {
         available_bytes: s.f_bavail.saturating_mul(s.f_frsize),
@@ -117,7 +117,7 @@ pub fn statvfs_usage(path: &Path) -> std::io::Result<DiskUsage> {
 
 /// The blocking call a prober makes; replaceable so tests can simulate a
 /// mount that hangs.
-pub type StatFn = Arc<dyn Fn(&Path) -> std::io::Result<DiskUsage> + Send + Sync>;
+pub(crate) type StatFn = Arc<dyn Fn(&Path) -> std::io::Result<DiskUsage> + Send + Sync>;
 
 type Outstanding = Arc<Mutex<HashMap<PathBuf, Instant>>>;
 
@@ -125,7 +125,7 @@ type Outstanding = Arc<Mutex<HashMap<PathBuf, Instant>>>;
 /// Cheap to clone; clones share the outstanding-call registry, so one prober
 /// should be shared by everything that probes the same paths.
 #[derive(Clone)]
-pub struct DiskProber {
+pub(crate) struct DiskProber {
     timeout: Duration,
     outstanding: Outstanding,
     stat: StatFn,
@@ -161,12 +161,12 @@ impl Drop for Registration {
 
 impl DiskProber {
     /// A prober using the real `statvfs`.
-    pub fn new(timeout: Duration) -> Self {
+    pub(crate) fn new(timeout: Duration) -> Self {
         Self::with_stat_fn(timeout, Arc::new(statvfs_usage))
     }
 
     /// A prober using `stat` instead of `statvfs` (tests).
-    pub fn with_stat_fn(timeout: Duration, stat: StatFn) -> Self {
+    pub(crate) fn with_stat_fn(timeout: Duration, stat: StatFn) -> Self {
         DiskProber {
             timeout,
             outstanding: Arc::new(Mutex::new(HashMap::new())),
@@ -177,7 +177,7 @@ impl DiskProber {
     /// Usage of the filesystem holding `path`; never waits longer than the
     /// timeout, and returns [`DiskError::Stuck`] at once while an earlier
     /// call for the same path is still outstanding.
-    pub async fn probe(&self, path: &Path) -> Result<DiskUsage, DiskError> {
+    pub(crate) async fn probe(&self, path: &Path) -> Result<DiskUsage, DiskError> {
         let registration = {
             let mut map = lock(&self.outstanding);
             if let Some(since) = map.get(path) {
@@ -214,7 +214,8 @@ impl DiskProber {
 
     /// Paths whose call has been outstanding for longer than the timeout, and
     /// for how long: the hung mounts.
-    pub fn stuck_paths(&self) -> Vec<(PathBuf, Duration)> {
+    #[cfg(test)]
+    pub(crate) fn stuck_paths(&self) -> Vec<(PathBuf, Duration)> {
         let mut stuck: Vec<(PathBuf, Duration)> = lock(&self.outstanding)
             .iter()
             .map(|(p, since)| (p.clone(), since.elapsed()))
@@ -227,7 +228,7 @@ impl DiskProber {
 
 /// One directory whose filesystem should be watched, with a stable label.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiskTarget {
+pub(crate) struct DiskTarget {
     /// `working_dir`, `data_dir` or `pos_dir`.
     pub label: &'static str,
     /// Absolute path to probe.
@@ -242,7 +243,7 @@ pub struct DiskTarget {
 /// as the node itself resolves them; without a known cwd they are left out.
 /// Paths on one filesystem are all listed: each gets its own series, because
 /// the operator asks "is the PoS db's disk full", not "which mount is it".
-pub fn disk_targets(
+pub(crate) fn disk_targets(
     cwd: Option<&Path>,
     data_dir: Option<&Path>,
     pos_dir: Option<&Path>,

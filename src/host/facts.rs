@@ -83,7 +83,7 @@ impl ProcessFacts {
 
 /// The hint text for a set of denied parts, naming only the capabilities that
 /// are really needed (verified on Linux 6.18 with `setpriv`).
-pub fn restriction_hint(restricted: &[Restricted]) -> Option<String> {
+pub(crate) fn restriction_hint(restricted: &[Restricted]) -> Option<String> {
     if restricted.is_empty() {
         return None;
     }
@@ -138,7 +138,7 @@ pub enum FactsError {
 
 impl FactsError {
     /// Short stable label of the failure.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             FactsError::Gone { .. } => "gone",
             FactsError::PermissionDenied { .. } => "permission_denied",
@@ -174,7 +174,11 @@ fn from_io(pid: i32, what: &'static str, e: std::io::Error) -> FactsError {
 
 /// Start time in Unix seconds from the boot time and the process's
 /// `starttime` in clock ticks since boot.
-pub fn start_time_seconds(boot_time_secs: u64, starttime_ticks: u64, ticks_per_second: u64) -> f64 {
+pub(crate) fn start_time_seconds(
+    boot_time_secs: u64,
+    starttime_ticks: u64,
+    ticks_per_second: u64,
+) -> f64 {
     boot_time_secs as f64 + starttime_ticks as f64 / ticks_per_second.max(1) as f64
 }
 
@@ -234,7 +238,7 @@ fn count_fds(
 }
 
 /// [`read_process_facts`] on the blocking pool.
-pub async fn read_process_facts_async(pid: i32) -> Result<ProcessFacts, FactsError> {
+pub(crate) async fn read_process_facts_async(pid: i32) -> Result<ProcessFacts, FactsError> {
     tokio::task::spawn_blocking(move || read_process_facts(pid))
         .await
         .unwrap_or_else(|join| {

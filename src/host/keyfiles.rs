@@ -22,11 +22,11 @@ use super::capped::{read_capped, CappedError};
 use crate::pos_address::PosAddress;
 
 /// Largest safety-rules file read; the real one is a few KiB.
-pub const MAX_STORAGE_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_STORAGE_BYTES: u64 = 1 << 20;
 
 /// Where a node's key files are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyFilePaths {
+pub(crate) struct KeyFilePaths {
     /// The encrypted PoS private key (`pos_private_key_path`).
     pub pos_key: PathBuf,
     /// The PoS data dir holding `secure_storage.json` (`base.data_dir`).
@@ -35,7 +35,7 @@ pub struct KeyFilePaths {
 
 impl KeyFilePaths {
     /// `pos_key` inside `pos_config_dir`, safety files inside `pos_db_dir`.
-    pub fn new(pos_config_dir: &Path, pos_db_dir: &Path) -> Self {
+    pub(crate) fn new(pos_config_dir: &Path, pos_db_dir: &Path) -> Self {
         KeyFilePaths {
             pos_key: pos_config_dir.join("pos_key"),
             pos_db_dir: pos_db_dir.to_path_buf(),
@@ -43,17 +43,18 @@ impl KeyFilePaths {
     }
 
     /// The node's defaults, relative to its working directory.
-    pub fn under_working_dir(cwd: &Path) -> Self {
+    #[cfg(test)]
+    pub(crate) fn under_working_dir(cwd: &Path) -> Self {
         Self::new(&cwd.join("pos_config"), &cwd.join("pos_db"))
     }
 
     /// `pos_db/secure_storage.json`.
-    pub fn secure_storage(&self) -> PathBuf {
+    pub(crate) fn secure_storage(&self) -> PathBuf {
         self.pos_db_dir.join("secure_storage.json")
     }
 
     /// `pos_db/secure_storage.json.save`.
-    pub fn secure_storage_save(&self) -> PathBuf {
+    pub(crate) fn secure_storage_save(&self) -> PathBuf {
         self.pos_db_dir.join("secure_storage.json.save")
     }
 }
@@ -203,7 +204,7 @@ impl KeyFilesReport {
 }
 
 /// Inspects the three files. Blocking; see [`probe_key_files_async`].
-pub fn probe_key_files(paths: &KeyFilePaths) -> KeyFilesReport {
+pub(crate) fn probe_key_files(paths: &KeyFilePaths) -> KeyFilesReport {
     KeyFilesReport {
         pos_db_dir: dir_exists(&paths.pos_db_dir),
         pos_key: stat_pos_key(&paths.pos_key),
@@ -214,7 +215,7 @@ pub fn probe_key_files(paths: &KeyFilePaths) -> KeyFilesReport {
 
 /// [`probe_key_files`] on the blocking pool (the files may sit on a network
 /// mount).
-pub async fn probe_key_files_async(paths: KeyFilePaths) -> KeyFilesReport {
+pub(crate) async fn probe_key_files_async(paths: KeyFilePaths) -> KeyFilesReport {
     let dir = paths.pos_db_dir.clone();
     match tokio::task::spawn_blocking(move || probe_key_files(&paths)).await {
         Ok(report) => report,
@@ -235,7 +236,7 @@ pub async fn probe_key_files_async(paths: KeyFilePaths) -> KeyFilesReport {
 
 /// Whether a key file's mode keeps it private: no read bit for group or
 /// others.
-pub fn permissions_ok(mode: u32) -> bool {
+pub(crate) fn permissions_ok(mode: u32) -> bool {
     mode & 0o044 == 0
 }
 

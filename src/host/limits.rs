@@ -56,7 +56,8 @@ pub enum LimitsError {
 
 impl LimitsError {
     /// Short stable label of the failure.
-    pub fn kind(&self) -> &'static str {
+    #[cfg(test)]
+    fn kind(&self) -> &'static str {
         match self {
             LimitsError::MissingRow(_) => "missing_row",
             LimitsError::BadValue { .. } => "parse",
@@ -65,10 +66,10 @@ impl LimitsError {
 }
 
 /// The row name of the open-files limit (RLIMIT_NOFILE).
-pub const MAX_OPEN_FILES: &str = "Max open files";
+pub(crate) const MAX_OPEN_FILES: &str = "Max open files";
 
 /// Soft and hard "Max open files" from `/proc/PID/limits` text.
-pub fn parse_max_open_files(text: &str) -> Result<SoftHard, LimitsError> {
+pub(crate) fn parse_max_open_files(text: &str) -> Result<SoftHard, LimitsError> {
     parse_limit(text, MAX_OPEN_FILES)
 }
 
@@ -78,7 +79,7 @@ pub fn parse_max_open_files(text: &str) -> Result<SoftHard, LimitsError> {
 /// column. The name is taken as the words before the first value (a number or
 /// `unlimited`), so "Max realtime" never matches "Max realtime priority" and
 /// the column width does not matter.
-pub fn parse_limit(text: &str, row: &str) -> Result<SoftHard, LimitsError> {
+pub(crate) fn parse_limit(text: &str, row: &str) -> Result<SoftHard, LimitsError> {
     let wanted: Vec<&str> = row.split_whitespace().collect();
     for line in text.lines() {
         let tokens: Vec<&str> = line.split_whitespace().collect();

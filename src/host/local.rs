@@ -11,7 +11,7 @@ use std::net::{IpAddr, UdpSocket};
 /// one assigned to a local interface; a cheap non-blocking probe). Other
 /// names are not resolved: DNS would block and could lie, and a remote node
 /// has no process here to inspect.
-pub fn is_local_host(host: &str) -> bool {
+pub(crate) fn is_local_host(host: &str) -> bool {
     let host = strip_brackets(host);
     if is_loopback_host(host) {
         return true;
@@ -27,7 +27,7 @@ pub fn is_local_host(host: &str) -> bool {
 
 /// The pure part of [`is_local_host`]: names and addresses that are this
 /// host on every machine.
-pub fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let host = strip_brackets(host).trim_end_matches('.');
     if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
         return true;

@@ -6,12 +6,12 @@
 //! [`disk::DiskProber`]) and turn the results into metrics. Nothing writes:
 //! the node's files are opened read-only, `/proc` is only read.
 
-pub mod capped;
-pub mod disk;
+pub(crate) mod capped;
+pub(crate) mod disk;
 pub mod facts;
 pub mod keyfiles;
 pub mod limits;
-pub mod local;
+pub(crate) mod local;
 pub mod process;
 pub mod sockets;
 

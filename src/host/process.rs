@@ -273,12 +273,12 @@ fn by_port(proc_root: &Path, port: u16, last_pid: Option<i32>) -> Result<i32, At
 
 /// Parses pid file content: one positive integer, surrounding whitespace
 /// allowed (pid files end with a newline).
-pub fn parse_pid_file(content: &str) -> Option<i32> {
+pub(crate) fn parse_pid_file(content: &str) -> Option<i32> {
     content.trim().parse::<i32>().ok().filter(|pid| *pid > 0)
 }
 
 /// Largest pid file read: a pid and a newline (`/proc/sys/kernel/pid_max` is at most 2^22) with room to spare.
-pub const MAX_PID_FILE_BYTES: u64 = 64;
+pub(crate) const MAX_PID_FILE_BYTES: u64 = 64;
 
 fn by_pid_file(proc_root: &Path, path: &Path) -> Result<i32, AttemptError> {
     let bytes = read_capped(path, MAX_PID_FILE_BYTES).map_err(|e| match e {
@@ -324,7 +324,7 @@ fn is_running(proc_root: &Path, pid: i32) -> bool {
 /// The kernel keeps at most 15 bytes of the executable's name in `comm`, so a
 /// longer configured name matches its 15-byte prefix there; `argv[0]` (the
 /// first NUL-separated field of `/proc/PID/cmdline`) matches by basename.
-pub fn name_matches(name: &str, comm: &str, argv0: Option<&str>) -> bool {
+pub(crate) fn name_matches(name: &str, comm: &str, argv0: Option<&str>) -> bool {
     if name.is_empty() {
         return false;
     }

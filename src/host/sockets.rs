@@ -99,7 +99,7 @@ fn word(hex: &str) -> Option<[u8; 4]> {
 /// Inodes of the sockets listening on `port`, whatever their address
 /// (loopback, wildcard, or a specific interface). Inode 0 (no owner left) is
 /// skipped.
-pub fn listening_inodes(sockets: &[TcpSocket], port: u16) -> BTreeSet<u64> {
+pub(crate) fn listening_inodes(sockets: &[TcpSocket], port: u16) -> BTreeSet<u64> {
     sockets
         .iter()
         .filter(|s| s.state == TCP_LISTEN && s.local.port() == port && s.inode != 0)
@@ -118,7 +118,7 @@ pub fn socket_inode_of_link(target: &str) -> Option<u64> {
 
 /// Outcome of a walk over `/proc/*/fd` looking for socket owners.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OwnerScan {
+pub(crate) struct OwnerScan {
     /// Processes holding at least one of the inodes.
     pub owners: BTreeSet<i32>,
     /// Processes whose fd directory or links could not be read (EACCES):
@@ -128,7 +128,7 @@ pub struct OwnerScan {
 
 /// Reads both TCP tables under `proc_root` (normally `/proc`) and returns the
 /// listening inodes for `port`. A missing `tcp6` (IPv6 disabled) is fine.
-pub fn read_listening_inodes(proc_root: &Path, port: u16) -> std::io::Result<BTreeSet<u64>> {
+pub(crate) fn read_listening_inodes(proc_root: &Path, port: u16) -> std::io::Result<BTreeSet<u64>> {
     let mut inodes = BTreeSet::new();
     for table in ["net/tcp", "net/tcp6"] {
         let text = match std::fs::read_to_string(proc_root.join(table)) {
@@ -146,7 +146,7 @@ pub fn read_listening_inodes(proc_root: &Path, port: u16) -> std::io::Result<BTr
 /// Finds the processes holding any of `inodes`, checking `first` (the pid
 /// found on the previous poll) before anything else and stopping there when
 /// it matches: re-resolving every poll then costs one process's fds.
-pub fn scan_socket_owners(
+pub(crate) fn scan_socket_owners(
     proc_root: &Path,
     inodes: &BTreeSet<u64>,
     first: Option<i32>,
@@ -209,7 +209,7 @@ fn holds_any(proc_root: &Path, pid: i32, inodes: &BTreeSet<u64>) -> Holds {
 }
 
 /// Numeric entries of `proc_root`: the thread-group ids of all processes.
-pub fn list_pids(proc_root: &Path) -> Vec<i32> {
+pub(crate) fn list_pids(proc_root: &Path) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir(proc_root) else {
         return Vec::new();
     };

@@ -12,11 +12,11 @@ use crate::state::{NodeState, State};
 /// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
 /// show the state set even before a node enters a phase. The simulator keeps its own copy on purpose: it must not
 /// read the exporter's code, or it would mirror the exporter instead of checking it.
-pub use crate::rpc::cfx::SYNC_PHASES;
+pub(crate) use crate::rpc::cfx::SYNC_PHASES;
 
 /// Every value of `conflux_reference_state`'s `state` label: `ok`, `not_polled`, each RPC error kind a reference
 /// can fail with, and `chain_mismatch`.
-pub fn reference_states() -> impl Iterator<Item = &'static str> {
+pub(crate) fn reference_states() -> impl Iterator<Item = &'static str> {
     ["ok", "not_polled"]
         .into_iter()
         .chain(ERROR_KINDS.iter().copied().filter(|k| *k != "forbidden"))

@@ -42,7 +42,7 @@ pub struct Def {
 }
 
 /// Longest HELP text: one line of a Grafana tooltip, and with ~100 families the HELP lines stay a small part of
-/// every scrape (`tests/golden_exposition.rs` measures the share).
+/// every scrape (`tests/checks/golden_exposition.rs` measures the share).
 pub const HELP_MAX_CHARS: usize = 100;
 
 /// A group of families as `docs/metrics.md` shows it: a section whose introduction says once what holds for all
@@ -58,7 +58,7 @@ pub struct Group {
 }
 
 /// Buckets for RPC durations: a local node answers in milliseconds, a public reference in hundreds.
-pub const DURATION_BUCKETS: &[f64] = &[
+pub(crate) const DURATION_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
@@ -171,7 +171,7 @@ pub(crate) use {catalogue, family_type, kind_of, make_family, reset_gauge};
 
 /// Advances a counter to `total` (a running total kept in the state). Counters only move forward: a smaller total
 /// (which the state never produces) is ignored rather than faking a reset.
-pub fn sync_counter(c: &prometheus::IntCounterVec, labels: &[&str], total: u64) {
+pub(crate) fn sync_counter(c: &prometheus::IntCounterVec, labels: &[&str], total: u64) {
     let m = c.with_label_values(labels);
     let cur = m.get();
     if total > cur {
@@ -180,7 +180,7 @@ pub fn sync_counter(c: &prometheus::IntCounterVec, labels: &[&str], total: u64) 
 }
 
 /// [`sync_counter`] for float counters.
-pub fn sync_float_counter(c: &prometheus::CounterVec, labels: &[&str], total: f64) {
+pub(crate) fn sync_float_counter(c: &prometheus::CounterVec, labels: &[&str], total: f64) {
     let m = c.with_label_values(labels);
     let cur = m.get();
     if total > cur {

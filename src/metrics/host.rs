@@ -9,7 +9,7 @@ use crate::host::limits::SoftHard;
 use crate::state::{HostObs, NodeState, ProcessObs, State};
 
 /// The two safety-rules files, as the `file` label spells them.
-pub const STORAGE_FILES: [&str; 2] = ["secure_storage.json", "secure_storage.json.save"];
+pub(crate) const STORAGE_FILES: [&str; 2] = ["secure_storage.json", "secure_storage.json.save"];
 
 catalogue! {
     /// Host families.

@@ -17,27 +17,27 @@
 //!    leaves the series absent — never write 0 for "unknown". A value that needs a chain rule (a threshold, a
 //!    comparison, a verdict) calls a pure function of `src/assess/`; `metrics/` only publishes (a new rule is its own
 //!    change there, with its unit test).
-//! 3. **Regenerate** what is derived from the catalogue: `UPDATE_DOCS=1 cargo test --test docs` rewrites the table
-//!    in `docs/metrics.md` (the README links to it), and `UPDATE_GOLDEN=1 cargo test --test golden_exposition`
+//! 3. **Regenerate** what is derived from the catalogue: `UPDATE_DOCS=1 cargo test --test checks docs::` rewrites the table
+//!    in `docs/metrics.md` (the README links to it), and `UPDATE_GOLDEN=1 cargo test --test checks golden_exposition::`
 //!    adds the series to `tests/fixtures/exposition.txt` (a healthy world) or `exposition-risk.txt` (a world where
 //!    things go wrong), whichever publishes it. A family neither world publishes fails that test until a world
-//!    does, or until it is listed with the reason in `EXEMPT` of `tests/golden_exposition.rs`.
+//!    does, or until it is listed with the reason in `EXEMPT` of `tests/checks/golden_exposition.rs`.
 //!
 //! Nothing else lists metrics by hand. A new family group (a new file) is the exception: it also needs a line in
 //! [`catalogue`], a field in [`Metrics`] and its `register`/`publish` calls below.
 
-pub mod chain;
+pub(crate) mod chain;
 pub(crate) mod def;
 pub mod doc;
-pub mod exporter;
-pub mod guard;
-pub mod host;
-pub mod pos;
-pub mod pos_keys;
-pub mod preflight;
+pub(crate) mod exporter;
+pub(crate) mod guard;
+pub(crate) mod host;
+pub(crate) mod pos;
+pub(crate) mod pos_keys;
+pub(crate) mod preflight;
 #[cfg(test)]
 mod test_support;
-pub mod value;
+pub(crate) mod value;
 
 use std::sync::Arc;
 use std::time::SystemTime;

@@ -16,7 +16,7 @@ use crate::state::{NodeState, PosDown, PosObs, State};
 
 /// Transaction types the node reports, pre-created so rates start at zero (the decoder maps any other name to
 /// the last, `Other`).
-pub use crate::rpc::pos::TX_TYPES;
+pub(crate) use crate::rpc::pos::TX_TYPES;
 
 catalogue! {
     /// The node's own PoS facts.

@@ -56,7 +56,7 @@ catalogue! {
 }
 
 /// What the reading node knows about its key at this publish.
-pub struct KeyFacts<'a> {
+pub(crate) struct KeyFacts<'a> {
     /// The reading node (the `node` label says where the facts were read).
     pub node: &'a str,
     /// The key's canonical spelling (the `pos_address` label).
@@ -76,7 +76,7 @@ pub struct KeyFacts<'a> {
 }
 
 /// Counters of a key that a node no longer reads for: dropped, so the key's counters appear once.
-pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
+pub(crate) fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
     let Some(a) = node.pos.as_ref().and_then(|p| p.address.as_ref()) else {
         return;
     };
@@ -97,7 +97,7 @@ pub fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
 }
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
-pub fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+pub(crate) fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     let source = k.pos.view.source;
     for v in ViewSource::ALL {
         let labels = [k.node, k.address.as_str(), v.label()];

@@ -4,15 +4,15 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Drip per CFX: the chain counts amounts in drip, the catalogue in CFX.
-pub const DRIP_PER_CFX: f64 = 1e18;
+pub(crate) const DRIP_PER_CFX: f64 = 1e18;
 
 /// Sets the gauge series of `family` with `labels` to `value`: the one way every publisher writes a sample.
-pub fn set(family: &prometheus::GaugeVec, labels: &[&str], value: f64) {
+pub(crate) fn set(family: &prometheus::GaugeVec, labels: &[&str], value: f64) {
     family.with_label_values(labels).set(value);
 }
 
 /// 1 for true, 0 for false.
-pub fn flag(b: bool) -> f64 {
+pub(crate) fn flag(b: bool) -> f64 {
     if b {
         1.0
     } else {
@@ -21,26 +21,26 @@ pub fn flag(b: bool) -> f64 {
 }
 
 /// `now` in Unix seconds (0 for a clock before 1970, which no publish sees).
-pub fn unix_seconds(now: SystemTime) -> f64 {
+pub(crate) fn unix_seconds(now: SystemTime) -> f64 {
     now.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
 }
 
 /// Seconds from `t` to `now`; 0 when `t` is unknown or in the future.
-pub fn seconds_since(t: Option<SystemTime>, now: SystemTime) -> f64 {
+pub(crate) fn seconds_since(t: Option<SystemTime>, now: SystemTime) -> f64 {
     t.and_then(|t| now.duration_since(t).ok())
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Age at `now` of a chain timestamp given in Unix seconds; 0 for a timestamp from the future (clock skew between
 /// the node and us is not age).
-pub fn age_seconds(now: SystemTime, timestamp_seconds: f64) -> f64 {
+pub(crate) fn age_seconds(now: SystemTime, timestamp_seconds: f64) -> f64 {
     (unix_seconds(now) - timestamp_seconds).max(0.0)
 }
 
 /// A drip amount in CFX.
-pub fn cfx(drip: u128) -> f64 {
+pub(crate) fn cfx(drip: u128) -> f64 {
     drip as f64 / DRIP_PER_CFX
 }
 

@@ -27,7 +27,7 @@ pub fn to_raw(v: &impl serde::Serialize) -> Box<RawValue> {
 /// A batch answer matched to its calls: one answer per call, in call order, and the number of items dropped
 /// (more items than calls, unknown or repeated ids, items that are not a response object).
 #[derive(Debug)]
-pub struct Matched {
+pub(crate) struct Matched {
     /// One answer per call; a call the server did not answer gets a decode error.
     pub answers: Vec<Answer>,
     /// Items of the answer not kept.
@@ -37,7 +37,7 @@ pub struct Matched {
 /// Matches a batch answer to the request ids `first..first+n`, reading the envelope from the bytes: each result is
 /// kept as raw JSON text until [`decode`] reads it into its type, and at most `n` results are kept whatever the
 /// answer holds. A single error object instead of an array means the server rejected the whole batch.
-pub fn match_batch(bytes: &[u8], first: u64, n: usize) -> Result<Matched, RpcError> {
+pub(crate) fn match_batch(bytes: &[u8], first: u64, n: usize) -> Result<Matched, RpcError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'[') => {
             let mut de = serde_json::Deserializer::from_slice(bytes);

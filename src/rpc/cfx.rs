@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::wire::HexU64;
 
 /// The six sync-phase names a node reports through `debug_currentSyncPhase` (reference §2.5).
-pub const SYNC_PHASES: &[&str] = &[
+pub(crate) const SYNC_PHASES: &[&str] = &[
     "CatchUpRecoverBlockHeaderFromDbPhase",
     "CatchUpSyncBlockHeaderPhase",
     "CatchUpCheckpointPhase",

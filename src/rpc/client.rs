@@ -94,22 +94,17 @@ impl Client {
     }
 
     /// The redacted URL, safe to print.
-    pub fn display_url(&self) -> &str {
+    pub(crate) fn display_url(&self) -> &str {
         &self.display
     }
 
     /// Counts `n` answers that arrived but could not be decoded (the batch itself succeeded, so the transport
     /// did not see them): they show up as `kind="decode"` errors of this target.
-    pub fn count_malformed(&self, n: usize, what: &str) {
+    pub(crate) fn count_malformed(&self, n: usize, what: &str) {
         if n > 0 {
             tracing::trace!(target = %self.target, n, what, "counted as decode errors");
             self.observer.malformed(&self.target, n as u64);
         }
-    }
-
-    /// The target label.
-    pub fn target(&self) -> &str {
-        &self.target
     }
 
     /// Sends all `calls` in one HTTP request. The outer error means nothing usable came back; otherwise each call
@@ -119,7 +114,7 @@ impl Client {
     }
 
     /// [`Self::batch`] with its own deadline: history reads are allowed longer than the liveness check.
-    pub async fn batch_within(
+    pub(crate) async fn batch_within(
         &self,
         calls: &[Call],
         timeout: std::time::Duration,

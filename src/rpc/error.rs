@@ -50,12 +50,12 @@ impl RpcError {
     }
 
     /// A malformed answer; the text (which may quote the peer) is bounded.
-    pub fn decode(text: impl AsRef<str>) -> Self {
+    pub(crate) fn decode(text: impl AsRef<str>) -> Self {
         Self::Decode(bounded(text.as_ref()))
     }
 
     /// A transport failure; the text (which may quote the peer, e.g. a TLS alert) is bounded.
-    pub fn connect(text: impl AsRef<str>) -> Self {
+    pub(crate) fn connect(text: impl AsRef<str>) -> Self {
         Self::Connect(bounded(text.as_ref()))
     }
 
@@ -74,7 +74,7 @@ impl RpcError {
     }
 
     /// The named JSON-RPC code, when this is a JSON-RPC error.
-    pub fn code(&self) -> Option<ErrorCode> {
+    pub(crate) fn code(&self) -> Option<ErrorCode> {
         match self {
             Self::Rpc { code, .. } => Some(ErrorCode::from_code(*code)),
             _ => None,
@@ -82,12 +82,12 @@ impl RpcError {
     }
 
     /// −32601: the method or namespace is not served on this port.
-    pub fn is_method_not_found(&self) -> bool {
+    pub(crate) fn is_method_not_found(&self) -> bool {
         self.code() == Some(ErrorCode::MethodNotFound)
     }
 
     /// −32078: PoS has not started on this node.
-    pub fn is_pos_not_enabled(&self) -> bool {
+    pub(crate) fn is_pos_not_enabled(&self) -> bool {
         self.code() == Some(ErrorCode::PosNotEnabled)
     }
 }

@@ -3,7 +3,7 @@
 //! here before a byte is sent, so a bug elsewhere cannot reach the node.
 
 /// Every method the exporter may send. Each one is documented read-only in the node reference (§2, §3, §4.1).
-pub const ALLOWED_METHODS: &[&str] = &[
+pub(crate) const ALLOWED_METHODS: &[&str] = &[
     // core space
     "cfx_getStatus",
     "cfx_epochNumber",
@@ -27,7 +27,7 @@ pub const ALLOWED_METHODS: &[&str] = &[
 ];
 
 /// True when `method` may be sent.
-pub fn is_allowed(method: &str) -> bool {
+pub(crate) fn is_allowed(method: &str) -> bool {
     ALLOWED_METHODS.contains(&method)
 }
 

@@ -1,17 +1,19 @@
 //! Talking to Conflux nodes: JSON-RPC 2.0 batches over HTTP, typed decoding of the node's hex encodings, and the
 //! read-only allow-list. Nothing here knows about metrics or state; callers get typed results or [`RpcError`]s.
 
-pub mod batch;
+pub(crate) mod batch;
 pub mod cfx;
-pub mod client;
-pub mod error;
-pub mod methods;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod methods;
 pub mod pos;
-pub mod redact;
+pub(crate) mod redact;
 pub mod text;
 pub mod wire;
 
-pub use batch::{decode, to_raw, Answer};
-pub use client::{Call, Client, ClientSettings, NoopObserver, RpcObserver};
+pub use batch::Answer;
+pub use batch::{decode, to_raw};
+pub use client::{Call, NoopObserver};
+pub use client::{Client, ClientSettings, RpcObserver};
 pub use error::{RpcError, ERROR_KINDS};
-pub use redact::redact_url;
+pub(crate) use redact::redact_url;

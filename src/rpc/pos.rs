@@ -10,17 +10,6 @@ use super::text::{de_bounded_opt, de_hash, de_lenient_text, RemoteText};
 use super::wire::{HexU128, HexU64};
 use crate::pos_address::PosAddress;
 
-/// `pivotDecision` on status and blocks.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct PivotDecision {
-    /// PoW pivot block finalised by PoS.
-    #[serde(deserialize_with = "de_hash")]
-    pub block_hash: String,
-    /// Its PoW epoch number.
-    pub height: HexU64,
-}
-
 /// `pos_getStatus`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -197,7 +186,7 @@ pub struct PosTransaction {
 }
 
 /// Every PoS transaction type (reference §3.8); the last one also stands for any name not listed.
-pub const TX_TYPES: &[&str] = &[
+pub(crate) const TX_TYPES: &[&str] = &[
     "BlockMetadata",
     "Election",
     "Retire",

@@ -5,7 +5,7 @@ use url::Url;
 
 /// Returns `scheme://host[:port]` plus a marker when a path, query or credentials were removed.
 /// Unparseable input is replaced entirely, since we cannot know which part is secret.
-pub fn redact_url(raw: &str) -> String {
+pub(crate) fn redact_url(raw: &str) -> String {
     let Ok(url) = Url::parse(raw) else {
         return "<unparseable url>".to_string();
     };
@@ -30,7 +30,7 @@ pub fn redact_url(raw: &str) -> String {
 
 /// Removes every occurrence of the secret parts of `raw` (path, query, userinfo) from a free text such as an error
 /// message produced by a library that printed the URL.
-pub fn scrub(text: &str, raw: &str) -> String {
+pub(crate) fn scrub(text: &str, raw: &str) -> String {
     let Ok(url) = Url::parse(raw) else {
         return text.replace(raw, "<redacted>");
     };

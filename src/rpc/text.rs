@@ -9,20 +9,20 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 /// Longest remote text kept, in characters (escapes count at their printed length).
-pub const MAX_TEXT: usize = 256;
+pub(crate) const MAX_TEXT: usize = 256;
 /// Longest hash-like string accepted (`0x` + 64 hex is 66); longer is malformed, not cut: a cut hash would compare
 /// equal to nothing and look valid.
-pub const MAX_HASH: usize = 130;
+pub(crate) const MAX_HASH: usize = 130;
 /// Marks text that was cut.
 const CUT: &str = "…";
 
 /// `s` cut to [`MAX_TEXT`] characters, control characters escaped.
-pub fn bounded(s: &str) -> String {
+pub(crate) fn bounded(s: &str) -> String {
     bounded_to(s, MAX_TEXT)
 }
 
 /// `s` cut to `max` printed characters, control and bidi-override characters escaped (`\n`, `\u{1b}`, ...).
-pub fn bounded_to(s: &str, max: usize) -> String {
+pub(crate) fn bounded_to(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max * 4) + CUT.len());
     let mut used = 0;
     for c in s.chars() {
@@ -47,7 +47,7 @@ pub fn bounded_to(s: &str, max: usize) -> String {
 }
 
 /// A short excerpt of remote text for an error message about it (a malformed quantity, an unknown phase).
-pub fn excerpt(s: &str) -> String {
+pub(crate) fn excerpt(s: &str) -> String {
     bounded_to(s, 24)
 }
 
@@ -67,23 +67,23 @@ impl<'de> Deserialize<'de> for RemoteText {
 }
 
 /// `deserialize_with` for a `String` field of remote text: bounded with [`bounded`].
-pub fn de_bounded<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(crate) fn de_bounded<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     d.deserialize_str(BoundedVisitor)
 }
 
 /// `deserialize_with` for an optional remote text field (`null` or absent = `None`).
-pub fn de_bounded_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn de_bounded_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Option::<RemoteText>::deserialize(d).map(|o| o.map(|t| t.0))
 }
 
 /// `deserialize_with` for a hash (block hash): at most [`MAX_HASH`] characters of hex, else malformed.
-pub fn de_hash<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(crate) fn de_hash<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     d.deserialize_str(HashVisitor)
 }
 
 /// `deserialize_with` for a payload field read only when it is a string: any other JSON value (or absence)
 /// is `None`, and is skipped without being kept.
-pub fn de_lenient_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn de_lenient_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_any(LenientVisitor)
 }
 

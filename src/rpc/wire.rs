@@ -14,7 +14,7 @@ use serde_json::Value;
 
 /// A request object as sent in a batch. Ids are numbers we choose, so answers can be matched in any order.
 #[derive(Debug, Serialize)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// Always `"2.0"`.
     pub jsonrpc: &'static str,
     /// Position-independent key used to match the answer.
@@ -53,7 +53,7 @@ pub struct ErrorObject {
 
 /// The JSON-RPC error codes that change what the exporter concludes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
+pub(crate) enum ErrorCode {
     /// −32601: the method or its whole namespace is not served on this port (e.g. `pos` on a public port).
     MethodNotFound,
     /// −32602: bad parameters, e.g. an epoch above the node's tip.
@@ -68,7 +68,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Names a raw code.
-    pub fn from_code(code: i64) -> Self {
+    pub(crate) fn from_code(code: i64) -> Self {
         match code {
             -32601 => Self::MethodNotFound,
             -32602 => Self::InvalidParams,
@@ -79,7 +79,7 @@ impl ErrorCode {
     }
 
     /// A short stable name, usable in logs and as a label value.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::MethodNotFound => "method_not_found",
             Self::InvalidParams => "invalid_params",
@@ -100,7 +100,7 @@ pub struct HexU64(pub u64);
 pub struct HexU128(pub u128);
 
 /// Parses `"0x…"` into an integer, refusing missing prefixes, empty digits and overflow.
-pub fn parse_hex_u128(s: &str) -> Result<u128, String> {
+pub(crate) fn parse_hex_u128(s: &str) -> Result<u128, String> {
     let digits = s
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
@@ -112,13 +112,13 @@ pub fn parse_hex_u128(s: &str) -> Result<u128, String> {
 }
 
 /// Like [`parse_hex_u128`] but for values that must fit 64 bits (epochs, heights, counts).
-pub fn parse_hex_u64(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_hex_u64(s: &str) -> Result<u64, String> {
     let v = parse_hex_u128(s)?;
     u64::try_from(v).map_err(|_| format!("quantity {:?} does not fit 64 bits", excerpt(s)))
 }
 
 /// Formats a quantity the way the node expects it in parameters.
-pub fn to_hex(v: u64) -> String {
+pub(crate) fn to_hex(v: u64) -> String {
     format!("{v:#x}")
 }
 

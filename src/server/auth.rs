@@ -23,11 +23,11 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// bcrypt verifies that may run at once (each takes one core while it runs).
-pub const VERIFY_SLOTS: usize = 1;
+pub(crate) const VERIFY_SLOTS: usize = 1;
 
 /// What a request's credentials are worth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// A configured user with the right password.
     Allowed,
     /// No, malformed or wrong credentials (401).
@@ -37,7 +37,7 @@ pub enum Verdict {
 }
 
 /// Checks `Authorization` headers.
-pub struct BasicAuth {
+pub(crate) struct BasicAuth {
     users: Vec<(String, String)>,
     /// user index -> digest of the last password that verified.
     verified: Mutex<BTreeMap<usize, [u8; 32]>>,
@@ -48,7 +48,7 @@ pub struct BasicAuth {
 
 impl BasicAuth {
     /// `users`: name -> bcrypt hash (validated by the web config loader).
-    pub fn new(users: &BTreeMap<String, String>) -> Self {
+    pub(crate) fn new(users: &BTreeMap<String, String>) -> Self {
         Self {
             users: users.iter().map(|(u, h)| (u.clone(), h.clone())).collect(),
             verified: Mutex::new(BTreeMap::new()),
@@ -63,7 +63,7 @@ impl BasicAuth {
 
     /// Judges the header value (`Basic base64(user:password)`). Dropping the future before it resolves (the
     /// client went away) leaves at most the one verify already started, which finishes on its own.
-    pub async fn authorize(&self, header: Option<&[u8]>) -> Verdict {
+    pub(crate) async fn authorize(&self, header: Option<&[u8]>) -> Verdict {
         let Some((user, password)) = header.and_then(decode) else {
             return Verdict::Denied;
         };

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 /// `io` with a deadline of `timeout` on writing each response.
-pub struct WriteDeadline<I> {
+pub(super) struct WriteDeadline<I> {
     io: I,
     timeout: Duration,
     sleep: Pin<Box<Sleep>>,
@@ -25,7 +25,7 @@ pub struct WriteDeadline<I> {
 
 impl<I> WriteDeadline<I> {
     /// Wraps `io`; nothing is armed until the first write.
-    pub fn new(io: I, timeout: Duration) -> Self {
+    pub(super) fn new(io: I, timeout: Duration) -> Self {
         Self {
             io,
             timeout,

@@ -6,7 +6,7 @@
 use rustix::process::{getrlimit, setrlimit, Resource};
 
 /// The soft open-file limit after raising it to the hard one where allowed (`None`: unlimited or unknown).
-pub fn raise_soft_limit() -> Option<u64> {
+pub(crate) fn raise_soft_limit() -> Option<u64> {
     let mut lim = getrlimit(Resource::Nofile);
     if let (Some(soft), Some(hard)) = (lim.current, lim.maximum) {
         if soft < hard {
@@ -26,7 +26,7 @@ pub fn raise_soft_limit() -> Option<u64> {
 }
 
 /// The connection cap to use: `wanted`, unless it would leave the exporter less than half of `soft_limit`.
-pub fn connection_cap(wanted: usize, soft_limit: Option<u64>) -> usize {
+pub(crate) fn connection_cap(wanted: usize, soft_limit: Option<u64>) -> usize {
     let Some(soft) = soft_limit else {
         return wanted;
     };

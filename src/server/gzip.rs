@@ -10,7 +10,7 @@ use flate2::Compression;
 
 /// One published exposition in both encodings.
 #[derive(Debug, Clone, Default)]
-pub struct Encoded {
+pub(crate) struct Encoded {
     /// The text format as encoded by the registry.
     pub plain: Bytes,
     /// The same bytes, gzip-compressed.
@@ -20,7 +20,7 @@ pub struct Encoded {
 impl Encoded {
     /// Compresses `plain` once. Compressing into memory cannot fail short of allocation failure; should it ever,
     /// the gzip copy is left empty and clients get the plain text.
-    pub fn new(plain: Vec<u8>) -> Self {
+    pub(crate) fn new(plain: Vec<u8>) -> Self {
         let mut enc = GzEncoder::new(Vec::with_capacity(plain.len() / 4), Compression::default());
         let gzip = match enc.write_all(&plain).and_then(|_| enc.finish()) {
             Ok(g) => Bytes::from(g),
@@ -37,7 +37,7 @@ impl Encoded {
 }
 
 /// Whether an `Accept-Encoding` header value accepts gzip (a `gzip` or `*` coding whose q-value is not 0).
-pub fn accepts_gzip(header: &str) -> bool {
+pub(crate) fn accepts_gzip(header: &str) -> bool {
     header.split(',').any(|item| {
         let mut parts = item.split(';');
         let coding = parts.next().unwrap_or("").trim();

@@ -6,7 +6,7 @@
 use super::Served;
 
 /// Characters shown of any one string (name, URL, error).
-pub const MAX_SHOWN_CHARS: usize = 200;
+pub(super) const MAX_SHOWN_CHARS: usize = 200;
 
 /// One row of the table, already bounded.
 struct Row {
@@ -19,7 +19,7 @@ struct Row {
 
 /// Up to [`MAX_SHOWN_CHARS`] characters of `s`, control characters (and bidi overrides) written as escapes (they count
 /// towards the limit), and `…` when cut. Reads no further into `s` than it shows.
-pub fn bounded(s: &str) -> String {
+pub(super) fn bounded(s: &str) -> String {
     let mut out = String::new();
     for (shown, c) in s.chars().enumerate() {
         if shown >= MAX_SHOWN_CHARS {
@@ -73,7 +73,7 @@ fn rows(served: &Served) -> Vec<Row> {
         .collect()
 }
 
-pub fn landing_page(served: &Served) -> String {
+pub(super) fn landing_page(served: &Served) -> String {
     let mut table = String::new();
     for r in rows(served) {
         table.push_str(&format!(

@@ -33,7 +33,7 @@ use super::{handle, Served};
 
 /// What a client may hold, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Open connections (TLS handshakes included) at most.
     pub max_connections: usize,
     /// From connecting (or the last answer) to the end of the next request's headers.
@@ -43,7 +43,7 @@ pub struct Limits {
 }
 
 /// Slow or idle clients are dropped after this long without sending request headers.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Largest request head (request line and headers) read from a client; hyper's default is about 400 KiB per
 /// connection. Prometheus sends well under 1 KiB.
@@ -55,7 +55,7 @@ const MAX_REQUEST_HEAD_BYTES: usize = 16 * 1024;
 const LISTEN_BACKLOG: u32 = 1024;
 
 /// Binds the listening socket (address reuse on, as `TcpListener::bind` does) with [`LISTEN_BACKLOG`].
-pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -71,7 +71,7 @@ const WARN_EVERY: Duration = Duration::from_secs(60);
 
 /// Accepts connections until `cancel`, then lets in-flight requests finish (bounded by `grace`). With `tls`, every
 /// connection is a TLS connection.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     served: Arc<Served>,
     tls: Option<TlsAcceptor>,

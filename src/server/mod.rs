@@ -3,13 +3,13 @@
 //! after the last poll. What a client may hold (connections, time) is bounded in [`listen`], what it may make
 //! the exporter compute in [`auth`].
 
-pub mod auth;
+pub(crate) mod auth;
 mod deadline;
-pub mod fdlimit;
-pub mod gzip;
+pub(crate) mod fdlimit;
+pub(crate) mod gzip;
 mod landing;
-pub mod listen;
-pub mod tls;
+pub(crate) mod listen;
+pub(crate) mod tls;
 
 use std::convert::Infallible;
 use std::sync::{Arc, RwLock};
@@ -28,13 +28,13 @@ use tokio::time::Instant;
 use crate::state::Hub;
 use auth::{BasicAuth, Verdict};
 use gzip::Encoded;
-pub use listen::{serve, Limits};
+pub(crate) use listen::{serve, Limits};
 
 /// Content type of the Prometheus text format 0.0.4.
-pub const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What handlers read: the encoded exposition plus the state (for the landing page and readiness).
-pub struct Served {
+pub(crate) struct Served {
     exposition: RwLock<Encoded>,
     hub: Arc<Hub>,
     telemetry_path: String,
@@ -43,12 +43,17 @@ pub struct Served {
 
 impl Served {
     /// Empty until the first publish; no authentication.
-    pub fn new(hub: Arc<Hub>, telemetry_path: String) -> Arc<Self> {
+    #[cfg(test)]
+    pub(crate) fn new(hub: Arc<Hub>, telemetry_path: String) -> Arc<Self> {
         Self::with_auth(hub, telemetry_path, None)
     }
 
     /// Like [`Served::new`], requiring basic auth on every path when `auth` is set.
-    pub fn with_auth(hub: Arc<Hub>, telemetry_path: String, auth: Option<BasicAuth>) -> Arc<Self> {
+    pub(crate) fn with_auth(
+        hub: Arc<Hub>,
+        telemetry_path: String,
+        auth: Option<BasicAuth>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             exposition: RwLock::new(Encoded::default()),
             hub,
@@ -58,7 +63,7 @@ impl Served {
     }
 
     /// Replaces the served exposition; the gzip copy is made here, once per publish.
-    pub fn set_exposition(&self, bytes: Vec<u8>) {
+    pub(crate) fn set_exposition(&self, bytes: Vec<u8>) {
         let encoded = Encoded::new(bytes);
         *self.exposition.write().unwrap_or_else(|p| p.into_inner()) = encoded;
     }
@@ -95,7 +100,7 @@ fn response(
 /// client that hammers the server with bad credentials then waits instead of making the exporter work: with
 /// the connection cap, refusals cost at most `max_connections / 50 ms` requests a second, and the closed
 /// connections let clients waiting in the backlog (a real scrape among them) in.
-pub const REFUSAL_DELAY: Duration = Duration::from_millis(50);
+pub(crate) const REFUSAL_DELAY: Duration = Duration::from_millis(50);
 
 async fn handle(
     req: Request<Incoming>,

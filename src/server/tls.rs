@@ -46,7 +46,7 @@ impl TlsError {
 }
 
 /// Builds the acceptor (HTTP/1.1 only, TLS 1.2 and 1.3).
-pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
+pub(crate) fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, TlsError> {
     let cert_name = files.cert_file.display().to_string();
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert_file)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())

@@ -65,14 +65,6 @@ pub struct HostObs {
 }
 
 impl HostObs {
-    /// `secure_storage.json` and `.save` presence, as the failover check needs them.
-    pub fn storage_presence(&self) -> (Option<bool>, Option<bool>) {
-        match &self.keys {
-            Some(k) => (k.secure_storage_present(), k.secure_storage_save_present()),
-            None => (None, None),
-        }
-    }
-
     /// The key-file scan as the double-voting guard reads it; file facts are unknown when the `pos_db`
     /// directory itself is missing or unreadable (wrong path), never "absent".
     pub fn files_look(&self) -> Option<FilesLook> {

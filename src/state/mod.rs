@@ -11,8 +11,8 @@ use tokio::sync::Notify;
 mod host;
 mod view;
 
-pub use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
-pub use view::{ViewChoice, ViewData, ViewSource};
+pub(crate) use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
+pub(crate) use view::{ViewChoice, ViewData, ViewSource};
 
 use crate::assess::freshness::Head;
 use crate::assess::guard_look::NodeLook;
@@ -24,7 +24,7 @@ use crate::rpc::pos::{Account, CommitteeState, PosStatus};
 
 /// How many recent (epoch -> pivot hash) pairs are kept per target for the fork check. Node and reference are
 /// polled at different moments, so the check uses the newest epoch both have seen.
-pub const HASH_HISTORY: usize = 32;
+pub(crate) const HASH_HISTORY: usize = 32;
 
 /// What the last successful chain poll of a node returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -371,15 +371,10 @@ impl State {
             .map(|n| n.name.clone())
             .collect()
     }
-
-    /// Whether every node and reference has finished at least one poll (success or failure).
-    pub fn all_polled(&self) -> bool {
-        self.nodes.iter().all(|n| n.poll.polled) && self.references.iter().all(|r| r.poll.polled)
-    }
 }
 
 /// Keeps at most [`HASH_HISTORY`] newest entries.
-pub fn remember_hash(map: &mut BTreeMap<u64, String>, epoch: u64, hash: String) {
+pub(crate) fn remember_hash(map: &mut BTreeMap<u64, String>, epoch: u64, hash: String) {
     map.insert(epoch, hash);
     while map.len() > HASH_HISTORY {
         map.pop_first();
@@ -388,14 +383,14 @@ pub fn remember_hash(map: &mut BTreeMap<u64, String>, epoch: u64, hash: String) 
 
 /// Shared state plus a wake-up for the publisher. Watchers lock briefly, write, and call [`Hub::changed`].
 #[derive(Debug, Default)]
-pub struct Hub {
+pub(crate) struct Hub {
     state: Mutex<State>,
     notify: Notify,
 }
 
 impl Hub {
     /// A hub over an initial state.
-    pub fn new(state: State) -> Arc<Self> {
+    pub(crate) fn new(state: State) -> Arc<Self> {
         Arc::new(Self {
             state: Mutex::new(state),
             notify: Notify::new(),
@@ -404,17 +399,17 @@ impl Hub {
 
     /// Locks the state. A poisoned lock (a panic elsewhere while holding it) still yields the data: the state is
     /// plain facts, and serving them beats stopping the exporter.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Tells the publisher something changed.
-    pub fn changed(&self) {
+    pub(crate) fn changed(&self) {
         self.notify.notify_one();
     }
 
     /// Waits for the next change (changes that happen while publishing coalesce into one wake-up).
-    pub async fn wait_changed(&self) {
+    pub(crate) async fn wait_changed(&self) {
         self.notify.notified().await;
     }
 }

@@ -9,7 +9,7 @@ use crate::rpc::wire::parse_hex_u64;
 use crate::state::PosObs;
 
 /// A PoS address is keccak256(BLS public key ‖ VRF public key) (reference §7.1).
-pub fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<PosAddress> {
+pub(crate) fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<PosAddress> {
     let bytes = |h: &str| -> Option<Vec<u8>> {
         let h = h.strip_prefix("0x")?;
         (h.is_ascii() && h.len() % 2 == 0)
@@ -46,7 +46,7 @@ fn field<'a>(t: &'a PosTransaction, key: &str) -> Option<&'a str> {
 /// Counts one transaction. Only executed transactions count as ours (a Discarded election changed nothing).
 /// The type is one of [`crate::rpc::pos::TX_TYPES`] (the decoder maps any other name to `Other`), so the counters
 /// stay a fixed set whatever a node sends.
-pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
+pub(crate) fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
     let counter = obs
         .activity
         .tx_by_type
@@ -110,7 +110,7 @@ pub fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
 }
 
 /// Records one epoch's rewards (`None` = no reward event for that epoch).
-pub fn record_rewards(obs: &mut PosObs, rewards: Option<&EpochRewards>) {
+pub(crate) fn record_rewards(obs: &mut PosObs, rewards: Option<&EpochRewards>) {
     let Some(us) = obs.address.as_ref() else {
         return;
     };

@@ -9,29 +9,29 @@ use crate::rpc::pos::PosBlock;
 
 use super::head::{HeadChange, HeadGuard};
 use super::txs::TxCursor;
-pub use super::want::Want;
+pub(crate) use super::want::Want;
 
 #[path = "blocks_apply.rs"]
 mod apply;
 
 /// Epochs backfilled at start: the largest force-retire window any chain uses, so the verdict can be given
 /// whichever window the chain's view selects.
-pub const BACKFILL_EPOCHS: u64 = crate::assess::window::MAX_WINDOW_EPOCHS;
+pub(crate) const BACKFILL_EPOCHS: u64 = crate::assess::window::MAX_WINDOW_EPOCHS;
 /// Definitive failures for one epoch's committee (the node says it has no such state, or answers about another
 /// epoch) before its blocks are counted as "unknown": the chain cannot tell. Transient failures (timeouts, other
 /// errors) never count: the blocks wait and the committee is asked again, because a block is never counted "not a
 /// member", nor "unknown", for want of an answer the node can give.
-pub const COMMITTEE_TRIES: u32 = 3;
+pub(crate) const COMMITTEE_TRIES: u32 = 3;
 /// `pos_getCommittee [view]` for a view whose state the node does not keep ("PoS state of N not found").
-pub const STATE_NOT_FOUND: i64 = -32016;
+pub(crate) const STATE_NOT_FOUND: i64 = -32016;
 /// What the blocks of one history request may add up to: a block carries one QC signature per committee member
 /// (about 30 KB with mainnet's 300), so the number of blocks per request follows the size of the blocks seen, and
 /// the exporter's memory follows the data it needs rather than the committee size.
-pub const HISTORY_ANSWER_BYTES: usize = 512 << 10;
+pub(crate) const HISTORY_ANSWER_BYTES: usize = 512 << 10;
 
 /// Cursor state of the tracker.
 #[derive(Debug, Default)]
-pub struct BlockTracker {
+pub(crate) struct BlockTracker {
     /// Next block height to read; `None` until the start position is planned.
     next_height: Option<u64>,
     /// Highest height known committed (the believed `latestCommitted` of the previous poll's `pos_getStatus`).
@@ -83,18 +83,18 @@ struct Window {
 
 impl BlockTracker {
     /// Next height to read.
-    pub fn next_height(&self) -> Option<u64> {
+    pub(crate) fn next_height(&self) -> Option<u64> {
         self.next_height
     }
 
     /// Whether the start position has been planned.
-    pub fn planned(&self) -> bool {
+    pub(crate) fn planned(&self) -> bool {
         self.next_height.is_some()
     }
 
     /// Plans the start: the first block of epoch `current − 2`, given the first block of the current epoch.
     /// The committee of the epoch whose first block is `f` is the state after view `f − 1`.
-    pub fn plan(
+    pub(crate) fn plan(
         &mut self,
         current_epoch_start: u64,
         epoch_length: u64,
@@ -125,7 +125,7 @@ impl BlockTracker {
 
     /// Records the newest status: blocks up to `latest_committed` may now be read, once that head is believed
     /// ([`HeadGuard`]). A confirmed head below the previous one starts the tracker over from it.
-    pub fn set_target(&mut self, latest_committed: u64, epoch: u64) {
+    pub(crate) fn set_target(&mut self, latest_committed: u64, epoch: u64) {
         match self.head.observe(latest_committed) {
             HeadChange::Adopted => {
                 self.target = latest_committed;
@@ -148,7 +148,7 @@ impl BlockTracker {
     }
 
     /// The current PoS epoch of the believed head.
-    pub fn epoch(&self) -> u64 {
+    pub(crate) fn epoch(&self) -> u64 {
         self.current_epoch
     }
 
@@ -156,7 +156,7 @@ impl BlockTracker {
     /// source that will answer: its latest committed block and, when it says, its latest transaction). A source
     /// answers `null` beyond its head, and a `null` transaction is passed over as a genesis version, so asking a
     /// source that trails the tracker would lose transactions.
-    pub fn backlog(&self, limit: usize, ceiling: (u64, Option<u64>)) -> Vec<Want> {
+    pub(crate) fn backlog(&self, limit: usize, ceiling: (u64, Option<u64>)) -> Vec<Want> {
         let (top_block, top_tx) = ceiling;
         let mut out: Vec<Want> = self
             .committee_views
@@ -191,7 +191,7 @@ impl BlockTracker {
     }
 
     /// Committed blocks known but not yet read (the backfill and catch-up progress).
-    pub fn remaining_blocks(&self) -> Option<u64> {
+    pub(crate) fn remaining_blocks(&self) -> Option<u64> {
         let next = self.next_height?;
         Some(
             self.target
@@ -202,12 +202,12 @@ impl BlockTracker {
     }
 
     /// Highest committed height known to exist.
-    pub fn target(&self) -> u64 {
+    pub(crate) fn target(&self) -> u64 {
         self.target
     }
 
     /// True when nothing is left to read up to the known target.
-    pub fn caught_up(&self) -> bool {
+    pub(crate) fn caught_up(&self) -> bool {
         self.planned()
             && self.pending.is_empty()
             && self.committee_views.is_empty()
@@ -222,7 +222,7 @@ impl BlockTracker {
     /// True once everything the start-up backfill planned is read. Unlike [`Self::caught_up`] it does not chase the
     /// head: a new block's transactions are only known once the block is read, one request later, so on a chain
     /// that commits a block every poll "caught up" may never hold, while the window behind it is complete.
-    pub fn window_read(&self) -> bool {
+    pub(crate) fn window_read(&self) -> bool {
         let Some(w) = self.window else {
             return false;
         };

@@ -24,7 +24,7 @@ struct Read {
 impl BlockTracker {
     /// Applies the answers to `wants`, feeding the ledger and activity in `obs`. Returns the methods whose answers
     /// were malformed (counted and logged by the caller; they are re-asked next time, never guessed).
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         wants: &[Want],
         answers: Vec<Answer>,

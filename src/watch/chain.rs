@@ -82,10 +82,10 @@ pub fn apply(
 }
 
 /// Longest `version` label value (a real `cfx_clientVersion` is about 60 characters).
-pub const MAX_VERSION_LABEL: usize = 128;
+pub(crate) const MAX_VERSION_LABEL: usize = 128;
 /// The `phase` label of a sync phase this exporter does not know (a newer node): the set of label values stays
 /// fixed, and an unknown phase still counts as catching up.
-pub const UNKNOWN_PHASE: &str = "unknown";
+pub(crate) const UNKNOWN_PHASE: &str = "unknown";
 
 /// The phase as a label value: one of [`SYNC_PHASES`], or [`UNKNOWN_PHASE`].
 fn known_phase(phase: &str) -> String {

@@ -6,11 +6,11 @@
 
 /// Largest step forward a single reading may take without a second reading confirming it (far more blocks than a
 /// real chain commits between two polls; a node catching up after a restart only waits one more poll).
-pub const MAX_HEAD_STEP: u64 = 1_000;
+pub(crate) const MAX_HEAD_STEP: u64 = 1_000;
 
 /// What a reading did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeadChange {
+pub(crate) enum HeadChange {
     /// The reading is the head now (the first one, a plausible one, or a confirmed jump forward).
     Adopted,
     /// Implausible and not (yet) confirmed: the head stays where it was.
@@ -21,19 +21,20 @@ pub enum HeadChange {
 
 /// The believed head and the implausible reading waiting for confirmation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HeadGuard {
+pub(crate) struct HeadGuard {
     head: Option<u64>,
     candidate: Option<u64>,
 }
 
 impl HeadGuard {
     /// The believed head; `None` before the first reading.
-    pub fn head(&self) -> Option<u64> {
+    #[cfg(test)]
+    fn head(&self) -> Option<u64> {
         self.head
     }
 
     /// Judges one reading of `latestCommitted`.
-    pub fn observe(&mut self, reading: u64) -> HeadChange {
+    pub(crate) fn observe(&mut self, reading: u64) -> HeadChange {
         let Some(head) = self.head else {
             self.head = Some(reading);
             return HeadChange::Adopted;

@@ -2,18 +2,18 @@
 //! per target is ever in flight and slow answers delay the schedule instead of piling up requests. Pollers write
 //! facts into the [`crate::state::Hub`]; they never touch metrics.
 
-pub mod activity;
-pub mod blocks;
+pub(crate) mod activity;
+pub(crate) mod blocks;
 pub mod chain;
-pub mod head;
-pub mod host;
-pub mod node;
+pub(crate) mod head;
+pub(crate) mod host;
+pub(crate) mod node;
 pub mod pos;
-pub mod pos_poller;
-pub mod pos_remote;
-pub mod reference;
-pub mod txs;
-pub mod want;
+pub(crate) mod pos_poller;
+pub(crate) mod pos_remote;
+pub(crate) mod reference;
+pub(crate) mod txs;
+pub(crate) mod want;
 
 use std::future::Future;
 use std::time::Duration;

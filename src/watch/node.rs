@@ -14,7 +14,7 @@ use crate::rpc::{Answer, Client, RpcError};
 use crate::state::{remember_hash, ChainObs, Hub};
 
 /// Polls one node's chain status.
-pub struct NodePoller {
+pub(crate) struct NodePoller {
     /// Node name (the `node` label).
     pub node: String,
     /// Client bound to the node's RPC URL.

@@ -16,12 +16,12 @@ use crate::state::{PosDown, PosObs, ViewData, ViewSource};
 use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
 
 /// Largest history request.
-pub const BACKLOG_PER_REQUEST: usize = 250;
+pub(crate) const BACKLOG_PER_REQUEST: usize = 250;
 /// Longest PoS epoch believed from the election schedule (mainnet: 120 blocks); a longer one is a malformed
 /// answer, so epoch arithmetic downstream never sees an absurd length.
-pub const MAX_EPOCH_LENGTH: u64 = 100_000;
+pub(crate) const MAX_EPOCH_LENGTH: u64 = 100_000;
 /// First history request size: small enough for a slow node, doubled on each success.
-pub const INITIAL_HISTORY_BATCH: usize = 32;
+pub(crate) const INITIAL_HISTORY_BATCH: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Head {
@@ -89,14 +89,14 @@ impl PosSource {
     }
 
     /// The chain's CIP-99 transition view as configured (`pos.cip99_transition_view`), if any.
-    pub fn with_cip99_transition_view(mut self, view: Option<u64>) -> Self {
+    pub(crate) fn with_cip99_transition_view(mut self, view: Option<u64>) -> Self {
         self.obs.cip99_transition_view = view;
         self
     }
 
     /// Where the node's `pos_db` is, when known from the configuration: lets the address be read from
     /// `secure_storage.json` when `test_posRegister` cannot give it (port without the `test` namespace).
-    pub fn with_pos_db_dir(mut self, dir: Option<PathBuf>) -> Self {
+    pub(crate) fn with_pos_db_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.pos_db_dir = dir;
         self
     }
@@ -104,7 +104,7 @@ impl PosSource {
     /// The address fallback: while no address is configured or discovered and `test_posRegister` has failed,
     /// reads `owner_account` from `pos_db/secure_storage.json` (else the `.save`), read-only, on the blocking
     /// pool. Called once per poll before the batch; a no-op once the address is known.
-    pub async fn address_from_safety_file(&mut self) {
+    pub(crate) async fn address_from_safety_file(&mut self) {
         if self.obs.address.is_some() || !self.register_failed {
             return;
         }
@@ -186,7 +186,7 @@ impl PosSource {
 
     /// Makes `source` the view the verdicts read (`None`: no view is fresh), `remote` being the reference's
     /// answers. The tracker may then read history up to that view's head, from the same source.
-    pub fn choose(&mut self, source: Option<ViewSource>, remote: &ViewData) {
+    pub(crate) fn choose(&mut self, source: Option<ViewSource>, remote: &ViewData) {
         let data = match source {
             Some(ViewSource::Reference) => remote,
             _ => &self.obs.local,
@@ -421,10 +421,5 @@ impl PosSource {
             transactions = self.obs.activity.tx_by_type.values().sum::<u64>(),
             "PoS backfill of the force-retire window complete"
         );
-    }
-
-    /// Nothing left to read up to the newest known height.
-    pub fn caught_up(&self) -> bool {
-        self.tracker.caught_up()
     }
 }

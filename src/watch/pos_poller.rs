@@ -17,13 +17,13 @@ use crate::rpc::{Client, RpcError};
 use crate::state::{Hub, PosDown, ViewSource};
 
 /// History requests allowed in one poll, so a poll always ends.
-pub const MAX_HISTORY_REQUESTS: usize = 40;
+pub(crate) const MAX_HISTORY_REQUESTS: usize = 40;
 /// Consecutive head timeouts tolerated before PoS counts as unavailable (slow is not down).
-pub const HEAD_TIMEOUTS_TOLERATED: u32 = 2;
+pub(crate) const HEAD_TIMEOUTS_TOLERATED: u32 = 2;
 
 /// How often each side is polled: the freshness tolerances follow them.
 #[derive(Debug, Clone, Copy)]
-pub struct Intervals {
+pub(crate) struct Intervals {
     /// The node's poll interval (this poller's).
     pub node: Duration,
     /// The references' poll interval: also the least time between two head reads of a reference on our behalf.
@@ -31,7 +31,7 @@ pub struct Intervals {
 }
 
 /// Polls one node's PoS state and history.
-pub struct PosPoller {
+pub(crate) struct PosPoller {
     /// Node name (the `node` label).
     pub node: String,
     /// Client bound to the node's RPC URL.
@@ -105,7 +105,7 @@ impl Poller for PosPoller {
 
 impl PosPoller {
     /// A poller for `node`; `timeout` bounds each PoS request, `budget` the history reads of one poll.
-    pub fn new(
+    pub(crate) fn new(
         node: String,
         client: Arc<Client>,
         hub: Arc<Hub>,

@@ -22,7 +22,7 @@ enum Ask {
 
 /// The last head read from a reference, for one node's key.
 #[derive(Debug, Default)]
-pub struct RemoteView {
+pub(crate) struct RemoteView {
     /// The reference read (its configured or automatic name).
     pub reference: Option<String>,
     /// Its answers.
@@ -33,13 +33,13 @@ pub struct RemoteView {
 
 impl RemoteView {
     /// Whether a head read of `reference` is due: never read, another reference, or `every` has passed.
-    pub fn due(&self, reference: &str, every: Duration) -> bool {
+    pub(crate) fn due(&self, reference: &str, every: Duration) -> bool {
         self.reference.as_deref() != Some(reference)
             || self.read_at.is_none_or(|t| t.elapsed() >= every)
     }
 
     /// The head calls for `reference` about `us`; a new reference starts from nothing.
-    pub fn calls(&mut self, reference: &str, us: Option<&PosAddress>) -> Vec<Call> {
+    pub(crate) fn calls(&mut self, reference: &str, us: Option<&PosAddress>) -> Vec<Call> {
         if self.reference.as_deref() != Some(reference) {
             *self = Self {
                 reference: Some(reference.to_string()),
@@ -68,7 +68,7 @@ impl RemoteView {
     /// Applies the answers to [`Self::calls`]. A failed request or status answer leaves no status: the reference
     /// cannot stand in (a reference that does not serve `pos_*` gives "unknown", never "safe"). Returns the
     /// methods whose answers were present but malformed.
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         answers: Result<Vec<Answer>, RpcError>,
         now: SystemTime,
@@ -112,7 +112,7 @@ impl RemoteView {
     }
 
     /// Forgets the reference's answers (none is usable any more), keeping nothing that could pass for fresh.
-    pub fn forget(&mut self) {
+    pub(crate) fn forget(&mut self) {
         *self = Self::default();
     }
 }

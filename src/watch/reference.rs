@@ -18,28 +18,28 @@ use crate::state::{remember_hash, Hub};
 /// client (and so the same error counters, deadline and size cap) as the reference's own polls. Automatic
 /// references join when their chain id is learned.
 #[derive(Default)]
-pub struct ReferenceClients(std::sync::Mutex<Vec<(String, Arc<Client>)>>);
+pub(crate) struct ReferenceClients(std::sync::Mutex<Vec<(String, Arc<Client>)>>);
 
 impl ReferenceClients {
     /// Registers `client` under `name`.
-    pub fn add(&self, name: &str, client: Arc<Client>) {
+    pub(crate) fn add(&self, name: &str, client: Arc<Client>) {
         let mut all = self.0.lock().unwrap_or_else(|p| p.into_inner());
         all.retain(|(n, _)| n != name);
         all.push((name.to_string(), client));
     }
 
     /// The client of reference `name`.
-    pub fn get(&self, name: &str) -> Option<Arc<Client>> {
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<Client>> {
         let all = self.0.lock().unwrap_or_else(|p| p.into_inner());
         all.iter().find(|(n, _)| n == name).map(|(_, c)| c.clone())
     }
 }
 
 /// At most this many hash look-ups per poll, so many nodes cannot blow the reference's per-method quota.
-pub const MAX_HASH_LOOKUPS: usize = 4;
+pub(crate) const MAX_HASH_LOOKUPS: usize = 4;
 
 /// Polls one reference.
-pub struct ReferenceWatcher {
+pub(crate) struct ReferenceWatcher {
     /// Reference name (the `reference` label).
     pub name: String,
     /// Client bound to the reference URL.
@@ -76,7 +76,7 @@ impl ReferenceWatcher {
     }
 
     /// One poll: a single HTTP request.
-    pub async fn poll_once(&self) {
+    pub(crate) async fn poll_once(&self) {
         let epochs = self.wanted_epochs();
         let mut calls = vec![
             Call::new("cfx_getStatus", json!([])),

@@ -7,17 +7,17 @@
 
 /// No real chain comes near this many PoS transactions; larger `lastTxNumber`s are malformed (and `+ 1` on a
 /// believed one can never overflow).
-pub const MAX_TX_NUMBER: u64 = 1 << 62;
+pub(crate) const MAX_TX_NUMBER: u64 = 1 << 62;
 /// Most transactions believed per block (a PoS block holds its metadata, a pivot decision and the staking events of
 /// one round: far fewer).
-pub const MAX_TXS_PER_BLOCK: u64 = 10_000;
+pub(crate) const MAX_TXS_PER_BLOCK: u64 = 10_000;
 /// Malformed answers for one transaction before it is skipped (counted), so one bad transaction cannot stop the
 /// reads behind it forever.
-pub const TX_TRIES: u32 = 3;
+pub(crate) const TX_TRIES: u32 = 3;
 
 /// Where the transaction reads are.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct TxCursor {
+pub(crate) struct TxCursor {
     /// `(height, lastTxNumber)` of the newest believed block (or the anchor).
     base: Option<(u64, u64)>,
     /// Next transaction number to read.
@@ -30,7 +30,7 @@ pub struct TxCursor {
 
 /// What [`TxCursor::block`] did with a block's `lastTxNumber`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Range {
+pub(crate) enum Range {
     /// Believed: its transactions are now wanted.
     Extended,
     /// Implausible: skipped (malformed); the range stays.
@@ -41,17 +41,17 @@ pub enum Range {
 
 impl TxCursor {
     /// `lastTxNumber` of the newest believed block.
-    pub fn last(&self) -> Option<u64> {
+    pub(crate) fn last(&self) -> Option<u64> {
         self.base.map(|(_, l)| l)
     }
 
     /// Next transaction number to read.
-    pub fn next(&self) -> Option<u64> {
+    pub(crate) fn next(&self) -> Option<u64> {
         self.next
     }
 
     /// Transaction numbers still to read, at most `room`.
-    pub fn wanted(&self, room: usize) -> impl Iterator<Item = u64> {
+    pub(crate) fn wanted(&self, room: usize) -> impl Iterator<Item = u64> {
         let range = match (self.next, self.last()) {
             (Some(n), Some(l)) => Some(n..=l),
             _ => None,
@@ -60,7 +60,7 @@ impl TxCursor {
     }
 
     /// Nothing believed is left to read.
-    pub fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         match (self.next, self.last()) {
             (Some(n), Some(l)) => n > l,
             _ => true,
@@ -69,7 +69,7 @@ impl TxCursor {
 
     /// The block before the window: reading starts after its transactions. An implausible one is no base (the
     /// first block read then starts the range, as when there is no block before the window).
-    pub fn anchor(&mut self, height: u64, last: u64) -> bool {
+    pub(crate) fn anchor(&mut self, height: u64, last: u64) -> bool {
         if last > MAX_TX_NUMBER {
             return false;
         }
@@ -80,7 +80,7 @@ impl TxCursor {
 
     /// A read block, in height order. `skip_first`: without a base, start after this block's transactions (no
     /// block before the window) instead of from transaction 0.
-    pub fn block(&mut self, height: u64, last: u64, skip_first: bool) -> Range {
+    pub(crate) fn block(&mut self, height: u64, last: u64, skip_first: bool) -> Range {
         let plausible_from = |(h, l): (u64, u64)| {
             let blocks = height.saturating_sub(h).max(1);
             last <= MAX_TX_NUMBER
@@ -119,7 +119,7 @@ impl TxCursor {
     }
 
     /// Transaction `n` was read (or is `null`); true when it was the next one.
-    pub fn read(&mut self, n: u64) -> bool {
+    pub(crate) fn read(&mut self, n: u64) -> bool {
         if self.next != Some(n) {
             return false;
         }
@@ -129,7 +129,7 @@ impl TxCursor {
     }
 
     /// Transaction `n`'s answer was malformed; after [`TX_TRIES`] it is passed over. True when it was.
-    pub fn malformed(&mut self, n: u64) -> bool {
+    pub(crate) fn malformed(&mut self, n: u64) -> bool {
         if self.next != Some(n) {
             return false;
         }

@@ -8,7 +8,7 @@ use crate::rpc::Call;
 
 /// A backlog call: what it asks for, so its answer can be routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Want {
+pub(crate) enum Want {
     /// `pos_getBlockByNumber` for a counted block.
     Block(u64),
     /// `pos_getBlockByNumber` for the block before the window, read only for its `lastTxNumber`.
@@ -23,7 +23,7 @@ pub enum Want {
 
 impl Want {
     /// The JSON-RPC method.
-    pub fn method(self) -> &'static str {
+    pub(crate) fn method(self) -> &'static str {
         match self {
             Want::Block(_) | Want::Anchor(_) => "pos_getBlockByNumber",
             Want::Tx(_) => "pos_getTransactionByNumber",
@@ -33,7 +33,7 @@ impl Want {
     }
 
     /// The JSON-RPC call.
-    pub fn call(self) -> Call {
+    pub(crate) fn call(self) -> Call {
         match self {
             Want::Block(h) | Want::Anchor(h) => {
                 Call::new("pos_getBlockByNumber", json!([to_hex(h)]))

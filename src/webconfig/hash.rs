@@ -5,11 +5,11 @@
 use base64::Engine;
 
 /// Lowest and highest cost bcrypt defines.
-pub const COST_RANGE: std::ops::RangeInclusive<u32> = 4..=31;
+pub(crate) const COST_RANGE: std::ops::RangeInclusive<u32> = 4..=31;
 
 /// Costs above this get a start-up warning: each step doubles the CPU of every login the cache has not seen
 /// (cost 12 is about a quarter of a second of one core).
-pub const COST_WARN_ABOVE: u32 = 12;
+pub(crate) const COST_WARN_ABOVE: u32 = 12;
 
 /// Salt and checksum lengths in bcrypt's base64 (16 and 23 bytes).
 const SALT_CHARS: usize = 22;
@@ -17,7 +17,7 @@ const CHECKSUM_CHARS: usize = 31;
 
 /// The cost of a usable hash `$2a$`/`$2b$`/`$2y$` + two-digit cost + `$` + 22 salt + 31 checksum characters of
 /// bcrypt's base64, or what is wrong with it (without the hash).
-pub fn check(hash: &str) -> Result<u32, String> {
+pub(crate) fn check(hash: &str) -> Result<u32, String> {
     let Some(rest) = ["$2a$", "$2b$", "$2y$"]
         .iter()
         .find_map(|p| hash.strip_prefix(p))

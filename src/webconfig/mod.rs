@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub mod hash;
+pub(crate) mod hash;
 
 /// A web-config problem, tied to the YAML key that caused it.
 #[derive(Debug, thiserror::Error, PartialEq)]

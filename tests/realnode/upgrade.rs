@@ -276,13 +276,32 @@ pub async fn standby_unable(test: &str) {
         Err(last) => fail.push(format!("no standby verdict; last scrape:\n{last}")),
     }
     let pid = std::fs::read_to_string(net.node_dir(4).join("conflux.pid")).unwrap_or_default();
-    let st = Command::new("prlimit")
-        .args(["--pid", pid.trim(), "--nofile=4096:4096"])
-        .status();
-    out.push(format!(
-        "prlimit --pid {} --nofile=4096:4096: {st:?}",
-        pid.trim()
-    ));
+    // The devnet starts its nodes with the shell's open-file limit: raise it to the floor first, so the reason
+    // is seen to go and come back, then lower it as a misconfigured unit would.
+    let has_limit = |s: &Scrape| reasons(s).contains(&"open_file_limit".to_string());
+    let prlimit = |n: &str| {
+        let arg = format!("--nofile={n}:{n}");
+        let st = Command::new("prlimit")
+            .args(["--pid", pid.trim(), &arg])
+            .status();
+        format!("prlimit --pid {} {arg}: {st:?}", pid.trim())
+    };
+    out.push(prlimit("65536"));
+    match until(exp.port, Duration::from_secs(120), |s| {
+        v(s, "conflux_pos_standby_able_to_vote", "node4").is_some() && !has_limit(s)
+    })
+    .await
+    {
+        Ok(s) => out.push(format!(
+            "at 65536: able {:?}, reasons {:?}",
+            v(&s, "conflux_pos_standby_able_to_vote", "node4"),
+            reasons(&s)
+        )),
+        Err(last) => fail.push(format!(
+            "open_file_limit still shown at 65536; last scrape:\n{last}"
+        )),
+    }
+    out.push(prlimit("4096"));
     match until(exp.port, Duration::from_secs(120), |s| {
         reasons(s).contains(&"open_file_limit".to_string())
     })

@@ -205,8 +205,8 @@ pub fn check(path: &str, expected: &str, actual: &str) {
         return;
     }
     panic!(
-        "/metrics differs from {path} (after an intended change: UPDATE_GOLDEN=1 cargo test --test \
-         golden_exposition, then review the diff):\n{}",
+        "/metrics differs from {path} (after an intended change: UPDATE_GOLDEN=1 cargo test --test checks \
+         golden_exposition::, then review the diff):\n{}",
         diff(expected, actual)
     );
 }

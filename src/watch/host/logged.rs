@@ -9,7 +9,7 @@ use crate::state::{HostObs, ProcessObs};
 
 /// What was last logged for one node.
 #[derive(Debug, Default)]
-pub struct HostLog {
+pub(super) struct HostLog {
     node: String,
     process: Option<String>,
     restricted: Vec<Restricted>,
@@ -21,7 +21,7 @@ pub struct HostLog {
 
 impl HostLog {
     /// Nothing logged yet for `node`.
-    pub fn new(node: String) -> Self {
+    pub(super) fn new(node: String) -> Self {
         Self {
             node,
             ..Default::default()
@@ -29,7 +29,7 @@ impl HostLog {
     }
 
     /// How the process was found (or why not), and which parts of its `/proc` entry are unreadable.
-    pub fn process(&mut self, p: &ProcessObs) {
+    pub(super) fn process(&mut self, p: &ProcessObs) {
         let n = &self.node;
         let key = match p {
             ProcessObs::NotWatched => "not_watched".to_string(),
@@ -63,7 +63,7 @@ impl HostLog {
     }
 
     /// Disk probe failures, a missing `pos_db`, unreadable key files and a `pos_key` readable by others.
-    pub fn files(&mut self, obs: &HostObs) {
+    pub(super) fn files(&mut self, obs: &HostObs) {
         for d in &obs.disks {
             let kind = d.usage.as_ref().err().map(|e| e.kind());
             if self.disks.get(&d.path) != Some(&kind) {

@@ -20,13 +20,13 @@ use crate::host::keyfiles::{probe_key_files_async, KeyFilePaths, KeyFilesReport}
 use crate::host::process::{find_node_process_async, FindError};
 use crate::state::{DiskObs, HostObs, Hub, ProbeFailure, ProcessObs};
 use logged::HostLog;
-pub use spec::HostSpec;
+pub(crate) use spec::HostSpec;
 
 /// Longest wait for one `statvfs`; a call still running after this is reported as `timeout`, then `stuck`.
-pub const DISK_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const DISK_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Probes one node's host side.
-pub struct HostPoller {
+pub(crate) struct HostPoller {
     node: String,
     hub: Arc<Hub>,
     spec: HostSpec,
@@ -37,7 +37,7 @@ pub struct HostPoller {
 
 impl HostPoller {
     /// `disks` may be shared by every node's poller (clones share the registry of calls still outstanding).
-    pub fn new(node: String, hub: Arc<Hub>, spec: HostSpec, disks: DiskProber) -> Self {
+    pub(crate) fn new(node: String, hub: Arc<Hub>, spec: HostSpec, disks: DiskProber) -> Self {
         Self {
             log: HostLog::new(node.clone()),
             node,

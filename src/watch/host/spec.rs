@@ -14,7 +14,7 @@ use crate::host::process::ProcessQuery;
 
 /// Where one node's process and files are, from its `[[node]]` section.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HostSpec {
+pub(crate) struct HostSpec {
     /// The RPC port, when the RPC URL's host is this machine.
     pub local_rpc_port: Option<u16>,
     /// The configured directories, pid file and process name.
@@ -23,7 +23,7 @@ pub struct HostSpec {
 
 impl HostSpec {
     /// The spec of a configured node.
-    pub fn from_config(n: &NodeConfig) -> Self {
+    pub(crate) fn from_config(n: &NodeConfig) -> Self {
         Self {
             local_rpc_port: local_rpc_port(&n.rpc_url),
             paths: n.paths.clone(),
@@ -31,12 +31,12 @@ impl HostSpec {
     }
 
     /// False when nothing about the host can be learned (remote node, nothing configured): no poller is started.
-    pub fn watches_anything(&self) -> bool {
+    pub(crate) fn watches_anything(&self) -> bool {
         self.local_rpc_port.is_some() || self.paths.any()
     }
 
     /// The process query for this poll: configured methods win; the port lookup only when none is configured.
-    pub fn query(&self, last_pid: Option<i32>) -> ProcessQuery {
+    pub(crate) fn query(&self, last_pid: Option<i32>) -> ProcessQuery {
         let p = &self.paths;
         let configured = p.pid_file.is_some() || p.process_name.is_some();
         ProcessQuery {
@@ -52,23 +52,23 @@ impl HostSpec {
     }
 
     /// `pos_db` known from the configuration alone (no `/proc`), for the PoS-address fallback.
-    pub fn configured_pos_db_dir(&self) -> Option<PathBuf> {
+    pub(crate) fn configured_pos_db_dir(&self) -> Option<PathBuf> {
         self.pos_db_dir(self.paths.work_dir.as_deref())
     }
 
     /// `pos_db` under the given working directory (configured or discovered).
-    pub fn pos_db_dir(&self, work_dir: Option<&Path>) -> Option<PathBuf> {
+    pub(crate) fn pos_db_dir(&self, work_dir: Option<&Path>) -> Option<PathBuf> {
         resolve_dir(self.paths.pos_dir.as_deref(), work_dir, "pos_db")
     }
 
     /// `pos_config` under the given working directory.
-    pub fn pos_config_dir(&self, work_dir: Option<&Path>) -> Option<PathBuf> {
+    pub(crate) fn pos_config_dir(&self, work_dir: Option<&Path>) -> Option<PathBuf> {
         resolve_dir(self.paths.pos_config_dir.as_deref(), work_dir, "pos_config")
     }
 }
 
 /// The RPC URL's port when its host is this machine (`http` default 80, `https` 443).
-pub fn local_rpc_port(rpc_url: &str) -> Option<u16> {
+pub(super) fn local_rpc_port(rpc_url: &str) -> Option<u16> {
     let url = url::Url::parse(rpc_url).ok()?;
     let host = url.host_str()?;
     if !is_local_host(host) {
@@ -79,7 +79,7 @@ pub fn local_rpc_port(rpc_url: &str) -> Option<u16> {
 
 /// A node directory: the configured one (relative ones resolve against the working directory, as the node
 /// resolves them), else `<work_dir>/<default>`; `None` when it cannot be placed.
-pub fn resolve_dir(
+pub(super) fn resolve_dir(
     configured: Option<&Path>,
     work_dir: Option<&Path>,
     default: &str,

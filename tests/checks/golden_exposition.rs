@@ -15,7 +15,7 @@
 //! and its list are in `conflux_test_support::golden`). Every family of the catalogue appears in one of the two
 //! files or is listed in [`EXEMPT`] with the reason.
 //!
-//! After an intended change: `UPDATE_GOLDEN=1 cargo test --test golden_exposition`, and review the diff.
+//! After an intended change: `UPDATE_GOLDEN=1 cargo test --test checks golden_exposition::`, and review the diff.
 
 use conflux_test_support as support;
 

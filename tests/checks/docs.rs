@@ -1,7 +1,7 @@
 //! The documentation's generated parts and its links. docs/metrics.md carries the metric table generated from the
 //! catalogue (the README links to it rather than holding a second copy); the README's configuration table is
 //! generated from the flags' clap definition (`Cli::command()`), so neither can drift from the code: these tests
-//! fail when one does, and `UPDATE_DOCS=1 cargo test --test docs` rewrites both. Every relative link of the README
+//! fail when one does, and `UPDATE_DOCS=1 cargo test --test checks docs::` rewrites both. Every relative link of the README
 //! and `docs/` must land on a file and heading that exist.
 
 use clap::CommandFactory;
@@ -12,11 +12,11 @@ use support::markdown::{anchors, relative_links};
 use support::repo::{read, repo};
 
 const BEGIN: &str =
-    "<!-- metrics:begin (generated from src/metrics; UPDATE_DOCS=1 cargo test --test docs) -->\n";
+    "<!-- metrics:begin (generated from src/metrics; UPDATE_DOCS=1 cargo test --test checks docs::) -->\n";
 const END: &str = "<!-- metrics:end -->";
 
 const CONFIG_BEGIN: &str =
-    "<!-- config:begin (generated from src/config/cli.rs; UPDATE_DOCS=1 cargo test --test docs) -->\n";
+    "<!-- config:begin (generated from src/config/cli.rs; UPDATE_DOCS=1 cargo test --test checks docs::) -->\n";
 const CONFIG_END: &str = "<!-- config:end -->";
 
 /// Where each flag's value sits in the TOML file (`section.key`, or `[[node]].key` for a key of every `[[node]]`
@@ -75,7 +75,7 @@ fn check_block(rel: &str, begin: &str, end: &str, generated: &str) {
             std::fs::write(&aside, new).unwrap_or_else(|e| panic!("{rel}: {e}"));
             std::fs::rename(&aside, &path).unwrap_or_else(|e| panic!("{rel}: {e}"));
         } else {
-            panic!("{rel}: generated block is stale; run UPDATE_DOCS=1 cargo test --test docs");
+            panic!("{rel}: generated block is stale; run UPDATE_DOCS=1 cargo test --test checks docs::");
         }
     }
 }
@@ -93,7 +93,9 @@ fn config_table() -> String {
         let keys = FILE_KEYS
             .iter()
             .find(|(flag, _)| *flag == long)
-            .unwrap_or_else(|| panic!("--{long}: add its file key to FILE_KEYS in tests/docs.rs"))
+            .unwrap_or_else(|| {
+                panic!("--{long}: add its file key to FILE_KEYS in tests/checks/docs.rs")
+            })
             .1;
         let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
         let (mut meaning, default) = split_default(&help);

@@ -263,7 +263,8 @@ fn probe_as_nobody(pid: u32, port: u16, caps: &str) -> serde_json::Value {
         .arg(std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
-            "other_users_process_is_partly_readable",
+            // The test's name within this binary (its module, then the function).
+            "host_process::other_users_process_is_partly_readable",
             "--nocapture",
         ])
         .env(CHILD_ENV, format!("{pid}:{port}"))
