@@ -16,13 +16,15 @@ use crate::assess::readers::{key_readers, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::risk_unless_retired;
 use crate::assess::standby::{able_to_vote, Reason};
-use crate::assess::stop::{self, StopEstimate, StopInput, TermSeats};
-use crate::assess::terms::{seat, upcoming};
+use crate::assess::stop::{StopEstimate, TermSeats};
+use crate::assess::terms::seat;
 use crate::assess::window::cip99_transition_view;
 use crate::state::{HostObs, NodeState, PosObs, State};
 
 #[path = "judge_standby.rs"]
 mod standby;
+#[path = "judge_stop.rs"]
+mod stop_step;
 
 /// Every verdict of one publish.
 #[derive(Debug, Clone, Default)]
@@ -245,7 +247,7 @@ fn pos_verdicts(p: &PosObs, chain_id: Option<u64>, seats: &mut TermSeats) -> Opt
                 at_risk,
             })
         });
-    let (stop, elections_sending) = stop_verdicts(p, epoch, latest, seats);
+    let (stop, elections_sending) = stop_step::stop_verdicts(p, epoch, latest, seats);
     Some(PosVerdicts {
         transition,
         epoch_end,
@@ -255,30 +257,6 @@ fn pos_verdicts(p: &PosObs, chain_id: Option<u64>, seats: &mut TermSeats) -> Opt
         stop,
         elections_sending,
     })
-}
-
-/// The read-only stop estimate and whether elections are still sent, remembering the finalized terms seen.
-fn stop_verdicts(
-    p: &PosObs,
-    epoch: u64,
-    latest: u64,
-    seats: &mut TermSeats,
-) -> (Option<StopEstimate>, Option<bool>) {
-    let (Some(us), Some(c), Some(len)) = (p.address.as_ref(), &p.committee, p.epoch_length) else {
-        return (None, None);
-    };
-    seats.record(c, us);
-    let a = &p.activity;
-    let schedule = upcoming(&c.elections, us);
-    let estimate = stop::stop_estimate(&StopInput {
-        upcoming: &schedule,
-        term_len: len,
-        seated_now: seat(&c.current_committee, us).is_some(),
-        applied_for: stop::applied_term(a.last_election_target_term, epoch),
-        seats,
-    });
-    let sending = stop::elections_sending(a.last_election_block, latest, len, p.backfilled);
-    (estimate, sending)
 }
 
 /// The preflight of `node` before `start_voting`: its own sync and files, the key's signs of life in the chain
