@@ -19,9 +19,9 @@ use crate::server::auth::BasicAuth;
 use crate::server::{self, Served};
 use crate::state::{Hub, NodeState, ReferenceState, State};
 use crate::watch::host::{HostPoller, HostSpec, DISK_PROBE_TIMEOUT};
-use crate::watch::pos_poller::{Intervals, PosPoller};
+use crate::watch::pos::poller::{Intervals, PosPoller};
 use crate::watch::reference::{ReferenceClients, ReferenceWatcher};
-use crate::watch::{self, node::NodePoller, pos::PosSource};
+use crate::watch::{self, chain::poller::ChainPoller, pos::PosSource};
 
 /// Why the exporter could not start.
 #[derive(Debug, thiserror::Error)]
@@ -160,7 +160,7 @@ impl App {
         for n in &config.nodes {
             let host_spec = HostSpec::from_config(n);
             let client = ctx.client(&n.name, &n.rpc_url);
-            let w = NodePoller {
+            let w = ChainPoller {
                 node: n.name.clone(),
                 client: client.clone(),
                 hub: ctx.hub.clone(),

@@ -1,4 +1,4 @@
-//! The opt-in real-node suite (issues 8 and 12): the exporter binary with default settings against a real
+//! The opt-in real-node suite: the exporter binary with default settings against a real
 //! conflux-rust devnet of 4 validators on loopback, judged against the chain and the node's own answers.
 //! Every scenario is `#[ignore]`d, so the ordinary suite (CI has no devnet) reports it as skipped, not passed;
 //! `scripts/test-realnode` runs them. Run that way without `shared/realnode` beside the repository, each test

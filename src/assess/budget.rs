@@ -9,7 +9,7 @@ use super::window::{window_epochs, MAX_WINDOW_EPOCHS};
 
 /// Where the budget runs out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
+pub(crate) struct Budget {
     /// The epoch whose end retires us if we stay silent.
     pub epoch: u64,
     /// That epoch's last block (the retiring block).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 /// A reference as the lag computation sees it.
 #[derive(Debug, Clone, Copy)]
-pub struct RefView<'a> {
+pub(crate) struct RefView<'a> {
     /// The last poll succeeded.
     pub up: bool,
     /// Its chain id.
@@ -53,7 +53,7 @@ fn lower_median(values: impl Iterator<Item = u64>) -> Option<u64> {
 }
 
 /// Whether a node in sync phase `phase` (`debug_currentSyncPhase`) is still catching up: every phase but the
-/// normal one is a catch-up phase (reference §2.5).
+/// normal one is a catch-up phase (docs/node-facts.md#status-and-sync-phases).
 pub(crate) fn catching_up(phase: &str) -> bool {
     phase != "NormalSyncPhase"
 }

@@ -11,7 +11,7 @@ pub(crate) const DEFAULT_QUIET_BLOCKS: u64 = 10;
 
 /// The verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Do not start voting here.
     Unsafe,
     /// No sign of life, but not long enough yet.
@@ -24,7 +24,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// Label value.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::Unsafe => "unsafe",
             Self::Wait => "wait",
@@ -34,12 +34,12 @@ impl Verdict {
     }
 
     /// Every verdict, for one series per value.
-    pub const ALL: [Verdict; 4] = [Self::Unsafe, Self::Wait, Self::Unknown, Self::Safe];
+    pub(crate) const ALL: [Verdict; 4] = [Self::Unsafe, Self::Wait, Self::Unknown, Self::Safe];
 }
 
 /// Why (a bounded set: the `reason` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     /// The key signed the latest committed block.
     KeySigning,
     /// The key proposed the latest committed block.
@@ -60,7 +60,7 @@ pub enum Reason {
 
 impl Reason {
     /// Label value.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::KeySigning => "key_signing",
             Self::KeyProposing => "key_proposing",
@@ -74,7 +74,7 @@ impl Reason {
     }
 
     /// Every reason.
-    pub const ALL: [Reason; 8] = [
+    pub(crate) const ALL: [Reason; 8] = [
         Self::KeySigning,
         Self::KeyProposing,
         Self::OtherSwitchOn,
@@ -115,7 +115,7 @@ pub(crate) struct Input {
 
 /// The preflight's answer: the verdict, why, and the quiet blocks since the key's last sign of life.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Preflight {
+pub(crate) struct Preflight {
     /// The verdict.
     pub verdict: Verdict,
     /// Why (empty for `safe`).

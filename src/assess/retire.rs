@@ -1,4 +1,4 @@
-//! The force-retire rule (reference §6.5) as pure functions. At the end of PoS epoch E, every member of E's
+//! The force-retire rule (docs/node-facts.md#pos-rules) as pure functions. At the end of PoS epoch E, every member of E's
 //! committee with no QC signature in E and in the epochs before it within the look-back window is force-retired;
 //! only epochs it actually served count, so a new member is judged on its first epoch alone. The window is not a
 //! constant: conflux-rust uses 1 epoch before the chain's CIP-99 transition view and 3 from it, and the node's

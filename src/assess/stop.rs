@@ -19,7 +19,7 @@ const REMEMBERED: usize = 16;
 
 /// What `test_posStopElection` would return now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopEstimate {
+pub(crate) enum StopEstimate {
     /// `null`: the key is in no current or future term; stopping misses no committee duty.
     Free,
     /// The PoS block after which the key is in no committee (the node may stop once it is committed).

@@ -6,7 +6,7 @@ use super::guard::safe_to_stop;
 use crate::pos_address::PosAddress;
 use crate::rpc::pos::{Committee, CommitteeState, Election, NodeVotes};
 
-/// One of the two upcoming terms the chain elects (reference §3: `elections` holds exactly two).
+/// One of the two upcoming terms the chain elects (docs/node-facts.md#pos-rpc: `elections` holds exactly two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Term {
     /// The term that starts first.

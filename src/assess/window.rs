@@ -9,7 +9,7 @@ pub(crate) const PRE_CIP99_WINDOW_EPOCHS: u64 = 1;
 /// The largest window any chain uses: how much history the watcher must read to judge.
 pub(crate) const MAX_WINDOW_EPOCHS: u64 = CIP99_WINDOW_EPOCHS;
 
-/// CIP-99 transition views of the chains whose configuration conflux-rust ships (§6.6): mainnet and testnet.
+/// CIP-99 transition views of the chains whose configuration conflux-rust ships (docs/node-facts.md#pos-rules): mainnet and testnet.
 pub(crate) fn known_cip99_transition_view(chain_id: u64) -> Option<u64> {
     match chain_id {
         1029 => Some(330_000),

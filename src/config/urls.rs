@@ -112,7 +112,7 @@ mod tests {
         assert!(!e.message.contains("secretkey"), "{}", e.message);
     }
 
-    /// Issue 17's shapes: a password holding `/`, `#` or `?` (where a URL parser ends the host part), a user name
+    /// The hostile shapes (docs/security.md): a password holding `/`, `#` or `?` (where a URL parser ends the host part), a user name
     /// and password that parse as host and port, a query split at a comma.
     #[test]
     fn no_part_of_a_secret_is_shown() {

@@ -18,7 +18,7 @@ use thiserror::Error;
 
 /// Space on the filesystem holding one path, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DiskUsage {
+pub(crate) struct DiskUsage {
     /// Available to unprivileged users (`f_bavail * f_frsize`): what the
     /// node, not running as root, can still write.
     pub available_bytes: u64,
@@ -30,7 +30,7 @@ pub struct DiskUsage {
 
 /// Why a path's usage could not be read.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
-pub enum DiskError {
+pub(crate) enum DiskError {
     /// The path (or one of its parents) does not exist.
     #[error("{path:?} does not exist")]
     NotFound {
@@ -80,7 +80,7 @@ pub enum DiskError {
 
 impl DiskError {
     /// Short stable label of the failure.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             DiskError::NotFound { .. } => "not_found",
             DiskError::PermissionDenied { .. } => "permission_denied",

@@ -3,7 +3,7 @@
 //!
 //! `pos_config/pos_key` must not be readable by others; `pos_db/secure_storage.json`
 //! holds the safety data that prevents double signing, and `.save` is the copy
-//! `stop_voting` leaves for a hand-over (node reference §5.2). Losing or
+//! `stop_voting` leaves for a hand-over (docs/node-facts.md#key-files-on-disk). Losing or
 //! altering these files can get a validator slashed, so this module never
 //! opens anything for writing: `pos_key` is only `stat`ed, the JSON files are
 //! opened read-only and read whole (the node replaces them by rename, so a

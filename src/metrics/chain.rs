@@ -5,11 +5,11 @@ use std::time::SystemTime;
 
 use super::def::catalogue;
 use super::value::{age_seconds, flag, set};
-use crate::assess::lag::{catching_up, epoch_lag, hash_mismatch, reference_epoch, RefView};
+use crate::judge::{LagVerdicts, Verdicts};
 use crate::rpc::ERROR_KINDS;
 use crate::state::{NodeState, State};
 
-/// The sync phases a conflux-rust node reports, in order (reference §2.5). All are exported so a dashboard can
+/// The sync phases a conflux-rust node reports, in order (docs/node-facts.md#status-and-sync-phases). All are exported so a dashboard can
 /// show the state set even before a node enters a phase. The simulator keeps its own copy on purpose: it must not
 /// read the exporter's code, or it would mirror the exporter instead of checking it.
 pub(crate) use crate::rpc::cfx::SYNC_PHASES;
@@ -46,11 +46,10 @@ catalogue! {
 
 impl ChainFamilies {
     /// Re-derives every series from `state` at `now`.
-    pub fn publish(&self, state: &State, now: SystemTime) {
+    pub(crate) fn publish(&self, state: &State, verdicts: &Verdicts, now: SystemTime) {
         self.reset_gauges();
-        let refs = state.reference_views();
-        for node in &state.nodes {
-            self.publish_node(node, &refs, now);
+        for (node, v) in state.nodes.iter().zip(&verdicts.nodes) {
+            self.publish_node(node, &v.lag, now);
         }
         for r in &state.references {
             let name = r.name.as_str();
@@ -69,7 +68,7 @@ impl ChainFamilies {
         }
     }
 
-    fn publish_node(&self, node: &NodeState, refs: &[RefView], now: SystemTime) {
+    fn publish_node(&self, node: &NodeState, v: &LagVerdicts, now: SystemTime) {
         let n = node.name.as_str();
         if !node.poll.polled {
             return; // not asked yet: neither up nor down
@@ -110,7 +109,9 @@ impl ChainFamilies {
             if !SYNC_PHASES.contains(&phase.as_str()) {
                 set(&self.sync_phase, &[n, phase], 1.0);
             }
-            set(&self.catching_up, &[n], flag(catching_up(phase)));
+        }
+        if let Some(c) = v.catching_up {
+            set(&self.catching_up, &[n], flag(c));
         }
         if let Some(p) = c.peers {
             set(&self.peers, &[n], p as f64);
@@ -119,14 +120,10 @@ impl ChainFamilies {
         for m in &c.unavailable {
             set(&self.method_unavailable, &[n, m], 1.0);
         }
-        if let Some(re) = reference_epoch(refs, chain_id) {
-            set(
-                &self.epoch_lag,
-                &[n],
-                epoch_lag(re, s.epoch_number.0) as f64,
-            );
+        if let Some(l) = v.epoch_lag {
+            set(&self.epoch_lag, &[n], l as f64);
         }
-        if let Some(m) = hash_mismatch(&node.confirmed_hashes, refs, chain_id) {
+        if let Some(m) = v.hash_mismatch {
             set(&self.hash_mismatch, &[n], flag(m));
         }
     }
@@ -205,7 +202,9 @@ mod tests {
                 reference("other", poll(true, true, None), 1, 5),
             ],
         };
-        f.publish(&state, UNIX_EPOCH + Duration::from_secs(10_000));
+        let now = UNIX_EPOCH + Duration::from_secs(10_000);
+        let verdicts = crate::judge::Judge::default().judge(&state, now);
+        f.publish(&state, &verdicts, now);
         let t = text(&r);
         let a = [("node", "a")];
         assert_eq!(value(&t, "conflux_up", &a), Some(1.0));

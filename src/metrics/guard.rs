@@ -5,9 +5,8 @@
 
 use super::def::catalogue;
 use super::value::{flag, set};
+use crate::assess::guard::look::{KeyCount, NodeVerdict};
 use crate::assess::guard::{FailoverState, OwnerVerdict};
-use crate::assess::guard_look::{KeyCount, NodeVerdict};
-use crate::assess::terms::free_to_stop;
 use crate::judge::{NodeVerdicts, Verdicts};
 use crate::state::{NodeState, State};
 
@@ -28,7 +27,7 @@ catalogue! {
 
 impl GuardFamilies {
     /// Re-derives every guard series from the judge's verdicts.
-    pub fn publish(&self, state: &State, verdicts: &Verdicts) {
+    pub(crate) fn publish(&self, state: &State, verdicts: &Verdicts) {
         self.reset_gauges();
         let view = &verdicts.guard;
         for (address, count) in &view.keys {
@@ -80,13 +79,11 @@ impl GuardFamilies {
             Some(OwnerVerdict::Mismatch { .. }) => set(&self.owner_mismatch, &[n], 1.0),
             _ => {}
         }
-        let Some(pos) = node.pos.as_ref().filter(|_| node.poll.up && switches_known) else {
-            return;
-        };
-        let (Some(us), Some(c)) = (&pos.address, &pos.committee) else {
-            return;
-        };
-        set(&self.safe_to_stop, &[n], flag(free_to_stop(c, us)));
+        // The key's committee seats come from the view in use; stopping is judged only while the node answers.
+        let free = v.key.as_ref().and_then(|k| k.free_to_stop);
+        if let (true, true, Some(free)) = (node.poll.up, switches_known, free) {
+            set(&self.safe_to_stop, &[n], flag(free));
+        }
     }
 }
 
@@ -212,7 +209,16 @@ mod tests {
             elections: vec![],
         };
         let mut a = node("a", true, Some(false));
-        a.pos.as_mut().unwrap().committee = Some(seats(&KEY.replace('1', "2")));
+        // A fresh view of the chain (the node's own): seats are only judged from one.
+        let p = a.pos.as_mut().unwrap();
+        p.committee = Some(seats(&KEY.replace('1', "2")));
+        p.status = Some(crate::rpc::pos::PosStatus {
+            epoch: HexU64(1),
+            latest_committed: HexU64(10),
+            latest_voted: None,
+            latest_tx_number: None,
+        });
+        p.view.source = Some(crate::state::ViewSource::Local);
         let mut state = State {
             nodes: vec![a],
             ..Default::default()
@@ -230,6 +236,14 @@ mod tests {
         assert!(
             !text(&registry).contains("conflux_pos_safe_to_stop{"),
             "own switch unknown"
+        );
+        let p = state.nodes[0].pos.as_mut().unwrap();
+        p.voting_enabled = Some(false);
+        p.view.source = None;
+        g.publish(&state, now);
+        assert!(
+            !text(&registry).contains("conflux_pos_safe_to_stop{"),
+            "no fresh view of the seats"
         );
     }
 }

@@ -36,7 +36,7 @@ catalogue! {
 
 impl HostFamilies {
     /// Re-derives every host series from `state`.
-    pub fn publish(&self, state: &State) {
+    pub(crate) fn publish(&self, state: &State) {
         self.reset_gauges();
         for node in &state.nodes {
             if let Some(h) = &node.host {

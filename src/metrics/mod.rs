@@ -114,8 +114,8 @@ impl Metrics {
     }
 
     /// Re-derives every state-driven series from `state` and the judge's `verdicts` about it, at `now`.
-    pub fn publish(&self, state: &State, verdicts: &Verdicts, now: SystemTime) {
-        self.chain.publish(state, now);
+    pub(crate) fn publish(&self, state: &State, verdicts: &Verdicts, now: SystemTime) {
+        self.chain.publish(state, verdicts, now);
         self.pos.publish(state, verdicts, now, &self.pos_keys);
         self.guard.publish(state, verdicts);
         self.preflight.publish(state, verdicts);

@@ -9,9 +9,7 @@ use std::time::SystemTime;
 use super::def::{catalogue, sync_counter};
 use super::pos_keys::{forget_counters, publish_key, KeyFacts, PosKeyFamilies};
 use super::value::{age_seconds, flag, set};
-use crate::assess::lag::{epoch_lag, reference_pos_block, RefView};
-use crate::assess::terms::schedule;
-use crate::judge::{NodeVerdicts, PosVerdicts, Verdicts};
+use crate::judge::{KeyVerdicts, NodeVerdicts, PosVerdicts, Verdicts};
 use crate::state::{NodeState, PosDown, PosObs, State};
 
 /// Transaction types the node reports, pre-created so rates start at zero (the decoder maps any other name to
@@ -54,7 +52,7 @@ catalogue! {
 
 impl PosFamilies {
     /// Re-derives every PoS series from `state` at `now`: the node facts here, the key facts into `keys`.
-    pub fn publish(
+    pub(crate) fn publish(
         &self,
         state: &State,
         verdicts: &Verdicts,
@@ -63,13 +61,12 @@ impl PosFamilies {
     ) {
         self.reset_gauges();
         keys.reset_gauges();
-        let refs = state.reference_views();
         for (node, v) in state.nodes.iter().zip(&verdicts.nodes) {
             if !v.reads_key {
                 forget_counters(keys, node);
             }
             let keys = v.reads_key.then_some(keys);
-            self.publish_node(node, v, &refs, now, keys);
+            self.publish_node(node, v, now, keys);
         }
     }
 
@@ -81,7 +78,6 @@ impl PosFamilies {
         &self,
         node: &NodeState,
         v: &NodeVerdicts,
-        refs: &[RefView],
         now: SystemTime,
         keys: Option<&PosKeyFamilies>,
     ) {
@@ -96,13 +92,8 @@ impl PosFamilies {
         if let Some(a) = &p.address {
             set(&self.info, &[n, a.as_str()], 1.0);
         }
-        let chain_id = node
-            .chain
-            .as_ref()
-            .map(|c| c.status.chain_id.0)
-            .or(p.chain_id);
         if node.poll.up {
-            self.publish_local(n, p, refs, chain_id);
+            self.publish_local(n, p, v.lag.pos_block_lag);
         } else {
             set(&self.up, &[n], 0.0);
         }
@@ -129,18 +120,17 @@ impl PosFamilies {
         if let Some(r) = pv.remaining {
             set(&self.remaining_blocks, &[n], r as f64);
         }
-        self.publish_committee(n, p);
+        self.publish_committee(n, p, v.key.as_ref());
         self.publish_history(n, p);
         self.publish_judgement(n, p, &pv);
-        if let (Some(keys), Some(address)) = (keys, p.address.as_ref()) {
+        if let (Some(keys), Some(address), Some(key)) = (keys, p.address.as_ref(), v.key.as_ref()) {
             let k = KeyFacts {
                 node: n,
                 address,
                 pos: p,
-                latest: s.latest_committed.0,
                 epoch: s.epoch.0,
-                interval,
                 verdicts: &pv,
+                key,
                 now,
             };
             publish_key(keys, &k);
@@ -149,7 +139,7 @@ impl PosFamilies {
 
     /// What the node itself answers while it is up: its address, switch, PoS head and lag, or why PoS is
     /// unavailable.
-    fn publish_local(&self, n: &str, p: &PosObs, refs: &[RefView], chain_id: Option<u64>) {
+    fn publish_local(&self, n: &str, p: &PosObs, block_lag: Option<i64>) {
         set(&self.address_known, &[n], flag(p.address.is_some()));
         if let Some(v) = p.voting_enabled {
             set(&self.voting_enabled, &[n], flag(v));
@@ -171,12 +161,8 @@ impl PosFamilies {
         if let Some(v) = s.latest_voted {
             set(&self.latest_voted, &[n], v.0 as f64);
         }
-        if let Some(median) = chain_id.and_then(|c| reference_pos_block(refs, c)) {
-            set(
-                &self.block_lag,
-                &[n],
-                epoch_lag(median, s.latest_committed.0) as f64,
-            );
+        if let Some(l) = block_lag {
+            set(&self.block_lag, &[n], l as f64);
         }
     }
 
@@ -219,7 +205,7 @@ impl PosFamilies {
     }
 
     /// The committee's size and the upcoming terms' start blocks: the chain's, the same for every address.
-    fn publish_committee(&self, n: &str, p: &PosObs) {
+    fn publish_committee(&self, n: &str, p: &PosObs, k: Option<&KeyVerdicts>) {
         let Some(c) = &p.committee else { return };
         let cc = &c.current_committee;
         set(
@@ -232,12 +218,8 @@ impl PosFamilies {
             &[n, "quorum"],
             cc.quorum_voting_power.0 as f64,
         );
-        for (term, e) in schedule(&c.elections) {
-            set(
-                &self.election_term_start,
-                &[n, term.label()],
-                e.start_block_number.0 as f64,
-            );
+        for (term, start) in k.map(|k| k.terms.as_slice()).unwrap_or_default() {
+            set(&self.election_term_start, &[n, term.label()], *start as f64);
         }
     }
 

@@ -1,16 +1,13 @@
 //! The facts about a PoS key (votes signed and missed, force-retire risk, account, rewards, slashing), published
-//! once per key from the node `assess::readers` chooses: they are the chain's, not a node's, and publishing them
+//! once per key from the node `assess::key_readers` chooses: they are the chain's, not a node's, and publishing them
 //! under a standby sharing the primary's key showed it "signing" votes it never cast.
 
 use std::time::SystemTime;
 
 use super::def::{catalogue, sync_counter, sync_float_counter};
-use super::value::{cfx, flag, seconds_since, set, unix_seconds};
-use crate::assess::retire;
-use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
+use super::value::{cfx, flag, set, unix_seconds};
 use crate::assess::stop::StopEstimate;
-use crate::assess::terms::{seat, upcoming};
-use crate::judge::PosVerdicts;
+use crate::judge::{KeyVerdicts, PosVerdicts};
 use crate::pos_address::PosAddress;
 use crate::state::{NodeState, PosObs, ViewSource};
 
@@ -63,14 +60,12 @@ pub(crate) struct KeyFacts<'a> {
     pub address: &'a PosAddress,
     /// The node's PoS observation.
     pub pos: &'a PosObs,
-    /// Latest committed PoS block.
-    pub latest: u64,
     /// Current PoS epoch.
     pub epoch: u64,
-    /// Observed seconds per block.
-    pub interval: Option<f64>,
     /// The judge's force-retire verdicts (judgement, at risk, downtime budget, blocks left in the epoch).
     pub verdicts: &'a PosVerdicts,
+    /// The judge's verdicts about the key (seats, queues, slashing, ETAs).
+    pub key: &'a KeyVerdicts,
     /// Publish time.
     pub now: SystemTime,
 }
@@ -127,21 +122,15 @@ pub(crate) fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     );
     let Some(at_risk) = *at_risk else { return };
     set(&f.at_risk, &kk, flag(at_risk));
-    let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
-    if let (true, Some(r), Some(i)) = (at_risk, k.verdicts.remaining, k.interval) {
-        let eta = retire::eta_seconds(r, i, since_latest);
+    if let Some(eta) = k.key.retire_eta_seconds {
         set(&f.eta, &kk, eta);
         set(&f.eta_timestamp, &kk, unix_seconds(k.now) + eta);
     }
     if let Some(b) = k.verdicts.budget {
         set(&f.budget_blocks, &kk, b.blocks as f64);
-        if let Some(i) = k.interval {
-            set(
-                &f.budget_seconds,
-                &kk,
-                retire::eta_seconds(b.blocks, i, since_latest),
-            );
-        }
+    }
+    if let Some(s) = k.key.budget_seconds {
+        set(&f.budget_seconds, &kk, s);
     }
 }
 
@@ -151,25 +140,16 @@ fn stop(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     if let Some(s) = k.verdicts.elections_sending {
         set(&f.elections_sending, &kk, flag(s));
     }
-    let since_latest = seconds_since(k.pos.latest_committed_seen_at, k.now);
     match k.verdicts.stop {
-        Some(StopEstimate::Free) => {
-            set(&f.serving_any, &kk, 0.0);
-            set(&f.stop_seconds, &kk, 0.0);
-        }
+        Some(StopEstimate::Free) => set(&f.serving_any, &kk, 0.0),
         Some(StopEstimate::After(block)) => {
             set(&f.serving_any, &kk, 1.0);
             set(&f.stop_block, &kk, block as f64);
-            if let Some(i) = k.interval {
-                let blocks = block.saturating_sub(k.latest);
-                set(
-                    &f.stop_seconds,
-                    &kk,
-                    retire::eta_seconds(blocks, i, since_latest),
-                );
-            }
         }
         None => {}
+    }
+    if let Some(s) = k.key.stop_seconds {
+        set(&f.stop_seconds, &kk, s);
     }
 }
 
@@ -195,12 +175,11 @@ fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
 }
 
 fn committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
-    let Some(c) = &k.pos.committee else { return };
+    let Some(power) = k.key.seat else { return };
     let kk = [k.node, k.address.as_str()];
-    let power = seat(&c.current_committee, k.address);
     set(&f.committee_member, &kk, flag(power.is_some()));
     set(&f.voting_power, &kk, power.unwrap_or(0) as f64);
-    for u in upcoming(&c.elections, k.address) {
+    for u in &k.key.candidacies {
         let finalized = if u.finalized { "true" } else { "false" };
         set(
             &f.election_candidate,
@@ -219,8 +198,8 @@ fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
         ("available", st.available_votes.0),
         ("locked", st.locked.0),
         ("unlocked", st.unlocked.0),
-        ("in_queue", queued_votes(&st.in_queue)),
-        ("out_queue", queued_votes(&st.out_queue)),
+        ("in_queue", k.key.queued.map_or(0, |q| q.0)),
+        ("out_queue", k.key.queued.map_or(0, |q| q.1)),
         ("forfeited", st.forfeited.0),
     ] {
         set(
@@ -233,22 +212,14 @@ fn account(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     if let Some(b) = st.force_retired {
         set(&f.force_retired_block, &kk, b.0 as f64);
     }
-    for (queue, items) in [("in_queue", &st.in_queue), ("out_queue", &st.out_queue)] {
-        if let Some(end) = next_maturity(items) {
-            let labels = [k.node, k.address.as_str(), queue];
-            set(&f.queue_block, &labels, end as f64);
-            if let Some(i) = k.interval {
-                set(
-                    &f.queue_seconds,
-                    &labels,
-                    seconds_until_block(end, k.latest, i),
-                );
-            }
+    for m in &k.key.maturities {
+        let labels = [k.node, k.address.as_str(), m.queue];
+        set(&f.queue_block, &labels, m.block as f64);
+        if let Some(s) = m.seconds {
+            set(&f.queue_seconds, &labels, s);
         }
     }
-    set(
-        &f.slashed,
-        &kk,
-        flag(slashed(a, k.pos.activity.dispute_seen)),
-    );
+    if let Some(s) = k.key.slashed {
+        set(&f.slashed, &kk, flag(s));
+    }
 }

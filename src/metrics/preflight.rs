@@ -24,7 +24,7 @@ catalogue! {
 
 impl PreflightFamilies {
     /// Re-derives the preflight series from the judge's verdicts.
-    pub fn publish(&self, state: &State, verdicts: &Verdicts) {
+    pub(crate) fn publish(&self, state: &State, verdicts: &Verdicts) {
         self.reset_gauges();
         for (node, v) in state.nodes.iter().zip(&verdicts.nodes) {
             let n = node.name.as_str();

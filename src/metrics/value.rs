@@ -27,12 +27,6 @@ pub(crate) fn unix_seconds(now: SystemTime) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Seconds from `t` to `now`; 0 when `t` is unknown or in the future.
-pub(crate) fn seconds_since(t: Option<SystemTime>, now: SystemTime) -> f64 {
-    t.and_then(|t| now.duration_since(t).ok())
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 /// Age at `now` of a chain timestamp given in Unix seconds; 0 for a timestamp from the future (clock skew between
 /// the node and us is not age).
 pub(crate) fn age_seconds(now: SystemTime, timestamp_seconds: f64) -> f64 {
@@ -53,9 +47,6 @@ mod tests {
     fn times_and_amounts() {
         let now = UNIX_EPOCH + Duration::from_secs(1_000);
         assert_eq!(unix_seconds(now), 1_000.0);
-        assert_eq!(seconds_since(Some(now - Duration::from_secs(5)), now), 5.0);
-        assert_eq!(seconds_since(Some(now + Duration::from_secs(5)), now), 0.0);
-        assert_eq!(seconds_since(None, now), 0.0);
         assert_eq!(age_seconds(now, 990.0), 10.0);
         assert_eq!(age_seconds(now, 1_010.0), 0.0, "future block: age 0");
         assert_eq!(cfx(2_500_000_000_000_000_000), 2.5);

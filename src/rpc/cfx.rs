@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::wire::HexU64;
 
-/// The six sync-phase names a node reports through `debug_currentSyncPhase` (reference §2.5).
+/// The six sync-phase names a node reports through `debug_currentSyncPhase` (docs/node-facts.md#status-and-sync-phases).
 pub(crate) const SYNC_PHASES: &[&str] = &[
     "CatchUpRecoverBlockHeaderFromDbPhase",
     "CatchUpSyncBlockHeaderPhase",
@@ -15,7 +15,7 @@ pub(crate) const SYNC_PHASES: &[&str] = &[
     "NormalSyncPhase",
 ];
 
-/// `cfx_getStatus`: every field is a non-null hex quantity (reference §2.1).
+/// `cfx_getStatus`: every field is a non-null hex quantity (docs/node-facts.md#status-and-sync-phases).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Status {

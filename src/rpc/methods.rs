@@ -2,7 +2,7 @@
 //! renames the node's safety-data file and a `test_stop` shuts it down. The client refuses any method not listed
 //! here before a byte is sent, so a bug elsewhere cannot reach the node.
 
-/// Every method the exporter may send. Each one is documented read-only in the node reference (§2, §3, §4.1).
+/// Every method the exporter may send. Each one is read-only (docs/node-facts.md#local-methods).
 pub(crate) const ALLOWED_METHODS: &[&str] = &[
     // core space
     "cfx_getStatus",

@@ -1,4 +1,4 @@
-//! PoS result types (reference §3). Nullable fields are `Option`; fields we do not read are not declared, so the
+//! PoS result types (docs/node-facts.md#pos-rpc). Nullable fields are `Option`; fields we do not read are not declared, so the
 //! documentation examples (which lack `latestTxNumber`) and current nodes both decode.
 
 use std::fmt;
@@ -185,7 +185,7 @@ pub struct PosTransaction {
     pub payload: TxPayload,
 }
 
-/// Every PoS transaction type (reference §3.8); the last one also stands for any name not listed.
+/// Every PoS transaction type (docs/node-facts.md#pos-rpc); the last one also stands for any name not listed.
 pub(crate) const TX_TYPES: &[&str] = &[
     "BlockMetadata",
     "Election",

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use crate::assess::guard_look::{FilesLook, SafetyMark, StorageLook};
+use crate::assess::guard::look::{FilesLook, SafetyMark, StorageLook};
 use crate::host::disk::{DiskError, DiskUsage};
 use crate::host::facts::ProcessFacts;
 use crate::host::keyfiles::{KeyFileError, KeyFilesReport, SecureStorage};
@@ -13,7 +13,7 @@ use crate::pos_address::PosAddress;
 /// Why a host probe failed, kept as text plus a stable kind (the `kind` label of the probe-error metrics):
 /// the probes' own errors hold `io::Error`s, which cannot be cloned into the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProbeFailure {
+pub(crate) struct ProbeFailure {
     /// Stable kind (`not_found`, `permission_denied`, `timeout`, ...).
     pub kind: &'static str,
     /// The error's text, for logs.
@@ -22,7 +22,7 @@ pub struct ProbeFailure {
 
 /// The node's process as the last host probe saw it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ProcessObs {
+pub(crate) enum ProcessObs {
     /// No lookup method applies (remote RPC host, no pid file or name): nothing can be said about the process.
     NotWatched,
     /// Found and read.
@@ -38,7 +38,7 @@ pub enum ProcessObs {
 
 /// Space of one watched directory's filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DiskObs {
+pub(crate) struct DiskObs {
     /// The directory (the `path` label).
     pub path: std::path::PathBuf,
     /// `statvfs` result; an error drops the usage series and shows the error instead.
@@ -47,7 +47,7 @@ pub struct DiskObs {
 
 /// What the last host probe of a node found. Facts only; the guard verdicts are derived at publish.
 #[derive(Debug, Clone, PartialEq)]
-pub struct HostObs {
+pub(crate) struct HostObs {
     /// The node's process.
     pub process: ProcessObs,
     /// Working dir, data dir and PoS dir, each once per path.
@@ -67,7 +67,7 @@ pub struct HostObs {
 impl HostObs {
     /// The key-file scan as the double-voting guard reads it; file facts are unknown when the `pos_db`
     /// directory itself is missing or unreadable (wrong path), never "absent".
-    pub fn files_look(&self) -> Option<FilesLook> {
+    pub(crate) fn files_look(&self) -> Option<FilesLook> {
         let k = self.keys.as_ref()?;
         let dir_known = k.pos_db_dir == Some(true);
         let storage = match &k.secure_storage {
@@ -90,7 +90,7 @@ impl HostObs {
 
     /// The (epoch, last voted round) of the safety data `start_voting` would resume from: the `.save` when there
     /// is one (`start_voting` without `--initialize` swaps it in), else the live `secure_storage.json`.
-    pub fn resume_from(&self) -> Option<(u64, u64)> {
+    pub(crate) fn resume_from(&self) -> Option<(u64, u64)> {
         let k = self.keys.as_ref()?;
         let save = k.secure_storage_save.as_ref().ok()?.as_ref();
         let live = k.secure_storage.as_ref().ok()?.as_ref();
@@ -99,7 +99,7 @@ impl HostObs {
     }
 
     /// The safety data's owner: `secure_storage.json`'s, else the `.save`'s (the one `start_voting` would use).
-    pub fn storage_owner(&self) -> Option<&PosAddress> {
+    pub(crate) fn storage_owner(&self) -> Option<&PosAddress> {
         let k = self.keys.as_ref()?;
         owner_of(&k.secure_storage).or_else(|| owner_of(&k.secure_storage_save))
     }

@@ -15,7 +15,7 @@ pub(crate) use host::{DiskObs, HostObs, ProbeFailure, ProcessObs};
 pub(crate) use view::{ViewChoice, ViewData, ViewSource};
 
 use crate::assess::freshness::Head;
-use crate::assess::guard_look::NodeLook;
+use crate::assess::guard::look::NodeLook;
 use crate::assess::lag::RefView;
 use crate::assess::votes::VoteLedger;
 use crate::pos_address::PosAddress;
@@ -171,7 +171,7 @@ pub struct HistoryProgress {
 
 /// Per-target poll bookkeeping shared by nodes and references.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct PollStatus {
+pub(crate) struct PollStatus {
     /// At least one poll has finished (success or failure).
     pub polled: bool,
     /// The last poll succeeded.
@@ -186,7 +186,7 @@ pub struct PollStatus {
 
 impl PollStatus {
     /// Records a success.
-    pub fn succeeded(&mut self, at: SystemTime) {
+    pub(crate) fn succeeded(&mut self, at: SystemTime) {
         self.polled = true;
         self.up = true;
         self.last_error = None;
@@ -196,14 +196,14 @@ impl PollStatus {
 
     /// Records a timeout of a node that answered recently: still up (slow is not down), the text kept for the
     /// landing page.
-    pub fn slow(&mut self, text: String) {
+    pub(crate) fn slow(&mut self, text: String) {
         self.polled = true;
         self.last_error = Some(text);
     }
 
     /// Records a failure; returns true when this is a transition from up (or never polled) to down, which is
     /// when it deserves a log line.
-    pub fn failed(&mut self, kind: &'static str, text: String) -> bool {
+    pub(crate) fn failed(&mut self, kind: &'static str, text: String) -> bool {
         let transition = self.up || !self.polled || self.last_error_kind != Some(kind);
         self.polled = true;
         self.up = false;
@@ -215,7 +215,7 @@ impl PollStatus {
 
 /// One configured node.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NodeState {
+pub(crate) struct NodeState {
     /// Configured name (the `node` label).
     pub name: String,
     /// Redacted RPC URL.
@@ -235,20 +235,20 @@ pub struct NodeState {
 impl NodeState {
     /// The PoS address the node's poller knows (RPC, configuration, or the fallback it read itself); the one
     /// the safety file's owner is checked against.
-    pub fn reported_pos_address(&self) -> Option<&PosAddress> {
+    pub(crate) fn reported_pos_address(&self) -> Option<&PosAddress> {
         self.pos.as_ref().and_then(|p| p.address.as_ref())
     }
 
     /// The node's PoS address as far as this snapshot knows it: reported, else its safety file's owner (a down
     /// node still holds its key).
-    pub fn pos_address(&self) -> Option<&PosAddress> {
+    pub(crate) fn pos_address(&self) -> Option<&PosAddress> {
         self.reported_pos_address()
             .or_else(|| self.host.as_ref().and_then(HostObs::storage_owner))
     }
 
     /// The PoS observation the verdicts about this node's key may be read from: some view is fresh, and it is not
     /// the node's own while the node is down (its last answers are history, not a view).
-    pub fn chain_view(&self) -> Option<&PosObs> {
+    pub(crate) fn chain_view(&self) -> Option<&PosObs> {
         self.pos
             .as_ref()
             .filter(|p| p.judgeable() && (self.poll.up || p.view.source != Some(ViewSource::Local)))
@@ -256,7 +256,7 @@ impl NodeState {
 
     /// Everything the double-voting guard needs from this node. The switch is unknown while the node is down, so
     /// a silent node is never counted as "not voting"; its address stays (the guard also remembers it).
-    pub fn guard_look(&self) -> NodeLook {
+    pub(crate) fn guard_look(&self) -> NodeLook {
         let pos = self.pos.as_ref().filter(|_| self.poll.up);
         // The chain's verdict about the key comes from whichever view is fresh, even while the node is down.
         let chain = self.chain_view();
@@ -276,7 +276,7 @@ impl NodeState {
 
 /// One reference RPC.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReferenceState {
+pub(crate) struct ReferenceState {
     /// Configured or automatic name (the `reference` label).
     pub name: String,
     /// Redacted URL.
@@ -300,7 +300,7 @@ pub struct ReferenceState {
 
 /// Everything the publisher needs.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct State {
+pub(crate) struct State {
     /// In configuration order.
     pub nodes: Vec<NodeState>,
     /// Configured ones first, then automatic ones as chain ids are learned.
@@ -309,17 +309,17 @@ pub struct State {
 
 impl State {
     /// The node named `name`.
-    pub fn node_mut(&mut self, name: &str) -> Option<&mut NodeState> {
+    pub(crate) fn node_mut(&mut self, name: &str) -> Option<&mut NodeState> {
         self.nodes.iter_mut().find(|n| n.name == name)
     }
 
     /// The reference named `name`.
-    pub fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
+    pub(crate) fn reference_mut(&mut self, name: &str) -> Option<&mut ReferenceState> {
         self.references.iter_mut().find(|r| r.name == name)
     }
 
     /// Every reference as the lag verdicts see it, in configuration order.
-    pub fn reference_views(&self) -> Vec<RefView<'_>> {
+    pub(crate) fn reference_views(&self) -> Vec<RefView<'_>> {
         self.references
             .iter()
             .map(|r| RefView {
@@ -334,7 +334,7 @@ impl State {
 
     /// The PoS heads of the references that are up on chain `chain_id` (any chain while the node's is not known),
     /// by reference name: the chain views a stale node's verdicts can be read from.
-    pub fn reference_pos_heads(&self, chain_id: Option<u64>) -> Vec<(String, Head)> {
+    pub(crate) fn reference_pos_heads(&self, chain_id: Option<u64>) -> Vec<(String, Head)> {
         self.references
             .iter()
             .filter(|r| r.poll.up && chain_id.is_none_or(|c| r.chain_id == Some(c)))
@@ -349,7 +349,7 @@ impl State {
     }
 
     /// The finalised PoW epochs of the references that are up on chain `chain_id` (see [`Self::reference_pos_heads`]).
-    pub fn reference_finality(&self, chain_id: Option<u64>) -> Vec<Head> {
+    pub(crate) fn reference_finality(&self, chain_id: Option<u64>) -> Vec<Head> {
         self.references
             .iter()
             .filter(|r| r.poll.up && chain_id.is_none_or(|c| r.chain_id == Some(c)))
@@ -358,13 +358,13 @@ impl State {
     }
 
     /// Every node's [`NodeState::guard_look`], in configuration order.
-    pub fn guard_looks(&self) -> Vec<NodeLook> {
+    pub(crate) fn guard_looks(&self) -> Vec<NodeLook> {
         self.nodes.iter().map(NodeState::guard_look).collect()
     }
 
     /// Names of the nodes whose chain poll (`cfx_getStatus` and friends) never succeeded; `/-/ready` waits until
     /// this is empty.
-    pub fn nodes_never_answered(&self) -> Vec<String> {
+    pub(crate) fn nodes_never_answered(&self) -> Vec<String> {
         self.nodes
             .iter()
             .filter(|n| n.poll.last_success.is_none())

@@ -2,18 +2,10 @@
 //! per target is ever in flight and slow answers delay the schedule instead of piling up requests. Pollers write
 //! facts into the [`crate::state::Hub`]; they never touch metrics.
 
-pub(crate) mod activity;
-pub(crate) mod blocks;
 pub mod chain;
-pub(crate) mod head;
 pub(crate) mod host;
-pub(crate) mod node;
 pub mod pos;
-pub(crate) mod pos_poller;
-pub(crate) mod pos_remote;
 pub(crate) mod reference;
-pub(crate) mod txs;
-pub(crate) mod want;
 
 use std::future::Future;
 use std::time::Duration;

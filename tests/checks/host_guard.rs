@@ -1,15 +1,15 @@
 //! The double-voting guard against the primary/standby hand-over of conflux-rust PR #2438 as measured on a real
-//! node (issue 12): a standby creates its own never-voted `secure_storage.json` at start; `start_voting [false]`
+//! node (measured on the real devnet): a standby creates its own never-voted `secure_storage.json` at start; `start_voting [false]`
 //! renames the `.save` over it; `[true]` turns the switch on without safety data; restarting the old primary with
 //! the default `pos_started_as_voter=true` makes a second signer. Every step through `GuardMemory` with a fake
 //! clock, switch reads and file scans alternating as the two pollers do.
 
 use std::time::{Duration, SystemTime};
 
-use conflux_pos_exporter::assess::guard::FailoverState as S;
-use conflux_pos_exporter::assess::guard_look::{
+use conflux_pos_exporter::assess::guard::look::{
     FilesLook, GuardMemory, GuardView, NodeLook, SafetyMark, StorageLook,
 };
+use conflux_pos_exporter::assess::guard::FailoverState as S;
 
 const KEY: &str = "eb0d497f27d8d73d12d6c5f13b12b5c0ebad872dc59536341cd1f31c4ede98d8";
 const KEY_0X: &str = "0xEB0D497F27D8D73D12D6C5F13B12B5C0EBAD872DC59536341CD1F31C4EDE98D8";

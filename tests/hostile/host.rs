@@ -1,4 +1,4 @@
-//! Issue 17's host-file rows, against the real binary: a pid file that is a 512 MiB sparse file is refused without
+//! The hostile host-file rows of docs/security.md, against the real binary: a pid file that is a 512 MiB sparse file is refused without
 //! being read (the exporter's peak memory stays small); a pid file and a `secure_storage.json` pointing at files that
 //! are not theirs (the unit grants CAP_DAC_READ_SEARCH, so any file on the host) never have a line of their content
 //! logged; a FIFO named `secure_storage.json` is reported as such on the key-file probe-error series and does not

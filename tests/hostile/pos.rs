@@ -1,5 +1,5 @@
 //! Wild numbers from a node, without a network: the exporter's PoS source reads a simulated PoS chain in-process
-//! while single answers are rewritten the way a broken node (or a peer lying through it) could send them. Issue 17's
+//! while single answers are rewritten the way a broken node (or a peer lying through it) could send them. The
 //! rows: one `pos_getStatus` with `latestCommitted` 10¹² must not freeze the vote record (then a healthy node, nine
 //! polls of 5 s: votes counted, blocks read, `backfill_remaining` right); a real chain reset is followed; one block
 //! with `lastTxNumber` 0xffffffffffffffff must not stop transaction reads (and Dispute detection) for good. And

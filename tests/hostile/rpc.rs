@@ -1,4 +1,4 @@
-//! Issue 17's RPC rows, against the real binary and the simulator: a reference that redirects is not followed (the
+//! The hostile RPC rows of docs/security.md, against the real binary and the simulator: a reference that redirects is not followed (the
 //! redirect target is never contacted, the error says why, no secret of the URL is logged); a 15 MB JSON-RPC error
 //! message from the reference reaches the logs, the landing page and /metrics as bounded text; and a reference URL
 //! that does not parse (a password holding `/`, `#` or `?`, a query holding `,`) is reported by `--config.check` and
@@ -215,7 +215,7 @@ fn unparsable_reference_urls_are_reported_without_their_secrets() {
     let dead = dead_port();
     let node = format!("http://127.0.0.1:{}", dead.port);
     let dir = tempfile::tempdir().unwrap();
-    // Issue 17's shapes: a password with '/', '#' or '?'; a user name and password that read as host and port.
+    // The hostile shapes: a password with '/', '#' or '?'; a user name and password that read as host and port.
     let broken = [
         "https://aliceUSER:paSS/wOrD1@main.example.com/APIKEYZ",
         "https://aliceUSER:paSS#wOrD1@main.example.com/APIKEYZ",

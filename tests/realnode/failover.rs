@@ -1,4 +1,4 @@
-//! Issue 12 on the real devnet: node0 (primary) and node4 (standby holding node0's key) watched by one exporter;
+//! The failover on the real devnet: node0 (primary) and node4 (standby holding node0's key) watched by one exporter;
 //! the operator's handover step by step, then the old primary restarted with its defaults (real equivocation).
 //! The guard's verdicts are judged at every recorded scrape, not only at the steps.
 

@@ -1,4 +1,4 @@
-//! Issue 8's force-retirement checks on the real devnet: a validator stopped with `test_posStopVoting` must be
+//! The force-retirement checks on the real devnet: a validator stopped with `test_posStopVoting` must be
 //! flagged at risk before the chain retires it, under the node's default 1-epoch rule and the 3-epoch rule, and an
 //! exporter told the wrong rule must notice its own missed forecast.
 

@@ -1,4 +1,4 @@
-//! Issue 16 on the real devnet: the exporter watches node0 with node3 as its reference; node0 is paused for 45 s
+//! A stale PoS view on the real devnet: the exporter watches node0 with node3 as its reference; node0 is paused for 45 s
 //! (afterwards its `cfx_*` answers but its PoS chain stays stuck) or stopped, while the other three go on and
 //! retire its key. The verdicts about the key must come from the reference's view: the local view turns stale
 //! within a minute, `at_risk` is 1 before the chain retires the key, `force_retired` 1 once it has, no missed

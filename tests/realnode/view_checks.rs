@@ -1,4 +1,4 @@
-//! Issue 16's judgements over a recorded run: each scrape reduced to the verdict about node0's key and the view it
+//! The chain-view judgements (docs/watching.md) over a recorded run: each scrape reduced to the verdict about node0's key and the view it
 //! came from, the state changes as a timeline for the report, and the suite's own reading of both PoS heads (the
 //! node's and the reference's) every second, to say when the node's head fell behind.
 

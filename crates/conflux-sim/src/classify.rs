@@ -23,7 +23,7 @@ pub fn is_history_read(method: &str, params: &[Value]) -> bool {
     }
 }
 
-/// `pos_*` methods a real node serves (reference §3); any other `pos_*` name is −32601, even without PoS.
+/// `pos_*` methods a real node serves (docs/node-facts.md#pos-rpc); any other `pos_*` name is −32601, even without PoS.
 const POS_METHODS: [&str; 14] = [
     "pos_getStatus",
     "pos_getBlockByNumber",

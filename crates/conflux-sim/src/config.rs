@@ -10,18 +10,18 @@ use super::pos_hook::PosBackend;
 use super::SimError;
 
 /// Epochs between `latestState` and `epochNumber`: the node executes an epoch only after
-/// `DEFERRED_STATE_EPOCH_COUNT = 5` newer ones exist (reference §2.1).
+/// `DEFERRED_STATE_EPOCH_COUNT = 5` newer ones exist (docs/node-facts.md#status-and-sync-phases).
 pub const DEFAULT_STATE_OFFSET: u64 = 5;
 /// Typical gap between `epochNumber` and `latestConfirmed` (the reference's testnet sample shows 58).
 pub const DEFAULT_CONFIRMED_OFFSET: u64 = 50;
 /// Typical gap between `epochNumber` and `latestFinalized` when PoS finalises normally (sample shows 337).
 pub const DEFAULT_FINALIZED_OFFSET: u64 = 300;
-/// Era length: `latestCheckpoint` moves in steps of `ERA_DEFAULT_EPOCH_COUNT = 20000` (reference §2.1).
+/// Era length: `latestCheckpoint` moves in steps of `ERA_DEFAULT_EPOCH_COUNT = 20000` (docs/node-facts.md#status-and-sync-phases).
 pub const DEFAULT_ERA_EPOCH_COUNT: u64 = 20_000;
 /// Starting tip, large enough that every status offset above stays positive from the first answer.
 pub const DEFAULT_INITIAL_EPOCH: u64 = 100_000;
 
-/// The six sync-phase names a node reports through `debug_currentSyncPhase` (reference §2.5).
+/// The six sync-phase names a node reports through `debug_currentSyncPhase` (docs/node-facts.md#status-and-sync-phases).
 /// Patches are checked against this list so a typo in a test fails loudly instead of inventing a phase.
 pub const SYNC_PHASES: [&str; 6] = [
     "CatchUpRecoverBlockHeaderFromDbPhase",
@@ -57,7 +57,7 @@ impl Default for StatusOffsets {
     }
 }
 
-/// Which RPC port an endpoint plays, because the namespaces differ (reference §1.1–1.2).
+/// Which RPC port an endpoint plays, because the namespaces differ (docs/node-facts.md#ports-and-errors).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EndpointKind {

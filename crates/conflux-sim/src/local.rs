@@ -1,4 +1,4 @@
-//! Node-local methods (`test_*`, `debug_*`, `txpool_*`; reference §2.5, §2.6, §4). The PoS control methods
+//! Node-local methods (`test_*`, `debug_*`, `txpool_*`; docs/node-facts.md#local-methods). The PoS control methods
 //! that change state are answered as a node would and return an [`Effect`] so the world applies the change;
 //! the request log separately records them as dangerous.
 
@@ -8,7 +8,7 @@ use super::call::{Answer, Ctx, Effect};
 use super::endpoint::SafetyFile;
 use super::wire::{derive_h256, derive_u64, parse_qty, qty, RpcError};
 
-/// Selector of PoSRegister `register(bytes32,uint64,bytes,bytes,bytes[2])` (reference §7.2).
+/// Selector of PoSRegister `register(bytes32,uint64,bytes,bytes,bytes[2])` (docs/node-facts.md#addresses-and-registration).
 const REGISTER_SELECTOR: &str = "e335b451";
 
 /// Answers a `test_*`, `debug_*` or `txpool_*` call; unknown methods are −32601.
@@ -32,7 +32,7 @@ pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Answer {
         "test_posRegister" => (register(ctx, params), None),
         "test_posStopVoting" => (Ok(Value::Null), Some(Effect::StopVoting)),
         // `[false]` resumes from `secure_storage.json`, which must exist; `[true]` answers `null` and turns the
-        // switch on without safety data, so the node cannot sign (measured on conflux-rust, issue 12).
+        // switch on without safety data, so the node cannot sign (measured on the real devnet: docs/node-facts.md#where-the-real-node-differs-from-the-documentation).
         "test_posStartVoting" => match params.first() {
             Some(Value::Bool(false)) if ctx.view.safety_file == SafetyFile::SaveOnly => (
                 Err(RpcError::internal("No such file or directory (os error 2)")),

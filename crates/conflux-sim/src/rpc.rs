@@ -15,7 +15,7 @@ use super::serve::{self, Handler, ServeOptions};
 use super::shared::{Listening, Shared};
 use super::{call, classify, SimError};
 
-/// Largest accepted request body, the node's 10 MiB limit (reference §1.3).
+/// Largest accepted request body, the node's 10 MiB limit (docs/node-facts.md#ports-and-errors).
 const MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// The content type of every JSON-RPC answer of a real node.

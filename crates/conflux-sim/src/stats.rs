@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// Methods that change a node's state or shut it down (reference §4.1 and §11). An exporter must never send
+/// Methods that change a node's state or shut it down (docs/node-facts.md#local-methods). An exporter must never send
 /// them; the simulator answers some of them like a node would and records every one here.
 const DANGEROUS_EXACT: [&str; 19] = [
     "test_stop",

@@ -12,7 +12,7 @@ pub const INVALID_PARAMS: i64 = -32602;
 pub const INVALID_REQUEST: i64 = -32600;
 /// JSON-RPC "parse error": the body is not JSON.
 pub const PARSE_ERROR: i64 = -32700;
-/// Conflux `POS_NOT_ENABLED`: every `pos_*` call before PoS initialises (reference §1.4).
+/// Conflux `POS_NOT_ENABLED`: every `pos_*` call before PoS initialises (docs/node-facts.md#ports-and-errors).
 pub const POS_NOT_ENABLED: i64 = -32078;
 
 /// A JSON-RPC error object ready to be put in a response.

@@ -1,6 +1,6 @@
 //! One node's stake through its lock stages: in-queue -> locked -> out-queue -> unlocked.
 //!
-//! Mirrors conflux-rust's `NodeLockStatus` (reference §3.4, §6.4, §6.5, §6.8) because the exporter reads these
+//! Mirrors conflux-rust's `NodeLockStatus` (docs/node-facts.md#pos-rules) because the exporter reads these
 //! numbers straight from `pos_getAccount` and predicts from them. Simplifications: no pre-CIP-156 forfeit (so
 //! `forfeited` is always 0), and queues are kept sorted by exit view (the node sorts lazily, which can only
 //! change the order items are printed in).

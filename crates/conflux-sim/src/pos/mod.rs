@@ -1,8 +1,8 @@
 //! The simulated Conflux PoS chain: a pure, deterministic state machine the simulator's RPC server drives.
 //!
 //! The exporter's tests compare its forecasts (force-retire risk and ETA, missed votes, slashing) with the
-//! verdicts of this chain, so the rules follow conflux-rust as described in `conflux-node-reference.md` §3 and
-//! §6. No I/O, clocks or threads: time comes in as arguments (µs) and every answer is a function of the calls
+//! verdicts of this chain, so the rules follow conflux-rust as described in `docs/node-facts.md` (PoS RPC,
+//! PoS rules). No I/O, clocks or threads: time comes in as arguments (µs) and every answer is a function of the calls
 //! made so far.
 //!
 //! # Model

@@ -1,7 +1,7 @@
 //! Knobs of the simulated PoS chain.
 //!
 //! Every duration is counted in PoS views (blocks), as in conflux-rust, so tests can shrink a 13-day lock to a
-//! few blocks without touching any rule. Defaults are the mainnet values of reference §6.4 / §6.8.
+//! few blocks without touching any rule. Defaults are the mainnet values of docs/node-facts.md#pos-rules
 
 use serde::{Deserialize, Serialize};
 
@@ -140,7 +140,7 @@ impl PosParams {
     }
 }
 
-/// CIP-99 transition view the real node uses for `chain_id` (reference §6.6): mainnet 330 000, testnet
+/// CIP-99 transition view the real node uses for `chain_id` (docs/node-facts.md#pos-rules): mainnet 330 000, testnet
 /// 342 000, and for any other chain conflux-rust's built-in default `u64::MAX` (the 3-epoch look-back never
 /// starts), which is what a devnet without `pos_cip99_transition_view` in its config does.
 pub fn cip99_transition_view_for(chain_id: u64) -> u64 {

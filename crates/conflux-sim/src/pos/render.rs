@@ -1,4 +1,4 @@
-//! JSON exactly as a conflux-rust node writes its PoS RPC results (reference §3.3–3.9).
+//! JSON exactly as a conflux-rust node writes its PoS RPC results (docs/node-facts.md#pos-rpc).
 //!
 //! Quantities are `0x` lower-case hex strings without leading zeros, keys are camelCase, and optional values
 //! are explicit `null`s, because the exporter's decoders are tested against this output.

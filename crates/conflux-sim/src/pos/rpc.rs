@@ -15,7 +15,7 @@ pub const METHOD_NOT_FOUND: i64 = -32601;
 /// JSON-RPC "invalid params".
 pub const INVALID_PARAMS: i64 = -32602;
 
-/// Conflux "exception error": state out of bound or not kept (reference §1.4).
+/// Conflux "exception error": state out of bound or not kept (docs/node-facts.md#ports-and-errors).
 pub const PROCESSING_ERROR: i64 = -32016;
 
 type RpcResult = Result<Value, (i64, String)>;

@@ -1,4 +1,4 @@
-//! The epoch-end verdicts: who is force-retired (reference §6.5) and who earns what (§3.9).
+//! The epoch-end verdicts: who is force-retired (docs/node-facts.md#pos-rules) and who earns what (docs/node-facts.md#pos-rpc).
 //!
 //! Pure functions over per-epoch vote tallies, so the rule the exporter is judged against can be read and
 //! tested on its own. The tallies count the *real* quorum certificates: a signature hidden from the RPC by the

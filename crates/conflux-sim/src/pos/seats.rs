@@ -1,6 +1,6 @@
 //! Elected seats per term, and the committee they add up to.
 //!
-//! The real rule (reference §6.1–6.2): a committee is the sum of a node's seats over the 6 serving terms, capped
+//! The real rule (docs/node-facts.md#pos-rules): a committee is the sum of a node's seats over the 6 serving terms, capped
 //! at its `availableVotes`; a node elects for an upcoming term with `available − seats in the 5 terms before it`
 //! tickets. That keeps an established node's power constant while it sends about one Election per term.
 //!

@@ -1,4 +1,4 @@
-//! Tests of `assess::guard_look` with a fake clock: unknown holders and stale scans here, signers versus switches
+//! Tests of `assess::guard::look` with a fake clock: unknown holders and stale scans here, signers versus switches
 //! in `signers.rs`.
 
 use super::*;

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::rpc::pos::PosBlock;
 
+pub(crate) use super::backlog::Want;
 use super::head::{HeadChange, HeadGuard};
 use super::txs::TxCursor;
-pub(crate) use super::want::Want;
 
-#[path = "blocks_apply.rs"]
+#[path = "tracker_apply.rs"]
 mod apply;
 
 /// Epochs backfilled at start: the largest force-retire window any chain uses, so the verdict can be given

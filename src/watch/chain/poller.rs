@@ -1,20 +1,20 @@
 //! One chain poller per node. Liveness is `cfx_getStatus` alone, in its own request: nothing heavy may ride with
 //! it, so a node that is slow on history reads (or that drops every request carrying a `pos_*` call, as a node
 //! without PoS does) is never reported down. The light chain calls (version, blocks, sync phase, peers) go in a
-//! second request sent at the same time. PoS has its own poller ([`super::pos_poller`]).
+//! second request sent at the same time. PoS has its own poller ([`crate::watch::pos::poller`]).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::chain;
-use super::Poller;
 use crate::rpc::{Answer, Client, RpcError};
 use crate::state::{remember_hash, ChainObs, Hub};
+use crate::watch::chain;
+use crate::watch::Poller;
 
 /// Polls one node's chain status.
-pub(crate) struct NodePoller {
+pub(crate) struct ChainPoller {
     /// Node name (the `node` label).
     pub node: String,
     /// Client bound to the node's RPC URL.
@@ -30,7 +30,7 @@ pub(crate) struct NodePoller {
 
 type ChainOutcome = Result<(ChainObs, Option<(u64, String)>), RpcError>;
 
-impl Poller for NodePoller {
+impl Poller for ChainPoller {
     async fn poll(&mut self) {
         let calls = chain::calls();
         let (status, light) = tokio::join!(
@@ -62,7 +62,7 @@ impl Poller for NodePoller {
     }
 }
 
-impl NodePoller {
+impl ChainPoller {
     fn record(&mut self, outcome: ChainOutcome, now: SystemTime) {
         let mut state = self.hub.lock();
         let Some(node) = state.node_mut(&self.node) else {

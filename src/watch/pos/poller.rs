@@ -8,13 +8,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::pos::PosSource;
-use super::pos_remote::RemoteView;
-use super::reference::ReferenceClients;
-use super::Poller;
+use super::remote::RemoteView;
+use super::PosSource;
 use crate::assess::freshness::{self, Pace, ViewVerdict};
 use crate::rpc::{Client, RpcError};
 use crate::state::{Hub, PosDown, ViewSource};
+use crate::watch::reference::ReferenceClients;
+use crate::watch::Poller;
 
 /// History requests allowed in one poll, so a poll always ends.
 pub(crate) const MAX_HISTORY_REQUESTS: usize = 40;

@@ -3,6 +3,14 @@
 //! adaptively: a real node under load answers a 250-call batch in tens of seconds, so a slow history read must
 //! shrink until it fits its deadline instead of failing forever, and must never hold up the head.
 
+pub(crate) mod activity;
+pub(crate) mod backlog;
+pub(crate) mod head;
+pub(crate) mod poller;
+pub(crate) mod remote;
+pub(crate) mod tracker;
+pub(crate) mod txs;
+
 use std::path::PathBuf;
 
 use serde_json::json;
@@ -13,7 +21,7 @@ use crate::rpc::pos::{Account, CommitteeState, PosStatus, Registration};
 use crate::rpc::{decode, Answer, Call, RpcError};
 use crate::state::{PosDown, PosObs, ViewData, ViewSource};
 
-use super::blocks::{BlockTracker, Want, BACKFILL_EPOCHS};
+use tracker::{BlockTracker, Want, BACKFILL_EPOCHS};
 
 /// Largest history request.
 pub(crate) const BACKLOG_PER_REQUEST: usize = 250;
@@ -331,7 +339,7 @@ impl PosSource {
         let (Some(_), Some(_)) = (&self.obs.status, &self.obs.address) else {
             return;
         };
-        // The head the tracker believes, not this poll's reading (which may be wild: see `watch::head`).
+        // The head the tracker believes, not this poll's reading (which may be wild: see `watch::pos::head`).
         let (latest, epoch) = (self.tracker.target(), self.tracker.epoch());
         let (Some(len), Some(grid)) = (self.obs.epoch_length, self.obs.grid_point) else {
             return;

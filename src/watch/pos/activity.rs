@@ -8,7 +8,7 @@ use crate::rpc::pos::{EpochRewards, PosTransaction};
 use crate::rpc::wire::parse_hex_u64;
 use crate::state::PosObs;
 
-/// A PoS address is keccak256(BLS public key ‖ VRF public key) (reference §7.1).
+/// A PoS address is keccak256(BLS public key ‖ VRF public key) (docs/node-facts.md#addresses-and-registration).
 pub(crate) fn pos_address_of(bls_hex: &str, vrf_hex: &str) -> Option<PosAddress> {
     let bytes = |h: &str| -> Option<Vec<u8>> {
         let h = h.strip_prefix("0x")?;

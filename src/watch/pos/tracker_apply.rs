@@ -9,8 +9,8 @@ use crate::pos_address::PosAddress;
 use crate::rpc::pos::{CommitteeState, EpochRewards, PosBlock, PosTransaction};
 use crate::rpc::{decode, Answer, RpcError};
 use crate::state::PosObs;
-use crate::watch::activity;
-use crate::watch::txs::Range;
+use crate::watch::pos::activity;
+use crate::watch::pos::txs::Range;
 
 /// What one request read, before it is accepted in order.
 #[derive(Default)]

@@ -4,15 +4,21 @@
 //! to a verdict touches `assess/` (the pure rules) and this file (where they are applied), and, when it adds a
 //! series, the catalogue — no other layer.
 
+mod chain;
+mod key;
+
+pub(crate) use chain::LagVerdicts;
+pub(crate) use key::KeyVerdicts;
+
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::assess::budget::{downtime_budget, Budget, BudgetInput};
 use crate::assess::forecast::{ForecastCheck, Retirement};
+use crate::assess::guard::look::{GuardMemory, GuardView, NodeVerdict};
 use crate::assess::guard::{owner_verdict, FailoverState, OwnerVerdict};
-use crate::assess::guard_look::{GuardMemory, GuardView, NodeVerdict};
+use crate::assess::key_readers::{key_readers, Candidate};
 use crate::assess::preflight::{preflight, Input, Preflight, Verdict, DEFAULT_QUIET_BLOCKS};
-use crate::assess::readers::{key_readers, Candidate};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::risk_unless_retired;
 use crate::assess::standby::{able_to_vote, Reason};
@@ -21,14 +27,13 @@ use crate::assess::terms::seat;
 use crate::assess::window::cip99_transition_view;
 use crate::state::{HostObs, NodeState, PosObs, State};
 
-#[path = "judge_standby.rs"]
 mod standby;
-#[path = "judge_stop.rs"]
+#[path = "stop.rs"]
 mod stop_step;
 
 /// Every verdict of one publish.
 #[derive(Debug, Clone, Default)]
-pub struct Verdicts {
+pub(crate) struct Verdicts {
     /// The double-voting guard across the nodes.
     pub guard: GuardView,
     /// Per node, in configuration order.
@@ -37,13 +42,17 @@ pub struct Verdicts {
 
 /// The verdicts about one node.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NodeVerdicts {
+pub(crate) struct NodeVerdicts {
     /// Its safety file's owner against its PoS address.
     pub owner: Option<OwnerVerdict>,
     /// It publishes the facts of its key (the most advanced judgeable holder).
     pub reads_key: bool,
+    /// Its sync, lag and fork against the references.
+    pub lag: LagVerdicts,
     /// Its PoS verdicts, while some view is fresh.
     pub pos: Option<PosVerdicts>,
+    /// What that view says about its key (seats, queues, slashing, ETAs), with the same condition.
+    pub key: Option<KeyVerdicts>,
     /// Retirements of its key the chain applied at an epoch end we had not flagged, while we watched.
     pub forecast_missed: u64,
     /// Whether `start_voting` is safe on this node now; `None` while its PoS address is unknown.
@@ -58,14 +67,14 @@ pub struct NodeVerdicts {
 
 impl NodeVerdicts {
     /// Whether this standby could vote now (`None`: not a standby, or unknown).
-    pub fn able_to_vote(&self) -> Option<bool> {
+    pub(crate) fn able_to_vote(&self) -> Option<bool> {
         self.standby.as_deref().and_then(able_to_vote)
     }
 }
 
 /// The force-retire verdicts read from the view in use.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PosVerdicts {
+pub(crate) struct PosVerdicts {
     /// The chain's CIP-99 transition view (the look-back of every epoch end).
     pub transition: u64,
     /// The current epoch's last block, when the term grid is known.
@@ -104,6 +113,7 @@ impl Judge {
             log_failover(&mut self.failover_logged, v);
         }
         let readers = key_readers(&candidates(state));
+        let refs = state.reference_views();
         let nodes = state
             .nodes
             .iter()
@@ -115,6 +125,10 @@ impl Judge {
                     let seats = self.seats.entry(node.name.clone()).or_default();
                     pos_verdicts(p, chain_id.or(p.chain_id), seats)
                 });
+                let key = node
+                    .chain_view()
+                    .zip(pos.as_ref())
+                    .map(|(p, v)| key::key_verdicts(p, v, now));
                 let forecast_missed = self.forecast(node, pos.as_ref());
                 let preflight = start_voting_preflight(node, &guard);
                 let started_against_preflight = self.start(node, preflight.as_ref());
@@ -122,7 +136,9 @@ impl Judge {
                 NodeVerdicts {
                     owner,
                     reads_key,
+                    lag: chain::lag_verdicts(node, &refs),
                     pos,
+                    key,
                     forecast_missed,
                     preflight,
                     started_against_preflight,

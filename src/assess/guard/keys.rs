@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::guard::FailoverInputs;
+use super::FailoverInputs;
 use crate::pos_address::PosAddress;
 
 /// What a node says about itself, before the other holders are considered (built by `guard_look`).

@@ -9,6 +9,9 @@
 //! standby, `start_voting` there (which consumes the `.save`). Everything here
 //! is pure so that every step of that flow can be checked in a table test.
 
+pub(crate) mod keys;
+pub mod look;
+
 use crate::pos_address::PosAddress;
 
 /// What `secure_storage.json` holds, as far as the guard needs to know.
@@ -231,5 +234,4 @@ pub(crate) fn safe_to_stop<'a>(
 }
 
 #[cfg(test)]
-#[path = "guard_tests.rs"]
 mod tests;

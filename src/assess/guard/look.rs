@@ -15,9 +15,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use super::guard::{failover_state, FailoverInputs, FailoverState, Storage};
-pub(crate) use super::guard_keys::KeyCount;
-use super::guard_keys::{count_keys, peers, NodeFacts};
+pub(crate) use super::keys::KeyCount;
+use super::keys::{count_keys, peers, NodeFacts};
+use super::{failover_state, FailoverInputs, FailoverState, Storage};
 use crate::pos_address::PosAddress;
 
 /// How long after its safety data last advanced a node still counts as signing. A committee member signs a
@@ -332,5 +332,5 @@ fn judge(
 }
 
 #[cfg(test)]
-#[path = "guard_look_tests/mod.rs"]
+#[path = "look_tests/mod.rs"]
 mod tests;

@@ -1,4 +1,4 @@
-//! The calls of the history backlog ([`super::blocks::BlockTracker`]), each tagged with what it asks for so its
+//! The calls of the history backlog ([`super::tracker::BlockTracker`]), each tagged with what it asks for so its
 //! answer can be routed back.
 
 use serde_json::json;

@@ -2,6 +2,8 @@
 //! port does not serve (−32601) is recorded as unavailable, the rest still counts. The node is "up" exactly when
 //! `cfx_getStatus` answered.
 
+pub(crate) mod poller;
+
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use serde_json::value::RawValue;

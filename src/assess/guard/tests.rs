@@ -62,7 +62,7 @@ fn failover_state_table() {
         (T, N, FR, F, F, F, N, S::PrimaryVoting),
         (T, T, L, F, T, T, F, S::DoubleVoting),
         (T, T, NS, N, T, T, N, S::DoubleVoting),
-        // Two switches, but two signers not proven (issue 12, item 3).
+        // Two switches, but two signers not proven (a switch alone is not proof of signing: docs/node-facts.md#where-the-real-node-differs-from-the-documentation).
         (T, F, L, F, T, T, F, S::TwoVotingSwitches),
         (T, T, L, F, T, F, F, S::TwoVotingSwitches),
         (T, T, L, F, T, N, F, S::TwoVotingSwitches),
