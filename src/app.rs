@@ -82,6 +82,7 @@ impl Ctx {
             name: r.name.clone(),
             client,
             hub: self.hub.clone(),
+            polls_since_version: None,
         };
         self.tracker
             .spawn(watch::run(interval, self.cancel.clone(), w));
@@ -207,7 +208,7 @@ impl App {
         }
         // First exposition before serving: every target's series exist (at zero) from the first scrape on.
         let served = Served::with_auth(ctx.hub.clone(), config.telemetry_path.clone(), auth);
-        let mut judge = Judge::default();
+        let mut judge = Judge::with_forks(config.forks.clone());
         publish(&ctx.metrics, &ctx.hub, &served, &mut judge);
         ctx.tracker.spawn(publisher(
             ctx.metrics.clone(),

@@ -7,6 +7,8 @@
 // Its own modules (declared by path, which rustfmt needs here); the shared helpers come from conflux-test-support.
 #[path = "realnode/checks.rs"]
 mod checks;
+#[path = "realnode/committee.rs"]
+mod committee;
 #[path = "realnode/devnet.rs"]
 mod devnet;
 #[path = "realnode/exporter.rs"]
@@ -15,6 +17,8 @@ mod exporter;
 mod failover;
 #[path = "realnode/failover_checks.rs"]
 mod failover_checks;
+#[path = "realnode/forks.rs"]
+mod forks;
 #[path = "realnode/recorder.rs"]
 mod recorder;
 #[path = "realnode/retire.rs"]
@@ -263,4 +267,23 @@ async fn upgrade_standby_unable_shows_the_reason() {
     if !skipped(test) {
         upgrade::standby_unable(test).await;
     }
+}
+
+#[ignore = "needs the real devnet: scripts/test-realnode"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn devnet_version_parses_and_hard_fork_series_appear() {
+    let test = "devnet_version_parses_and_hard_fork_series_appear";
+    if !skipped(test) {
+        forks::run(test).await;
+    }
+}
+
+#[ignore = "needs the real devnet: scripts/test-realnode"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_stopped_validator_is_a_solo_miss_only_on_its_own_exporter() {
+    let test = "one_stopped_validator_is_a_solo_miss_only_on_its_own_exporter";
+    if skipped(test) {
+        return;
+    }
+    committee::just_me(test).await;
 }

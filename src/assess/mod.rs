@@ -4,13 +4,18 @@
 //! its memory.
 
 pub(crate) mod budget;
+pub(crate) mod committee;
 pub(crate) mod forecast;
+pub mod forks;
+pub(crate) mod forks_rate;
+pub(crate) mod forks_version;
 pub(crate) mod freshness;
 pub mod guard;
 pub(crate) mod key_readers;
 pub(crate) mod lag;
 pub(crate) mod preflight;
 pub mod retire;
+pub(crate) mod reward;
 pub(crate) mod stake;
 pub mod standby;
 pub(crate) mod stop;

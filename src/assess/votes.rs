@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::committee::{BlockQc, Participation, MAX_MEMBERS};
 use crate::pos_address::PosAddress;
 use crate::rpc::pos::{CommitteeState, PosBlock};
 
@@ -35,6 +36,15 @@ pub struct EpochRecord {
     pub membership_unknowable: bool,
     /// Blocks whose QC signatures the node does not know (empty): they could hide a signature of ours.
     pub hidden_qc: u64,
+}
+
+/// One epoch's committee, as `pos_getCommittee` told it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpochCommittee {
+    /// Total voting power.
+    pub total_power: u64,
+    /// Members and their voting power; empty when the answer listed more than [`MAX_MEMBERS`].
+    pub members: Vec<(PosAddress, u64)>,
 }
 
 /// How one block counted for us.
@@ -80,6 +90,10 @@ pub struct VoteLedger {
     pub recent: VecDeque<(u64, u64)>,
     /// The node has no block before this epoch (chain start): epochs before it cannot hold a signature of ours.
     pub history_start_epoch: Option<u64>,
+    /// Committees of the epochs kept, by epoch.
+    pub committees: BTreeMap<u64, EpochCommittee>,
+    /// Our blocks measured against the committee's (participation, solo misses, per-epoch shares).
+    pub participation: Participation,
 }
 
 impl VoteLedger {
@@ -99,7 +113,27 @@ impl VoteLedger {
     pub fn record_committee(&mut self, c: &CommitteeState, us: &PosAddress) {
         let ours = c.current_committee.nodes.iter().find(|n| n.address == *us);
         let power = ours.map_or(0, |n| n.voting_power.0);
-        self.set_membership(c.current_committee.epoch_number.0, ours.is_some(), power);
+        let cc = &c.current_committee;
+        let known = self.committees.get(&cc.epoch_number.0);
+        if known.is_some_and(|k| k.total_power == cc.total_voting_power.0) {
+            // The head reads the committee every poll: an epoch's is copied once.
+            self.set_membership(cc.epoch_number.0, ours.is_some(), power);
+            return;
+        }
+        let members = if cc.nodes.len() <= MAX_MEMBERS {
+            cc.nodes
+                .iter()
+                .map(|n| (n.address.clone(), n.voting_power.0))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let committee = EpochCommittee {
+            total_power: cc.total_voting_power.0,
+            members,
+        };
+        self.committees.insert(cc.epoch_number.0, committee);
+        self.set_membership(cc.epoch_number.0, ours.is_some(), power);
     }
 
     /// The node cannot tell `epoch`'s committee (after repeated failures): its blocks count as unknown, and the
@@ -176,6 +210,21 @@ impl VoteLedger {
             }
             BlockVerdict::NotMember => {}
         }
+        let qc = match self.committees.get(&block.epoch.0) {
+            Some(c) if !block.signatures.is_empty() => Some(BlockQc {
+                signed_power: block.qc_power(),
+                total_power: c.total_power,
+                our_power: record.voting_power,
+                we_signed: ours.is_some(),
+            }),
+            _ => None,
+        };
+        let decided = match verdict {
+            BlockVerdict::Signed => Some(true),
+            BlockVerdict::Missed => Some(false),
+            _ => None,
+        };
+        self.participation.record(block.epoch.0, qc, decided);
         self.trim();
         Some(verdict)
     }
@@ -204,205 +253,12 @@ impl VoteLedger {
         while self.epochs.len() > EPOCHS_KEPT {
             self.epochs.pop_first();
         }
+        while self.committees.len() > EPOCHS_KEPT {
+            self.committees.pop_first();
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rpc::pos::Signature;
-    use crate::rpc::wire::HexU64;
-
-    const US: &str = "aa";
-
-    /// A valid address from a short tag (zero-padded hex), so the tables stay readable.
-    fn addr(tag: &str) -> PosAddress {
-        PosAddress::parse(&format!("{tag:0>64}")).expect("hex tag")
-    }
-
-    fn block(h: u64, epoch: u64, signers: &[&str], miner: Option<&str>) -> PosBlock {
-        PosBlock {
-            hash: format!("0x{h:x}"),
-            height: HexU64(h),
-            epoch: HexU64(epoch),
-            round: HexU64(h % 10),
-            last_tx_number: HexU64(h * 3),
-            miner: miner.map(addr),
-            timestamp: HexU64(1_000_000 + h * 30_000_000),
-            signatures: signers
-                .iter()
-                .map(|a| Signature {
-                    account: addr(a),
-                    votes: HexU64(5),
-                })
-                .collect(),
-        }
-    }
-
-    fn committee(epoch: u64, members: &[(&str, u64)]) -> CommitteeState {
-        let nodes: Vec<_> = members
-            .iter()
-            .map(|(a, p)| serde_json::json!({"address": addr(a).as_str(), "votingPower": format!("0x{p:x}")}))
-            .collect();
-        serde_json::from_value(serde_json::json!({
-            "currentCommittee": {"epochNumber": format!("0x{epoch:x}"), "quorumVotingPower": "0x1",
-                "totalVotingPower": "0x1", "nodes": nodes},
-            "elections": []
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn a_committee_answer_sets_membership_of_its_own_epoch() {
-        let mut l = VoteLedger::default();
-        l.record_committee(&committee(7, &[("AA", 9), ("bb", 1)]), &addr(US));
-        l.record_committee(&committee(8, &[("bb", 1)]), &addr(US));
-        assert_eq!(
-            (l.membership(7), l.epochs[&7].voting_power),
-            (Some(true), 9),
-            "case-insensitive match"
-        );
-        assert_eq!(
-            (l.membership(8), l.epochs[&8].voting_power),
-            (Some(false), 0)
-        );
-        assert_eq!(
-            l.membership(9),
-            None,
-            "an epoch no answer described stays unknown"
-        );
-    }
-
-    #[test]
-    fn classifies_blocks_and_never_counts_twice() {
-        let mut l = VoteLedger::default();
-        l.set_membership(7, true, 5);
-        assert_eq!(
-            l.record_block(&block(1, 7, &[US, "bb"], Some(US)), &addr(US)),
-            Some(BlockVerdict::Signed)
-        );
-        assert_eq!(
-            l.record_block(&block(1, 7, &[US], None), &addr(US)),
-            None,
-            "same height again"
-        );
-        assert_eq!(
-            l.record_block(&block(2, 7, &["bb"], None), &addr(US)),
-            Some(BlockVerdict::Missed)
-        );
-        assert_eq!(
-            l.record_block(&block(3, 7, &[], None), &addr(US)),
-            Some(BlockVerdict::Unknown)
-        );
-        assert_eq!(
-            l.record_block(&block(4, 7, &["BB"], None), &addr(US)),
-            Some(BlockVerdict::Missed)
-        );
-        assert_eq!(
-            (
-                l.signed_total,
-                l.missed_total,
-                l.unknown_total,
-                l.proposed_total
-            ),
-            (1, 2, 1, 1)
-        );
-        assert_eq!(
-            l.consecutive_missed, 2,
-            "unknown blocks neither break nor extend the streak"
-        );
-        assert_eq!(l.last_signed_block, Some(1));
-        assert_eq!(
-            l.epochs[&7],
-            EpochRecord {
-                member: Some(true),
-                voting_power: 5,
-                blocks: 4,
-                signed: 1,
-                missed: 2,
-                unknown: 1,
-                membership_unknowable: false,
-                hidden_qc: 1
-            }
-        );
-        assert_eq!(
-            l.block_interval_seconds(),
-            None,
-            "three gaps are not enough to tell the pace"
-        );
-    }
-
-    #[test]
-    fn non_members_never_miss() {
-        let mut l = VoteLedger::default();
-        l.set_membership(3, false, 0);
-        assert_eq!(
-            l.record_block(&block(10, 3, &["bb"], None), &addr(US)),
-            Some(BlockVerdict::NotMember)
-        );
-        assert_eq!(
-            l.record_block(&block(11, 4, &["bb"], None), &addr(US)),
-            Some(BlockVerdict::NotMember),
-            "unknown membership"
-        );
-        assert_eq!(l.missed_total, 0);
-        // A signature proves membership even if the committee said otherwise.
-        assert_eq!(
-            l.record_block(&block(12, 3, &[US], None), &addr(US)),
-            Some(BlockVerdict::Signed)
-        );
-        assert_eq!(l.membership(3), Some(true));
-    }
-
-    #[test]
-    fn an_unknowable_committee_makes_unsigned_blocks_unknown_not_missed_nor_outside() {
-        let mut l = VoteLedger::default();
-        l.set_membership_unknowable(9);
-        assert_eq!(
-            l.record_block(&block(20, 9, &["bb"], None), &addr(US)),
-            Some(BlockVerdict::Unknown)
-        );
-        assert_eq!(
-            l.record_block(&block(21, 9, &[US], None), &addr(US)),
-            Some(BlockVerdict::Signed),
-            "a signature still proves membership"
-        );
-        assert_eq!((l.unknown_total, l.missed_total, l.signed_total), (1, 0, 1));
-    }
-
-    #[test]
-    fn interval_is_the_median_gap() {
-        let mut l = VoteLedger::default();
-        for (h, t) in [(1u64, 0u64), (2, 30), (3, 60), (4, 150), (5, 180), (6, 210)] {
-            let mut b = block(h, 1, &[US], None);
-            b.timestamp = HexU64(t * 1_000_000);
-            l.record_block(&b, &addr(US));
-        }
-        assert_eq!(
-            l.block_interval_seconds(),
-            Some(30.0),
-            "one 90 s timeout round does not move it"
-        );
-        assert_eq!(VoteLedger::default().block_interval_seconds(), None);
-        // A fresh chain whose anchor is from long ago: the hole is not the pace, and three gaps tell nothing yet.
-        let mut fresh = VoteLedger::default();
-        for (h, t) in [(1u64, 0u64), (2, 1_800_000_000), (3, 1_800_000_001)] {
-            let mut b = block(h, 1, &[US], None);
-            b.timestamp = HexU64(t * 1_000_000);
-            fresh.record_block(&b, &addr(US));
-        }
-        assert_eq!(fresh.block_interval_seconds(), None);
-    }
-
-    #[test]
-    fn keeps_a_bounded_number_of_epochs() {
-        let mut l = VoteLedger::default();
-        for e in 0..10 {
-            l.set_membership(e, true, 1);
-            l.record_block(&block(e * 10 + 1, e, &[US], None), &addr(US));
-        }
-        assert_eq!(l.epochs.len(), EPOCHS_KEPT);
-        assert_eq!(l.epochs.keys().next(), Some(&6));
-        assert_eq!(l.signed_total, 10);
-    }
-}
+#[path = "votes_tests.rs"]
+mod tests;

@@ -80,6 +80,19 @@ impl fmt::Display for Config {
                 redact_url(&r.url)
             )?;
         }
+        for k in &self.forks {
+            writeln!(
+                f,
+                "\n[[fork]]\nchain_id = {}\nname = \"{}\"\nmin_version = \"{}\"",
+                k.chain_id, k.name, k.min_version
+            )?;
+            if let Some(e) = k.epoch {
+                writeln!(f, "epoch = {e}")?;
+            }
+            if let Some(v) = k.pos_view {
+                writeln!(f, "pos_view = {v}")?;
+            }
+        }
         if self.references.is_empty() {
             let how = if self.auto_reference {
                 "chosen by chain id at run time"

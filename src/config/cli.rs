@@ -89,6 +89,9 @@ pub struct Cli {
         env = "CONFLUX_EXPORTER_POS_CIP99_TRANSITION_VIEW"
     )]
     pub cip99_transition_view: Option<u64>,
+    /// A hard fork announced after this release, as CHAIN_ID:NAME:MIN_VERSION:EPOCH:POS_VIEW; repeatable. Replaces the file's [[fork]] entries
+    #[arg(long = "fork", env = "CONFLUX_EXPORTER_FORK", value_delimiter = ',')]
+    pub forks: Vec<String>,
     /// Largest accepted RPC answer in bytes [default: 16777216].
     #[arg(
         long = "rpc.max-response-bytes",

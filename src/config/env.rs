@@ -28,6 +28,7 @@ const KEY_FLAGS: &[(&str, &str)] = &[
     ("node[0].pos_address", "node.pos-address"),
     ("reference.url", "reference.url"),
     ("config.file", "config.file"),
+    ("fork", "fork"),
 ];
 
 /// The environment variable of a long flag (without `--`).

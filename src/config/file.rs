@@ -30,6 +30,9 @@ pub struct FileConfig {
     /// `[[reference]]` entries.
     #[serde(default)]
     pub reference: Vec<ReferenceSection>,
+    /// `[[fork]]` entries: hard forks announced after this release.
+    #[serde(default)]
+    pub fork: Vec<super::forks::ForkSection>,
 }
 
 /// `[web]`

@@ -6,6 +6,7 @@ mod check;
 pub(crate) mod cli;
 pub mod env;
 pub mod file;
+mod forks;
 mod paths;
 mod targets;
 mod toml_key;
@@ -145,6 +146,8 @@ pub struct Config {
     pub nodes: Vec<NodeConfig>,
     /// Configured references (empty = automatic).
     pub references: Vec<ReferenceConfig>,
+    /// Hard forks added to (or replacing) the built-in table of their chain.
+    pub forks: Vec<crate::assess::forks::Fork>,
 }
 
 impl Config {
@@ -316,6 +319,7 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         n.cip99_transition_view = n.cip99_transition_view.or(cip99);
     }
     let references = resolve_references(cli, file.reference)?;
+    let forks = forks::resolve_forks(&cli.forks, file.fork)?;
     if let Some(r) = references
         .iter()
         .find(|r| nodes.iter().any(|n| n.name == r.name))
@@ -346,6 +350,7 @@ pub fn resolve(cli: &Cli, file: FileConfig) -> Result<Config, ConfigError> {
         auto_reference,
         nodes,
         references,
+        forks,
     })
 }
 

@@ -45,6 +45,8 @@ pub(crate) struct KeyVerdicts {
     pub budget_seconds: Option<f64>,
     /// Seconds until the key is in no committee (0 when it is in none), at the observed block interval.
     pub stop_seconds: Option<f64>,
+    /// Our signed share in each of the last epochs, as (epochs before the current one, share).
+    pub epoch_signed: Vec<(u64, f64)>,
 }
 
 /// The key verdicts of the view `p` at `now`, given its force-retire verdicts.
@@ -61,6 +63,9 @@ pub(crate) fn key_verdicts(p: &PosObs, v: &PosVerdicts, now: SystemTime) -> KeyV
     };
     let interval = p.ledger.block_interval_seconds();
     let latest = p.status.as_ref().map(|s| s.latest_committed.0);
+    if let Some(s) = &p.status {
+        k.epoch_signed = p.ledger.participation.slots(s.epoch.0);
+    }
     if let Some(c) = &p.committee {
         k.seat = Some(seat(&c.current_committee, address));
         k.candidacies = upcoming(&c.elections, address);

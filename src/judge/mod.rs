@@ -5,6 +5,7 @@
 //! series, the catalogue — no other layer.
 
 mod chain;
+mod forks;
 mod key;
 
 pub(crate) use chain::LagVerdicts;
@@ -12,6 +13,8 @@ pub(crate) use key::KeyVerdicts;
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
+
+pub(crate) use forks::ForkVerdicts;
 
 use crate::assess::budget::{downtime_budget, Budget, BudgetInput};
 use crate::assess::forecast::{ForecastCheck, Retirement};
@@ -60,6 +63,8 @@ pub(crate) struct NodeVerdicts {
     /// The node's switch went on while its last preflight with the switch off said `unsafe` or `wait`
     /// (`None`: no switch seen yet).
     pub started_against_preflight: Option<bool>,
+    /// Hard-fork readiness, while the node's chain is known.
+    pub forks: Option<ForkVerdicts>,
     /// A standby's (switch off) reasons it could not vote now, each `Some(true)` when it holds (`None`: not a
     /// standby).
     pub standby: Option<Vec<(Reason, Option<bool>)>>,
@@ -103,6 +108,8 @@ pub(crate) struct Judge {
     starts: BTreeMap<String, (Option<Verdict>, bool)>,
     /// Per node: our key's seats in the terms seen finalized (the serving terms of the stop estimate).
     seats: BTreeMap<String, TermSeats>,
+    /// The fork table's configured part and each node's epoch rate.
+    forks: forks::ForkMemory,
 }
 
 impl Judge {
@@ -133,6 +140,7 @@ impl Judge {
                 let preflight = start_voting_preflight(node, &guard);
                 let started_against_preflight = self.start(node, preflight.as_ref());
                 let standby = standby::standby_reasons(state, node, owner.as_ref());
+                let forks = self.forks.judge(state, node);
                 NodeVerdicts {
                     owner,
                     reads_key,
@@ -143,6 +151,7 @@ impl Judge {
                     preflight,
                     started_against_preflight,
                     standby,
+                    forks,
                 }
             })
             .collect();

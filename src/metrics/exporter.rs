@@ -14,7 +14,7 @@ catalogue! {
         rpc_requests: Counter("conflux_exporter_rpc_requests_total", ["target"], "HTTP requests sent to the target", doc: "HTTP requests (each a JSON-RPC batch) sent to a node or reference."),
         rpc_errors: Counter("conflux_exporter_rpc_errors_total", ["target", "kind"], "Failed requests and calls, by kind", doc: "Failed HTTP requests, and failed calls inside answered batches, by error kind (timeout, connect, http_status, redirect, rpc_error, decode, too_large, forbidden)."),
         rpc_duration: Histogram("conflux_exporter_rpc_duration_seconds", ["target"], "HTTP request durations", doc: "Duration of HTTP requests to a node or reference, answered or not."),
-        last_success: Gauge("conflux_exporter_last_success_timestamp_seconds", ["target"], "Unix time of the last answered request", doc: "Unix time of the last fully answered HTTP request to a target; compare with time() to see how stale everything about it is."),
+        last_success: Gauge("conflux_exporter_last_success_timestamp_seconds", ["target"], "Last answered request", doc: "Unix time of the last fully answered HTTP request to a target; compare with time() to see how stale everything about it is."),
     }
 }
 

@@ -30,6 +30,7 @@ pub(crate) mod chain;
 pub(crate) mod def;
 pub mod doc;
 pub(crate) mod exporter;
+pub(crate) mod forks;
 pub(crate) mod guard;
 pub(crate) mod host;
 pub(crate) mod pos;
@@ -50,13 +51,14 @@ use crate::judge::Verdicts;
 use crate::state::State;
 
 /// Every family group, in documentation order.
-pub fn groups() -> [&'static Group; 7] {
+pub fn groups() -> [&'static Group; 8] {
     [
         &chain::ChainFamilies::GROUP,
         &pos::PosFamilies::GROUP,
         &pos_keys::PosKeyFamilies::GROUP,
         &guard::GuardFamilies::GROUP,
         &preflight::PreflightFamilies::GROUP,
+        &forks::ForkFamilies::GROUP,
         &host::HostFamilies::GROUP,
         &exporter::ExporterFamilies::GROUP,
     ]
@@ -80,6 +82,8 @@ pub struct Metrics {
     pub guard: guard::GuardFamilies,
     /// The preflight before `start_voting`.
     pub preflight: preflight::PreflightFamilies,
+    /// Hard-fork readiness.
+    pub forks: forks::ForkFamilies,
     /// Node process, disks and PoS key files.
     pub host: host::HostFamilies,
     /// Self-metrics, shared with the RPC clients as their observer.
@@ -95,6 +99,7 @@ impl Metrics {
         let pos_keys = pos_keys::PosKeyFamilies::register(&registry)?;
         let guard = guard::GuardFamilies::register(&registry)?;
         let preflight = preflight::PreflightFamilies::register(&registry)?;
+        let forks = forks::ForkFamilies::register(&registry)?;
         let host = host::HostFamilies::register(&registry)?;
         let exporter = Arc::new(exporter::ExporterFamilies::register(&registry)?);
         exporter
@@ -108,6 +113,7 @@ impl Metrics {
             pos_keys,
             guard,
             preflight,
+            forks,
             host,
             exporter,
         })
@@ -119,6 +125,7 @@ impl Metrics {
         self.pos.publish(state, verdicts, now, &self.pos_keys);
         self.guard.publish(state, verdicts);
         self.preflight.publish(state, verdicts);
+        self.forks.publish(state, verdicts);
         self.host.publish(state);
     }
 

@@ -17,11 +17,11 @@ catalogue! {
         section("PoS keys", "Per key: once per pos_address, read from the most advanced up node holding it (the `node` label). \"Our\" and \"us\" below mean that key. When the node's own PoS view is stale (stuck, far behind, or the node stopped), a reference stands in (`conflux_pos_verdict_view`).");
         votes_signed: Counter("conflux_pos_votes_signed_total", ["node", "pos_address"], "Committee blocks we signed", doc: "Committed PoS blocks whose QC carries our signature."),
         votes_missed: Counter("conflux_pos_votes_missed_total", ["node", "pos_address"], "Committee blocks we did not sign", doc: "Committed PoS blocks of epochs in which we are a committee member whose QC lacks our signature."),
-        votes_unknown: Counter("conflux_pos_votes_unknown_total", ["node", "pos_address"], "Committee blocks whose signers are unknown", doc: "Committed PoS blocks of our committee epochs whose QC the node does not know (empty signatures, catch-up): neither signed nor missed."),
+        votes_unknown: Counter("conflux_pos_votes_unknown_total", ["node", "pos_address"], "Committee blocks with unknown signers", doc: "Committed PoS blocks of our committee epochs whose QC the node does not know (empty signatures, catch-up): neither signed nor missed."),
         epoch_blocks_signed: Gauge("conflux_pos_epoch_blocks_signed", ["node", "pos_address"], "Blocks we signed this epoch", doc: "Committed PoS blocks of the current epoch whose QC carries our signature (of conflux_pos_epoch_blocks)."),
         consecutive_missed: Gauge("conflux_pos_consecutive_missed_blocks", ["node", "pos_address"], "Blocks missed since our last vote", doc: "Committee blocks without our signature since our last signed one."),
         last_signed_block: Gauge("conflux_pos_last_signed_block", ["node", "pos_address"], "Last PoS block we signed", doc: "Height of the last committed PoS block carrying our signature."),
-        last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node", "pos_address"], "Unix time of our last signed block", doc: "Chain timestamp of the last committed PoS block carrying our signature, in Unix seconds."),
+        last_vote_ts: Gauge("conflux_pos_last_vote_timestamp_seconds", ["node", "pos_address"], "Time of our last signed block", doc: "Chain timestamp of the last committed PoS block carrying our signature, in Unix seconds."),
         proposed: Counter("conflux_pos_blocks_proposed_total", ["node", "pos_address"], "PoS blocks we proposed", doc: "Committed PoS blocks whose miner (leader) is our address."),
         epochs_without_vote: Gauge("conflux_pos_epochs_without_vote", ["node", "pos_address"], "Epochs in a row without our vote", doc: "Consecutive PoS epochs, counting the current one, in which we were in the committee and signed no committed block."),
         at_risk: Gauge("conflux_pos_force_retire_at_risk", ["node", "pos_address"], "1 when we will be force-retired unless we vote", doc: "1 when the end of the current PoS epoch force-retires us unless one of our votes lands first (we missed this epoch's committed blocks and signed nothing in the earlier epochs of the chain's look-back window); absent while the history cannot decide (see conflux_pos_force_retire_risk_known)."),
@@ -37,18 +37,24 @@ catalogue! {
         queue_block: Gauge("conflux_pos_queue_next_maturity_block", ["node", "pos_address", "queue"], "Block of the queue's next maturity", doc: "PoS block at which the next in-queue item locks or out-queue item unlocks; absent when the queue is empty."),
         queue_seconds: Gauge("conflux_pos_queue_next_maturity_seconds", ["node", "pos_address", "queue"], "Seconds to the queue's next maturity", doc: "Estimated seconds until the next in-queue item locks or out-queue item unlocks, at the observed block interval; absent when the queue is empty."),
         elections: Counter("conflux_pos_election_transactions_total", ["node", "pos_address"], "Our Election transactions", doc: "Executed Election transactions sent by our address."),
-        last_election_term: Gauge("conflux_pos_last_election_target_term", ["node", "pos_address"], "Target term of our latest Election", doc: "Target term of our latest Election transaction."),
+        last_election_term: Gauge("conflux_pos_last_election_target_term", ["node", "pos_address"], "Term of our latest Election", doc: "Target term of our latest Election transaction."),
         own_txs: Counter("conflux_pos_own_transactions_total", ["node", "pos_address", "type"], "Our staking transactions by type", doc: "Register, UpdateVotingPower and Retire transactions naming our address."),
         slashed: Gauge("conflux_pos_slashed", ["node", "pos_address"], "1 when we are slashed", doc: "1 when a Dispute transaction named us or our stake sits in an out-queue ending 500000+ blocks ahead: the double-vote penalty."),
         reward: FloatCounter("conflux_pos_reward_cfx_total", ["node", "pos_address"], "Our PoS rewards in CFX", doc: "PoS rewards of our address in CFX, over the epochs read."),
         verdict_view: Gauge("conflux_pos_verdict_view", ["node", "pos_address", "view"], "1 for the view our verdicts come from", doc: "1 for the PoS view the key's verdicts come from (view=local|reference), 0 for the other."),
-        budget_seconds: Gauge("conflux_pos_downtime_budget_seconds", ["node", "pos_address"], "Seconds to force-retirement if we stay silent", doc: "Committee member: seconds until the chain force-retires the key if no vote of ours lands from now on."),
-        budget_blocks: Gauge("conflux_pos_downtime_budget_blocks", ["node", "pos_address"], "Blocks to force-retirement if we stay silent", doc: "Committee member: PoS blocks until the chain force-retires the key if no vote of ours lands from now on."),
+        budget_seconds: Gauge("conflux_pos_downtime_budget_seconds", ["node", "pos_address"], "Seconds to retirement if silent", doc: "Committee member: seconds until the chain force-retires the key if no vote of ours lands from now on."),
+        budget_blocks: Gauge("conflux_pos_downtime_budget_blocks", ["node", "pos_address"], "Blocks to retirement if silent", doc: "Committee member: PoS blocks until the chain force-retires the key if no vote of ours lands from now on."),
         stop_block: Gauge("conflux_pos_stop_after_block", ["node", "pos_address"], "PoS block after which we are in no committee", doc: "What `test_posStopElection` would return, estimated read-only (the exporter never calls it): the PoS block after which our key serves in no current or future committee term (the start of the sixth term after our latest seated term, plus one). Stop the node once it is committed. Absent when it would return null (conflux_pos_serving_any_term 0) and while unknown: no term grid yet, or a serving term whose finalized election this exporter never saw (up to six terms after it starts)."),
         stop_seconds: Gauge("conflux_pos_stop_after_seconds", ["node", "pos_address"], "Seconds until we are in no committee", doc: "Seconds until conflux_pos_stop_after_block is committed, at the observed block interval; 0 while our key is in no term."),
         serving_any: Gauge("conflux_pos_serving_any_term", ["node", "pos_address"], "1 while our key is in a current or future term", doc: "1 while our key holds or applies for seats in a current or upcoming committee term (`test_posStopElection` would return a block), 0 when in none (it would return null: the node may stop without missing committee duty). Absent while unknown."),
         elections_sending: Gauge("conflux_pos_elections_sending", ["node", "pos_address"], "1 while Election transactions are sent for us", doc: "1 when an executed Election transaction of our key landed within the last two terms (a node that elects applies once per term), 0 when none did: after `stop_election`, or when every vote already holds a seat. Absent while the history read does not reach two terms back."),
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward last epoch, in CFX", doc: "Our PoS reward in the last completed epoch read, in CFX (0 when none)."),
+        committee_participation: Gauge("conflux_pos_committee_participation_ratio", ["node", "pos_address"], "Committee power share in the last block's QC", doc: "Share (0-1) of the committee's total voting power whose signatures are in the QC of the last committed PoS block read. Absent when that block's QC is unknown (empty signatures) or its epoch's committee is."),
+        votes_solo_missed: Counter("conflux_pos_votes_solo_missed_total", ["node", "pos_address"], "Blocks we missed while the others signed", doc: "Committed PoS blocks we missed (see conflux_pos_votes_missed_total) whose QC holds at least 90 % of the other members' voting power: a failure of ours, not of the committee. Misses in blocks whose epoch's committee is unknown are not classified."),
+        epoch_signed_ratio: Gauge("conflux_pos_epoch_signed_ratio", ["node", "pos_address", "slot"], "Our signed share per epoch back", doc: "For each of the last 24 PoS epochs (slot=00 the current one, 01 the one before, ... 23; two digits, so the text order is the epochs' order): the share of its committed blocks of ours (member, QC known) that carry our signature. At most 24 series; a slot whose epoch had no such block read is absent."),
+        reward_efficiency: Gauge("conflux_pos_reward_efficiency_ratio", ["node", "pos_address"], "Our reward per vote over the committee median", doc: "Last finished epoch read in which we were a committee member: our reward per unit of voting power over the median of every member's (members without a reward count 0). Absent when the epoch's committee is unknown or it paid nobody."),
+        reward_median: Gauge("conflux_pos_reward_committee_median_cfx_per_vote", ["node", "pos_address"], "Committee median reward per vote", doc: "The median reward per unit of voting power of the committee in the epoch of conflux_pos_reward_efficiency_ratio, in CFX."),
+        reward_lost: FloatCounter("conflux_pos_reward_lost_cfx_total", ["node", "pos_address"], "Reward lost in unpaid member epochs", doc: "Over the member epochs read that paid us nothing: the committee's median reward per vote times our voting power, in CFX (no reward formula modelled)."),
     }
 }
 
@@ -82,6 +88,7 @@ pub(crate) fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
         &f.votes_unknown,
         &f.proposed,
         &f.elections,
+        &f.votes_solo_missed,
     ] {
         let _ = c.remove_label_values(&k);
     }
@@ -89,6 +96,7 @@ pub(crate) fn forget_counters(f: &PosKeyFamilies, node: &NodeState) {
         let _ = f.own_txs.remove_label_values(&[k[0], k[1], t]);
     }
     let _ = f.reward.remove_label_values(&k);
+    let _ = f.reward_lost.remove_label_values(&k);
 }
 
 /// Every fact about the key, labelled `node` (where read) and `pos_address`.
@@ -102,6 +110,7 @@ pub(crate) fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     account(f, k);
     activity(f, k);
     stop(f, k);
+    versus_committee(f, k);
     let Some((j, at_risk)) = &k.verdicts.retire else {
         return;
     };
@@ -171,6 +180,32 @@ fn activity(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     }
     if let Some(t) = p.activity.last_election_target_term {
         set(&f.last_election_term, &kk, t as f64);
+    }
+}
+
+/// Our blocks and rewards measured against the committee's.
+fn versus_committee(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+    let (p, kk) = (k.pos, [k.node, k.address.as_str()]);
+    let part = &p.ledger.participation;
+    sync_counter(&f.votes_solo_missed, &kk, part.solo_missed_total);
+    if let Some(r) = part.last_block {
+        set(&f.committee_participation, &kk, r);
+    }
+    for &(slot, ratio) in &k.key.epoch_signed {
+        // Two digits, so the label's text order is the epochs' order (dashboards sort by label).
+        let slot = format!("{slot:02}");
+        set(
+            &f.epoch_signed_ratio,
+            &[k.node, k.address.as_str(), &slot],
+            ratio,
+        );
+    }
+    sync_float_counter(&f.reward_lost, &kk, p.activity.reward_lost_cfx_total);
+    if let Some(e) = &p.activity.efficiency {
+        set(&f.reward_median, &kk, e.median_per_vote_cfx);
+        if let Some(r) = e.ratio {
+            set(&f.reward_efficiency, &kk, r);
+        }
     }
 }
 

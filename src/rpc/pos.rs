@@ -58,6 +58,21 @@ pub struct PosBlock {
     /// QC signers; empty when the node does not know the QC (catch-up).
     #[serde(default)]
     pub signatures: Vec<Signature>,
+    /// Voting power in the QC, summed before the watcher trims `signatures` to the ones that count for us (not
+    /// on the wire); `None` = the sum of `signatures`.
+    #[serde(skip)]
+    pub qc_power: Option<u64>,
+}
+
+impl PosBlock {
+    /// Voting power in the block's QC (the signers' votes).
+    pub fn qc_power(&self) -> u64 {
+        self.qc_power.unwrap_or_else(|| {
+            self.signatures
+                .iter()
+                .fold(0u64, |a, s| a.saturating_add(s.votes.0))
+        })
+    }
 }
 
 /// A committee member or an election candidate.

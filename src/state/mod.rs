@@ -92,6 +92,10 @@ pub struct PosActivity {
     pub last_epoch_reward_drip: Option<u128>,
     /// Our BLS and VRF public keys, learned from our own Election transactions (to recognise our Register).
     pub own_keys: Option<(String, String)>,
+    /// Our reward against the committee's in the last finished epoch read in which we were a member.
+    pub efficiency: Option<crate::assess::reward::RewardEfficiency>,
+    /// Sum of the rewards lost in member epochs that paid us nothing (median per vote × our power), in CFX.
+    pub reward_lost_cfx_total: f64,
 }
 
 /// What the last PoS poll of a node returned, plus the accumulated vote record.
@@ -296,6 +300,8 @@ pub(crate) struct ReferenceState {
     /// `latestFinalized` (the PoW epoch PoS last finalised) and when it last moved: the PoS side as the PoW side
     /// shows it, for references that do not serve `pos_*`.
     pub finalized: Option<Head>,
+    /// Its `cfx_clientVersion` (bounded like the node's), read now and then: what a current node runs.
+    pub version: Option<String>,
 }
 
 /// Everything the publisher needs.

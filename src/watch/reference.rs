@@ -10,9 +10,12 @@ use serde_json::json;
 use crate::assess::freshness::Head;
 use crate::rpc::cfx::{Block, Status};
 use crate::rpc::pos::PosStatus;
+use crate::rpc::text::{bounded_to, RemoteText};
 use crate::rpc::wire::to_hex;
 use crate::rpc::{decode, Call, Client, RpcError};
 use crate::state::{remember_hash, Hub};
+
+use super::chain::MAX_VERSION_LABEL;
 
 /// The reference clients by name, shared with the PoS pollers: a stale node's verdicts are read through the same
 /// client (and so the same error counters, deadline and size cap) as the reference's own polls. Automatic
@@ -37,6 +40,13 @@ impl ReferenceClients {
 
 /// At most this many hash look-ups per poll, so many nodes cannot blow the reference's per-method quota.
 pub(crate) const MAX_HASH_LOOKUPS: usize = 4;
+/// `cfx_clientVersion` joins the batch while the reference's version is unknown and then once every this many
+/// polls (an hour at the default 15 s): a version changes at upgrades only, and each call counts against a
+/// public endpoint's daily quota.
+pub(crate) const VERSION_EVERY_POLLS: u64 = 240;
+/// While the version is unknown (the reference down or not answering it), it is asked again this often (every
+/// 5 minutes at 15 s), not at every poll.
+pub(crate) const VERSION_RETRY_POLLS: u64 = 20;
 
 /// Polls one reference.
 pub(crate) struct ReferenceWatcher {
@@ -46,11 +56,30 @@ pub(crate) struct ReferenceWatcher {
     pub client: Arc<Client>,
     /// Shared state.
     pub hub: Arc<Hub>,
+    /// Polls since the version was last asked for (`None`: never asked).
+    pub polls_since_version: Option<u64>,
 }
 
 impl super::Poller for ReferenceWatcher {
     async fn poll(&mut self) {
-        self.poll_once().await
+        let known = {
+            let state = self.hub.lock();
+            state
+                .references
+                .iter()
+                .any(|r| r.name == self.name && r.version.is_some())
+        };
+        let every = if known {
+            VERSION_EVERY_POLLS
+        } else {
+            VERSION_RETRY_POLLS
+        };
+        let ask = self.polls_since_version.is_none_or(|n| n + 1 >= every);
+        self.polls_since_version = Some(match (ask, self.polls_since_version) {
+            (false, Some(n)) => n + 1,
+            _ => 0,
+        });
+        self.poll_once(ask).await
     }
 }
 
@@ -75,13 +104,16 @@ impl ReferenceWatcher {
         epochs
     }
 
-    /// One poll: a single HTTP request.
-    pub(crate) async fn poll_once(&self) {
+    /// One poll: a single HTTP request, with `cfx_clientVersion` when `ask_version`.
+    pub(crate) async fn poll_once(&self, ask_version: bool) {
         let epochs = self.wanted_epochs();
         let mut calls = vec![
             Call::new("cfx_getStatus", json!([])),
             Call::new("pos_getStatus", json!([])),
         ];
+        if ask_version {
+            calls.push(Call::new("cfx_clientVersion", json!([])));
+        }
         calls.extend(
             epochs
                 .iter()
@@ -99,6 +131,12 @@ impl ReferenceWatcher {
                 .unwrap_or_else(missing)
                 .ok()
                 .and_then(|v| decode(v).ok());
+            // A version that does not answer or decode is simply not known this time (no verdict uses it then).
+            let version = ask_version
+                .then(|| results.next())
+                .flatten()
+                .and_then(|r| decode::<RemoteText>(r.ok()?).ok())
+                .map(|t| bounded_to(&t.0, MAX_VERSION_LABEL));
             let hashes: Vec<(u64, String)> = epochs
                 .iter()
                 .zip(results)
@@ -108,7 +146,7 @@ impl ReferenceWatcher {
                     block.map(|b| (*e, b.hash))
                 })
                 .collect();
-            Ok::<_, RpcError>((status, pos, hashes))
+            Ok::<_, RpcError>((status, pos, version, hashes))
         });
         let mut state = self.hub.lock();
         let node_chains: Vec<u64> = state
@@ -120,7 +158,7 @@ impl ReferenceWatcher {
             return;
         };
         match parsed {
-            Ok((status, pos, hashes)) => {
+            Ok((status, pos, version, hashes)) => {
                 let chain_id = status.chain_id.0;
                 r.chain_id = Some(chain_id);
                 if !node_chains.is_empty() && !node_chains.contains(&chain_id) {
@@ -143,6 +181,9 @@ impl ReferenceWatcher {
                         r.pos_advanced_at = head.map(|_| now);
                     }
                     r.pos_latest_committed = head;
+                    if version.is_some() {
+                        r.version = version;
+                    }
                     let finalized = status.latest_finalized.0;
                     if r.finalized.is_none_or(|f| f.committed != finalized) {
                         r.finalized = Some(Head {

@@ -208,6 +208,7 @@ fn watchers_and_publishers_do_not_call_the_judges_verdicts() {
         "seconds_until_block(",
         "slashed(",
         "eta_seconds(",
+        "slots(",
     ];
     let mut offenders = Vec::new();
     for f in &files {

@@ -52,6 +52,16 @@ const FILE_KEYS: &[(&str, &[&str])] = &[
             "[[node]].cip99_transition_view",
         ],
     ),
+    (
+        "fork",
+        &[
+            "[[fork]].chain_id",
+            "[[fork]].name",
+            "[[fork]].min_version",
+            "[[fork]].epoch",
+            "[[fork]].pos_view",
+        ],
+    ),
     ("rpc.max-response-bytes", &["poll.max_response_bytes"]),
 ];
 

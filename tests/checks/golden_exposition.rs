@@ -68,6 +68,7 @@ async fn metrics_of_a_healthy_world_match_the_golden_file() {
             && !s.series("conflux_reference_hash_mismatch").is_empty()
             && !s.series("conflux_node_process_open_fds").is_empty()
             && !s.series("conflux_pos_key_present").is_empty()
+            && !s.series("conflux_node_version_behind_reference").is_empty()
             && guard_settled(s)
     })
     .await;
@@ -136,6 +137,8 @@ async fn metrics_of_a_world_at_risk_match_the_golden_file() {
             EndpointSpec::node("nopos", None),
             EndpointSpec::reference("ref"),
         ],
+        // Past mainnet's v3.0.0 epoch but at a PoS view before v2.1.0's: a fork whose PoS part is pending.
+        initial_epoch: RISK_EPOCH,
         ..Default::default()
     })
     .await;
@@ -206,6 +209,12 @@ async fn metrics_of_a_world_at_risk_match_the_golden_file() {
     sim.shutdown().await;
 }
 
+/// The risk world's PoW tip at start (see [`FORK`]).
+const RISK_EPOCH: u64 = 129_700_000;
+/// A fork the risk world's nodes (v3.0.3) are too old for, begun before [`RISK_EPOCH`]: every node missed it.
+const FORK: &str =
+    "[[fork]]\nchain_id = 1029\nname = \"v9.0.0\"\nmin_version = \"9.0.0\"\nepoch = 129000000\n";
+
 /// What the risk world is for, seen in one scrape (and the read caught up with the chain at `h`).
 fn world_at_risk_is_seen(s: &Scrape, h: f64) -> bool {
     let key =
@@ -230,6 +239,16 @@ fn world_at_risk_is_seen(s: &Scrape, h: f64) -> bool {
         && !s.series("conflux_node_process_probe_error").is_empty()
         && !s.series("conflux_disk_probe_error").is_empty()
         && !s.series("conflux_pos_key_file_probe_error").is_empty()
+        && s.get(
+            "conflux_hardfork_missed",
+            &[("node", "risk"), ("fork", "v9.0.0")],
+        ) == Some(1.0)
+        && s.get(
+            "conflux_hardfork_next_activation_seconds",
+            &[("node", "risk"), ("fork", "v2.1.0")],
+        )
+        .is_some()
+        && !s.series("conflux_node_version_behind_reference").is_empty()
         && guard_settled(s)
 }
 
@@ -254,7 +273,9 @@ fn config_for(sim: &conflux_sim::SimHandle, nodes: &[(&str, String)]) -> config:
         ));
     }
     let url = sim.url("ref").unwrap();
-    text.push_str(&format!("[[reference]]\nname = \"ref\"\nurl = \"{url}\"\n"));
+    text.push_str(&format!(
+        "[[reference]]\nname = \"ref\"\nurl = \"{url}\"\n{FORK}"
+    ));
     config::resolve(&Cli::default(), config::file::parse(&text).expect("parses")).expect("valid")
 }
 

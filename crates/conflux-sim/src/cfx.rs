@@ -5,10 +5,6 @@ use serde_json::{json, Value};
 use super::call::Ctx;
 use super::wire::{derive_h256, derive_u64, parse_qty, qty, verbose_address, RpcError};
 
-/// What `cfx_clientVersion` reports: the current mainnet release in the node's own version format.
-pub const CLIENT_VERSION: &str =
-    "conflux-rust/v3.0.3-f44f1cb-20260519/x86_64-linux-gnu/rustc1.86.0";
-
 /// Blocks per epoch in ledger order; the pivot block is the last one of its epoch.
 const BLOCKS_PER_EPOCH: u64 = 2;
 
@@ -33,7 +29,7 @@ pub fn call(ctx: &Ctx<'_>, method: &str, params: &[Value]) -> Result<Value, RpcE
             };
             Ok(qty(e))
         }
-        "cfx_clientVersion" => Ok(json!(CLIENT_VERSION)),
+        "cfx_clientVersion" => Ok(json!(ctx.view.client_version)),
         "cfx_getBestBlockHash" => Ok(json!(ctx.hash(ctx.epoch()))),
         "cfx_getBlockByEpochNumber" => {
             let [epoch, include_txs, ..] = params else {

@@ -39,6 +39,14 @@ impl PowChain {
         self.timestamps.extend(std::iter::repeat_n(ts, n as usize));
     }
 
+    /// Produces `n` more epochs `step_secs` apart after the newest one, whatever the clock says: a chain whose
+    /// epoch rate a test chooses (its timestamps may run ahead of the wall clock).
+    pub fn advance_spaced(&mut self, n: u64, step_secs: u64) {
+        let last = self.timestamps.last().copied().unwrap_or(0);
+        self.timestamps
+            .extend((1..=n).map(|i| last.saturating_add(i.saturating_mul(step_secs))));
+    }
+
     /// Production time of `epoch` (unix seconds). Epochs before the simulation started are back-dated by
     /// one second each, so block age grows with depth as on a real chain.
     pub fn timestamp(&self, epoch: u64) -> u64 {

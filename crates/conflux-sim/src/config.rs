@@ -9,6 +9,11 @@ use std::time::Duration;
 use super::pos_hook::PosBackend;
 use super::SimError;
 
+/// What `cfx_clientVersion` reports unless an endpoint is patched: the current mainnet release in the node's own
+/// version format.
+pub const CLIENT_VERSION: &str =
+    "conflux-rust/v3.0.3-f44f1cb-20260519/x86_64-linux-gnu/rustc1.86.0";
+
 /// Epochs between `latestState` and `epochNumber`: the node executes an epoch only after
 /// `DEFERRED_STATE_EPOCH_COUNT = 5` newer ones exist (docs/node-facts.md#status-and-sync-phases).
 pub const DEFAULT_STATE_OFFSET: u64 = 5;

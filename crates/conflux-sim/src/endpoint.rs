@@ -77,6 +77,8 @@ pub struct EndpointView {
     pub http_status: Option<u16>,
     /// Answer `307 Temporary Redirect` to this location (a reference behind a redirecting proxy).
     pub redirect_to: Option<String>,
+    /// What `cfx_clientVersion` answers.
+    pub client_version: String,
     /// Not listening: connections are refused.
     pub down: bool,
     /// Namespaces switched off on top of the kind's set.
@@ -112,6 +114,7 @@ impl EndpointView {
             garbage: false,
             http_status: None,
             redirect_to: None,
+            client_version: super::config::CLIENT_VERSION.to_string(),
             down: false,
             disabled_namespaces: BTreeSet::new(),
             pos_not_started: false,

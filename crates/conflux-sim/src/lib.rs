@@ -52,7 +52,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use cfx::CLIENT_VERSION;
+pub use config::CLIENT_VERSION;
 pub use config::{EndpointKind, EndpointSpec, SimConfig, StatusOffsets};
 pub use endpoint::{InjectedError, SafetyFile};
 pub use fake_pos::FakePos;
@@ -192,6 +192,12 @@ impl SimHandle {
     /// Produces `n` PoW epochs now (same as `POST /control/advance {"pow": n}`); returns the new tip.
     pub fn advance_pow(&self, n: u64) -> Result<u64, SimError> {
         self.shared.advance(n, 0).map(|(pow, _)| pow)
+    }
+
+    /// Produces `n` PoW epochs `step_secs` apart in chain time, so the exporter observes a chosen epoch rate;
+    /// returns the new tip.
+    pub fn advance_pow_spaced(&self, n: u64, step_secs: u64) -> Result<u64, SimError> {
+        self.shared.advance_spaced(n, step_secs)
     }
 
     /// Commits `n` PoS blocks now (same as `POST /control/advance {"pos": n}`); returns the new height.

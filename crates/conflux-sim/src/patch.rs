@@ -74,6 +74,8 @@ pub struct EndpointPatch {
     /// The node's PoS address; `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     pub pos_identity: Option<Option<String>>,
+    /// What `cfx_clientVersion` answers (an upgraded, old or odd build).
+    pub client_version: Option<String>,
 }
 
 macro_rules! setters {
@@ -131,6 +133,8 @@ setters! {
     safety_file: SafetyFile => std::convert::identity;
     /// Sets `pos_identity` (`None` removes it).
     pos_identity: Option<&str> => |v: Option<&str>| v.map(str::to_string);
+    /// Sets `client_version`.
+    client_version: &str => str::to_string;
 }
 
 /// What a patch changed that needs action outside the view itself.
@@ -252,6 +256,12 @@ impl EndpointView {
         }
         if let Some(v) = p.safety_file {
             self.safety_file = v;
+        }
+        if let Some(v) = &p.client_version {
+            if v.len() > 1024 {
+                return Err(format!("client_version of {} bytes is too long", v.len()));
+            }
+            self.client_version.clone_from(v);
         }
         if let Some(v) = &p.pos_identity {
             if let Some(id) = v {

@@ -126,6 +126,18 @@ impl Shared {
     /// Produces `pow` epochs and commits `pos` PoS blocks now; returns the new `(pow tip, pos height)`.
     /// Asking for PoS blocks without a PoS chain, or for more than [`MAX_ADVANCE`] of either, fails before
     /// anything changes.
+    pub fn advance_spaced(&self, pow: u64, step_secs: u64) -> Result<u64, SimError> {
+        if pow > MAX_ADVANCE {
+            return Err(SimError::InvalidPatch(format!(
+                "cannot advance more than {MAX_ADVANCE} blocks at once"
+            )));
+        }
+        let mut world = self.world();
+        world.advance_pow_spaced(pow, step_secs);
+        Ok(world.pow_epoch())
+    }
+
+    /// Produces `pow` epochs and commits `pos` PoS blocks now; returns the new heights.
     pub fn advance(&self, pow: u64, pos: u64) -> Result<(u64, u64), SimError> {
         if pow.max(pos) > MAX_ADVANCE {
             return Err(SimError::InvalidPatch(format!(

@@ -99,6 +99,11 @@ impl World {
         self.chain.advance(n, now_secs);
     }
 
+    /// Produces `n` PoW epochs `step_secs` apart in chain time (see [`PowChain::advance_spaced`]).
+    pub fn advance_pow_spaced(&mut self, n: u64, step_secs: u64) {
+        self.chain.advance_spaced(n, step_secs);
+    }
+
     /// Commits `n` PoS blocks at `now_us`, each deciding the world's current confirmed pivot.
     pub fn advance_pos(&mut self, n: u64, now_us: u64) -> Result<(), SimError> {
         let pos = self.pos.as_mut().ok_or(SimError::NoPos)?;

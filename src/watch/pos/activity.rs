@@ -109,11 +109,25 @@ pub(crate) fn record_transaction(obs: &mut PosObs, t: &PosTransaction) {
     }
 }
 
-/// Records one epoch's rewards (`None` = no reward event for that epoch).
-pub(crate) fn record_rewards(obs: &mut PosObs, rewards: Option<&EpochRewards>) {
+/// Records `epoch`'s rewards (`None` = no reward event for that epoch), and how they compare with the committee's
+/// when that epoch's committee is known. The comparison (a pure rule of `assess::reward`) is made here, as the
+/// answer arrives, like the ledger's classification of a block: the epoch's reward list is not kept, so the memory
+/// stays one verdict and one sum whatever the committee's size.
+pub(crate) fn record_rewards(obs: &mut PosObs, epoch: u64, rewards: Option<&EpochRewards>) {
     let Some(us) = obs.address.as_ref() else {
         return;
     };
+    let committee = obs.ledger.committees.get(&epoch);
+    let members = committee.map_or(&[][..], |c| c.members.as_slice());
+    if let Some(e) = crate::assess::reward::efficiency(epoch, rewards, members, us) {
+        obs.activity.reward_lost_cfx_total += e.lost_cfx;
+        obs.activity.efficiency = Some(e);
+    } else if committee.is_none() {
+        tracing::debug!(
+            epoch,
+            "committee of the rewarded epoch unknown; its reward is not compared"
+        );
+    }
     let ours: u128 = rewards
         .map(|r| {
             r.account_rewards
@@ -254,8 +268,8 @@ mod tests {
             {"posAddress": US, "powAddress": "CFX:TYPE.USER:AAR", "reward": "0xde0b6b3a7640000"},
             {"posAddress": OTHER, "powAddress": "x", "reward": "0x5"}]}))
             .unwrap();
-        record_rewards(&mut o, Some(&r));
-        record_rewards(&mut o, None);
+        record_rewards(&mut o, 1, Some(&r));
+        record_rewards(&mut o, 2, None);
         assert_eq!(o.activity.reward_drip_total, 1_000_000_000_000_000_000);
         assert_eq!(o.activity.last_epoch_reward_drip, Some(0));
     }

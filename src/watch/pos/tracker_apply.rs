@@ -100,7 +100,7 @@ impl BlockTracker {
             },
             Want::Rewards(e) => match decode::<Option<EpochRewards>>(value) {
                 Ok(r) => {
-                    activity::record_rewards(obs, r.as_ref());
+                    activity::record_rewards(obs, e, r.as_ref());
                     self.next_reward_epoch = e.checked_add(1);
                 }
                 Err(_) => return false,
@@ -269,8 +269,9 @@ impl BlockTracker {
 
 /// Drops the QC signatures that cannot change our record, keeping ours, or else one other (a QC without ours is a
 /// miss, an empty one unknown): a block waiting for its committee then holds a few bytes instead of one signature
-/// per member.
+/// per member. The QC's voting power is summed first, for the committee's participation.
 fn keep_what_counts(b: &mut PosBlock, us: &PosAddress) {
+    b.qc_power = Some(b.qc_power());
     match b.signatures.iter().position(|s| s.account == *us) {
         Some(i) => {
             b.signatures.swap(0, i);
