@@ -46,5 +46,6 @@ pub mod preflight;
 pub mod rpc;
 pub(crate) mod server;
 pub(crate) mod state;
+pub mod upgrade;
 pub mod watch;
 pub mod webconfig;

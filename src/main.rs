@@ -54,6 +54,9 @@ fn keep_large_blocks_mmapped() {
 fn main() -> ExitCode {
     keep_large_blocks_mmapped();
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("upgrade-check") {
+        return upgrade_check(&args[1..]);
+    }
     let env = |k: &str| std::env::var(k).ok();
     let cli = match config::env::parse_cli(&args, env) {
         Ok(c) => c,
@@ -129,6 +132,23 @@ fn preflight(a: &config::PreflightArgs) -> ExitCode {
         max_age: a.max_age,
     };
     ExitCode::from(runtime.block_on(run(&ask)) as u8)
+}
+
+/// `conflux-pos-exporter upgrade-check ...`: the upgrade walk (read-only), on its own small runtime.
+fn upgrade_check(args: &[String]) -> ExitCode {
+    use clap::Parser;
+    let cli = conflux_pos_exporter::upgrade::UpgradeCli::parse_from(args);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("upgrade-check: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    ExitCode::from(runtime.block_on(conflux_pos_exporter::upgrade::run(cli)))
 }
 
 async fn run(config: config::Config) -> anyhow::Result<()> {

@@ -29,6 +29,8 @@ mod retire;
 mod rpc;
 #[path = "realnode/stale_view.rs"]
 mod stale_view;
+#[path = "realnode/upgrade.rs"]
+mod upgrade;
 #[path = "realnode/view_checks.rs"]
 mod view_checks;
 
@@ -248,6 +250,24 @@ async fn stopped_node_downtime_budget_counts_down_three_epoch_rule() {
     let test = "stopped_node_downtime_budget_counts_down_three_epoch_rule";
     if !skipped(test) {
         stale_view::run(test, Fault::Stop, Some(0)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the real devnet: scripts/test-realnode"]
+async fn upgrade_walk_stop_estimate_matches_stop_election() {
+    let test = "upgrade_walk_stop_estimate_matches_stop_election";
+    if !skipped(test) {
+        upgrade::walk(test).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the real devnet: scripts/test-realnode"]
+async fn upgrade_standby_unable_shows_the_reason() {
+    let test = "upgrade_standby_unable_shows_the_reason";
+    if !skipped(test) {
+        upgrade::standby_unable(test).await;
     }
 }
 

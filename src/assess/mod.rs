@@ -17,6 +17,8 @@ pub(crate) mod preflight;
 pub mod retire;
 pub(crate) mod reward;
 pub(crate) mod stake;
+pub mod standby;
+pub(crate) mod stop;
 pub(crate) mod terms;
 pub(crate) mod votes;
 pub(crate) mod window;

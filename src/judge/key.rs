@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use super::PosVerdicts;
 use crate::assess::retire;
 use crate::assess::stake::{next_maturity, queued_votes, seconds_until_block, slashed};
+use crate::assess::stop::StopEstimate;
 use crate::assess::terms::{free_to_stop, schedule, seat, upcoming, Term, Upcoming};
 use crate::state::PosObs;
 
@@ -42,6 +43,8 @@ pub(crate) struct KeyVerdicts {
     pub retire_eta_seconds: Option<f64>,
     /// The downtime budget in seconds.
     pub budget_seconds: Option<f64>,
+    /// Seconds until the key is in no committee (0 when it is in none), at the observed block interval.
+    pub stop_seconds: Option<f64>,
     /// Our signed share in each of the last epochs, as (epochs before the current one, share).
     pub epoch_signed: Vec<(u64, f64)>,
 }
@@ -92,6 +95,15 @@ pub(crate) fn key_verdicts(p: &PosObs, v: &PosVerdicts, now: SystemTime) -> KeyV
     if let (Some(b), Some(i)) = (v.budget, interval) {
         k.budget_seconds = Some(retire::eta_seconds(b.blocks, i, since_latest));
     }
+    k.stop_seconds = match (v.stop, interval, latest) {
+        (Some(StopEstimate::Free), _, _) => Some(0.0),
+        (Some(StopEstimate::After(block)), Some(i), Some(l)) => Some(retire::eta_seconds(
+            block.saturating_sub(l),
+            i,
+            since_latest,
+        )),
+        _ => None,
+    };
     k
 }
 

@@ -24,9 +24,15 @@ use crate::assess::key_readers::{key_readers, Candidate};
 use crate::assess::preflight::{preflight, Input, Preflight, Verdict, DEFAULT_QUIET_BLOCKS};
 use crate::assess::retire::{self, Judgement};
 use crate::assess::stake::risk_unless_retired;
+use crate::assess::standby::{able_to_vote, Reason};
+use crate::assess::stop::{StopEstimate, TermSeats};
 use crate::assess::terms::seat;
 use crate::assess::window::cip99_transition_view;
 use crate::state::{HostObs, NodeState, PosObs, State};
+
+mod standby;
+#[path = "stop.rs"]
+mod stop_step;
 
 /// Every verdict of one publish.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +65,16 @@ pub(crate) struct NodeVerdicts {
     pub started_against_preflight: Option<bool>,
     /// Hard-fork readiness, while the node's chain is known.
     pub forks: Option<ForkVerdicts>,
+    /// A standby's (switch off) reasons it could not vote now, each `Some(true)` when it holds (`None`: not a
+    /// standby).
+    pub standby: Option<Vec<(Reason, Option<bool>)>>,
+}
+
+impl NodeVerdicts {
+    /// Whether this standby could vote now (`None`: not a standby, or unknown).
+    pub(crate) fn able_to_vote(&self) -> Option<bool> {
+        self.standby.as_deref().and_then(able_to_vote)
+    }
 }
 
 /// The force-retire verdicts read from the view in use.
@@ -74,6 +90,10 @@ pub(crate) struct PosVerdicts {
     pub retire: Option<(Judgement, Option<bool>)>,
     /// The downtime budget of a committee member.
     pub budget: Option<Budget>,
+    /// What `test_posStopElection` would return now (`None`: unknown).
+    pub stop: Option<StopEstimate>,
+    /// Whether Election transactions are still being sent for our key (`None`: unknown).
+    pub elections_sending: Option<bool>,
 }
 
 /// The judge's memory between publishes.
@@ -86,6 +106,8 @@ pub(crate) struct Judge {
     forecasts: BTreeMap<String, (ForecastCheck, bool)>,
     /// Per node: the preflight verdict last seen while its switch was off, and whether it then started against it.
     starts: BTreeMap<String, (Option<Verdict>, bool)>,
+    /// Per node: our key's seats in the terms seen finalized (the serving terms of the stop estimate).
+    seats: BTreeMap<String, TermSeats>,
     /// The fork table's configured part and each node's epoch rate.
     forks: forks::ForkMemory,
 }
@@ -107,7 +129,8 @@ impl Judge {
                 let owner = self.owner(node);
                 let pos = node.chain_view().and_then(|p| {
                     let chain_id = node.chain.as_ref().map(|c| c.status.chain_id.0);
-                    pos_verdicts(p, chain_id.or(p.chain_id))
+                    let seats = self.seats.entry(node.name.clone()).or_default();
+                    pos_verdicts(p, chain_id.or(p.chain_id), seats)
                 });
                 let key = node
                     .chain_view()
@@ -116,6 +139,7 @@ impl Judge {
                 let forecast_missed = self.forecast(node, pos.as_ref());
                 let preflight = start_voting_preflight(node, &guard);
                 let started_against_preflight = self.start(node, preflight.as_ref());
+                let standby = standby::standby_reasons(state, node, owner.as_ref());
                 let forks = self.forks.judge(state, node);
                 NodeVerdicts {
                     owner,
@@ -126,6 +150,7 @@ impl Judge {
                     forecast_missed,
                     preflight,
                     started_against_preflight,
+                    standby,
                     forks,
                 }
             })
@@ -215,8 +240,8 @@ impl Judge {
     }
 }
 
-/// The force-retire verdicts of a judgeable observation.
-fn pos_verdicts(p: &PosObs, chain_id: Option<u64>) -> Option<PosVerdicts> {
+/// The force-retire and stop verdicts of a judgeable observation.
+fn pos_verdicts(p: &PosObs, chain_id: Option<u64>, seats: &mut TermSeats) -> Option<PosVerdicts> {
     let s = p.status.as_ref()?;
     let (latest, epoch) = (s.latest_committed.0, s.epoch.0);
     let transition = cip99_transition_view(chain_id, p.cip99_transition_view);
@@ -247,12 +272,15 @@ fn pos_verdicts(p: &PosObs, chain_id: Option<u64>) -> Option<PosVerdicts> {
                 at_risk,
             })
         });
+    let (stop, elections_sending) = stop_step::stop_verdicts(p, epoch, latest, seats);
     Some(PosVerdicts {
         transition,
         epoch_end,
         remaining: epoch_end.map(|l| retire::remaining_blocks(latest, l)),
         retire,
         budget,
+        stop,
+        elections_sending,
     })
 }
 

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use super::def::{catalogue, sync_counter, sync_float_counter};
 use super::value::{cfx, flag, set, unix_seconds};
+use crate::assess::stop::StopEstimate;
 use crate::judge::{KeyVerdicts, PosVerdicts};
 use crate::pos_address::PosAddress;
 use crate::state::{NodeState, PosObs, ViewSource};
@@ -43,6 +44,10 @@ catalogue! {
         verdict_view: Gauge("conflux_pos_verdict_view", ["node", "pos_address", "view"], "1 for the view our verdicts come from", doc: "1 for the PoS view the key's verdicts come from (view=local|reference), 0 for the other."),
         budget_seconds: Gauge("conflux_pos_downtime_budget_seconds", ["node", "pos_address"], "Seconds to retirement if silent", doc: "Committee member: seconds until the chain force-retires the key if no vote of ours lands from now on."),
         budget_blocks: Gauge("conflux_pos_downtime_budget_blocks", ["node", "pos_address"], "Blocks to retirement if silent", doc: "Committee member: PoS blocks until the chain force-retires the key if no vote of ours lands from now on."),
+        stop_block: Gauge("conflux_pos_stop_after_block", ["node", "pos_address"], "PoS block after which we are in no committee", doc: "What `test_posStopElection` would return, estimated read-only (the exporter never calls it): the PoS block after which our key serves in no current or future committee term (the start of the sixth term after our latest seated term, plus one). Stop the node once it is committed. Absent when it would return null (conflux_pos_serving_any_term 0) and while unknown: no term grid yet, or a serving term whose finalized election this exporter never saw (up to six terms after it starts)."),
+        stop_seconds: Gauge("conflux_pos_stop_after_seconds", ["node", "pos_address"], "Seconds until we are in no committee", doc: "Seconds until conflux_pos_stop_after_block is committed, at the observed block interval; 0 while our key is in no term."),
+        serving_any: Gauge("conflux_pos_serving_any_term", ["node", "pos_address"], "1 while our key is in a current or future term", doc: "1 while our key holds or applies for seats in a current or upcoming committee term (`test_posStopElection` would return a block), 0 when in none (it would return null: the node may stop without missing committee duty). Absent while unknown."),
+        elections_sending: Gauge("conflux_pos_elections_sending", ["node", "pos_address"], "1 while Election transactions are sent for us", doc: "1 when an executed Election transaction of our key landed within the last two terms (a node that elects applies once per term), 0 when none did: after `stop_election`, or when every vote already holds a seat. Absent while the history read does not reach two terms back."),
         last_reward: Gauge("conflux_pos_last_epoch_reward_cfx", ["node", "pos_address"], "Our PoS reward last epoch, in CFX", doc: "Our PoS reward in the last completed epoch read, in CFX (0 when none)."),
         committee_participation: Gauge("conflux_pos_committee_participation_ratio", ["node", "pos_address"], "Committee power share in the last block's QC", doc: "Share (0-1) of the committee's total voting power whose signatures are in the QC of the last committed PoS block read. Absent when that block's QC is unknown (empty signatures) or its epoch's committee is."),
         votes_solo_missed: Counter("conflux_pos_votes_solo_missed_total", ["node", "pos_address"], "Blocks we missed while the others signed", doc: "Committed PoS blocks we missed (see conflux_pos_votes_missed_total) whose QC holds at least 90 % of the other members' voting power: a failure of ours, not of the committee. Misses in blocks whose epoch's committee is unknown are not classified."),
@@ -104,6 +109,7 @@ pub(crate) fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     committee(f, k);
     account(f, k);
     activity(f, k);
+    stop(f, k);
     versus_committee(f, k);
     let Some((j, at_risk)) = &k.verdicts.retire else {
         return;
@@ -134,6 +140,25 @@ pub(crate) fn publish_key(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
     }
     if let Some(s) = k.key.budget_seconds {
         set(&f.budget_seconds, &kk, s);
+    }
+}
+
+/// The read-only stop estimate, beside the downtime budget.
+fn stop(f: &PosKeyFamilies, k: &KeyFacts<'_>) {
+    let kk = [k.node, k.address.as_str()];
+    if let Some(s) = k.verdicts.elections_sending {
+        set(&f.elections_sending, &kk, flag(s));
+    }
+    match k.verdicts.stop {
+        Some(StopEstimate::Free) => set(&f.serving_any, &kk, 0.0),
+        Some(StopEstimate::After(block)) => {
+            set(&f.serving_any, &kk, 1.0);
+            set(&f.stop_block, &kk, block as f64);
+        }
+        None => {}
+    }
+    if let Some(s) = k.key.stop_seconds {
+        set(&f.stop_seconds, &kk, s);
     }
 }
 

@@ -120,3 +120,40 @@ async fn the_preflight_sends_no_state_changing_method() {
     assert!(after.http_requests <= before.http_requests + 1, "{after:?}");
     sim.shutdown().await;
 }
+
+/// `upgrade-check` prints the state-changing commands for the operator and asks the node only allow-listed
+/// methods, whatever the exporter's verdicts say (here: an electing member, told to run `stop_election`).
+#[tokio::test]
+async fn upgrade_check_asks_the_node_read_only_methods_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (sim, _) = node_and_client(1 << 20).await;
+    let body = "conflux_up{node=\"local\"} 1\nconflux_pos_serving_any_term{node=\"local\",pos_address=\"0xab\"} 1\nconflux_pos_elections_sending{node=\"local\",pos_address=\"0xab\"} 1\n";
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf).await;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        s.write_all(body.as_bytes()).await.unwrap();
+    });
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_conflux-pos-exporter"))
+        .arg("upgrade-check")
+        .arg(format!("--exporter.url=http://{addr}/metrics"))
+        .arg(format!("--node.rpc-url={}", sim.url("node").unwrap()))
+        .output()
+        .await
+        .unwrap();
+    server.await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("stop_election"), "{text}");
+    let stats = sim.stats("node").unwrap();
+    assert!(stats.http_requests >= 1, "the node was asked: {stats:?}");
+    assert!(stats.dangerous_methods.is_empty(), "{stats:?}");
+    sim.shutdown().await;
+}

@@ -18,3 +18,4 @@ mod liveness;
 mod pos;
 mod pos_history;
 mod preflight;
+mod upgrade;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
+pub const BIN: &str = env!("CARGO_BIN_EXE_conflux-pos-exporter");
 
 /// One watched node: its name, RPC URL and working directory.
 pub struct Watched {
