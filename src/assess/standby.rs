@@ -3,6 +3,7 @@
 //! view, not older than the primary, holding its own safety data, with room for the node's files. A standby that
 //! looks ready but is behind, forked or old cannot take over when it must.
 
+use super::forks::Version;
 use crate::host::limits::LimitValue;
 
 /// The open-file soft limit the seed requires (`ulimit -n 65536`).
@@ -27,6 +28,8 @@ pub enum Reason {
     Fork,
     /// Its version is older than the primary's.
     VersionBehind,
+    /// Its version is older than the next hard fork requires.
+    ForkNotReady,
     /// Its safety data belongs to another PoS address.
     KeyOwner,
     /// Its open-file soft limit is below [`MIN_OPEN_FILES`].
@@ -37,13 +40,14 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in label order.
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::Down,
         Reason::NotSynced,
         Reason::EpochLag,
         Reason::PosViewStale,
         Reason::Fork,
         Reason::VersionBehind,
+        Reason::ForkNotReady,
         Reason::KeyOwner,
         Reason::OpenFileLimit,
         Reason::DiskSpace,
@@ -58,6 +62,7 @@ impl Reason {
             Reason::PosViewStale => "pos_view_stale",
             Reason::Fork => "fork",
             Reason::VersionBehind => "version_behind",
+            Reason::ForkNotReady => "fork_not_ready",
             Reason::KeyOwner => "key_owner",
             Reason::OpenFileLimit => "open_file_limit",
             Reason::DiskSpace => "disk_space",
@@ -80,6 +85,9 @@ pub struct StandbyInput<'a> {
     pub fork: Option<bool>,
     /// Its `cfx_clientVersion`, and the voting primary's when this exporter watches it.
     pub versions: (Option<&'a str>, Option<&'a str>),
+    /// Its version is too old for the next hard fork (`Some(false)` also when no fork is ahead; `None`: version
+    /// unparsable or the fork table unknown).
+    pub fork_not_ready: Option<bool>,
     /// Its safety data belongs to another address (`None`: not scanned).
     pub owner_mismatch: Option<bool>,
     /// Its open-file soft limit.
@@ -107,6 +115,7 @@ pub fn unable_reasons(i: &StandbyInput) -> Vec<(Reason, Option<bool>)> {
                 Reason::PosViewStale => i.pos_view_fresh.map(|f| !f),
                 Reason::Fork => i.fork,
                 Reason::VersionBehind => version_behind(i.versions.0, i.versions.1),
+                Reason::ForkNotReady => i.fork_not_ready,
                 Reason::KeyOwner => i.owner_mismatch,
                 Reason::OpenFileLimit => i.open_files_soft.map(|l| match l {
                     LimitValue::Limited(n) => n < MIN_OPEN_FILES,
@@ -131,32 +140,10 @@ pub fn able_to_vote(reasons: &[(Reason, Option<bool>)]) -> Option<bool> {
     known.then_some(true)
 }
 
-/// Whether `ours` is an older release than `primary`; `None` when either does not parse.
+/// Whether `ours` is an older release than `primary` (build suffixes do not order); `None` when either does not
+/// parse.
 pub fn version_behind(ours: Option<&str>, primary: Option<&str>) -> Option<bool> {
-    Some(release(ours?)? < release(primary?)?)
-}
-
-/// The first `X.Y.Z` (digits) in a `cfx_clientVersion`: `conflux-rust/v3.0.0-…/x86_64-linux-gnu/rustc1.95.0`
-/// and `v3.0.3-fix-<hash>-<date>` alike. Only the release is compared: build suffixes do not order.
-pub fn release(version: &str) -> Option<(u64, u64, u64)> {
-    let bytes = version.as_bytes();
-    (0..bytes.len())
-        .filter(|&i| bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()))
-        .find_map(|i| triple(&version[i..]))
-}
-
-fn triple(s: &str) -> Option<(u64, u64, u64)> {
-    let mut parts = s.splitn(3, '.');
-    let num = |p: &str| -> Option<u64> {
-        let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
-        (!digits.is_empty() && digits.len() <= 9)
-            .then(|| digits.parse().ok())
-            .flatten()
-    };
-    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
-    let whole = |p: &str| p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty();
-    (whole(a) && whole(b)).then_some(())?;
-    Some((num(a)?, num(b)?, num(c)?))
+    Some(Version::parse(ours?)? < Version::parse(primary?)?)
 }
 
 #[cfg(test)]

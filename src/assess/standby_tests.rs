@@ -8,6 +8,7 @@ fn healthy() -> StandbyInput<'static> {
         pos_view_fresh: Some(true),
         fork: Some(false),
         versions: (Some("conflux-rust/v3.0.3-fix-abc"), None),
+        fork_not_ready: Some(false),
         owner_mismatch: Some(false),
         open_files_soft: Some(LimitValue::Limited(65_536)),
         disk_available_min: Some(600_000_000_000),
@@ -69,6 +70,13 @@ fn each_reason_is_named() {
                 ..healthy()
             },
             "version_behind",
+        ),
+        (
+            StandbyInput {
+                fork_not_ready: Some(true),
+                ..healthy()
+            },
+            "fork_not_ready",
         ),
         (
             StandbyInput {
@@ -139,15 +147,18 @@ fn unknown_inputs_leave_the_verdict_unknown_but_never_hide_a_reason() {
 }
 
 #[test]
-fn releases_parse_from_real_version_strings() {
+fn versions_compare_by_release_from_real_version_strings() {
     let devnet = "conflux-rust/v3.0.0-VERGEN_IDEMPOTENT_OUTPUT-VERGEN_IDEMPOTENT_OUTPUT/x86_64-linux-gnu/rustc1.95.0";
-    assert_eq!(release(devnet), Some((3, 0, 0)));
-    assert_eq!(release("v3.0.3-fix-5c1e3a2-20250901"), Some((3, 0, 3)));
-    assert_eq!(release("conflux-rust/v2.4.1/x86_64"), Some((2, 4, 1)));
-    assert_eq!(release("garbage"), None);
-    assert_eq!(release(""), None);
-    assert_eq!(release("1.2"), None);
-    assert_eq!(release("v99999999999.0.0"), None, "no overflow");
+    assert_eq!(
+        version_behind(Some(devnet), Some("v3.0.3-fix-5c1e3a2-20250901")),
+        Some(true)
+    );
+    assert_eq!(version_behind(Some("garbage"), Some("v3.0.3")), None);
+    assert_eq!(
+        version_behind(Some("v99999999999.0.0"), Some("v3.0.3")),
+        None,
+        "no overflow"
+    );
     assert_eq!(version_behind(Some("v3.0.2"), Some("v3.0.10")), Some(true));
     assert_eq!(version_behind(Some("v3.1.0"), Some("v3.0.10")), Some(false));
     assert_eq!(

@@ -139,12 +139,14 @@ impl Judge {
                 let forecast_missed = self.forecast(node, pos.as_ref());
                 let preflight = start_voting_preflight(node, &guard);
                 let started_against_preflight = self.start(node, preflight.as_ref());
-                let standby = standby::standby_reasons(state, node, owner.as_ref());
+                let lag = chain::lag_verdicts(node, &refs);
                 let forks = self.forks.judge(state, node);
+                let standby =
+                    standby::standby_reasons(state, node, owner.as_ref(), &lag, forks.as_ref());
                 NodeVerdicts {
                     owner,
                     reads_key,
-                    lag: chain::lag_verdicts(node, &refs),
+                    lag,
                     pos,
                     key,
                     forecast_missed,

@@ -1,8 +1,8 @@
 //! The judge's standby step: gathers, for a node whose voting switch is off, the facts [`unable_reasons`] needs
 //! from the state (chain, PoS view, host probes, and the voting primary of its key when this exporter watches it).
 
+use super::{ForkVerdicts, LagVerdicts};
 use crate::assess::guard::OwnerVerdict;
-use crate::assess::lag::{epoch_lag, hash_mismatch, reference_epoch};
 use crate::assess::standby::{unable_reasons, Reason, StandbyInput};
 use crate::state::{NodeState, ProcessObs, State};
 
@@ -12,6 +12,8 @@ pub(super) fn standby_reasons(
     state: &State,
     node: &NodeState,
     owner: Option<&OwnerVerdict>,
+    lag: &LagVerdicts,
+    forks: Option<&ForkVerdicts>,
 ) -> Option<Vec<(Reason, Option<bool>)>> {
     let switch = node.pos.as_ref().and_then(|p| p.voting_enabled);
     if node.poll.up && switch != Some(false) {
@@ -22,11 +24,10 @@ pub(super) fn standby_reasons(
         return None;
     }
     let chain = node.chain.as_ref().filter(|_| node.poll.up);
-    let refs = state.reference_views();
-    let lag_and_fork = chain.map(|c| {
-        let id = c.status.chain_id.0;
-        let lag = reference_epoch(&refs, id).map(|re| epoch_lag(re, c.status.epoch_number.0));
-        (lag, hash_mismatch(&node.confirmed_hashes, &refs, id))
+    // No fork ahead is "ready"; an unparsable version leaves it unknown.
+    let fork_not_ready = forks.and_then(|f| match &f.readiness.next {
+        None => f.readiness.version.map(|_| false),
+        Some(_) => f.readiness.ready.map(|r| !r),
     });
     let host = node.host.as_ref();
     let open_files_soft = host.and_then(|h| match &h.process {
@@ -44,17 +45,18 @@ pub(super) fn standby_reasons(
     let input = StandbyInput {
         up: node.poll.up,
         sync_phase: chain.and_then(|c| c.sync_phase.as_deref()),
-        epoch_lag: lag_and_fork.and_then(|(l, _)| l),
+        epoch_lag: lag.epoch_lag,
         pos_view_fresh: node
             .pos
             .as_ref()
             .and_then(|p| p.view.local)
             .map(|v| v.fresh),
-        fork: lag_and_fork.and_then(|(_, f)| f),
+        fork: lag.hash_mismatch,
         versions: (
             chain.and_then(|c| c.version.as_deref()),
             primary_version(state, node),
         ),
+        fork_not_ready,
         owner_mismatch: host
             .filter(|h| h.keys.is_some())
             .map(|_| matches!(owner, Some(OwnerVerdict::Mismatch { .. }))),

@@ -117,7 +117,7 @@ pub async fn walk(test: &str) {
     let version = net.rpc(1).must("cfx_clientVersion", json!([])).await;
     out.push(format!(
         "node1 version {version} parses as {:?}",
-        conflux_pos_exporter::assess::standby::release(version.as_str().unwrap_or(""))
+        conflux_pos_exporter::assess::forks::Version::parse(version.as_str().unwrap_or(""))
     ));
     let ready = until(exp.port, Duration::from_secs(240), |s| {
         v(s, "conflux_pos_elections_sending", "node1") == Some(1.0)
