@@ -218,15 +218,7 @@ pub async fn run(test: &str) {
     }
     let signed = until("node0's key signs again via node4", long, || {
         let (r4, address) = (r4.clone(), address.clone());
-        async move {
-            let (hi, _, _) = r4.pos_status().await;
-            for h in h_start + 1..=hi {
-                if r4.block(h).await.signers.contains(&address) {
-                    return Some(h);
-                }
-            }
-            None
-        }
+        async move { r4.first_signed_after(&address, h_start).await }
     })
     .await;
     out.push(format!(

@@ -99,6 +99,17 @@ impl Rpc {
         }
     }
 
+    /// The first committed block after `after` whose QC `address` signed, up to the head now.
+    pub async fn first_signed_after(&self, address: &str, after: u64) -> Option<u64> {
+        let (head, _, _) = self.pos_status().await;
+        for h in after + 1..=head {
+            if self.block(h).await.signers.iter().any(|s| s == address) {
+                return Some(h);
+            }
+        }
+        None
+    }
+
     /// The PoS address this node's key signs with (`test_posRegister` answers `[data, "<address without 0x>"]`).
     pub async fn pos_address(&self) -> String {
         let r = self.must("test_posRegister", json!(["0x1"])).await;
